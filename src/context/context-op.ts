@@ -1,0 +1,90 @@
+/**
+ * The context ops, as one vocabulary for workflows, hooks and outside callers. `buildOp` turns a
+ * public call into (op, path, JSON argument), validating everything before SQL; `contextError` maps
+ * the SQL functions' error codes to typed errors.
+ */
+import { ContextTypeError, PayloadTooLargeError, ValidationError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
+import { checkValueKeys, parsePath } from './context-path.js';
+
+/** Cap on one context document (bytes of its JSON text): 1 MiB. */
+export const CONTEXT_MAX_BYTES = 1024 * 1024;
+/** Cap on one value written by an op: 512 KiB. */
+export const CONTEXT_VALUE_MAX_BYTES = 512 * 1024;
+
+export type ContextOpName =
+  | 'get'
+  | 'set'
+  | 'merge'
+  | 'delete'
+  | 'append'
+  | 'prepend'
+  | 'remove'
+  | 'increment'
+  | 'toggle'
+  | 'setIfNotExists';
+
+export interface ContextOpRequest {
+  op: ContextOpName;
+  path: string[];
+  /** The op's argument as JSON text, or null. */
+  arg: string | null;
+}
+
+function value(op: string, v: unknown): string {
+  if (v === undefined) throw new ValidationError(`${op} value`, 'must not be undefined');
+  checkValueKeys(v, `${op} value`);
+  return encodeJson(`${op} value`, v, CONTEXT_VALUE_MAX_BYTES)!;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function buildOp(op: ContextOpName, args: unknown[]): ContextOpRequest {
+  switch (op) {
+    case 'get':
+      return { op, path: parsePath(args[0] ?? ''), arg: null };
+    case 'set':
+      return args.length >= 2 && typeof args[0] === 'string'
+        ? { op, path: parsePath(args[0]), arg: value(op, args[1]) }
+        : { op, path: [], arg: value(op, args[0]) };
+    case 'merge': {
+      const [path, obj] = args.length >= 2 && typeof args[0] === 'string' ? [parsePath(args[0]), args[1]] : [[], args[0]];
+      if (!isPlainObject(obj)) throw new ValidationError('merge value', 'must be an object');
+      return { op, path, arg: value(op, obj) };
+    }
+    case 'delete':
+    case 'toggle':
+      return { op, path: parsePath(args[0]), arg: null };
+    case 'append':
+    case 'prepend':
+    case 'setIfNotExists':
+      return { op, path: parsePath(args[0]), arg: value(op, args[1]) };
+    case 'remove': {
+      const index = args[1];
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
+        throw new ValidationError('remove index', 'must be a non-negative integer');
+      }
+      return { op, path: parsePath(args[0]), arg: String(index) };
+    }
+    case 'increment': {
+      const by = args[1] ?? 1;
+      if (typeof by !== 'number' || !Number.isFinite(by)) throw new ValidationError('increment value', 'must be a finite number');
+      return { op, path: parsePath(args[0]), arg: String(by) };
+    }
+  }
+}
+
+/** Map an error from the context SQL functions to a typed error; anything else passes through. */
+export function contextError(err: unknown, request: ContextOpRequest): unknown {
+  const e = err as { code?: string; message?: string; detail?: string };
+  if (e?.code === 'HM002') return new ContextTypeError(request.op, request.path.join('.'), e.detail ?? e.message ?? 'value');
+  if (e?.code === 'HM003') return new PayloadTooLargeError('context', Number(e.message) || 0, CONTEXT_MAX_BYTES);
+  return err;
+}
+
+/** `get` answers null for a missing path (upstream); other ops answer what SQL returned. */
+export function opResult(request: ContextOpRequest, value: unknown): unknown {
+  return request.op === 'get' && value === undefined ? null : value;
+}

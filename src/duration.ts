@@ -1,0 +1,18 @@
+/**
+ * Durations as the established API takes them: strings parsed by the `ms` package ('2 seconds',
+ * '5m', '1 hour', '50 milliseconds'; a bare number string means milliseconds), or a number of
+ * milliseconds. Unlike upstream, a duration that does not parse is a typed error, not NaN.
+ */
+import ms from 'ms';
+import { ValidationError } from './errors.js';
+
+export function parseDurationMs(value: unknown, field = 'duration'): number {
+  let millis: number;
+  if (typeof value === 'number') millis = value;
+  else if (typeof value === 'string') millis = ms(value.trim() as ms.StringValue);
+  else throw new ValidationError(field, `must be a duration string like '5 seconds' or a number of milliseconds`);
+  if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 0) {
+    throw new ValidationError(field, `'${String(value)}' is not a duration (try '5 seconds', '2m', '1 hour' or milliseconds)`);
+  }
+  return millis;
+}

@@ -1,0 +1,19 @@
+/**
+ * Every named query, bound to one app's schema once, when the app is opened.
+ */
+import * as context from '../sql/queries/context.js';
+import * as jobs from '../sql/queries/jobs.js';
+import * as journal from '../sql/queries/journal.js';
+import * as signals from '../sql/queries/signals.js';
+import * as tasks from '../sql/queries/tasks.js';
+import * as threads from '../sql/queries/threads.js';
+import { bindSchema } from '../storage/sql-identifier.js';
+
+const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context };
+
+export type QueryName = keyof typeof ALL;
+export type AppSql = Record<QueryName, string>;
+
+export function bindQueries(schema: string): AppSql {
+  return Object.fromEntries(Object.entries(ALL).map(([name, text]) => [name, bindSchema(text, schema)])) as AppSql;
+}

@@ -1,0 +1,257 @@
+/**
+ * One error hierarchy for the whole engine.
+ *
+ * - Local errors (bad input, a locked data directory, a job that is not there) are thrown to the caller.
+ * - Persisted failures (an activity or workflow that failed) travel through the journal as
+ *   {@link SerializedError} and come back as the MemFlow classes with their upstream codes.
+ * - Suspension is not an error at all here: a durable call that has to wait simply never settles in
+ *   the current run, so user code never has to catch-and-rethrow engine control flow.
+ *
+ * Check kinds with {@link isHotMeshError} or the `kind` field rather than bare `instanceof`, which breaks
+ * when two copies of the package are loaded.
+ */
+
+const BRAND = Symbol.for('hotmesh.error');
+
+/** Upstream numeric codes, kept for users migrating from the established API. */
+export const ErrorCode = {
+  SLEEP: 588,
+  WAIT_FOR_ALL: 589,
+  CHILD: 590,
+  PROXY: 591,
+  NON_DETERMINISM: 593,
+  WAIT_FOR: 595,
+  TIMEOUT: 596,
+  MAXED: 597,
+  FATAL: 598,
+  RETRY: 599,
+  NOT_FOUND: 404,
+  INTERRUPT: 410,
+} as const;
+
+export class HotMeshError extends Error {
+  readonly [BRAND] = true;
+  /** Stable machine-readable kind, equal to the class name. */
+  readonly kind: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = new.target.name;
+    this.name = new.target.name;
+  }
+}
+
+export function isHotMeshError(err: unknown, kind?: string): err is HotMeshError {
+  const branded = typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
+  return branded && (kind === undefined || (err as HotMeshError).kind === kind);
+}
+
+/** Bad input, refused before any SQL runs. Names the field and the rule it broke. */
+export class ValidationError extends HotMeshError {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
+    super(`Invalid ${field}: ${rule}`);
+  }
+}
+
+export class DuplicateJobError extends HotMeshError {
+  constructor(readonly jobId: string) {
+    super(`Duplicate job: ${jobId}`);
+  }
+}
+
+export class JobNotFoundError extends HotMeshError {
+  readonly code = ErrorCode.NOT_FOUND;
+  constructor(readonly jobId: string) {
+    super(`${jobId} Not Found`);
+  }
+}
+
+/** Replay met a different durable call than the journal recorded at the same position. */
+export class NonDeterminismError extends HotMeshError {
+  readonly code = ErrorCode.NON_DETERMINISM;
+  constructor(
+    readonly jobId: string,
+    readonly thread: string,
+    readonly seq: number,
+    readonly recorded: string,
+    readonly attempted: string,
+  ) {
+    super(
+      `Non-deterministic replay of job '${jobId}' thread '${thread}' at seq ${seq}: ` +
+        `the journal recorded ${recorded} but the code now calls ${attempted}. ` +
+        `The job is parked; restore the previous code or guard the change with MemFlow.workflow.patched().`,
+    );
+  }
+}
+
+/** A second process tried to open an embedded data directory that a live process holds. */
+export class DataDirLockedError extends HotMeshError {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `The embedded database at ${dataDir} is in use by process ${pid}. ` +
+        `PGlite serves one process only: point every process at PostgreSQL (DATABASE_URL) to run several.`,
+    );
+  }
+}
+
+/** The appId maps to a schema another app already owns. */
+export class AppSchemaConflictError extends HotMeshError {
+  constructor(
+    readonly appId: string,
+    readonly schema: string,
+    readonly ownerAppId: string,
+  ) {
+    super(`appId '${appId}' maps to schema '${schema}', which belongs to appId '${ownerAppId}'`);
+  }
+}
+
+/** A context op met a value of the wrong type at its path (increment a string, append to an object, ...). */
+export class ContextTypeError extends HotMeshError {
+  constructor(
+    readonly op: string,
+    readonly path: string,
+    readonly found: string,
+  ) {
+    super(`Context ${op} at '${path}' cannot apply to a ${found}`);
+  }
+}
+
+/** A payload or a context grew past its documented cap. */
+export class PayloadTooLargeError extends HotMeshError {
+  constructor(
+    readonly field: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`${field} is ${bytes} bytes, over the limit of ${limit} bytes`);
+  }
+}
+
+/** The worker lost its lease on a task: another worker owns it now, so this one must stop writing. */
+export class LeaseLostError extends HotMeshError {
+  constructor(readonly taskId: string) {
+    super(`Lease lost on task ${taskId}`);
+  }
+}
+
+/** What a persisted failure looks like in the journal and in the jobs table. */
+export interface SerializedError {
+  message: string;
+  name?: string;
+  type?: string;
+  code?: number;
+  stack?: string;
+  timestamp?: string;
+}
+
+/** `handle.result()` rejects with this when the workflow failed or was interrupted. */
+export class WorkflowFailedError extends HotMeshError {
+  readonly code: number;
+  readonly job_id: string;
+  readonly type?: string;
+  constructor(jobId: string, failure: SerializedError) {
+    super(failure.message, { cause: failure });
+    this.code = failure.code ?? ErrorCode.RETRY;
+    this.job_id = jobId;
+    this.type = failure.type ?? failure.name;
+    if (failure.stack) this.stack = failure.stack;
+  }
+}
+
+// ---- MemFlow classes (established API). Terminal ones carry a `type` equal to their class name. ----
+
+abstract class MemFlowError extends HotMeshError {
+  abstract readonly code: number;
+}
+
+function terminal(code: number) {
+  return class extends MemFlowError {
+    readonly code = code;
+    readonly type: string;
+    constructor(message: string, stack?: string) {
+      super(message);
+      this.type = new.target.name;
+      if (stack) this.stack = stack;
+    }
+  };
+}
+
+/** Do not retry: thrown by user code, or raised when an activity failed for good. */
+export class MemFlowFatalError extends terminal(ErrorCode.FATAL) {}
+/** Retries exhausted. */
+export class MemFlowMaxedError extends terminal(ErrorCode.MAXED) {}
+/** Thrown by user code to fail at once with a timeout code; the engine never raises it itself. */
+export class MemFlowTimeoutError extends terminal(ErrorCode.TIMEOUT) {}
+/** The default, retryable failure. */
+export class MemFlowRetryError extends terminal(ErrorCode.RETRY) {}
+
+function control(code: number) {
+  return class extends MemFlowError {
+    readonly code = code;
+    constructor(message = 'MemFlow suspension') {
+      super(message);
+    }
+  };
+}
+
+/** Kept for API compatibility: this engine suspends without throwing, so users never see these. */
+export class MemFlowSleepError extends control(ErrorCode.SLEEP) {}
+export class MemFlowWaitForAllError extends control(ErrorCode.WAIT_FOR_ALL) {}
+export class MemFlowChildError extends control(ErrorCode.CHILD) {}
+export class MemFlowProxyError extends control(ErrorCode.PROXY) {}
+export class MemFlowWaitForError extends control(ErrorCode.WAIT_FOR) {}
+
+const MEMFLOW_KINDS = new Set([
+  'MemFlowFatalError',
+  'MemFlowMaxedError',
+  'MemFlowTimeoutError',
+  'MemFlowRetryError',
+  'MemFlowSleepError',
+  'MemFlowWaitForAllError',
+  'MemFlowChildError',
+  'MemFlowProxyError',
+  'MemFlowWaitForError',
+]);
+
+/** True for the nine MemFlow classes (terminal ones included), as upstream's `didInterrupt`. */
+export function didInterrupt(err: unknown): boolean {
+  return isHotMeshError(err) && MEMFLOW_KINDS.has(err.kind);
+}
+
+/** Turn anything thrown into the journal's persisted form. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      message: err.message,
+      name: err.name,
+      type: isHotMeshError(err) ? err.kind : err.name,
+      code: typeof code === 'number' ? code : ErrorCode.RETRY,
+      stack: err.stack,
+      timestamp: new Date().toISOString(),
+    };
+  }
+  return { message: String(err), name: 'Error', code: ErrorCode.RETRY, timestamp: new Date().toISOString() };
+}
+
+/** Rebuild the MemFlow error an activity's stored failure stands for (upstream §5.1). */
+export function activityFailureToError(failure: SerializedError): Error {
+  switch (failure.code) {
+    case ErrorCode.MAXED:
+      return new MemFlowMaxedError(failure.message, failure.stack);
+    case ErrorCode.TIMEOUT:
+      return new MemFlowTimeoutError(failure.message, failure.stack);
+    default:
+      return new MemFlowFatalError(failure.message, failure.stack);
+  }
+}
+
+/** Codes that end a workflow at once, with no workflow-level retry. */
+export function isTerminalCode(code: number | undefined): boolean {
+  return code === ErrorCode.TIMEOUT || code === ErrorCode.MAXED || code === ErrorCode.FATAL;
+}

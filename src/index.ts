@@ -1,0 +1,52 @@
+/**
+ * HotMesh: durable workflows with permanent JSON memory, native to PostgreSQL.
+ *
+ * ```ts
+ * import { MemFlow } from 'hotmesh';
+ *
+ * async function greet(name: string) {
+ *   await MemFlow.workflow.sleepFor('1 second');
+ *   return `Hello, ${name}!`;
+ * }
+ *
+ * const mf = await MemFlow.init({ appId: 'my-app' }); // no connection: embedded PGlite
+ * await mf.worker.create({ taskQueue: 'greetings', workflow: greet });
+ * const handle = await mf.workflow.start({ workflowName: 'greet', taskQueue: 'greetings', args: ['Jane'] });
+ * console.log(await handle.result()); // Hello, Jane!
+ * await mf.shutdown();
+ * ```
+ */
+export { MemFlow } from './memflow/memflow.js';
+export { Client } from './memflow/client.js';
+export type { ClientConfig, WorkflowOptions } from './memflow/client.js';
+export { Worker } from './memflow/worker.js';
+export type { WorkerConfig, WorkerOptions } from './memflow/worker.js';
+export { WorkflowHandle } from './memflow/handle.js';
+export type { ResultOptions } from './memflow/handle.js';
+export type { InitConfig, MemFlowInstance } from './memflow/init.js';
+export { guid } from './memflow/guid.js';
+export { Context, Context as Entity } from './context/context-handle.js';
+export { workflow, proxyActivities } from './workflow/index.js';
+export type { ActivityConfig, ActivityRetryPolicy } from './workflow/proxy-activities.js';
+export type { WorkflowContext } from './workflow/introspection.js';
+export type { ActivityContext } from './worker/execution-scope.js';
+export type { ConnectionConfig } from './storage/connection.js';
+export * as Errors from './errors.js';
+export {
+  HotMeshError,
+  ValidationError,
+  DuplicateJobError,
+  JobNotFoundError,
+  NonDeterminismError,
+  DataDirLockedError,
+  AppSchemaConflictError,
+  ContextTypeError,
+  PayloadTooLargeError,
+  WorkflowFailedError,
+  MemFlowFatalError,
+  MemFlowMaxedError,
+  MemFlowTimeoutError,
+  MemFlowRetryError,
+  isHotMeshError,
+  didInterrupt,
+} from './errors.js';

@@ -1,0 +1,69 @@
+/**
+ * Everything the engine stores (args, results, signal data, context values) is JSON, bound as a
+ * `$n::jsonb` parameter. This module refuses what JSON or jsonb would silently mangle or reject:
+ * functions, symbols, BigInt, Map/Set, cycles, non-finite numbers, NUL characters and lone surrogates
+ * (jsonb rejects both; `JSON.stringify` happily produces them), and oversized payloads.
+ */
+import { PayloadTooLargeError, ValidationError } from './errors.js';
+
+/** Default cap for one payload (args, a result, a signal, one context value): 2 MiB. */
+export const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function checkString(field: string, s: string): void {
+  if (s.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL (\\u0000) characters');
+  if (LONE_SURROGATE.test(s)) throw new ValidationError(field, 'must be valid Unicode (no lone surrogates)');
+}
+
+function checkValue(field: string, value: unknown, seen: Set<object>, path: string): void {
+  switch (typeof value) {
+    case 'string':
+      checkString(field, value);
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new ValidationError(field, `must be JSON-serialisable: ${path} is ${value}`);
+      return;
+    case 'boolean':
+    case 'undefined':
+      return;
+    case 'function':
+    case 'symbol':
+    case 'bigint':
+      throw new ValidationError(field, `must be JSON-serialisable: ${path} is a ${typeof value}`);
+    case 'object': {
+      if (value === null) return;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return; // Date and friends
+      if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value)) {
+        throw new ValidationError(field, `must be JSON-serialisable: ${path} is a ${value.constructor.name}`);
+      }
+      if (seen.has(value)) throw new ValidationError(field, `must be JSON-serialisable: ${path} is circular`);
+      seen.add(value);
+      if (Array.isArray(value)) {
+        value.forEach((v, i) => checkValue(field, v, seen, `${path}[${i}]`));
+      } else {
+        for (const [k, v] of Object.entries(value)) {
+          checkString(field, k);
+          checkValue(field, v, seen, `${path}.${k}`);
+        }
+      }
+      seen.delete(value);
+      return;
+    }
+  }
+}
+
+/**
+ * Validate and encode a value for a `$n::jsonb` parameter. `undefined` encodes as SQL NULL so a void
+ * result can be told apart from a JSON `null`.
+ */
+export function encodeJson(field: string, value: unknown, limit = MAX_PAYLOAD_BYTES): string | null {
+  checkValue(field, value, new Set(), field);
+  if (value === undefined) return null;
+  const text = JSON.stringify(value);
+  if (text === undefined) return null;
+  checkString(field, text); // toJSON() results are checked here
+  const bytes = Buffer.byteLength(text);
+  if (bytes > limit) throw new PayloadTooLargeError(field, bytes, limit);
+  return text;
+}

@@ -1,0 +1,35 @@
+/**
+ * `MemFlow`: the public API in both forms, the README facade (`MemFlow.init`) and the established
+ * one (`MemFlow.Client`, `MemFlow.Worker`, `MemFlow.workflow`).
+ */
+import { Context } from '../context/context-handle.js';
+import { didInterrupt } from '../errors.js';
+import { currentActivityContext } from '../worker/execution-scope.js';
+import { workflow } from '../workflow/index.js';
+import { Client } from './client.js';
+import { guid } from './guid.js';
+import { WorkflowHandle } from './handle.js';
+import { init } from './init.js';
+import { shutdownAll } from './runtime.js';
+import { Worker } from './worker.js';
+
+export class MemFlow {
+  static readonly Client = Client;
+  static readonly Worker = Worker;
+  static readonly Handle = WorkflowHandle;
+  static readonly Context = Context;
+  static readonly Entity = Context;
+  static readonly workflow = workflow;
+  /** Inside an activity: its idempotency key (the same for every attempt), attempt number, job. */
+  static readonly activity = { getContext: currentActivityContext };
+  static readonly init = init;
+  static readonly guid = guid;
+  static readonly didInterrupt = didInterrupt;
+  /** Upstream: `Connection.connect(cfg)` returns the config unchanged and opens nothing. */
+  static readonly Connection = { connect: async <T>(config: T): Promise<T> => config };
+
+  /** Stop every worker and client engine this process opened, and close their connections. */
+  static async shutdown(): Promise<void> {
+    await shutdownAll();
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Workers (established form): `await MemFlow.Worker.create({ connection, taskQueue, workflow })`
+ * registers a function on topic `<taskQueue>-<name>` and starts serving it. The same function can run
+ * as a main workflow and as a hook; there is no separate hook-worker API.
+ */
+import { Engine } from '../engine/engine.js';
+import { ValidationError } from '../errors.js';
+import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
+import { validateFunctionName, validateTaskQueue } from '../validation.js';
+import type { RetryFields } from '../worker/retry-policy.js';
+import type { WorkflowFunction } from '../worker/thread-task.js';
+import { DEFAULT_NAMESPACE } from './client.js';
+import { shutdownAll, taskLoopFor } from './runtime.js';
+
+export interface WorkerOptions extends RetryFields {
+  /** Tasks this process runs at once for this app. Default 16. (Set by the first worker of an app.) */
+  concurrency?: number;
+  /** Seconds before a dead worker's tasks are taken over. Default 30. (Set by the first worker of an app.) */
+  leaseSeconds?: number;
+  logLevel?: string;
+}
+
+export interface WorkerConfig {
+  connection?: ConnectionConfig;
+  dataDir?: string;
+  taskQueue: string;
+  /** A function, or an object of functions (the last one wins, as upstream). */
+  workflow: WorkflowFunction | Record<string, WorkflowFunction>;
+  /** The app id. Default 'memflow'. */
+  namespace?: string;
+  /** Worker-level defaults for retry policies, plus loop tuning. */
+  options?: WorkerOptions;
+  /** Accepted for compatibility (search-index configuration is a no-op on Postgres). */
+  search?: unknown;
+  guid?: string;
+}
+
+function pickFunction(workflow: WorkerConfig['workflow']): { name: string; fn: WorkflowFunction } {
+  if (typeof workflow === 'function') return { name: validateFunctionName(workflow.name, 'workflow function name'), fn: workflow };
+  if (workflow && typeof workflow === 'object') {
+    const entries = Object.entries(workflow).filter(([, fn]) => typeof fn === 'function');
+    const last = entries[entries.length - 1];
+    if (last) return { name: validateFunctionName(last[1].name || last[0], 'workflow function name'), fn: last[1] };
+  }
+  throw new ValidationError('workflow', 'must be a named function or an object of functions');
+}
+
+export class Worker {
+  private constructor(
+    readonly taskQueue: string,
+    readonly workflowName: string,
+    readonly topic: string,
+    readonly namespace: string,
+  ) {}
+
+  static async create(config: WorkerConfig): Promise<Worker> {
+    if (!config || typeof config !== 'object') throw new ValidationError('config', 'must be an object');
+    const taskQueue = validateTaskQueue(config.taskQueue);
+    const { name, fn } = pickFunction(config.workflow);
+    const namespace = config.namespace ?? DEFAULT_NAMESPACE;
+    const engine = await Engine.open(resolveTarget(config.connection, config.dataDir), namespace);
+    const topic = `${taskQueue}-${name}`;
+    const { concurrency, leaseSeconds, ...retry } = config.options ?? {};
+    taskLoopFor(engine, { concurrency, leaseSeconds }).register(topic, { fn, retry });
+    return new Worker(taskQueue, name, topic, namespace);
+  }
+
+  /** Kept for Temporal familiarity: the worker already runs. */
+  async run(): Promise<void> {}
+
+  /** Stops every worker and client engine of this process. */
+  static async shutdown(): Promise<void> {
+    await shutdownAll();
+  }
+}

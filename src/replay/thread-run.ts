@@ -1,0 +1,296 @@
+/**
+ * One run of one thread: the deterministic core. Journal in, durable calls out.
+ *
+ * The function runs once, continuously, while it can make progress; it is replayed from the top only
+ * when a run starts (after a crash, a suspension, or on another worker). Results reach the function in
+ * numbered *delivery batches*:
+ *
+ *  - Calls issued while the function runs (until its microtasks drain) form a wave. The calls of a
+ *    wave that can complete now (inline activities, context ops, signal sends, hook starts, ...) are
+ *    executed together; their results are journaled with the wave's batch number and handed back
+ *    together, in seq order. A sequential workflow therefore costs one journal write per step.
+ *  - Results that complete outside the run (a timer, a signal, a child, a remote activity) are handed
+ *    back at a batch boundary, and the batch that delivered them is stamped on their journal rows.
+ *  - Replay hands back the recorded batches in the same order, so every branch of a `Promise.all`
+ *    sees its results in the same interleaving as the first run, and seqs repeat exactly.
+ *  - When nothing is in flight and only blocked calls remain, the run suspends: it returns the timers
+ *    to persist and the earliest due time, and holds nothing.
+ *
+ * While replaying recorded batches nothing is executed; calls without a journal entry are executed
+ * once the recorded batches are exhausted (the "live" phase). This keeps a re-run from delivering a
+ * result in a batch where the first run did not.
+ */
+import { NonDeterminismError, type SerializedError } from '../errors.js';
+import type { CallRequest, IssuedCall } from './durable-call.js';
+import { describeCall } from './durable-call.js';
+import { type CallOutcome, type JournalEntry, isDeliverable } from './journal-entry.js';
+
+export type Completion = { ok: true; value: unknown } | { ok: false; error: SerializedError };
+
+/** What the worker provides: execution of new-ground calls and the database clock. */
+export interface RunPort {
+  /**
+   * Execute a call on new ground (or the next attempt of an activity in backoff). Results it returns
+   * have been journaled in `batch`. Throwing aborts the run (lease lost, database unreachable).
+   */
+  execute(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome>;
+  /** Record that `seqs` (completed outside the run) and `timers` (due in-memory) were delivered in `batch`. */
+  stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void>;
+  /** The database clock, estimated (epoch ms). */
+  now(): number;
+}
+
+export interface DueTimer {
+  seq: number;
+  name: string;
+  value: unknown;
+}
+
+export interface PendingTimer extends DueTimer {
+  /** Milliseconds still to wait, measured from now. */
+  remainingMs: number;
+}
+
+export type RunOutcome =
+  | { type: 'completed'; value: unknown }
+  | { type: 'failed'; error: unknown; progressed: boolean }
+  | { type: 'suspended'; timers: PendingTimer[]; nextDueAt: number | null }
+  | { type: 'nondeterminism'; error: NonDeterminismError }
+  | { type: 'aborted'; error: unknown };
+
+interface Pending {
+  call: IssuedCall;
+  resolve: (completion: Completion) => void;
+  /** Executed (or registered) in this run, and waiting on the outside. */
+  blocked: boolean;
+  /** An in-memory timer (a sleep not yet persisted): its due time and result. */
+  timer?: { dueAt: number; value: unknown };
+}
+
+const never = new Promise<never>(() => {});
+const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function completionOf(entry: JournalEntry): Completion {
+  return entry.status === 'failed'
+    ? { ok: false, error: entry.error ?? { message: 'unknown failure' } }
+    : { ok: true, value: entry.value };
+}
+
+export class ThreadRun {
+  private seq = 0;
+  private batch = 0;
+  private readonly entries = new Map<number, JournalEntry>();
+  private readonly recordedBatches: number;
+  private readonly pending = new Map<number, Pending>();
+  private settled: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
+  private fatal: RunOutcome | undefined;
+  private stopped = false;
+  private liveWrites = 0;
+
+  constructor(
+    journal: JournalEntry[],
+    private readonly port: RunPort,
+    private readonly ids: { jobId: string; thread: string },
+  ) {
+    let max = 0;
+    for (const entry of journal) {
+      this.entries.set(entry.seq, entry);
+      if (entry.batch !== null && entry.batch > max) max = entry.batch;
+    }
+    this.recordedBatches = max;
+  }
+
+  /** The seq of the last durable call (upstream's `counter`). */
+  get counter(): number {
+    return this.seq;
+  }
+
+  /** True while the run re-executes recorded history. */
+  get replaying(): boolean {
+    return this.batch < this.recordedBatches;
+  }
+
+  /** The recorded results by seq (upstream's `replay` map). */
+  replayMap(): Record<string, unknown> {
+    const map: Record<string, unknown> = {};
+    for (const [seq, entry] of this.entries) if (entry.status === 'done') map[seq] = entry.value;
+    return map;
+  }
+
+  /** Take a seq for a call that needs no journal row (random()). */
+  takeSeq(): number {
+    return ++this.seq;
+  }
+
+  /** Issue a durable call. The promise settles when its result is delivered, or never if the run stops first. */
+  call(request: CallRequest): Promise<Completion> {
+    if (this.stopped || this.fatal) return never;
+    const seq = ++this.seq;
+    const entry = this.entries.get(seq);
+    if (entry && (entry.kind !== request.kind || entry.name !== request.name)) {
+      this.nondeterminism(seq, describeCall(entry.kind, entry.name), describeCall(request.kind, request.name));
+      return never;
+    }
+    return new Promise((resolve) => {
+      this.pending.set(seq, { call: { ...request, seq }, resolve, blocked: false });
+    });
+  }
+
+  async run(invoke: () => Promise<unknown>): Promise<RunOutcome> {
+    invoke().then(
+      (value) => (this.settled ??= { ok: true, value }),
+      (error) => (this.settled ??= { ok: false, error }),
+    );
+    try {
+      for (;;) {
+        await drain();
+        if (this.fatal) return this.finish(this.fatal);
+        const batch = this.batch + 1;
+        if (batch <= this.recordedBatches) {
+          this.replayBatch(batch);
+          continue;
+        }
+        if (this.settled) return this.finish(await this.settle(batch));
+        const delivered = await this.liveBatch(batch);
+        if (this.fatal) return this.finish(this.fatal);
+        if (!delivered) return this.finish(this.suspension());
+      }
+    } catch (error) {
+      return this.finish({ type: 'aborted', error });
+    }
+  }
+
+  private replayBatch(batch: number): void {
+    const due = [...this.entries.values()].filter((e) => e.batch === batch).sort((a, b) => a.seq - b.seq);
+    for (const entry of due) {
+      if (!this.pending.has(entry.seq)) {
+        const what = this.settled ? 'the function finished first' : 'nothing';
+        this.nondeterminism(entry.seq, describeCall(entry.kind, entry.name), what);
+        return;
+      }
+    }
+    this.deliver(batch, due.map((e) => e.seq));
+  }
+
+  /** Execute what can run now, then deliver one batch. Returns false when there is nothing to deliver. */
+  private async liveBatch(batch: number): Promise<boolean> {
+    const now = this.port.now();
+    const runnable = [...this.pending.values()].filter((p) => {
+      if (p.blocked) return false;
+      const entry = this.entries.get(p.call.seq);
+      return !entry || (entry.status === 'retry' && entry.dueAt !== null && entry.dueAt <= now);
+    });
+    await Promise.all(runnable.map((p) => this.execute(p, batch)));
+    if (this.fatal) return false;
+
+    const ready: number[] = [];
+    const externals: number[] = [];
+    const dueTimers: DueTimer[] = [];
+    const clock = this.port.now();
+    for (const [seq, p] of this.pending) {
+      const entry = this.entries.get(seq);
+      if (entry?.batch === batch) ready.push(seq);
+      else if (entry && entry.batch === null && isDeliverable(entry, clock)) externals.push(seq);
+      else if (p.timer && p.timer.dueAt <= clock) dueTimers.push({ seq, name: p.call.name, value: p.timer.value });
+    }
+    if (externals.length || dueTimers.length) {
+      await this.port.stamp(batch, externals, dueTimers);
+      this.liveWrites++;
+      for (const seq of externals) this.entries.get(seq)!.batch = batch;
+      for (const t of dueTimers) {
+        this.entries.set(t.seq, { seq: t.seq, kind: 'sleep', name: t.name, status: 'done', value: t.value, attempt: 1, batch, dueAt: null });
+      }
+      ready.push(...externals, ...dueTimers.map((t) => t.seq));
+    }
+    if (ready.length === 0) return false;
+    this.deliver(batch, ready.sort((a, b) => a - b));
+    return true;
+  }
+
+  private async execute(p: Pending, batch: number): Promise<void> {
+    const previous = this.entries.get(p.call.seq);
+    let outcome: CallOutcome;
+    try {
+      outcome = await this.port.execute(p.call, batch, previous);
+    } catch (error) {
+      this.fatal ??= { type: 'aborted', error };
+      return;
+    }
+    const base = { seq: p.call.seq, kind: p.call.kind, name: p.call.name };
+    switch (outcome.type) {
+      case 'done':
+        this.liveWrites++;
+        this.entries.set(p.call.seq, { ...base, status: 'done', value: outcome.value, attempt: previous ? previous.attempt + 1 : 1, batch, dueAt: null });
+        return;
+      case 'failed':
+        this.liveWrites++;
+        this.entries.set(p.call.seq, { ...base, status: 'failed', error: outcome.error, attempt: previous ? previous.attempt + 1 : 1, batch, dueAt: null });
+        return;
+      case 'blocked':
+        if (outcome.attempt !== undefined) {
+          // an activity attempt failed and waits out its backoff: the port journaled a 'retry' row
+          this.liveWrites++;
+          this.entries.set(p.call.seq, { ...base, status: 'retry', attempt: outcome.attempt, batch: null, dueAt: outcome.dueAt ?? null });
+        } else {
+          p.blocked = true;
+          if (outcome.dueAt !== undefined && p.call.kind === 'sleep') {
+            p.timer = { dueAt: outcome.dueAt, value: (p.call.input as { value?: unknown } | undefined)?.value };
+          }
+        }
+        return;
+    }
+  }
+
+  private deliver(batch: number, seqs: number[]): void {
+    this.batch = batch;
+    for (const seq of seqs) {
+      const p = this.pending.get(seq);
+      const entry = this.entries.get(seq);
+      if (!p || !entry) continue;
+      this.pending.delete(seq);
+      p.resolve(completionOf(entry));
+    }
+  }
+
+  /** The function returned or threw. Fire-and-forget calls it issued without awaiting still happen. */
+  private async settle(batch: number): Promise<RunOutcome> {
+    const unexecuted = [...this.pending.values()].filter((p) => !p.blocked && !this.entries.has(p.call.seq) && FIRE_AND_FORGET.has(p.call.kind));
+    await Promise.all(unexecuted.map((p) => this.execute(p, batch)));
+    if (this.fatal) return this.fatal;
+    const settled = this.settled!;
+    return settled.ok
+      ? { type: 'completed', value: settled.value }
+      : { type: 'failed', error: settled.error, progressed: this.liveWrites > 0 };
+  }
+
+  private suspension(): RunOutcome {
+    const now = this.port.now();
+    const timers: PendingTimer[] = [];
+    let nextDueAt: number | null = null;
+    for (const [seq, p] of this.pending) {
+      if (p.timer) {
+        timers.push({ seq, name: p.call.name, value: p.timer.value, remainingMs: Math.max(0, p.timer.dueAt - now) });
+        continue;
+      }
+      const dueAt = this.entries.get(seq)?.dueAt ?? null;
+      if (dueAt !== null && (nextDueAt === null || dueAt < nextDueAt)) nextDueAt = dueAt;
+    }
+    return { type: 'suspended', timers, nextDueAt };
+  }
+
+  private nondeterminism(seq: number, recorded: string, attempted: string): void {
+    this.fatal ??= {
+      type: 'nondeterminism',
+      error: new NonDeterminismError(this.ids.jobId, this.ids.thread, seq, recorded, attempted),
+    };
+  }
+
+  private finish(outcome: RunOutcome): RunOutcome {
+    this.stopped = true;
+    this.pending.clear(); // let the suspended function's promise chain be collected
+    return outcome;
+  }
+}
+
+/** Calls with an effect that must happen even when the function does not await them. */
+const FIRE_AND_FORGET = new Set(['signal', 'hook', 'start', 'context', 'search', 'interrupt', 'emit']);

@@ -1,0 +1,146 @@
+/**
+ * From what the user passed as `connection` to a shared, open Driver.
+ *
+ * Accepted forms (all documented in the README):
+ *   - nothing, `{}`, or the README form whose `options.connectionString` is undefined with no other
+ *     option set  → the embedded PGlite database (data directory `dataDir`, `HOTMESH_DATA_DIR`, or
+ *     `./.hotmesh`; `memory://` keeps it in memory);
+ *   - `{ class: Postgres, options: { connectionString | host | ... } }` (README / established form);
+ *   - `{ connectionString }` or any `pg.PoolConfig`, or a connection-string string;
+ *   - `{ pool }` or a `pg.Pool` the application owns;
+ *   - the long form `{ store, stream, sub, ... }`: the `store` entry is used.
+ * One driver per target per process, shared by every client and worker that names it.
+ */
+import path from 'node:path';
+import type pg from 'pg';
+import { ValidationError } from '../errors.js';
+import type { Driver } from './driver.js';
+
+export interface EmbeddedConnection {
+  /** PGlite data directory. Default: `HOTMESH_DATA_DIR`, else `./.hotmesh`. `memory://` for in-memory. */
+  dataDir?: string;
+}
+
+export type ConnectionConfig =
+  | string
+  | EmbeddedConnection
+  | pg.PoolConfig
+  | pg.Pool
+  | { pool: pg.Pool }
+  | { class?: unknown; options?: Record<string, unknown>; provider?: string; readonly?: boolean }
+  | { store: ConnectionConfig; stream?: ConnectionConfig; sub?: ConnectionConfig };
+
+export interface DriverTarget {
+  key: string;
+  embedded: boolean;
+  open(): Promise<Driver>;
+}
+
+function isPool(value: unknown): value is pg.Pool {
+  const v = value as Record<string, unknown> | null;
+  return !!v && typeof v.connect === 'function' && typeof v.query === 'function' && 'totalCount' in v;
+}
+
+function definedKeys(options: Record<string, unknown> | undefined): string[] {
+  return Object.entries(options ?? {})
+    .filter(([, v]) => v !== undefined)
+    .map(([k]) => k);
+}
+
+let poolIds = 0;
+const poolKeys = new WeakMap<object, string>();
+
+function embedded(dataDir: string | undefined): DriverTarget {
+  const dir = dataDir ?? process.env.HOTMESH_DATA_DIR ?? '.hotmesh';
+  const resolved = dir.startsWith('memory://') ? dir : path.resolve(dir);
+  return {
+    key: `pglite:${resolved}`,
+    embedded: true,
+    open: async () => {
+      const { openPglite } = await import('./pglite/pglite-driver.js');
+      const driver = await openPglite(resolved);
+      process.stderr.write(
+        `hotmesh: no database connection configured; using the embedded PGlite database at ${resolved} ` +
+          `(one process only; configure a PostgreSQL connection to run several)\n`,
+      );
+      return driver;
+    },
+  };
+}
+
+function postgres(poolConfig: pg.PoolConfig): DriverTarget {
+  return {
+    key: `postgres:${JSON.stringify(poolConfig, Object.keys(poolConfig).sort())}`,
+    embedded: false,
+    open: async () => {
+      const { PostgresDriver } = await import('./postgres/postgres-driver.js');
+      return new PostgresDriver({ poolConfig });
+    },
+  };
+}
+
+function ownedPool(pool: pg.Pool): DriverTarget {
+  let id = poolKeys.get(pool);
+  if (!id) poolKeys.set(pool, (id = `pool-${++poolIds}`));
+  return {
+    key: `postgres:${id}`,
+    embedded: false,
+    open: async () => {
+      const { PostgresDriver } = await import('./postgres/postgres-driver.js');
+      return new PostgresDriver({ pool });
+    },
+  };
+}
+
+export function resolveTarget(connection: unknown, dataDir?: string): DriverTarget {
+  if (connection === undefined || connection === null) return embedded(dataDir);
+  if (typeof connection === 'string') {
+    if (connection.startsWith('memory://')) return embedded(connection);
+    if (!/^postgres(ql)?:\/\//.test(connection)) {
+      throw new ValidationError('connection', 'a string connection must be a postgres:// URL or memory://');
+    }
+    return postgres({ connectionString: connection });
+  }
+  if (typeof connection !== 'object') throw new ValidationError('connection', 'must be an object or a connection string');
+  if (isPool(connection)) return ownedPool(connection);
+  const c = connection as Record<string, unknown>;
+  if (isPool(c.pool)) return ownedPool(c.pool);
+  if ('store' in c) return resolveTarget(c.store, dataDir);
+  if ('class' in c || 'options' in c) {
+    const options = (c.options ?? {}) as Record<string, unknown>;
+    if (typeof options !== 'object') throw new ValidationError('connection.options', 'must be an object');
+    if (isPool(options)) return ownedPool(options);
+    if (definedKeys(options).length === 0) return embedded(dataDir);
+    return postgres(Object.fromEntries(definedKeys(options).map((k) => [k, options[k]])) as pg.PoolConfig);
+  }
+  if (typeof c.dataDir === 'string') return embedded(c.dataDir);
+  const keys = definedKeys(c).filter((k) => k !== 'dataDir');
+  if (keys.length === 0) return embedded(dataDir);
+  return postgres(Object.fromEntries(keys.map((k) => [k, c[k]])) as pg.PoolConfig);
+}
+
+const drivers = new Map<string, Promise<Driver>>();
+
+/** The process-wide driver for a target, opened on first use. */
+export function acquireDriver(target: DriverTarget): Promise<Driver> {
+  let driver = drivers.get(target.key);
+  if (!driver) {
+    driver = target.open();
+    drivers.set(target.key, driver);
+    driver.catch(() => drivers.delete(target.key));
+  }
+  return driver;
+}
+
+export async function closeDriver(target: DriverTarget): Promise<void> {
+  const driver = drivers.get(target.key);
+  if (!driver) return;
+  drivers.delete(target.key);
+  await (await driver.catch(() => undefined))?.close();
+}
+
+export async function closeAllDrivers(): Promise<void> {
+  const all = [...drivers.values()];
+  drivers.clear();
+  await Promise.all(all.map(async (d) => (await d.catch(() => undefined))?.close()));
+}

@@ -1,0 +1,37 @@
+/**
+ * The storage port. The engine talks to the database only through this interface; two drivers sit
+ * behind it: `pg` (production PostgreSQL) and PGlite (the embedded default). Both run the same SQL.
+ */
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Anything that runs one parameterised statement: a driver, or a transaction handle. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** The handle a transaction callback receives. */
+export interface Transaction extends Queryable {
+  /** Multi-statement script without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Driver extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** False on PGlite: one session, so transactions run one after another. */
+  readonly concurrentTransactions: boolean;
+  /** A human-readable description of where the data lives (for logs). */
+  readonly location: string;
+  /** Multi-statement script without parameters (migrations). */
+  exec(script: string): Promise<void>;
+  /** Run `fn` in one transaction; inside it use only the handle it receives. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Subscribe to a lower-case channel. Returns the unsubscribe function. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Called after the LISTEN connection came back from an outage, so callers can poll once. */
+  onReconnect(callback: () => void): void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+/**
+ * Input rules, checked before any SQL runs. Each failure is a {@link ValidationError} naming the field
+ * and the rule. Names that become SQL identifiers (only the appId) are checked again, and quoted, by
+ * `storage/sql-identifier.ts`; everything here travels as bound parameters.
+ */
+import { ValidationError } from './errors.js';
+
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function requireString(field: string, value: unknown): string {
+  if (typeof value !== 'string') throw new ValidationError(field, `must be a string (got ${typeof value})`);
+  return value;
+}
+
+/** Free-form ids (workflowId, signalId): 1-255 UTF-8 bytes, no control characters, valid Unicode. */
+export function validateId(field: string, value: unknown): string {
+  const s = requireString(field, value);
+  if (s.length === 0) throw new ValidationError(field, 'must not be empty');
+  if (Buffer.byteLength(s) > 255) throw new ValidationError(field, 'must be at most 255 bytes');
+  if (CONTROL_CHARS.test(s)) throw new ValidationError(field, 'must not contain control characters (NUL, newline, ...)');
+  if (LONE_SURROGATE.test(s)) throw new ValidationError(field, 'must be valid Unicode (no lone surrogates)');
+  return s;
+}
+
+const TASK_QUEUE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+/** Task queues: letters, digits, `_ . : -`, starting with a letter or digit, at most 128 characters. */
+export function validateTaskQueue(value: unknown, field = 'taskQueue'): string {
+  const s = requireString(field, value);
+  if (!TASK_QUEUE.test(s)) {
+    throw new ValidationError(field, 'must match /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/');
+  }
+  return s;
+}
+
+const FUNCTION_NAME = /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/;
+
+/**
+ * Workflow, hook and activity names: a JavaScript identifier of at most 128 characters (so no `-`:
+ * upstream recovers the name from the topic by splitting on `-`), and never `__proto__`,
+ * `constructor` or `prototype`.
+ */
+export function validateFunctionName(value: unknown, field = 'workflowName'): string {
+  const s = requireString(field, value);
+  if (!FUNCTION_NAME.test(s)) {
+    throw new ValidationError(field, 'must be a JavaScript identifier of at most 128 characters (no "-")');
+  }
+  if (RESERVED_KEYS.has(s)) throw new ValidationError(field, `must not be '${s}'`);
+  return s;
+}
+
+export function validateArgs(value: unknown, field = 'args'): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array');
+  return value;
+}
+
+export function validatePositiveSeconds(field: string, value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(field, 'must be a non-negative number of seconds');
+  }
+  return value;
+}
+
+export { RESERVED_KEYS };

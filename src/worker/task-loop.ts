@@ -1,0 +1,185 @@
+/**
+ * The only loop in the engine: one per app per process, serving every topic registered on it.
+ *
+ * Waking: NOTIFY (a hint, milliseconds) plus polling (the truth): a short interval while tasks keep
+ * coming, backing off to `maxPollMs` when idle, plus a local timer for the next due time this
+ * process knows of (a suspended sleep). Claims use SKIP LOCKED and take only as many tasks as there
+ * are free slots. Leases are kept alive by one heartbeat statement for all held tasks; a worker that
+ * dies simply stops extending them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Engine } from '../engine/engine.js';
+import type { RetryFields } from './retry-policy.js';
+import { type ClaimedRow, runThreadTask, type WorkflowFunction } from './thread-task.js';
+
+export interface TaskLoopOptions {
+  /** Tasks run at once by this process for this app. Default 16. */
+  concurrency?: number;
+  /** Lease length in seconds; a dead worker's tasks are taken over after this long. Default 30. */
+  leaseSeconds?: number;
+  /** Idle polling interval ceiling in ms. Default 2000. */
+  maxPollMs?: number;
+}
+
+interface Registration {
+  fn: WorkflowFunction;
+  retry?: RetryFields;
+}
+
+export class TaskLoop {
+  readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly topics = new Map<string, Registration>();
+  private readonly held = new Map<string, number>(); // task id -> claims
+  private readonly running = new Set<Promise<void>>();
+  private readonly concurrency: number;
+  private readonly leaseSeconds: number;
+  private readonly maxPollMs: number;
+  private pollMs = 50;
+  private claiming = false;
+  private again = false;
+  private stopped = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly engine: Engine,
+    options: TaskLoopOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 16;
+    this.leaseSeconds = options.leaseSeconds ?? 30;
+    this.maxPollMs = options.maxPollMs ?? 2000;
+  }
+
+  register(topic: string, registration: Registration): void {
+    this.topics.set(topic, registration);
+    if (this.unsubscribe.length === 0) this.start();
+    this.kick();
+  }
+
+  private start(): void {
+    this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.kick()));
+    this.unsubscribe.push(this.engine.onReconnect(() => this.kick()));
+    this.heartbeat = setInterval(() => void this.extendLeases(), (this.leaseSeconds * 1000) / 3);
+    this.heartbeat.unref();
+    this.schedulePoll();
+  }
+
+  /** Claim now (coalesced: a claim in progress runs once more when it ends). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    void this.claimLoop();
+  }
+
+  private schedulePoll(): void {
+    if (this.stopped) return;
+    clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => {
+      this.pollMs = Math.min(this.pollMs * 2, this.maxPollMs);
+      this.kick();
+      this.schedulePoll();
+    }, this.pollMs); // not unref'd: a process running a worker stays up until shutdown
+  }
+
+  /** Wake up when a task this process suspended becomes due (DB-clock ms, estimated locally). */
+  private wakeAt(runAtMs: number | null, dbNow: number): void {
+    if (runAtMs === null || this.stopped) return;
+    const delay = Math.max(0, runAtMs - dbNow) + 5;
+    const at = Date.now() + delay;
+    if (delay > 2 ** 31 - 1 || (this.dueTimer && this.dueTimer.at <= at)) return;
+    if (this.dueTimer) clearTimeout(this.dueTimer.timer);
+    const timer = setTimeout(() => {
+      this.dueTimer = undefined;
+      this.kick();
+    }, delay);
+    timer.unref();
+    this.dueTimer = { at, timer };
+  }
+
+  private async claimLoop(): Promise<void> {
+    this.claiming = true;
+    try {
+      do {
+        this.again = false;
+        const free = this.concurrency - this.running.size;
+        if (free <= 0 || this.topics.size === 0) break;
+        let rows: ClaimedRow[];
+        try {
+          const res = await this.engine.query<ClaimedRow>('claimTasks', [this.owner, this.leaseSeconds, [...this.topics.keys()], free]);
+          rows = res.rows;
+        } catch {
+          break; // database unreachable: the poller tries again
+        }
+        if (rows.length > 0) {
+          this.pollMs = 50;
+          this.schedulePoll();
+        }
+        for (const row of rows) this.dispatch(row);
+        if (rows.length === free) this.again = true;
+      } while (this.again && !this.stopped);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private dispatch(row: ClaimedRow): void {
+    const registration = this.topics.get(row.topic);
+    this.held.set(row.id, row.claims);
+    const dbNow = Number(row.db_now);
+    const started = Date.now();
+    const work = (async () => {
+      if (!registration || row.kind !== 'thread') {
+        await this.engine.query('releaseTask', [row.id, row.claims, 1]).catch(() => {});
+        return;
+      }
+      await runThreadTask(row, {
+        engine: this.engine,
+        fn: registration.fn,
+        workerRetry: registration.retry,
+        onSuspended: (runAt) => this.wakeAt(runAt, dbNow + (Date.now() - started)),
+      });
+    })()
+      .catch((err) => {
+        process.stderr.write(`hotmesh: task ${row.id} (${row.topic}) failed in the worker: ${(err as Error).stack ?? err}\n`);
+      })
+      .finally(() => {
+        this.held.delete(row.id);
+        this.running.delete(work);
+        this.kick();
+      });
+    this.running.add(work);
+  }
+
+  private async extendLeases(): Promise<void> {
+    if (this.held.size === 0) return;
+    const ids = [...this.held.keys()];
+    const claims = ids.map((id) => this.held.get(id)!);
+    await this.engine.query('extendLeases', [ids, claims, this.leaseSeconds]).catch(() => {});
+  }
+
+  /** Stop claiming, and give in-flight runs up to `graceMs` to finish. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pollTimer);
+    clearInterval(this.heartbeat);
+    if (this.dueTimer) clearTimeout(this.dueTimer.timer);
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
+    if (this.running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(this.running),
+        new Promise((r) => {
+          timer = setTimeout(r, graceMs);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The RunPort of one claimed thread task: how each kind of durable call executes on new ground, as
+ * fenced SQL (every statement names the task lease it holds). One statement per call: the effect and
+ * its journal row commit together.
+ */
+import { contextError } from '../context/context-op.js';
+import type { ContextOpRequest } from '../context/context-op.js';
+import { CONTEXT_MAX_BYTES } from '../context/context-op.js';
+import type { Engine } from '../engine/engine.js';
+import { ErrorCode, isTerminalCode, LeaseLostError, type SerializedError, serializeError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
+import type { IssuedCall } from '../replay/durable-call.js';
+import type { CallOutcome, JournalEntry } from '../replay/journal-entry.js';
+import type { DueTimer, RunPort } from '../replay/thread-run.js';
+import type { ExecutionInfo } from '../workflow/execution.js';
+import type { ActivityCallInput } from '../workflow/proxy-activities.js';
+import type { SignalInput } from '../workflow/signals.js';
+import type { SleepInput } from '../workflow/timers.js';
+import { runActivityAttempt } from './activity-runner.js';
+import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
+
+export interface HeldTask {
+  id: string;
+  claims: number;
+  jobId: string;
+  thread: string;
+}
+
+export class ThreadPort implements RunPort {
+  private readonly claimedAt = performance.now();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly task: HeldTask,
+    private readonly info: ExecutionInfo,
+    private readonly dbNowAtClaim: number,
+    private readonly workerRetry: RetryFields | undefined,
+  ) {}
+
+  now(): number {
+    return this.dbNowAtClaim + (performance.now() - this.claimedAt);
+  }
+
+  private fence(): unknown[] {
+    return [this.task.id, this.task.claims, this.task.jobId, this.task.thread];
+  }
+
+  async execute(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome> {
+    switch (call.kind) {
+      case 'activity':
+        return this.activity(call, batch, previous);
+      case 'sleep':
+        return { type: 'blocked', dueAt: this.now() + (call.input as SleepInput).ms };
+      case 'wait':
+        return this.waitFor(call, batch);
+      case 'signal':
+        return this.signal(call, batch);
+      case 'context':
+        return this.contextOp(call, batch);
+      default:
+        return this.journal(call, batch, {
+          type: 'failed',
+          error: serializeError(new Error(`MemFlow.workflow call '${call.kind}' is not supported by this engine yet`)),
+        });
+    }
+  }
+
+  /** Journal a result; zero rows back means another worker holds the task now. */
+  private async journal(call: IssuedCall, batch: number, outcome: CallOutcome, attempt = 1): Promise<CallOutcome> {
+    if (outcome.type === 'blocked') return outcome;
+    const result = outcome.type === 'done' ? encodeJson('result', outcome.value) : JSON.stringify(outcome.error);
+    const res = await this.engine.query('appendResult', [
+      ...this.fence(), call.seq, call.kind, call.name, outcome.type === 'done' ? 'done' : 'failed', result, attempt, batch,
+    ]);
+    if (res.rowCount === 0) throw new LeaseLostError(this.task.id);
+    return outcome;
+  }
+
+  private async activity(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome> {
+    const input = call.input as ActivityCallInput;
+    const attempt = (previous?.status === 'retry' ? previous.attempt : 0) + 1;
+    const result = await runActivityAttempt(call.name, input.args, {
+      idempotencyKey: `${this.engine.appId}:${this.task.jobId}:${this.task.thread}:${call.seq}`,
+      activityName: call.name,
+      workflowId: this.task.jobId,
+      thread: this.task.thread,
+      seq: call.seq,
+      attempt,
+      namespace: this.engine.appId,
+    });
+    if (result.ok) {
+      try {
+        encodeJson(`activity '${call.name}' result`, result.value);
+      } catch (err) {
+        return this.journal(call, batch, { type: 'failed', error: fatal(serializeError(err)) }, attempt);
+      }
+      return this.journal(call, batch, { type: 'done', value: result.value }, attempt);
+    }
+    const policy = resolveRetry(input.retryPolicy, this.info.config, this.workerRetry);
+    if (isTerminalCode(result.error.code) || attempt > policy.maximumAttempts) {
+      return this.journal(call, batch, { type: 'failed', error: result.error }, attempt);
+    }
+    const delay = retryDelaySeconds(attempt, policy);
+    const res = await this.engine.query<{ due_at: number }>('recordRetry', [
+      ...this.fence(), call.seq, call.kind, call.name, JSON.stringify(result.error), attempt, delay,
+    ]);
+    if (res.rowCount === 0) throw new LeaseLostError(this.task.id);
+    return { type: 'blocked', attempt, dueAt: Number(res.rows[0]!.due_at) };
+  }
+
+  private async waitFor(call: IssuedCall, batch: number): Promise<CallOutcome> {
+    const res = await this.engine.query<{ found: boolean; data: unknown; data_undefined: boolean; fenced: boolean }>(
+      'waitForSignal',
+      [...this.fence(), call.seq, call.name, batch],
+    );
+    const row = res.rows[0]!;
+    if (row.fenced) throw new LeaseLostError(this.task.id);
+    return row.found ? { type: 'done', value: row.data_undefined ? undefined : row.data } : { type: 'blocked' };
+  }
+
+  private async signal(call: IssuedCall, batch: number): Promise<CallOutcome> {
+    const input = call.input as SignalInput;
+    const target = input.jobId ?? this.task.jobId;
+    const messageId = `${this.task.jobId}/${this.task.thread}/${call.seq}`;
+    const res = await this.engine.query<{ journaled: number }>('signalFromThread', [
+      ...this.fence(), call.seq, call.name, encodeJson('signal data', input.data) ?? 'null', target, batch, messageId,
+    ]);
+    if (res.rows[0]!.journaled === 0) throw new LeaseLostError(this.task.id);
+    return { type: 'done', value: messageId };
+  }
+
+  private async contextOp(call: IssuedCall, batch: number): Promise<CallOutcome> {
+    const request = call.input as ContextOpRequest;
+    try {
+      const res =
+        request.op === 'get'
+          ? await this.engine.query<{ value: unknown; undef: boolean }>('contextGetInThread', [...this.fence(), call.seq, batch, request.path])
+          : await this.engine.query<{ value: unknown; undef: boolean }>('contextOpInThread', [
+              ...this.fence(), call.seq, batch, request.op, request.path, request.arg, CONTEXT_MAX_BYTES,
+            ]);
+      const row = res.rows[0];
+      if (!row) throw new LeaseLostError(this.task.id);
+      return { type: 'done', value: row.undef ? undefined : row.value };
+    } catch (err) {
+      const typed = contextError(err, request);
+      if (typed === err) throw err;
+      return this.journal(call, batch, { type: 'failed', error: serializeError(typed) });
+    }
+  }
+
+  async stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void> {
+    const res = await this.engine.query<{ held: number }>('stampDelivered', [
+      ...this.fence(), seqs, JSON.stringify(timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null }))), batch,
+    ]);
+    if (res.rows[0]!.held === 0) throw new LeaseLostError(this.task.id);
+  }
+}
+
+function fatal(error: SerializedError): SerializedError {
+  return { ...error, code: ErrorCode.FATAL };
+}

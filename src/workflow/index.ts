@@ -1,0 +1,26 @@
+/**
+ * `MemFlow.workflow`: what workflow and hook functions call. Every durable call is journaled, so a
+ * crashed or evicted thread replays to exactly where it was.
+ */
+import { didInterrupt } from '../errors.js';
+import { context, entity } from './context.js';
+import { all, random } from './deterministic.js';
+import { getContext } from './introspection.js';
+import { proxyActivities } from './proxy-activities.js';
+import { signal, waitFor } from './signals.js';
+import { sleepFor } from './timers.js';
+
+export const workflow = {
+  proxyActivities,
+  sleepFor,
+  waitFor,
+  signal,
+  context,
+  entity,
+  random,
+  all,
+  getContext,
+  didInterrupt,
+};
+
+export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext };

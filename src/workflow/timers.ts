@@ -1,0 +1,21 @@
+/**
+ * sleepFor: a durable timer. The thread suspends and holds nothing; the timer is a journal row with a
+ * due time, and the thread's task becomes runnable at that time, even if no worker ran meanwhile.
+ * Returns the duration in seconds (upstream's contract).
+ */
+import { parseDurationMs } from '../duration.js';
+import { currentExecution } from './execution.js';
+
+export interface SleepInput {
+  ms: number;
+  /** The call's result: the duration in seconds. */
+  value: number;
+}
+
+export async function sleepFor(duration: string | number): Promise<number> {
+  const ms = parseDurationMs(duration, 'duration');
+  const { run } = currentExecution('sleepFor');
+  const input: SleepInput = { ms, value: ms / 1000 };
+  const completion = await run.call({ kind: 'sleep', name: String(duration), input });
+  return (completion.ok ? completion.value : input.value) as number;
+}
