@@ -32,6 +32,7 @@ export type { WorkflowContext } from './workflow/introspection.js';
 export type { ActivityContext } from './worker/execution-scope.js';
 export type { ConnectionConfig } from './storage/connection.js';
 export * as Errors from './errors.js';
+export { Enums } from './memflow/enums.js';
 export {
   HotMeshError,
   ValidationError,

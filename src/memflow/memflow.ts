@@ -3,7 +3,9 @@
  * one (`MemFlow.Client`, `MemFlow.Worker`, `MemFlow.workflow`).
  */
 import { Context } from '../context/context-handle.js';
+import * as Errors from '../errors.js';
 import { didInterrupt } from '../errors.js';
+import { Enums } from './enums.js';
 import { currentActivityContext } from '../worker/execution-scope.js';
 import { workflow } from '../workflow/index.js';
 import { Client } from './client.js';
@@ -25,6 +27,8 @@ export class MemFlow {
   static readonly init = init;
   static readonly guid = guid;
   static readonly didInterrupt = didInterrupt;
+  static readonly Errors = Errors;
+  static readonly Enums = Enums;
   /** Upstream: `Connection.connect(cfg)` returns the config unchanged and opens nothing. */
   static readonly Connection = { connect: async <T>(config: T): Promise<T> => config };
 

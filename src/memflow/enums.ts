@@ -1,0 +1,17 @@
+/** Upstream's numeric codes under their upstream names (`Enums.HMSH_CODE_MEMFLOW_*`). */
+import { ErrorCode } from '../errors.js';
+
+export const Enums = {
+  HMSH_CODE_MEMFLOW_SLEEP: ErrorCode.SLEEP,
+  HMSH_CODE_MEMFLOW_ALL: ErrorCode.WAIT_FOR_ALL,
+  HMSH_CODE_MEMFLOW_CHILD: ErrorCode.CHILD,
+  HMSH_CODE_MEMFLOW_PROXY: ErrorCode.PROXY,
+  HMSH_CODE_MEMFLOW_WAIT: ErrorCode.WAIT_FOR,
+  HMSH_CODE_MEMFLOW_TIMEOUT: ErrorCode.TIMEOUT,
+  HMSH_CODE_MEMFLOW_MAXED: ErrorCode.MAXED,
+  HMSH_CODE_MEMFLOW_FATAL: ErrorCode.FATAL,
+  HMSH_CODE_MEMFLOW_RETRYABLE: ErrorCode.RETRY,
+  HMSH_CODE_INTERRUPT: ErrorCode.INTERRUPT,
+  HMSH_CODE_NOTFOUND: ErrorCode.NOT_FOUND,
+  HMSH_CODE_NONDETERMINISM: ErrorCode.NON_DETERMINISM,
+} as const;

@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// Every integration test file runs twice: once against real PostgreSQL, once against embedded PGlite.
+// test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
+const shared = {
+  include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  pool: 'forks' as const,
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' } } },
+      { test: { ...shared, name: 'pglite', env: { HOTMESH_TEST_BACKEND: 'pglite' } } },
+    ],
+  },
+});
