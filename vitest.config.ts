@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Every integration test file runs twice: once against real PostgreSQL, once against embedded PGlite.
@@ -10,6 +11,8 @@ const shared = {
 };
 
 export default defineConfig({
+  // Examples and README samples import the package by its published name.
+  resolve: { alias: { hotmesh: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     projects: [
       { test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' } } },

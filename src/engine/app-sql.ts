@@ -2,6 +2,7 @@
  * Every named query, bound to one app's schema once, when the app is opened.
  */
 import * as context from '../sql/queries/context.js';
+import * as hooks from '../sql/queries/hooks.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as journal from '../sql/queries/journal.js';
 import * as signals from '../sql/queries/signals.js';
@@ -9,7 +10,7 @@ import * as tasks from '../sql/queries/tasks.js';
 import * as threads from '../sql/queries/threads.js';
 import { bindSchema } from '../storage/sql-identifier.js';
 
-const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context };
+const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context, ...hooks };
 
 export type QueryName = keyof typeof ALL;
 export type AppSql = Record<QueryName, string>;

@@ -4,13 +4,16 @@
  * workflow may be started before any worker exists; it waits until one serves its topic.
  */
 import { Engine } from '../engine/engine.js';
-import { DuplicateJobError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
-import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
-import type { RetryConfig } from '../workflow/execution.js';
-import { guid } from './guid.js';
+import { validateId } from '../validation.js';
+import type { HookOptions } from '../workflow/hooks.js';
 import { WorkflowHandle } from './handle.js';
+import { JobContext, type JobContextOptions } from './job-context.js';
+import { startHookOutside } from './start-hook.js';
+import { prepareStart, startJob, type WorkflowOptions } from './start-job.js';
+
+export type { WorkflowOptions } from './start-job.js';
 
 export const DEFAULT_NAMESPACE = 'memflow';
 
@@ -19,74 +22,6 @@ export interface ClientConfig {
   connection?: ConnectionConfig;
   /** Embedded data directory (default `HOTMESH_DATA_DIR`, else `./.hotmesh`). */
   dataDir?: string;
-}
-
-export interface WorkflowOptions {
-  /** Arguments spread into the workflow function. Default []. */
-  args?: unknown[];
-  /** The worker queue. Optional only when `entity` is given. */
-  taskQueue?: string;
-  /** The workflow function's name. Optional only when `entity` is given. */
-  workflowName?: string;
-  /** The job id. Default (or ''): a new guid(). */
-  workflowId?: string;
-  /** The app id (schema). Default 'memflow'. */
-  namespace?: string;
-  /** Stored on the job row (queried by Entity.find and the README's partial-index recipe). */
-  entity?: string;
-  /**
-   * Seconds to keep the job after it finishes. Default: kept (permanent memory). Upstream's default
-   * was 1 second; pass `expire` to get that behaviour.
-   */
-  expire?: number;
-  /** Workflow-level retry policy for a function that throws (defaults 3 / 10 / '120s'). */
-  config?: RetryConfig;
-  /** Searchable string fields seeded with the job. */
-  search?: { data?: Record<string, string> };
-  /** Accepted for compatibility. */
-  signalIn?: boolean;
-  /** Accepted for compatibility. */
-  [key: string]: unknown;
-}
-
-export interface StartedJob {
-  engine: Engine;
-  workflowId: string;
-  topic: string;
-}
-
-/** Validate start options and build the job row's parameters, before any SQL. */
-function prepareStart(options: WorkflowOptions) {
-  if (!options || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
-  const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
-  const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
-  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
-  const workflowId = options.workflowId === undefined || options.workflowId === '' ? guid() : validateId('workflowId', options.workflowId);
-  const args = validateArgs(options.args);
-  const expire = validatePositiveSeconds('expire', options.expire);
-  const jobOptions = { expire, config: options.config };
-  const search: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options.search?.data ?? {})) search[k] = String(v);
-  return {
-    entity,
-    taskQueue,
-    workflowName,
-    workflowId,
-    topic: `${taskQueue}-${workflowName}`,
-    input: encodeJson('args', args)!,
-    options: encodeJson('options', jobOptions)!,
-    search: encodeJson('search', search)!,
-  };
-}
-
-export async function startJob(engine: Engine, options: WorkflowOptions, parentId: string | null = null): Promise<StartedJob> {
-  const p = prepareStart(options);
-  const res = await engine.query<{ created: number }>('startJob', [
-    p.workflowId, p.entity ?? null, p.workflowName, p.taskQueue, p.input, p.options, p.search, parentId, p.topic, engine.channel,
-  ]);
-  if (res.rows[0]!.created === 0) throw new DuplicateJobError(p.workflowId);
-  engine.localWake(p.topic);
-  return { engine, workflowId: p.workflowId, topic: p.topic };
 }
 
 export class Client {
@@ -113,6 +48,21 @@ export class Client {
       validateId('workflowId', workflowId);
       const engine = await this.engine(namespace);
       return new WorkflowHandle(engine, workflowId, `${taskQueue}-${workflowName}`);
+    },
+
+    /**
+     * Start a hook: run `workflowName` (served by a worker of `taskQueue`) against an existing job,
+     * running, waiting or finished. Returns the hook's thread id.
+     */
+    hook: async (options: HookOptions & { workflowId: string }): Promise<string> => {
+      const engine = await this.engine(options.namespace);
+      return startHookOutside(engine, options);
+    },
+
+    /** The job's context, from outside: read it and change it atomically (see JobContext). */
+    context: async (workflowId: string, options: JobContextOptions & { namespace?: string } = {}): Promise<JobContext> => {
+      validateId('workflowId', workflowId);
+      return new JobContext(await this.engine(options.namespace), workflowId, options);
     },
 
     /**

@@ -7,6 +7,9 @@ import type { Engine } from '../engine/engine.js';
 import { ErrorCode, JobNotFoundError, type SerializedError, WorkflowFailedError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import { validateId } from '../validation.js';
+import type { HookOptions } from '../workflow/hooks.js';
+import { startHookOutside } from './start-hook.js';
+import { JobContext, type JobContextOptions } from './job-context.js';
 
 export interface ResultOptions {
   /** false: resolve with the failure object instead of rejecting. Default true. */
@@ -75,6 +78,16 @@ export class WorkflowHandle {
     validateId('signalId', signalId);
     const json = encodeJson('signal data', data) ?? 'null';
     await this.engine.query('deliverSignal', [this.workflowId, signalId, json]);
+  }
+
+  /** This job's context, from outside: read it and change it atomically, even after the workflow finished. */
+  context(options: JobContextOptions = {}): JobContext {
+    return new JobContext(this.engine, this.workflowId, options);
+  }
+
+  /** Run a hook function against this job. Returns the hook's thread id. */
+  hook(options: Omit<HookOptions, 'workflowId' | 'namespace'>): Promise<string> {
+    return startHookOutside(this.engine, { ...options, workflowId: this.workflowId });
   }
 
   /** Upstream's semaphore: 0 = complete, > 0 = running, negative = interrupted. */

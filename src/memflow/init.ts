@@ -7,6 +7,8 @@ import { validateAppId } from '../storage/sql-identifier.js';
 import type { ConnectionConfig } from '../storage/connection.js';
 import { Client, type WorkflowOptions } from './client.js';
 import type { WorkflowHandle } from './handle.js';
+import type { HookOptions } from '../workflow/hooks.js';
+import type { JobContext, JobContextOptions } from './job-context.js';
 import { shutdownAll } from './runtime.js';
 import { Worker, type WorkerConfig } from './worker.js';
 
@@ -31,6 +33,8 @@ export interface MemFlowInstance {
     start(options: WorkflowOptions): Promise<WorkflowHandle>;
     getHandle(taskQueue: string, workflowName: string, workflowId: string, namespace?: string): Promise<WorkflowHandle>;
     signal(signalId: string, data: unknown, namespace?: string): Promise<string>;
+    hook(options: HookOptions & { workflowId: string }): Promise<string>;
+    context(workflowId: string, options?: JobContextOptions & { namespace?: string }): Promise<JobContext>;
   };
   readonly worker: {
     create(config: Omit<WorkerConfig, 'connection' | 'namespace'> & Partial<WorkerConfig>): Promise<Worker>;
@@ -51,6 +55,8 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       getHandle: (taskQueue, workflowName, workflowId, namespace) =>
         client.workflow.getHandle(taskQueue, workflowName, workflowId, namespace ?? appId),
       signal: (signalId, data, namespace) => client.workflow.signal(signalId, data, namespace ?? appId),
+      hook: (options) => client.workflow.hook({ ...options, namespace: options.namespace ?? appId }),
+      context: (workflowId, options = {}) => client.workflow.context(workflowId, { ...options, namespace: options.namespace ?? appId }),
     },
     worker: {
       create: (workerConfig) =>

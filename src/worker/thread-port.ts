@@ -14,6 +14,7 @@ import type { CallOutcome, JournalEntry } from '../replay/journal-entry.js';
 import type { DueTimer, RunPort } from '../replay/thread-run.js';
 import type { ExecutionInfo } from '../workflow/execution.js';
 import type { ActivityCallInput } from '../workflow/proxy-activities.js';
+import type { HookInput, HookSignalArg } from '../workflow/hooks.js';
 import type { SignalInput } from '../workflow/signals.js';
 import type { SleepInput } from '../workflow/timers.js';
 import { runActivityAttempt } from './activity-runner.js';
@@ -35,6 +36,7 @@ export class ThreadPort implements RunPort {
     private readonly info: ExecutionInfo,
     private readonly dbNowAtClaim: number,
     private readonly workerRetry: RetryFields | undefined,
+    private readonly threadArgs: unknown[] = [],
   ) {}
 
   now(): number {
@@ -57,6 +59,8 @@ export class ThreadPort implements RunPort {
         return this.signal(call, batch);
       case 'context':
         return this.contextOp(call, batch);
+      case 'hook':
+        return this.startHook(call, batch);
       default:
         return this.journal(call, batch, {
           type: 'failed',
@@ -120,13 +124,39 @@ export class ThreadPort implements RunPort {
 
   private async signal(call: IssuedCall, batch: number): Promise<CallOutcome> {
     const input = call.input as SignalInput;
-    const target = input.jobId ?? this.task.jobId;
+    const target = input.jobId ?? this.replyTo(call.name) ?? this.task.jobId;
     const messageId = `${this.task.jobId}/${this.task.thread}/${call.seq}`;
     const res = await this.engine.query<{ journaled: number }>('signalFromThread', [
       ...this.fence(), call.seq, call.name, encodeJson('signal data', input.data) ?? 'null', target, batch, messageId,
     ]);
     if (res.rows[0]!.journaled === 0) throw new LeaseLostError(this.task.id);
     return { type: 'done', value: messageId };
+  }
+
+  /** A hook started by execHook from another job answers that job's waitFor. */
+  private replyTo(signalId: string): string | undefined {
+    const last = this.threadArgs[this.threadArgs.length - 1] as Partial<HookSignalArg> | undefined;
+    return last && typeof last === 'object' && last.$memflow === true && last.signal === signalId ? last.job : undefined;
+  }
+
+  private async startHook(call: IssuedCall, batch: number): Promise<CallOutcome> {
+    const input = call.input as HookInput;
+    const sameJob = input.workflowId === this.task.jobId;
+    const hookThread = sameJob ? `${this.task.thread}/${call.seq}` : `${this.task.jobId}/${this.task.thread}/${call.seq}`;
+    const topic = `${input.taskQueue}-${input.workflowName}`;
+    const res = await this.engine.query<{ held: number; found: number; journaled: number }>('startHookFromThread', [
+      ...this.fence(), call.seq, batch, input.workflowId, hookThread, input.workflowName, input.taskQueue, topic,
+      encodeJson('args', input.args), this.engine.channel,
+    ]);
+    const row = res.rows[0]!;
+    if (row.held === 0) throw new LeaseLostError(this.task.id);
+    if (row.found === 0) {
+      const error = serializeError(new Error(`Hook target job '${input.workflowId}' does not exist or does not accept hooks`));
+      return this.journal(call, batch, { type: 'failed', error: { ...error, code: ErrorCode.NOT_FOUND } });
+    }
+    if (row.journaled === 0) throw new LeaseLostError(this.task.id);
+    this.engine.localWake(topic);
+    return { type: 'done', value: hookThread };
   }
 
   private async contextOp(call: IssuedCall, batch: number): Promise<CallOutcome> {

@@ -93,9 +93,9 @@ export async function runThreadTask(row: ClaimedRow, ctx: ThreadTaskContext): Pr
   };
   const task = { id: row.id, claims: row.claims, jobId: row.job_id, thread: row.thread };
   const fence = [task.id, task.claims, task.jobId, task.thread];
-  const port = new ThreadPort(engine, task, info, Number(row.db_now), ctx.workerRetry);
-  const run = new ThreadRun((row.journal ?? []).map(toEntry), port, { jobId: row.job_id, thread: row.thread });
   const args = Array.isArray(row.args) ? row.args : [];
+  const port = new ThreadPort(engine, task, info, Number(row.db_now), ctx.workerRetry, args);
+  const run = new ThreadRun((row.journal ?? []).map(toEntry), port, { jobId: row.job_id, thread: row.thread });
 
   const outcome = await run.run(() => runInExecution({ info, run }, async () => ctx.fn(...args)));
 

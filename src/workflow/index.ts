@@ -4,6 +4,7 @@
  */
 import { didInterrupt } from '../errors.js';
 import { context, entity } from './context.js';
+import { execHook, execHookBatch, hook } from './hooks.js';
 import { all, random } from './deterministic.js';
 import { getContext } from './introspection.js';
 import { proxyActivities } from './proxy-activities.js';
@@ -21,6 +22,9 @@ export const workflow = {
   all,
   getContext,
   didInterrupt,
+  hook,
+  execHook,
+  execHookBatch,
 };
 
-export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext };
+export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch };

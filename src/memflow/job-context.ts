@@ -1,0 +1,99 @@
+/**
+ * A job's context from outside any workflow: a client holding the job id reads it and applies the same
+ * ops, each one atomic statement, optionally inside the caller's own transaction (pass a `pg` client
+ * that has run BEGIN as `tx`, and the app's tables and the job's memory change in one commit). The
+ * context of a finished job stays readable and writable.
+ */
+import { Context } from '../context/context-handle.js';
+import { CONTEXT_MAX_BYTES, contextError, type ContextOpRequest } from '../context/context-op.js';
+import type { Engine } from '../engine/engine.js';
+import { JobNotFoundError } from '../errors.js';
+import type { Queryable } from '../storage/driver.js';
+import { validateId } from '../validation.js';
+
+export interface JobContextOptions {
+  /** Run every op in the caller's transaction (a `pg` client after BEGIN, or any Queryable). */
+  tx?: Queryable;
+  /** Who the history records as the author of changes. Default 'client'. */
+  actor?: string;
+}
+
+export interface ContextChange {
+  version: number;
+  op: string;
+  path: string[];
+  arg: unknown;
+  actor: string;
+  opId: string | null;
+  at: Date;
+}
+
+type ValueRow = { value: unknown; undef: boolean; version: string };
+
+export class JobContext extends Context {
+  constructor(
+    private readonly engine: Engine,
+    readonly workflowId: string,
+    private readonly options: JobContextOptions = {},
+    opId?: string,
+  ) {
+    super((request) => this.apply(request, opId));
+    validateId('workflowId', workflowId);
+    if (opId !== undefined) validateId('opId', opId);
+  }
+
+  private get db(): Queryable {
+    return this.options.tx ?? this.engine.driver;
+  }
+
+  /**
+   * The same ops, applied at most once for `opId`: a retry with the same id (after a timeout, a
+   * dropped connection) returns what the first call returned instead of applying the op again.
+   */
+  withOpId(opId: string): Context {
+    return new JobContext(this.engine, this.workflowId, this.options, opId);
+  }
+
+  private async apply(request: ContextOpRequest, opId: string | undefined): Promise<unknown> {
+    const sql = this.engine.sql;
+    let res;
+    try {
+      res =
+        request.op === 'get'
+          ? await this.db.query<ValueRow>(sql.contextGet, [this.workflowId, request.path])
+          : await this.db.query<ValueRow>(sql.contextOpOutside, [
+              this.workflowId, request.op, request.path, request.arg, CONTEXT_MAX_BYTES, opId ?? null, this.options.actor ?? 'client',
+            ]);
+    } catch (err) {
+      if ((err as { code?: string; constraint?: string }).code === '23505' && opId !== undefined) {
+        const first = await this.db.query<ValueRow>(sql.contextOpById, [this.workflowId, opId]);
+        if (first.rows[0]) return first.rows[0].undef ? undefined : first.rows[0].value;
+      }
+      throw contextError(err, request);
+    }
+    const row = res.rows[0];
+    if (!row) throw new JobNotFoundError(this.workflowId);
+    return row.undef ? undefined : row.value;
+  }
+
+  /** The current version (number of changes so far). */
+  async version(): Promise<number> {
+    const res = await this.db.query<ValueRow>(this.engine.sql.contextGet, [this.workflowId, []]);
+    if (!res.rows[0]) throw new JobNotFoundError(this.workflowId);
+    return Number(res.rows[0].version);
+  }
+
+  /** Who changed what, in order: every change after `afterVersion` (default 0), up to `limit`. */
+  async history(options: { afterVersion?: number; limit?: number } = {}): Promise<ContextChange[]> {
+    const res = await this.db.query<{
+      version: string; op: string; path: string[]; arg: unknown; actor: string; op_id: string | null; created_at: Date;
+    }>(this.engine.sql.contextHistory, [this.workflowId, options.afterVersion ?? 0, options.limit ?? 1000]);
+    return res.rows.map((r) => ({ version: Number(r.version), op: r.op, path: r.path, arg: r.arg, actor: r.actor, opId: r.op_id, at: r.created_at }));
+  }
+
+  /** What the context looked like at `version` (rebuilt from the history). */
+  async at(version: number): Promise<unknown> {
+    const res = await this.db.query<{ context: unknown }>(this.engine.sql.contextAtVersion, [this.workflowId, version]);
+    return res.rows[0]?.context ?? {};
+  }
+}

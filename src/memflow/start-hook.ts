@@ -1,0 +1,25 @@
+/**
+ * Starting a hook from outside: another registered function runs against an existing job (running,
+ * waiting or finished), sharing its context. Returns the hook's thread id.
+ */
+import type { Engine } from '../engine/engine.js';
+import { JobNotFoundError, ValidationError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
+import { validateArgs, validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
+import type { HookOptions } from '../workflow/hooks.js';
+import { guid } from './guid.js';
+
+export async function startHookOutside(engine: Engine, options: HookOptions & { workflowId: string }): Promise<string> {
+  if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
+  const workflowId = validateId('workflowId', options.workflowId);
+  const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
+  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
+  const args = encodeJson('args', validateArgs(options.args))!;
+  const thread = `hook-${guid()}`;
+  const topic = `${taskQueue}-${workflowName}`;
+  const res = await engine.query<{ started: number }>('startHookOutside', [workflowId, thread, workflowName, taskQueue, topic, args, engine.channel]);
+  if (res.rows[0]!.started === 0) throw new JobNotFoundError(workflowId);
+  engine.localWake(topic);
+  return thread;
+}
+

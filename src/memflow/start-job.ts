@@ -1,0 +1,79 @@
+/**
+ * Starting a job: validate everything first, then one statement creates the job row, its main thread
+ * and its first task (and NOTIFYs the workers of its topic).
+ */
+import type { Engine } from '../engine/engine.js';
+import { DuplicateJobError, ValidationError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
+import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
+import type { RetryConfig } from '../workflow/execution.js';
+import { guid } from './guid.js';
+
+export interface WorkflowOptions {
+  /** Arguments spread into the workflow function. Default []. */
+  args?: unknown[];
+  /** The worker queue. Optional only when `entity` is given. */
+  taskQueue?: string;
+  /** The workflow function's name. Optional only when `entity` is given. */
+  workflowName?: string;
+  /** The job id. Default (or ''): a new guid(). */
+  workflowId?: string;
+  /** The app id (schema). Default 'memflow'. */
+  namespace?: string;
+  /** Stored on the job row (queried by Entity.find and the README's partial-index recipe). */
+  entity?: string;
+  /**
+   * Seconds to keep the job after it finishes. Default: kept (permanent memory). Upstream's default
+   * was 1 second; pass `expire` to get that behaviour.
+   */
+  expire?: number;
+  /** Workflow-level retry policy for a function that throws (defaults 3 / 10 / '120s'). */
+  config?: RetryConfig;
+  /** Searchable string fields seeded with the job. */
+  search?: { data?: Record<string, string> };
+  /** Accepted for compatibility. */
+  signalIn?: boolean;
+  /** Accepted for compatibility. */
+  [key: string]: unknown;
+}
+
+export interface StartedJob {
+  engine: Engine;
+  workflowId: string;
+  topic: string;
+}
+
+/** Validate start options and build the job row's parameters, before any SQL. */
+export function prepareStart(options: WorkflowOptions) {
+  if (!options || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+  const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
+  const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
+  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
+  const workflowId = options.workflowId === undefined || options.workflowId === '' ? guid() : validateId('workflowId', options.workflowId);
+  const args = validateArgs(options.args);
+  const expire = validatePositiveSeconds('expire', options.expire);
+  const jobOptions = { expire, config: options.config };
+  const search: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.search?.data ?? {})) search[k] = String(v);
+  return {
+    entity,
+    taskQueue,
+    workflowName,
+    workflowId,
+    topic: `${taskQueue}-${workflowName}`,
+    input: encodeJson('args', args)!,
+    options: encodeJson('options', jobOptions)!,
+    search: encodeJson('search', search)!,
+  };
+}
+
+export async function startJob(engine: Engine, options: WorkflowOptions, parentId: string | null = null): Promise<StartedJob> {
+  const p = prepareStart(options);
+  const res = await engine.query<{ created: number }>('startJob', [
+    p.workflowId, p.entity ?? null, p.workflowName, p.taskQueue, p.input, p.options, p.search, parentId, p.topic, engine.channel,
+  ]);
+  if (res.rows[0]!.created === 0) throw new DuplicateJobError(p.workflowId);
+  engine.localWake(p.topic);
+  return { engine, workflowId: p.workflowId, topic: p.topic };
+}
+

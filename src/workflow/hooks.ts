@@ -1,0 +1,93 @@
+/**
+ * Hooks: start another registered function on a job (by default this one), sharing its context.
+ *
+ * - `hook(options)` starts it and returns at once (with the hook's thread id).
+ * - `execHook(options)` starts it and waits for its signal: the hook gets
+ *   `{ signal: signalId, $memflow: true, job }` as its last argument and reports back with
+ *   `MemFlow.workflow.signal(signalId, result)`.
+ * - `execHookBatch(items)` starts them all, then waits for all their signals.
+ * `Promise.all([execHook(a), execHook(b)])` behaves exactly like `execHookBatch`: both hooks start
+ * in the same delivery batch, before the thread suspends.
+ */
+import { ValidationError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
+import { validateArgs, validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
+import { currentExecution } from './execution.js';
+import type { RetryConfig } from './execution.js';
+import { waitFor } from './signals.js';
+
+export interface HookOptions {
+  /** Queue of the worker that serves the hook function. */
+  taskQueue?: string;
+  /** The hook function's name. */
+  workflowName?: string;
+  /** Routing by entity (upstream): queue and name default to it. */
+  entity?: string;
+  /** The job to run on. Default: the current job. */
+  workflowId?: string;
+  args?: unknown[];
+  namespace?: string;
+  config?: RetryConfig;
+  search?: { data?: Record<string, string> };
+}
+
+export interface ExecHookOptions extends HookOptions {
+  /** The signal the hook sends when done. Default: derived from this call's position (deterministic). */
+  signalId?: string;
+}
+
+export interface HookInput {
+  workflowId: string;
+  taskQueue: string;
+  workflowName: string;
+  args: unknown[];
+}
+
+/** Marker appended as the last argument of a hook started by execHook. */
+export interface HookSignalArg {
+  signal: string;
+  $memflow: true;
+  /** The job waiting for the signal. */
+  job: string;
+}
+
+function resolveHook(options: HookOptions, defaultJob: string): HookInput {
+  if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
+  if (options.taskQueue === undefined && options.entity === undefined) {
+    throw new Error(
+      'MemFlow Hook Error: Potential infinite loop detected! A hook needs a taskQueue (or an entity) naming ' +
+        'the worker that serves it; without taskQueue and entity it would re-enter this workflow.',
+    );
+  }
+  const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
+  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
+  const workflowId = options.workflowId === undefined ? defaultJob : validateId('workflowId', options.workflowId);
+  const args = validateArgs(options.args);
+  encodeJson('args', args);
+  return { workflowId, taskQueue, workflowName, args };
+}
+
+export async function hook(options: HookOptions): Promise<string> {
+  const { run, info } = currentExecution('hook');
+  const input = resolveHook(options, info.workflowId);
+  const completion = await run.call({ kind: 'hook', name: input.workflowName, input });
+  if (!completion.ok) throw Object.assign(new Error(completion.error.message), { code: completion.error.code, name: completion.error.name });
+  return completion.value as string;
+}
+
+export async function execHook<T = any>(options: ExecHookOptions): Promise<T> {
+  const { run, info } = currentExecution('execHook');
+  const signalId =
+    options.signalId === undefined ? `memflow-hook-${info.workflowId}-${info.thread}-${run.counter + 1}` : validateId('signalId', options.signalId);
+  const marker: HookSignalArg = { signal: signalId, $memflow: true, job: info.workflowId };
+  await hook({ ...options, args: [...validateArgs(options.args), marker] });
+  return waitFor<T>(signalId);
+}
+
+export async function execHookBatch<T extends Record<string, unknown> = Record<string, any>>(
+  items: Array<{ key: string; options: ExecHookOptions }>,
+): Promise<T> {
+  if (!Array.isArray(items)) throw new ValidationError('execHookBatch items', 'must be an array of { key, options }');
+  const results = await Promise.all(items.map((item) => execHook(item.options)));
+  return Object.fromEntries(items.map((item, i) => [item.key, results[i]])) as T;
+}
