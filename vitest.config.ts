@@ -15,8 +15,8 @@ export default defineConfig({
   resolve: { alias: { hotmesh: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     projects: [
-      { test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' } } },
-      { test: { ...shared, name: 'pglite', env: { HOTMESH_TEST_BACKEND: 'pglite' } } },
+      { extends: true, test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' } } },
+      { extends: true, test: { ...shared, name: 'pglite', env: { HOTMESH_TEST_BACKEND: 'pglite' } } },
     ],
   },
 });
