@@ -85,6 +85,7 @@ export class ThreadRun {
   private settled: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
   private fatal: RunOutcome | undefined;
   private stopped = false;
+  /** Successful results this run produced: a workflow that keeps failing without any is not progressing. */
   private liveWrites = 0;
 
   constructor(
@@ -195,7 +196,7 @@ export class ThreadRun {
     }
     if (externals.length || dueTimers.length) {
       await this.port.stamp(batch, externals, dueTimers);
-      this.liveWrites++;
+      this.liveWrites += dueTimers.length + externals.filter((seq) => this.entries.get(seq)!.status === 'done').length;
       for (const seq of externals) this.entries.get(seq)!.batch = batch;
       for (const t of dueTimers) {
         this.entries.set(t.seq, { seq: t.seq, kind: 'sleep', name: t.name, status: 'done', value: t.value, attempt: 1, batch, dueAt: null });
@@ -223,13 +224,11 @@ export class ThreadRun {
         this.entries.set(p.call.seq, { ...base, status: 'done', value: outcome.value, attempt: previous ? previous.attempt + 1 : 1, batch, dueAt: null });
         return;
       case 'failed':
-        this.liveWrites++;
         this.entries.set(p.call.seq, { ...base, status: 'failed', error: outcome.error, attempt: previous ? previous.attempt + 1 : 1, batch, dueAt: null });
         return;
       case 'blocked':
         if (outcome.attempt !== undefined) {
           // an activity attempt failed and waits out its backoff: the port journaled a 'retry' row
-          this.liveWrites++;
           this.entries.set(p.call.seq, { ...base, status: 'retry', attempt: outcome.attempt, batch: null, dueAt: outcome.dueAt ?? null });
         } else {
           p.blocked = true;

@@ -7,13 +7,14 @@ import { contextError } from '../context/context-op.js';
 import type { ContextOpRequest } from '../context/context-op.js';
 import { CONTEXT_MAX_BYTES } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
-import { ErrorCode, isTerminalCode, LeaseLostError, type SerializedError, serializeError } from '../errors.js';
+import { DuplicateJobError, ErrorCode, isTerminalCode, LeaseLostError, type SerializedError, serializeError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import type { IssuedCall } from '../replay/durable-call.js';
 import type { CallOutcome, JournalEntry } from '../replay/journal-entry.js';
 import type { DueTimer, RunPort } from '../replay/thread-run.js';
 import type { ExecutionInfo } from '../workflow/execution.js';
 import type { ActivityCallInput } from '../workflow/proxy-activities.js';
+import type { ChildInput } from '../workflow/children.js';
 import type { HookInput, HookSignalArg } from '../workflow/hooks.js';
 import type { SignalInput } from '../workflow/signals.js';
 import type { SleepInput } from '../workflow/timers.js';
@@ -61,6 +62,9 @@ export class ThreadPort implements RunPort {
         return this.contextOp(call, batch);
       case 'hook':
         return this.startHook(call, batch);
+      case 'child':
+      case 'start':
+        return this.startChild(call, batch);
       default:
         return this.journal(call, batch, {
           type: 'failed',
@@ -157,6 +161,27 @@ export class ThreadPort implements RunPort {
     if (row.journaled === 0) throw new LeaseLostError(this.task.id);
     this.engine.localWake(topic);
     return { type: 'done', value: hookThread };
+  }
+
+  private async startChild(call: IssuedCall, batch: number): Promise<CallOutcome> {
+    const input = call.input as ChildInput;
+    const parent = { job: this.task.jobId, thread: this.task.thread, seq: call.seq, await: call.kind === 'child' };
+    const options = { expire: input.expire ?? this.info.expire, config: input.config, parentWorkflowId: this.task.jobId, parent };
+    const topic = `${input.taskQueue}-${input.workflowName}`;
+    const res = await this.engine.query<{ held: number; created: number; existing_parent: typeof parent | null }>('startChildFromThread', [
+      ...this.fence(), call.seq, batch, input.workflowId, input.entity ?? null, input.workflowName, input.taskQueue,
+      encodeJson('args', input.args), JSON.stringify(options), topic, call.kind === 'start', this.engine.channel,
+    ]);
+    const row = res.rows[0]!;
+    if (row.held === 0) throw new LeaseLostError(this.task.id);
+    if (row.created === 0) {
+      const mine = row.existing_parent && row.existing_parent.job === parent.job && row.existing_parent.thread === parent.thread && row.existing_parent.seq === parent.seq;
+      if (!mine) return this.journal(call, batch, { type: 'failed', error: serializeError(new DuplicateJobError(input.workflowId)) });
+      if (call.kind === 'start') return this.journal(call, batch, { type: 'done', value: input.workflowId });
+      return { type: 'blocked' };
+    }
+    this.engine.localWake(topic);
+    return call.kind === 'start' ? { type: 'done', value: input.workflowId } : { type: 'blocked' };
   }
 
   private async contextOp(call: IssuedCall, batch: number): Promise<CallOutcome> {

@@ -3,6 +3,7 @@
  * crashed or evicted thread replays to exactly where it was.
  */
 import { didInterrupt } from '../errors.js';
+import { execChild, executeChild, startChild } from './children.js';
 import { context, entity } from './context.js';
 import { execHook, execHookBatch, hook } from './hooks.js';
 import { all, random } from './deterministic.js';
@@ -25,6 +26,9 @@ export const workflow = {
   hook,
   execHook,
   execHookBatch,
+  execChild,
+  executeChild,
+  startChild,
 };
 
-export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch };
+export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch, execChild, executeChild, startChild };

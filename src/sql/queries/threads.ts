@@ -23,20 +23,37 @@ WITH lease AS (
   RETURNING id
 ), waiters AS (
   DELETE FROM {{schema}}.waiters WHERE job_id = $3 AND thread = $4 AND EXISTS (SELECT 1 FROM thread)
+), parent AS (
+  INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result)
+  SELECT j.options -> 'parent' ->> 'job', j.options -> 'parent' ->> 'thread', (j.options -> 'parent' ->> 'seq')::int,
+         'child', j.workflow_name, CASE WHEN $5 = 'completed' THEN 'done' ELSE 'failed' END,
+         CASE WHEN $5 = 'completed' THEN $6::jsonb ELSE $7::jsonb END
+    FROM {{schema}}.jobs j
+   WHERE j.id IN (SELECT id FROM job) AND (j.options -> 'parent' ->> 'await')::boolean
+  ON CONFLICT DO NOTHING
+  RETURNING job_id, thread
+), woken AS (
+  SELECT {{schema}}.wake_thread(job_id, thread) FROM parent
 ), done AS (
   SELECT pg_notify($9, 'done:' || id) FROM job
 )
-SELECT (SELECT count(*) FROM thread)::int AS finished, (SELECT count(*) FROM done)::int AS notified`;
+SELECT (SELECT count(*) FROM thread)::int AS finished, (SELECT count(*) FROM done)::int AS notified,
+       (SELECT count(*) FROM woken)::int AS parents_woken`;
 
 /**
  * The function threw a retryable error: count the failure ($5 = new consecutive count) and run it
- * again after $6 seconds.
+ * again after $6 seconds. A child that failed to start is forgotten, so the re-run starts it again.
  */
 export const retryThread = /* sql */ `
 WITH thread AS (
   UPDATE {{schema}}.threads SET failures = $5, error = $7::jsonb
    WHERE job_id = $3 AND thread = $4 AND EXISTS (SELECT 1 FROM {{schema}}.tasks WHERE id = $1 AND claims = $2)
   RETURNING thread
+), spawns AS (
+  -- a child that failed to start (a duplicate id) is tried again by the re-run (upstream semantics)
+  DELETE FROM {{schema}}.journal
+   WHERE job_id = $3 AND thread = $4 AND kind IN ('child', 'start') AND status = 'failed'
+     AND result ->> 'type' = 'DuplicateJobError' AND EXISTS (SELECT 1 FROM thread)
 )
 UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = now() + make_interval(secs => $6)
  WHERE id = $1 AND claims = $2 AND EXISTS (SELECT 1 FROM thread)

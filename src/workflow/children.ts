@@ -1,0 +1,86 @@
+/**
+ * Child workflows: a separate job (with its own context) started from a thread.
+ * `execChild` waits for the child's result; `startChild` returns the child's id once it exists.
+ * The default child id is derived from the parent's position (`-<name>-<parentId>-<thread>-<seq>`),
+ * so a replay finds its own child instead of starting another one.
+ */
+import { ErrorCode, MemFlowFatalError, MemFlowMaxedError, MemFlowRetryError, MemFlowTimeoutError, ValidationError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
+import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
+import { currentExecution, type RetryConfig } from './execution.js';
+
+export interface ChildOptions {
+  workflowName?: string;
+  taskQueue?: string;
+  entity?: string;
+  args?: unknown[];
+  workflowId?: string;
+  expire?: number;
+  config?: RetryConfig;
+  /** false: same as startChild. */
+  await?: boolean;
+  [key: string]: unknown;
+}
+
+export interface ChildInput {
+  workflowId: string;
+  workflowName: string;
+  taskQueue: string;
+  entity?: string;
+  args: unknown[];
+  expire?: number;
+  config?: RetryConfig;
+}
+
+function resolveChild(options: ChildOptions, seq: number, parentId: string, thread: string): ChildInput {
+  if (!options || typeof options !== 'object') throw new ValidationError('child options', 'must be an object');
+  const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
+  const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
+  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
+  const workflowId =
+    options.workflowId === undefined || options.workflowId === ''
+      ? `-${workflowName}-${parentId}-${thread}-${seq}`.slice(0, 255)
+      : validateId('workflowId', options.workflowId);
+  const args = validateArgs(options.args);
+  encodeJson('args', args);
+  return { workflowId, workflowName, taskQueue, entity, args, expire: validatePositiveSeconds('expire', options.expire), config: options.config };
+}
+
+/** A failed child, as upstream throws it: by the child's error code. */
+function childError(error: { message: string; code?: number; stack?: string }): Error {
+  switch (error.code) {
+    case ErrorCode.FATAL:
+      return new MemFlowFatalError(error.message, error.stack);
+    case ErrorCode.MAXED:
+      return new MemFlowMaxedError(error.message, error.stack);
+    case ErrorCode.TIMEOUT:
+      return new MemFlowTimeoutError(error.message, error.stack);
+    default:
+      return new MemFlowRetryError(error.message, error.stack);
+  }
+}
+
+function spawnError(error: { message: string; type?: string; stack?: string }): Error {
+  return Object.assign(new Error(error.message), { name: error.type ?? 'Error', stack: error.stack });
+}
+
+export async function startChild(options: ChildOptions): Promise<string> {
+  const { run, info } = currentExecution('startChild');
+  const input = resolveChild(options, run.counter + 1, info.workflowId, info.thread);
+  const completion = await run.call({ kind: 'start', name: input.workflowName, input });
+  if (!completion.ok) throw spawnError(completion.error);
+  return completion.value as string;
+}
+
+export async function execChild<T = any>(options: ChildOptions): Promise<T> {
+  if (options?.await === false) return (await startChild(options)) as T;
+  const { run, info } = currentExecution('execChild');
+  const input = resolveChild(options, run.counter + 1, info.workflowId, info.thread);
+  const completion = await run.call({ kind: 'child', name: input.workflowName, input });
+  if (completion.ok) return completion.value as T;
+  if (completion.error.type === 'DuplicateJobError') throw spawnError(completion.error);
+  if (options.config?.throwOnError === false) return completion.error as T;
+  throw childError(completion.error);
+}
+
+export const executeChild = execChild;
