@@ -1,0 +1,32 @@
+/**
+ * The yardstick: one autocommit INSERT of one row into a scratch table, outside the engine, through
+ * the backend's own driver kind. Every engine step is at least one such commit.
+ */
+import { quoteIdentifier } from '../../src/storage/sql-identifier.js';
+import { sampleSequential } from '../measure.js';
+import { type BenchContext, scaled, type Section } from '../section.js';
+import { ms, summarize } from '../stats.js';
+
+/** The baseline operation (creates the scratch table on first use); other sections pair with it. */
+export async function baselineInsert(ctx: BenchContext): Promise<() => Promise<unknown>> {
+  const table = `${quoteIdentifier(ctx.schema)}.bench_scratch`;
+  await ctx.raw.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, v text NOT NULL)`);
+  const insert = `INSERT INTO ${table} (v) VALUES ($1)`;
+  return () => ctx.raw.query(insert, ['x']);
+}
+
+export const baselineCommit: Section = {
+  id: 'baseline',
+  title: 'baseline: raw 1-row INSERT commit',
+  async run(ctx) {
+    const samples = await sampleSequential(await baselineInsert(ctx), {
+      warmup: scaled(ctx, 100),
+      iterations: scaled(ctx, 1000),
+      budgetMs: 10_000,
+    });
+    const s = summarize(samples);
+    ctx.metrics.set('baseline.p50', s.p50);
+    ctx.metrics.set('baseline.mean', s.mean);
+    return [{ metric: 'p50 / mean', value: `${ms(s.p50)} / ${ms(s.mean)} ms`, detail: `n=${s.n}, p99 ${ms(s.p99)} ms, via ${ctx.raw.via}` }];
+  },
+};

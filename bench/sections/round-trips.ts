@@ -1,0 +1,62 @@
+/**
+ * Diagnostic: which engine statements one workflow costs, and how long each takes. Counts every
+ * statement the engine's driver runs while workflows run one at a time (background polls included,
+ * which is the point: they share the connection and the database with the workflow).
+ */
+import { performance } from 'node:perf_hooks';
+import type { Driver } from '../../src/storage/driver.js';
+import type { Section } from '../section.js';
+import { ms } from '../stats.js';
+import { benchOneStep, benchTenSteps, runWorkflow } from '../workflows.js';
+
+const RUNS = 30;
+
+interface Tally {
+  count: number;
+  totalMs: number;
+}
+
+/** Run `body` with every statement on `driver` tallied under the engine's query name. */
+async function tallyQueries(driver: Driver, names: Map<string, string>, body: () => Promise<void>): Promise<Map<string, Tally>> {
+  const tallies = new Map<string, Tally>();
+  const original = driver.query;
+  (driver as { query: Driver['query'] }).query = async function (this: Driver, sql: string, params?: unknown[]) {
+    const t0 = performance.now();
+    try {
+      return await original.call(this, sql, params);
+    } finally {
+      const name = names.get(sql) ?? 'other';
+      const t = tallies.get(name) ?? { count: 0, totalMs: 0 };
+      t.count++;
+      t.totalMs += performance.now() - t0;
+      tallies.set(name, t);
+    }
+  } as Driver['query'];
+  try {
+    await body();
+  } finally {
+    delete (driver as { query?: unknown }).query; // back to the prototype's method
+  }
+  return tallies;
+}
+
+export const roundTrips: Section = {
+  id: 'trips',
+  title: 'statements per workflow (diagnostic)',
+  async run(ctx) {
+    const names = new Map(Object.entries(ctx.engine.sql).map(([name, text]) => [text, name]));
+    const rows = [];
+    for (const workflow of [benchOneStep, benchTenSteps]) {
+      const tallies = await tallyQueries(ctx.engine.driver, names, async () => {
+        for (let i = 0; i < RUNS; i++) await runWorkflow(ctx, workflow);
+      });
+      const total = [...tallies.values()].reduce((s, t) => s + t.count, 0);
+      const detail = [...tallies.entries()]
+        .sort((a, b) => b[1].count - a[1].count)
+        .map(([name, t]) => `${name} ${(t.count / RUNS).toFixed(2)}×${ms(t.totalMs / t.count)}ms`)
+        .join(', ');
+      rows.push({ metric: workflow.name, value: `${(total / RUNS).toFixed(2)} statements`, detail: `per run (count×mean): ${detail}` });
+    }
+    return rows;
+  },
+};
