@@ -9,7 +9,14 @@ import { ValidationError } from './errors.js';
 export function parseDurationMs(value: unknown, field = 'duration'): number {
   let millis: number;
   if (typeof value === 'number') millis = value;
-  else if (typeof value === 'string') millis = ms(value.trim() as ms.StringValue);
+  else if (typeof value === 'string') {
+    // Fix: `ms` throws a plain Error for '' (and whitespace only), which escaped untyped.
+    try {
+      millis = ms(value.trim() as ms.StringValue);
+    } catch {
+      millis = Number.NaN;
+    }
+  }
   else throw new ValidationError(field, `must be a duration string like '5 seconds' or a number of milliseconds`);
   if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 0) {
     throw new ValidationError(field, `'${String(value)}' is not a duration (try '5 seconds', '2m', '1 hour' or milliseconds)`);

@@ -10,6 +10,12 @@ import { PayloadTooLargeError, ValidationError } from './errors.js';
 export const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+/**
+ * The same two things as they appear in `JSON.stringify` output, which escapes both (`\u0000`,
+ * `\ud800`) instead of emitting them raw. After an escaped backslash (`\\u0000`) it is plain text.
+ */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+const ESCAPED_LONE_SURROGATE = /(?<!\\)(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/i;
 
 function checkString(field: string, s: string): void {
   if (s.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL (\\u0000) characters');
@@ -62,7 +68,11 @@ export function encodeJson(field: string, value: unknown, limit = MAX_PAYLOAD_BY
   if (value === undefined) return null;
   const text = JSON.stringify(value);
   if (text === undefined) return null;
-  checkString(field, text); // toJSON() results are checked here
+  // toJSON() results are checked here. Fix: this used to be `checkString(field, text)`, which could
+  // never fire because JSON.stringify escapes NUL and lone surrogates; jsonb then refused the
+  // escapes with an untyped database error, after SQL had run.
+  if (text.includes('\\u') && ESCAPED_NUL.test(text)) throw new ValidationError(field, 'must not contain NUL (\\u0000) characters');
+  if (text.includes('\\u') && ESCAPED_LONE_SURROGATE.test(text)) throw new ValidationError(field, 'must be valid Unicode (no lone surrogates)');
   const bytes = Buffer.byteLength(text);
   if (bytes > limit) throw new PayloadTooLargeError(field, bytes, limit);
   return text;

@@ -20,11 +20,13 @@ export class Context {
   }
   /** Replace the whole document (`set(value)`), or the value at a path (`set(path, value)`). Returns the document. */
   set<T = any>(valueOrPath: unknown, value?: unknown): Promise<T> {
-    return this.run('set', value === undefined ? [valueOrPath] : [valueOrPath, value]);
+    // Fix: count the arguments, not `value === undefined`: `set('a.b', undefined)` used to replace the
+    // whole document with the string 'a.b' instead of refusing the undefined value.
+    return this.run('set', arguments.length >= 2 ? [valueOrPath, value] : [valueOrPath]);
   }
   /** Deep-merge an object into the document (or at `path`). Returns the document. */
   merge<T = any>(objOrPath: unknown, obj?: unknown): Promise<T> {
-    return this.run('merge', obj === undefined ? [objOrPath] : [objOrPath, obj]);
+    return this.run('merge', arguments.length >= 2 ? [objOrPath, obj] : [objOrPath]); // as set()
   }
   /** Remove the value at `path`. Returns the document. */
   delete<T = any>(path: string): Promise<T> {

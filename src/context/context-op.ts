@@ -45,12 +45,14 @@ export function buildOp(op: ContextOpName, args: unknown[]): ContextOpRequest {
   switch (op) {
     case 'get':
       return { op, path: parsePath(args[0] ?? ''), arg: null };
+    // Fix: the two-argument forms used to fall back to the one-argument form when the path was not a
+    // string, so `set(123, v)` or `set(['a'], v)` silently replaced the whole document with the "path".
     case 'set':
-      return args.length >= 2 && typeof args[0] === 'string'
+      return args.length >= 2
         ? { op, path: parsePath(args[0]), arg: value(op, args[1]) }
         : { op, path: [], arg: value(op, args[0]) };
     case 'merge': {
-      const [path, obj] = args.length >= 2 && typeof args[0] === 'string' ? [parsePath(args[0]), args[1]] : [[], args[0]];
+      const [path, obj] = args.length >= 2 ? [parsePath(args[0]), args[1]] : [[], args[0]];
       if (!isPlainObject(obj)) throw new ValidationError('merge value', 'must be an object');
       return { op, path, arg: value(op, obj) };
     }

@@ -5,13 +5,14 @@ import * as children from '../sql/queries/children.js';
 import * as context from '../sql/queries/context.js';
 import * as hooks from '../sql/queries/hooks.js';
 import * as jobs from '../sql/queries/jobs.js';
+import * as search from '../sql/queries/search.js';
 import * as journal from '../sql/queries/journal.js';
 import * as signals from '../sql/queries/signals.js';
 import * as tasks from '../sql/queries/tasks.js';
 import * as threads from '../sql/queries/threads.js';
 import { bindSchema } from '../storage/sql-identifier.js';
 
-const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context, ...hooks, ...children };
+const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context, ...hooks, ...children, ...search };
 
 export type QueryName = keyof typeof ALL;
 export type AppSql = Record<QueryName, string>;

@@ -8,13 +8,15 @@
 import type { Driver, QueryResult } from '../storage/driver.js';
 import { acquireDriver, type DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
-import { channelForSchema, schemaForApp } from '../storage/sql-identifier.js';
+import { channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 import { type AppSql, bindQueries, type QueryName } from './app-sql.js';
 
 type Listener = (payload: string) => void;
 
 export class Engine {
   readonly schema: string;
+  /** The schema as SQL text, validated and quoted. */
+  readonly sqlSchema: string;
   readonly channel: string;
   readonly sql: AppSql;
   private readonly topicListeners = new Set<(topic: string) => void>();
@@ -28,6 +30,7 @@ export class Engine {
     readonly target: DriverTarget,
   ) {
     this.schema = schemaForApp(appId);
+    this.sqlSchema = quoteIdentifier(this.schema);
     this.channel = channelForSchema(this.schema);
     this.sql = bindQueries(this.schema);
   }

@@ -6,11 +6,13 @@
 import { Engine } from '../engine/engine.js';
 import { encodeJson } from '../json-value.js';
 import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
+import { ValidationError } from '../errors.js';
 import { validateId } from '../validation.js';
+import { HotMeshEngine } from './interrupt-job.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { WorkflowHandle } from './handle.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
-import { startHookOutside } from './start-hook.js';
+import { prepareHookOutside, startHookOutside } from './start-hook.js';
 import { prepareStart, startJob, type WorkflowOptions } from './start-job.js';
 
 export type { WorkflowOptions } from './start-job.js';
@@ -36,6 +38,11 @@ export class Client {
     return Engine.open(this.target, namespace ?? DEFAULT_NAMESPACE);
   }
 
+  /** Upstream's engine handle for a namespace (used with `MemFlow.Search.findAllUserData`). */
+  async getHotMeshClient(_taskQueue?: string, namespace?: string): Promise<HotMeshEngine> {
+    return new HotMeshEngine(await this.engine(namespace));
+  }
+
   readonly workflow = {
     start: async (options: WorkflowOptions): Promise<WorkflowHandle> => {
       prepareStart(options); // refuse bad input before opening anything
@@ -55,7 +62,9 @@ export class Client {
      * running, waiting or finished. Returns the hook's thread id.
      */
     hook: async (options: HookOptions & { workflowId: string }): Promise<string> => {
-      const engine = await this.engine(options.namespace);
+      // Fix: validate before opening the engine (it used to open, and migrate, the app first).
+      prepareHookOutside(options);
+      const engine = await this.engine(options?.namespace);
       return startHookOutside(engine, options);
     },
 
@@ -63,6 +72,17 @@ export class Client {
     context: async (workflowId: string, options: JobContextOptions & { namespace?: string } = {}): Promise<JobContext> => {
       validateId('workflowId', workflowId);
       return new JobContext(await this.engine(options.namespace), workflowId, options);
+    },
+
+    /**
+     * Upstream's search: `query[0]` is SQL against the app's tables (e.g. `<schema>.jobs_attributes`),
+     * the rest are its `$n` parameters. The index argument is ignored on PostgreSQL.
+     */
+    search: async (_taskQueue: string, _workflowName: string, namespace: string | null, _index: string, ...query: unknown[]): Promise<any[]> => {
+      const [sql, ...params] = query;
+      if (typeof sql !== 'string') throw new ValidationError('search query', 'must start with a SQL string');
+      const engine = await this.engine(namespace ?? undefined);
+      return (await engine.driver.query(sql, params)).rows;
     },
 
     /**

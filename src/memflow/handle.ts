@@ -9,6 +9,9 @@ import { encodeJson } from '../json-value.js';
 import { validateId } from '../validation.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { startHookOutside } from './start-hook.js';
+import type { InterruptOptions } from '../workflow/interrupt.js';
+import { HotMeshEngine, interruptJob } from './interrupt-job.js';
+import { readFields, userFields } from './search-fields.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
 
 export interface ResultOptions {
@@ -27,6 +30,25 @@ interface StatusRow {
 
 const POLL_MS = 2000;
 
+interface JobRow {
+  id: string;
+  status: string;
+  output: unknown;
+  output_undefined: boolean;
+  error: SerializedError | null;
+  task_queue: string;
+  workflow_name: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** Upstream's status semaphore: 0 = complete, > 0 = running, negative = interrupted. */
+function semaphore(status: string): number {
+  if (status === 'running' || status === 'parked') return 1;
+  if (status === 'interrupted') return -1_000_000_000;
+  return 0;
+}
+
 export class WorkflowHandle {
   constructor(
     private readonly engine: Engine,
@@ -34,9 +56,9 @@ export class WorkflowHandle {
     readonly workflowTopic: string,
   ) {}
 
-  /** The app's engine (upstream exposes `handle.hotMesh.appId`). */
-  get hotMesh(): { appId: string; namespace: string } {
-    return { appId: this.engine.appId, namespace: this.engine.appId };
+  /** The app's engine (upstream exposes `handle.hotMesh.appId` and `handle.hotMesh.interrupt(...)`). */
+  get hotMesh(): HotMeshEngine {
+    return new HotMeshEngine(this.engine);
   }
 
   private async readStatus(): Promise<StatusRow | undefined> {
@@ -58,6 +80,7 @@ export class WorkflowHandle {
         const row = await this.readStatus();
         if (!row) throw new JobNotFoundError(this.workflowId);
         if (row.status === 'completed') return (row.output_undefined ? undefined : row.output) as T;
+        if (row.status === 'interrupted' && (row.error as { throw?: boolean } | null)?.throw === false) return undefined as T;
         if (row.status !== 'running') {
           const failure: SerializedError = row.error ?? { message: `job [${this.workflowId}] ${row.status}`, code: ErrorCode.INTERRUPT };
           const error = new WorkflowFailedError(this.workflowId, failure);
@@ -90,12 +113,63 @@ export class WorkflowHandle {
     return startHookOutside(this.engine, { ...options, workflowId: this.workflowId });
   }
 
+  /** End the job now (see InterruptOptions); descendants too with `descend`. */
+  interrupt(options?: InterruptOptions): Promise<string> {
+    return interruptJob(this.engine, this.workflowId, options);
+  }
+
+  /**
+   * The job's state: `{ done, response, $error?, jc, ju }`, or `{ metadata, data }` with `metadata`
+   * true (`metadata.js` is the status semaphore).
+   */
+  async state(metadata = false): Promise<Record<string, any>> {
+    const res = await this.engine.query<JobRow>('readJob', [this.workflowId]);
+    const row = res.rows[0];
+    if (!row) throw new JobNotFoundError(this.workflowId);
+    const data: Record<string, unknown> = {
+      done: row.status !== 'running',
+      response: row.output_undefined ? undefined : row.output,
+      jc: row.created_at,
+      ju: row.updated_at,
+    };
+    if (row.error) data.$error = row.error;
+    if (!metadata) return data;
+    return { metadata: { jid: row.id, js: semaphore(row.status), tpc: `${row.task_queue}-${row.workflow_name}`, jc: row.created_at, ju: row.updated_at }, data };
+  }
+
+  /** Raw search fields (user fields carry their `_` prefix). */
+  async queryState(fields: string[]): Promise<Record<string, string>> {
+    const all = await readFields(this.engine, this.workflowId);
+    return Object.fromEntries(fields.filter((f) => f in all).map((f) => [f, all[f]!]));
+  }
+
+  /**
+   * An export of the job: `data` (search fields, `_` removed), `state`, `status` (semaphore) and
+   * `timeline` (the journal; values left out with `values: false`). `allow` / `block` pick parts.
+   */
+  async export(options: { allow?: string[]; block?: string[]; values?: boolean } = {}): Promise<Record<string, unknown>> {
+    const parts = ['data', 'state', 'status', 'timeline', 'transitions'].filter(
+      (p) => (!options.allow || options.allow.includes(p)) && !options.block?.includes(p),
+    );
+    const out: Record<string, unknown> = {};
+    if (parts.includes('data')) out.data = userFields(await readFields(this.engine, this.workflowId));
+    if (parts.includes('state')) out.state = { data: await this.state() };
+    if (parts.includes('status')) out.status = await this.status();
+    if (parts.includes('timeline')) {
+      const rows = await this.engine.query<{ thread: string; seq: number; kind: string; name: string; status: string; result: unknown; created_at: Date }>(
+        'readTimeline',
+        [this.workflowId],
+      );
+      out.timeline = rows.rows.map((r) => ({ ...r, result: options.values === false ? undefined : r.result }));
+    }
+    if (parts.includes('transitions')) out.transitions = [];
+    return out;
+  }
+
   /** Upstream's semaphore: 0 = complete, > 0 = running, negative = interrupted. */
   async status(): Promise<number> {
     const row = await this.readStatus();
     if (!row) throw new JobNotFoundError(this.workflowId);
-    if (row.status === 'running' || row.status === 'parked') return 1;
-    if (row.status === 'interrupted') return -1_000_000_000;
-    return 0;
+    return semaphore(row.status);
   }
 }

@@ -12,6 +12,7 @@ import { Client } from './client.js';
 import { guid } from './guid.js';
 import { WorkflowHandle } from './handle.js';
 import { init } from './init.js';
+import { SearchQueries } from './search-fields.js';
 import { shutdownAll } from './runtime.js';
 import { Worker } from './worker.js';
 
@@ -21,6 +22,7 @@ export class MemFlow {
   static readonly Handle = WorkflowHandle;
   static readonly Context = Context;
   static readonly Entity = Context;
+  static readonly Search = SearchQueries;
   static readonly workflow = workflow;
   /** Inside an activity: its idempotency key (the same for every attempt), attempt number, job. */
   static readonly activity = { getContext: currentActivityContext };

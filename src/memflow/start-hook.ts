@@ -9,12 +9,18 @@ import { validateArgs, validateFunctionName, validateId, validateTaskQueue } fro
 import type { HookOptions } from '../workflow/hooks.js';
 import { guid } from './guid.js';
 
-export async function startHookOutside(engine: Engine, options: HookOptions & { workflowId: string }): Promise<string> {
+/** Validate a hook start, before any SQL (and before the client opens its engine). */
+export function prepareHookOutside(options: HookOptions & { workflowId: string }) {
   if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
   const workflowId = validateId('workflowId', options.workflowId);
   const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
   const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
   const args = encodeJson('args', validateArgs(options.args))!;
+  return { workflowId, taskQueue, workflowName, args };
+}
+
+export async function startHookOutside(engine: Engine, options: HookOptions & { workflowId: string }): Promise<string> {
+  const { workflowId, taskQueue, workflowName, args } = prepareHookOutside(options);
   const thread = `hook-${guid()}`;
   const topic = `${taskQueue}-${workflowName}`;
   const res = await engine.query<{ started: number }>('startHookOutside', [workflowId, thread, workflowName, taskQueue, topic, args, engine.channel]);

@@ -7,6 +7,7 @@ import { DuplicateJobError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
 import type { RetryConfig } from '../workflow/execution.js';
+import { toStoredFields } from '../workflow/search.js';
 import { guid } from './guid.js';
 
 export interface WorkflowOptions {
@@ -53,8 +54,7 @@ export function prepareStart(options: WorkflowOptions) {
   const args = validateArgs(options.args);
   const expire = validatePositiveSeconds('expire', options.expire);
   const jobOptions = { expire, config: options.config };
-  const search: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options.search?.data ?? {})) search[k] = String(v);
+  const search = toStoredFields(options.search?.data ?? {});
   return {
     entity,
     taskQueue,

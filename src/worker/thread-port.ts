@@ -7,7 +7,7 @@ import { contextError } from '../context/context-op.js';
 import type { ContextOpRequest } from '../context/context-op.js';
 import { CONTEXT_MAX_BYTES } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
-import { DuplicateJobError, ErrorCode, isTerminalCode, LeaseLostError, type SerializedError, serializeError } from '../errors.js';
+import { DuplicateJobError, ErrorCode, isTerminalCode, JobNotFoundError, LeaseLostError, type SerializedError, serializeError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import type { IssuedCall } from '../replay/durable-call.js';
 import type { CallOutcome, JournalEntry } from '../replay/journal-entry.js';
@@ -16,6 +16,10 @@ import type { ExecutionInfo } from '../workflow/execution.js';
 import type { ActivityCallInput } from '../workflow/proxy-activities.js';
 import type { ChildInput } from '../workflow/children.js';
 import type { HookInput, HookSignalArg } from '../workflow/hooks.js';
+import { type InterruptInput, interruptError } from '../workflow/interrupt.js';
+import type { SearchInput } from '../workflow/search.js';
+import { recordSpan } from '../workflow/telemetry.js';
+import { publishPayloads } from './publish.js';
 import type { SignalInput } from '../workflow/signals.js';
 import type { SleepInput } from '../workflow/timers.js';
 import { runActivityAttempt } from './activity-runner.js';
@@ -65,6 +69,12 @@ export class ThreadPort implements RunPort {
       case 'child':
       case 'start':
         return this.startChild(call, batch);
+      case 'search':
+        return this.searchOp(call, batch);
+      case 'emit':
+        return this.emit(call, batch);
+      case 'interrupt':
+        return this.interrupt(call, batch);
       default:
         return this.journal(call, batch, {
           type: 'failed',
@@ -182,6 +192,39 @@ export class ThreadPort implements RunPort {
     }
     this.engine.localWake(topic);
     return call.kind === 'start' ? { type: 'done', value: input.workflowId } : { type: 'blocked' };
+  }
+
+  private async searchOp(call: IssuedCall, batch: number): Promise<CallOutcome> {
+    const input = call.input as SearchInput;
+    const res = await this.engine.query<{ value: unknown }>('searchOpInThread', [
+      ...this.fence(), call.seq, batch, this.task.jobId, input.op, JSON.stringify(input.arg),
+    ]);
+    if (!res.rows[0]) throw new LeaseLostError(this.task.id);
+    return { type: 'done', value: res.rows[0].value };
+  }
+
+  private async emit(call: IssuedCall, batch: number): Promise<CallOutcome> {
+    const input = call.input as { events?: Record<string, unknown>; attributes?: Record<string, unknown> };
+    if (call.name === 'trace') recordSpan('memflow.trace', input.attributes ?? {});
+    const payloads = publishPayloads(input.events ?? {});
+    const res = await this.engine.query<{ journaled: number }>('emitFromThread', [
+      ...this.fence(), call.seq, batch, this.engine.channel, JSON.stringify(payloads), call.name,
+    ]);
+    if (res.rows[0]!.journaled === 0) throw new LeaseLostError(this.task.id);
+    return { type: 'done', value: true };
+  }
+
+  private async interrupt(call: IssuedCall, batch: number): Promise<CallOutcome> {
+    const { jobId, options } = call.input as InterruptInput;
+    const error = interruptError(jobId, options);
+    const res = await this.engine.query<{ held: number; ended: number; journaled: number; exists: boolean }>('interruptFromThread', [
+      ...this.fence(), call.seq, batch, jobId, JSON.stringify(error), options.descend === true, options.expire ?? null, options.suppress === true,
+    ]);
+    const row = res.rows[0]!;
+    if (row.held === 0) throw new LeaseLostError(this.task.id);
+    if (row.journaled > 0) return { type: 'done', value: jobId };
+    const failure = row.exists ? new Error(`Job ${jobId} already completed`) : new JobNotFoundError(jobId);
+    return this.journal(call, batch, { type: 'failed', error: serializeError(failure) });
   }
 
   private async contextOp(call: IssuedCall, batch: number): Promise<CallOutcome> {

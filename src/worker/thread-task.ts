@@ -9,6 +9,7 @@ import type { JournalEntry } from '../replay/journal-entry.js';
 import { ThreadRun } from '../replay/thread-run.js';
 import type { ExecutionInfo, RetryConfig } from '../workflow/execution.js';
 import { runInExecution } from './execution-scope.js';
+import { publishNow } from './publish.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
 
@@ -97,7 +98,8 @@ export async function runThreadTask(row: ClaimedRow, ctx: ThreadTaskContext): Pr
   const port = new ThreadPort(engine, task, info, Number(row.db_now), ctx.workerRetry, args);
   const run = new ThreadRun((row.journal ?? []).map(toEntry), port, { jobId: row.job_id, thread: row.thread });
 
-  const outcome = await run.run(() => runInExecution({ info, run }, async () => ctx.fn(...args)));
+  const publish = (events: Record<string, unknown>) => publishNow(engine, events);
+  const outcome = await run.run(() => runInExecution({ info, run, publish }, async () => ctx.fn(...args)));
 
   const finish = (status: 'completed' | 'failed', output: string | null, error: SerializedError | null) =>
     engine.query('finishThread', [...fence, status, output, error && JSON.stringify(error), options.expire ?? null, engine.channel]);

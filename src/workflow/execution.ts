@@ -37,6 +37,8 @@ export interface RetryConfig {
 export interface WorkflowExecution {
   info: ExecutionInfo;
   run: ThreadRun;
+  /** Publish events on the app's channel now, outside the journal (`emit(..., { once: false })`). */
+  publish(events: Record<string, unknown>): Promise<void>;
 }
 
 let accessor: () => WorkflowExecution | undefined = () => undefined;

@@ -5,6 +5,9 @@
 import { didInterrupt } from '../errors.js';
 import { execChild, executeChild, startChild } from './children.js';
 import { context, entity } from './context.js';
+import { interrupt } from './interrupt.js';
+import { enrich, search } from './search.js';
+import { emit, trace } from './telemetry.js';
 import { execHook, execHookBatch, hook } from './hooks.js';
 import { all, random } from './deterministic.js';
 import { getContext } from './introspection.js';
@@ -29,6 +32,11 @@ export const workflow = {
   execChild,
   executeChild,
   startChild,
+  search,
+  enrich,
+  emit,
+  trace,
+  interrupt,
 };
 
-export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch, execChild, executeChild, startChild };
+export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch, execChild, executeChild, startChild, search, enrich, emit, trace, interrupt };

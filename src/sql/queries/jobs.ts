@@ -2,13 +2,19 @@
  * Named queries on jobs (and the main thread they start with). `{{schema}}` is the app's quoted schema.
  */
 
-/** Start a job: the job row, its main thread, its first task and the wake-up, in one round trip. */
+/**
+ * Start a job: the job row, its search fields ($7, already `_`-prefixed), its main thread, its first
+ * task and the wake-up, in one round trip.
+ */
 export const startJob = /* sql */ `
 WITH job AS (
-  INSERT INTO {{schema}}.jobs (id, entity, workflow_name, task_queue, input, options, search, parent_id)
-  VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8)
+  INSERT INTO {{schema}}.jobs (id, entity, workflow_name, task_queue, input, options, parent_id)
+  VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $8)
   ON CONFLICT (id) DO NOTHING
   RETURNING id
+), attributes AS (
+  INSERT INTO {{schema}}.jobs_attributes (job_id, field, value)
+  SELECT id, key, value FROM job, jsonb_each_text($7::jsonb)
 ), thread AS (
   INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args)
   SELECT id, 'main', $3, $4, $5::jsonb FROM job
@@ -47,5 +53,40 @@ WITH gone AS (
   DELETE FROM {{schema}}.signals WHERE job_id IN (SELECT id FROM gone)
 ), log AS (
   DELETE FROM {{schema}}.context_log WHERE job_id IN (SELECT id FROM gone)
+), attributes AS (
+  DELETE FROM {{schema}}.jobs_attributes WHERE job_id IN (SELECT id FROM gone)
 )
 SELECT count(*)::int AS deleted FROM gone`;
+
+/** Interrupt job $1 (and its descendants with $3); $2 is the stored error, $4 the retention. */
+export const interruptJob = /* sql */ `
+SELECT id FROM {{schema}}.interrupt_job($1, $2::jsonb, $3, $4::float8) AS id`;
+
+/** interrupt() from a thread: fenced by $1/$2, journaled at ($5 seq, $6 batch). */
+export const interruptFromThread = /* sql */ `
+WITH lease AS (
+  SELECT 1 FROM {{schema}}.tasks WHERE id = $1 AND claims = $2
+), ended AS (
+  SELECT {{schema}}.interrupt_job($7, $8::jsonb, $9, $10::float8) AS id FROM lease
+), journal AS (
+  INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
+  SELECT $3, $4, $5, 'interrupt', $7, 'done', to_jsonb($7::text), $6 FROM lease
+   WHERE $11::boolean OR EXISTS (SELECT 1 FROM ended)
+  RETURNING seq
+)
+SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM ended)::int AS ended,
+       (SELECT count(*) FROM journal)::int AS journaled,
+       EXISTS (SELECT 1 FROM {{schema}}.jobs WHERE id = $7) AS exists`;
+
+/** Publish emit() events on the app channel, journaled once at ($5 seq, $6 batch). */
+export const emitFromThread = /* sql */ `
+WITH lease AS (
+  SELECT 1 FROM {{schema}}.tasks WHERE id = $1 AND claims = $2
+), sent AS (
+  SELECT pg_notify($7, 'emit:' || e.value) FROM lease, jsonb_array_elements_text($8::jsonb) AS e(value)
+), journal AS (
+  INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
+  SELECT $3, $4, $5, 'emit', $9, 'done', 'true', $6 FROM lease
+  RETURNING seq
+)
+SELECT (SELECT count(*) FROM journal)::int AS journaled, (SELECT count(*) FROM sent)::int AS sent`;

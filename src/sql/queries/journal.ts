@@ -46,3 +46,8 @@ WITH lease AS (
 )
 SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM stamped)::int AS stamped,
        (SELECT count(*) FROM timers)::int AS timers`;
+
+/** A job's journal across its threads, for handle.export(). */
+export const readTimeline = /* sql */ `
+SELECT thread, seq, kind, name, status, result, created_at
+  FROM {{schema}}.journal WHERE job_id = $1 ORDER BY created_at, thread, seq`;

@@ -67,8 +67,9 @@ export async function openPglite(dataDir: string): Promise<PgliteDriver> {
   }
 }
 
+/** pg's rowCount counts returned rows for SELECT and affected rows for writes; PGlite reports 0 affected rows for a SELECT. */
 function wrap<R>(res: { rows: unknown[]; affectedRows?: number }): QueryResult<R> {
-  return { rows: res.rows as R[], rowCount: res.affectedRows ?? res.rows.length };
+  return { rows: res.rows as R[], rowCount: Math.max(res.rows.length, res.affectedRows ?? 0) };
 }
 
 export class PgliteDriver implements Driver {
