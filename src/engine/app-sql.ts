@@ -1,6 +1,7 @@
 /**
  * Every named query, bound to one app's schema once, when the app is opened.
  */
+import * as activities from '../sql/queries/activities.js';
 import * as children from '../sql/queries/children.js';
 import * as context from '../sql/queries/context.js';
 import * as hooks from '../sql/queries/hooks.js';
@@ -12,7 +13,7 @@ import * as tasks from '../sql/queries/tasks.js';
 import * as threads from '../sql/queries/threads.js';
 import { bindSchema } from '../storage/sql-identifier.js';
 
-const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context, ...hooks, ...children, ...search };
+const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context, ...hooks, ...children, ...search, ...activities };
 
 export type QueryName = keyof typeof ALL;
 export type AppSql = Record<QueryName, string>;

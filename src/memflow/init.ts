@@ -38,6 +38,7 @@ export interface MemFlowInstance {
   };
   readonly worker: {
     create(config: Omit<WorkerConfig, 'connection' | 'namespace'> & Partial<WorkerConfig>): Promise<Worker>;
+    registerActivityWorker(config: Partial<WorkerConfig>, activities: object, activityTaskQueue?: string): Promise<unknown>;
   };
   shutdown(): Promise<void>;
 }
@@ -61,6 +62,8 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
     worker: {
       create: (workerConfig) =>
         Worker.create({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig } as WorkerConfig),
+      registerActivityWorker: (workerConfig, activities, activityTaskQueue) =>
+        Worker.registerActivityWorker({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig }, activities, activityTaskQueue),
     },
     shutdown: () => shutdownAll(),
   };

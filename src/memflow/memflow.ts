@@ -28,6 +28,7 @@ export class MemFlow {
   static readonly activity = { getContext: currentActivityContext };
   static readonly init = init;
   static readonly guid = guid;
+  static readonly registerActivityWorker = Worker.registerActivityWorker;
   static readonly didInterrupt = didInterrupt;
   static readonly Errors = Errors;
   static readonly Enums = Enums;

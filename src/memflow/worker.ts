@@ -9,6 +9,7 @@ import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
 import { validateFunctionName, validateTaskQueue } from '../validation.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import type { WorkflowFunction } from '../worker/thread-task.js';
+import { registerActivities } from '../workflow/activity-registry.js';
 import { DEFAULT_NAMESPACE } from './client.js';
 import { shutdownAll, taskLoopFor } from './runtime.js';
 
@@ -61,8 +62,29 @@ export class Worker {
     const engine = await Engine.open(resolveTarget(config.connection, config.dataDir), namespace);
     const topic = `${taskQueue}-${name}`;
     const { concurrency, leaseSeconds, ...retry } = config.options ?? {};
-    taskLoopFor(engine, { concurrency, leaseSeconds }).register(topic, { fn, retry });
+    const loop = taskLoopFor(engine, { concurrency, leaseSeconds });
+    loop.register(topic, { kind: 'workflow', fn, retry });
+    // activities this workflow routes by default (`<topic>-activity`), run for other processes
+    loop.register(`${topic}-activity`, { kind: 'activity', retry });
     return new Worker(taskQueue, name, topic, namespace);
+  }
+
+  /**
+   * Serve activities on `<queue>-activity`, where queue = `activityTaskQueue`, else
+   * `config.taskQueue`, else 'memflow-activities'. Pairs with `proxyActivities({ taskQueue: queue })`.
+   */
+  static async registerActivityWorker(
+    config: Partial<WorkerConfig>,
+    activities: object | ((...args: any[]) => unknown),
+    activityTaskQueue?: string,
+  ): Promise<{ taskQueue: string; topic: string }> {
+    const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
+    registerActivities(activities);
+    const engine = await Engine.open(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE);
+    const { concurrency, leaseSeconds, ...retry } = config.options ?? {};
+    const topic = `${taskQueue}-activity`;
+    taskLoopFor(engine, { concurrency, leaseSeconds }).register(topic, { kind: 'activity', retry });
+    return { taskQueue, topic };
   }
 
   /** Kept for Temporal familiarity: the worker already runs. */

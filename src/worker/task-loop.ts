@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import type { RetryFields } from './retry-policy.js';
+import { runActivityTask } from './activity-task.js';
 import { type ClaimedRow, runThreadTask, type WorkflowFunction } from './thread-task.js';
 
 export interface TaskLoopOptions {
@@ -21,10 +22,8 @@ export interface TaskLoopOptions {
   maxPollMs?: number;
 }
 
-interface Registration {
-  fn: WorkflowFunction;
-  retry?: RetryFields;
-}
+/** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
+export type Registration = { kind: 'workflow'; fn: WorkflowFunction; retry?: RetryFields } | { kind: 'activity'; retry?: RetryFields };
 
 export class TaskLoop {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -35,7 +34,7 @@ export class TaskLoop {
   private readonly leaseSeconds: number;
   private readonly maxPollMs: number;
   private pollMs = 50;
-  private claiming = false;
+  private claiming: Promise<void> | undefined;
   private again = false;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -73,7 +72,7 @@ export class TaskLoop {
       this.again = true;
       return;
     }
-    void this.claimLoop();
+    this.claiming = this.claimLoop().finally(() => (this.claiming = undefined));
   }
 
   private schedulePoll(): void {
@@ -102,29 +101,29 @@ export class TaskLoop {
   }
 
   private async claimLoop(): Promise<void> {
-    this.claiming = true;
-    try {
-      do {
-        this.again = false;
-        const free = this.concurrency - this.running.size;
-        if (free <= 0 || this.topics.size === 0) break;
-        let rows: ClaimedRow[];
-        try {
-          const res = await this.engine.query<ClaimedRow>('claimTasks', [this.owner, this.leaseSeconds, [...this.topics.keys()], free]);
-          rows = res.rows;
-        } catch {
-          break; // database unreachable: the poller tries again
-        }
-        if (rows.length > 0) {
-          this.pollMs = 50;
-          this.schedulePoll();
-        }
-        for (const row of rows) this.dispatch(row);
-        if (rows.length === free) this.again = true;
-      } while (this.again && !this.stopped);
-    } finally {
-      this.claiming = false;
-    }
+    do {
+      this.again = false;
+      const free = this.concurrency - this.running.size;
+      if (free <= 0 || this.topics.size === 0) break;
+      let rows: ClaimedRow[];
+      try {
+        const res = await this.engine.query<ClaimedRow>('claimTasks', [this.owner, this.leaseSeconds, [...this.topics.keys()], free]);
+        rows = res.rows;
+      } catch {
+        break; // database unreachable: the poller tries again
+      }
+      if (rows.length > 0) {
+        this.pollMs = 50;
+        this.schedulePoll();
+      }
+      if (this.stopped) {
+        // shutting down: give the tasks back at once rather than run them half-way
+        await Promise.all(rows.map((r) => this.engine.query('releaseTask', [r.id, r.claims, 0]).catch(() => {})));
+        return;
+      }
+      for (const row of rows) this.dispatch(row);
+      if (rows.length === free) this.again = true;
+    } while (this.again && !this.stopped);
   }
 
   private dispatch(row: ClaimedRow): void {
@@ -133,18 +132,21 @@ export class TaskLoop {
     const dbNow = Number(row.db_now);
     const started = Date.now();
     const work = (async () => {
-      if (!registration || row.kind !== 'thread') {
+      if (registration?.kind === 'activity' && row.kind === 'activity') {
+        await runActivityTask(this.engine, row, registration.retry);
+      } else if (registration?.kind === 'workflow' && row.kind === 'thread') {
+        await runThreadTask(row, {
+          engine: this.engine,
+          fn: registration.fn,
+          workerRetry: registration.retry,
+          onSuspended: (runAt) => this.wakeAt(runAt, dbNow + (Date.now() - started)),
+        });
+      } else {
         await this.engine.query('releaseTask', [row.id, row.claims, 1]).catch(() => {});
-        return;
       }
-      await runThreadTask(row, {
-        engine: this.engine,
-        fn: registration.fn,
-        workerRetry: registration.retry,
-        onSuspended: (runAt) => this.wakeAt(runAt, dbNow + (Date.now() - started)),
-      });
     })()
       .catch((err) => {
+        if (this.stopped) return; // the connection closed under a run at shutdown; its lease will expire
         process.stderr.write(`hotmesh: task ${row.id} (${row.topic}) failed in the worker: ${(err as Error).stack ?? err}\n`);
       })
       .finally(() => {
@@ -170,6 +172,7 @@ export class TaskLoop {
     if (this.dueTimer) clearTimeout(this.dueTimer.timer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
+    await this.claiming;
     if (this.running.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

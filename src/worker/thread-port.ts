@@ -23,6 +23,8 @@ import { publishPayloads } from './publish.js';
 import type { SignalInput } from '../workflow/signals.js';
 import type { SleepInput } from '../workflow/timers.js';
 import { runActivityAttempt } from './activity-runner.js';
+import type { ActivityPayload } from './activity-task.js';
+import { findActivity } from '../workflow/activity-registry.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 
 export interface HeldTask {
@@ -96,6 +98,11 @@ export class ThreadPort implements RunPort {
 
   private async activity(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome> {
     const input = call.input as ActivityCallInput;
+    // Inline when routed by default and this process has the function: one statement per step.
+    // An explicit taskQueue is a placement decision, so the call becomes a task for the activity
+    // workers of `<taskQueue>-activity` (by default, `<workflowTopic>-activity`), wherever they run.
+    const topic = `${input.taskQueue ?? this.info.workflowTopic}-activity`;
+    if (input.taskQueue !== undefined || !findActivity(call.name)) return this.scheduleRemote(call, topic, input);
     const attempt = (previous?.status === 'retry' ? previous.attempt : 0) + 1;
     const result = await runActivityAttempt(call.name, input.args, {
       idempotencyKey: `${this.engine.appId}:${this.task.jobId}:${this.task.thread}:${call.seq}`,
@@ -124,6 +131,16 @@ export class ThreadPort implements RunPort {
     ]);
     if (res.rowCount === 0) throw new LeaseLostError(this.task.id);
     return { type: 'blocked', attempt, dueAt: Number(res.rows[0]!.due_at) };
+  }
+
+  private async scheduleRemote(call: IssuedCall, topic: string, input: ActivityCallInput): Promise<CallOutcome> {
+    const payload: ActivityPayload = { name: call.name, args: input.args, retryPolicy: input.retryPolicy, config: this.info.config };
+    const res = await this.engine.query<{ held: number }>('scheduleActivity', [
+      ...this.fence(), call.seq, topic, encodeJson(`activity '${call.name}' args`, payload), this.engine.channel,
+    ]);
+    if (res.rows[0]!.held === 0) throw new LeaseLostError(this.task.id);
+    this.engine.localWake(topic);
+    return { type: 'blocked' };
   }
 
   private async waitFor(call: IssuedCall, batch: number): Promise<CallOutcome> {
