@@ -8,6 +8,7 @@ import { didInterrupt } from '../errors.js';
 import { Enums } from './enums.js';
 import { currentActivityContext } from '../worker/execution-scope.js';
 import { workflow } from '../workflow/index.js';
+import { clearActivityInterceptors, clearInterceptors, registerActivityInterceptor, registerInterceptor } from '../workflow/interceptors.js';
 import { Client } from './client.js';
 import { guid } from './guid.js';
 import { WorkflowHandle } from './handle.js';
@@ -29,6 +30,10 @@ export class MemFlow {
   static readonly init = init;
   static readonly guid = guid;
   static readonly registerActivityWorker = Worker.registerActivityWorker;
+  static readonly registerInterceptor = registerInterceptor;
+  static readonly registerActivityInterceptor = registerActivityInterceptor;
+  static readonly clearInterceptors = clearInterceptors;
+  static readonly clearActivityInterceptors = clearActivityInterceptors;
   static readonly didInterrupt = didInterrupt;
   static readonly Errors = Errors;
   static readonly Enums = Enums;

@@ -8,6 +8,7 @@ import { encodeJson } from '../json-value.js';
 import type { JournalEntry } from '../replay/journal-entry.js';
 import { ThreadRun } from '../replay/thread-run.js';
 import type { ExecutionInfo, RetryConfig } from '../workflow/execution.js';
+import { withWorkflowInterceptors } from '../workflow/interceptors.js';
 import { runInExecution } from './execution-scope.js';
 import { publishNow } from './publish.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
@@ -99,7 +100,9 @@ export async function runThreadTask(row: ClaimedRow, ctx: ThreadTaskContext): Pr
   const run = new ThreadRun((row.journal ?? []).map(toEntry), port, { jobId: row.job_id, thread: row.thread });
 
   const publish = (events: Record<string, unknown>) => publishNow(engine, events);
-  const outcome = await run.run(() => runInExecution({ info, run, publish }, async () => ctx.fn(...args)));
+  const execution = { info, run, publish };
+  const invoke = withWorkflowInterceptors(execution, async () => ctx.fn(...args));
+  const outcome = await run.run(() => runInExecution(execution, invoke));
 
   const finish = (status: 'completed' | 'failed', output: string | null, error: SerializedError | null) =>
     engine.query('finishThread', [...fence, status, output, error && JSON.stringify(error), options.expire ?? null, engine.channel]);

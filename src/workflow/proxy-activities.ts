@@ -8,6 +8,7 @@ import { activityFailureToError } from '../errors.js';
 import { RESERVED_KEYS, validateFunctionName } from '../validation.js';
 import { registerActivities } from './activity-registry.js';
 import { currentExecution } from './execution.js';
+import { withActivityInterceptors } from './interceptors.js';
 
 export interface ActivityRetryPolicy {
   /** Retries after the first attempt (so N allows N + 1 executions). Default: the workflow's, else 3. */
@@ -54,12 +55,14 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
       if (!stub) {
         const name = validateFunctionName(prop, 'activity name');
         stub = async (...args: unknown[]) => {
-          const { run } = currentExecution(`proxyActivities(...).${name}`);
+          const execution = currentExecution(`proxyActivities(...).${name}`);
           const input: ActivityCallInput = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue };
-          const completion = await run.call({ kind: 'activity', name, input });
-          if (completion.ok) return completion.value;
-          if (options.retryPolicy?.throwOnError === false) return completion.error;
-          throw activityFailureToError(completion.error);
+          return withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
+            const completion = await execution.run.call({ kind: 'activity', name, input });
+            if (completion.ok) return completion.value;
+            if (options.retryPolicy?.throwOnError === false) return completion.error;
+            throw activityFailureToError(completion.error);
+          });
         };
         stubs.set(prop, stub);
       }
