@@ -121,6 +121,8 @@ export async function runThreadTask(row: ClaimedRow, ctx: ThreadTaskContext): Pr
     }
     case 'failed': {
       const error = serializeError(outcome.error);
+      // Bad input does not get better by running the same code again: fail at once.
+      if (isHotMeshError(outcome.error, 'ValidationError')) error.code = ErrorCode.FATAL;
       const count = outcome.progressed ? 1 : failures + 1;
       if (isTerminalCode(error.code)) {
         await finish('failed', null, error);

@@ -23,9 +23,8 @@ export function fieldValue(value: unknown): string {
 
 /** Fields as stored: `{ fred: 'flintstone' }` → `{ _fred: 'flintstone' }`. */
 export function toStoredFields(fields: Record<string, unknown>): Record<string, string> {
-  const stored: Record<string, string> = {};
-  for (const [k, v] of Object.entries(fields)) stored[fieldName(k)] = fieldValue(v);
-  return stored;
+  // fromEntries defines own properties, so a raw '"__proto__"' field stays a field
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [fieldName(k), fieldValue(v)]));
 }
 
 export interface SearchInput {
