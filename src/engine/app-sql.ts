@@ -4,6 +4,7 @@
 import * as activities from '../sql/queries/activities.js';
 import * as children from '../sql/queries/children.js';
 import * as context from '../sql/queries/context.js';
+import * as entities from '../sql/queries/entities.js';
 import * as hooks from '../sql/queries/hooks.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as search from '../sql/queries/search.js';
@@ -13,7 +14,7 @@ import * as tasks from '../sql/queries/tasks.js';
 import * as threads from '../sql/queries/threads.js';
 import { bindSchema } from '../storage/sql-identifier.js';
 
-const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context, ...hooks, ...children, ...search, ...activities };
+const ALL = { ...jobs, ...tasks, ...journal, ...threads, ...signals, ...context, ...hooks, ...children, ...search, ...activities, ...entities };
 
 export type QueryName = keyof typeof ALL;
 export type AppSql = Record<QueryName, string>;

@@ -2,7 +2,6 @@
  * `MemFlow`: the public API in both forms, the README facade (`MemFlow.init`) and the established
  * one (`MemFlow.Client`, `MemFlow.Worker`, `MemFlow.workflow`).
  */
-import { Context } from '../context/context-handle.js';
 import * as Errors from '../errors.js';
 import { didInterrupt } from '../errors.js';
 import { Enums } from './enums.js';
@@ -12,6 +11,7 @@ import { clearActivityInterceptors, clearInterceptors, registerActivityIntercept
 import { Client } from './client.js';
 import { guid } from './guid.js';
 import { WorkflowHandle } from './handle.js';
+import { Entity } from './entity.js';
 import { init } from './init.js';
 import { SearchQueries } from './search-fields.js';
 import { shutdownAll } from './runtime.js';
@@ -21,8 +21,8 @@ export class MemFlow {
   static readonly Client = Client;
   static readonly Worker = Worker;
   static readonly Handle = WorkflowHandle;
-  static readonly Context = Context;
-  static readonly Entity = Context;
+  static readonly Context = Entity;
+  static readonly Entity = Entity;
   static readonly Search = SearchQueries;
   static readonly workflow = workflow;
   /** Inside an activity: its idempotency key (the same for every attempt), attempt number, job. */
