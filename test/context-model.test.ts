@@ -393,23 +393,22 @@ describe('context ops against an in-memory model', () => {
 });
 
 /**
- * Deviations from the documented semantics found by the tests above, which the SQL migrations cannot
- * fix (they live in TypeScript: src/sql/queries/context.ts, src/memflow/job-context.ts,
- * src/context/context-path.ts). Each is written as the correct expectation inside `it.fails`: it
- * passes while the bug is there and starts failing once it is fixed. Then turn it into `it`.
+ * Deviations from the documented semantics that the tests above found (each failed before its fix:
+ * src/sql/queries/context.ts, src/memflow/job-context.ts, src/context/context-path.ts and
+ * migration 0005).
  */
-describe('known bugs in the context API (it.fails until fixed)', () => {
+describe('regressions in the context API', () => {
 
   // contextHistory: `SELECT version::text AS version ... ORDER BY version` sorts by the text alias
-  it.fails('history() answers in version order, and its limit keeps the first versions (ORDER BY sorts the text alias)', async () => {
+  it('history() answers in version order, and its limit keeps the first versions (ORDER BY sorts the text alias)', async () => {
     const ctx = await newJobContext();
     for (let i = 0; i < 11; i++) await ctx.increment('n');
     expect((await ctx.history()).map((h) => h.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    expect((await ctx.history({ limit: 3 })).map((h) => h.version)).toEqual([1, 2, 3]); // today: [1, 10, 11]
+    expect((await ctx.history({ limit: 3 })).map((h) => h.version)).toEqual([1, 2, 3]); // was [1, 10, 11]
   });
 
   // JobContext.at(): `res.rows[0]?.context ?? {}` turns a null document into {}
-  it.fails('at(v) answers a null document as null, not {}', async () => {
+  it('at(v) answers a null document as null, not {}', async () => {
     const ctx = await newJobContext();
     await ctx.set(null);
     expect(await ctx.get()).toBeNull();
@@ -418,15 +417,15 @@ describe('known bugs in the context API (it.fails until fixed)', () => {
 
   // contextOpOutside applies the op first and only detects the duplicate op id when logging it, so a
   // retry whose re-application is refused throws instead of answering what the first call answered
-  it.fails('a retried op id answers its first result even after the value changed type', async () => {
+  it('a retried op id answers its first result even after the value changed type', async () => {
     const ctx = await newJobContext();
     expect(await ctx.withOpId('inc-1').increment('n')).toBe(1);
     await ctx.set('n', 'now a string');
-    expect(await ctx.withOpId('inc-1').increment('n')).toBe(1); // today: ContextTypeError
+    expect(await ctx.withOpId('inc-1').increment('n')).toBe(1); // was ContextTypeError
   });
 
   // parsePath does not refuse lone surrogates; the driver encodes them as U+FFFD, so distinct paths alias
-  it.fails('path segments with lone surrogates are refused, or at least kept apart', async () => {
+  it('path segments with lone surrogates are refused, or at least kept apart', async () => {
     const ctx = await newJobContext();
     const first = await ctx.set('k\ud800', 1).then(
       () => 'written',
@@ -434,12 +433,12 @@ describe('known bugs in the context API (it.fails until fixed)', () => {
     );
     if (first === 'ValidationError') return;
     await ctx.set('k\udc00', 2);
-    expect(await ctx.get('k\ud800')).toBe(1); // today: 2, both keys are 'k\ufffd'
+    expect(await ctx.get('k\ud800')).toBe(1); // was 2: both keys became 'k\ufffd'
   });
 
   // get() and delete() follow PostgreSQL's `#>`/`#-` (negative and zero-padded indexes count), writes
   // follow context_set_path (only canonical non-negative integers index an array)
-  it.fails('reads and writes agree on which segments index an array', async () => {
+  it('reads and writes agree on which segments index an array', async () => {
     const ctx = await newJobContext();
     await ctx.set('list', [1, 2, 3]);
     for (const seg of ['-1', '01', '+1', ' 1']) {
@@ -448,7 +447,7 @@ describe('known bugs in the context API (it.fails until fixed)', () => {
         () => 'written',
         (e) => e.kind,
       );
-      expect({ seg, readsAnElement: read !== null }).toEqual({ seg, readsAnElement: write === 'written' }); // today: reads 3 / 2, write refused
+      expect({ seg, readsAnElement: read !== null }).toEqual({ seg, readsAnElement: write === 'written' }); // reads used to see 3 / 2 while the write was refused
     }
   });
 });

@@ -10,6 +10,8 @@ import { RESERVED_KEYS } from '../validation.js';
 export const MAX_PATH_SEGMENTS = 32;
 const MAX_SEGMENT_LENGTH = 256;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// jsonb would turn a lone surrogate into U+FFFD, so two different keys would name one entry
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 export function parsePath(path: unknown, field = 'path'): string[] {
   if (typeof path !== 'string') throw new ValidationError(field, `must be a dotted string (got ${Array.isArray(path) ? 'array' : typeof path})`);
@@ -26,6 +28,7 @@ export function checkKey(key: string, field: string): void {
   if (RESERVED_KEYS.has(key)) throw new ValidationError(field, `must not use '${key}' as a key`);
   if (key.length > MAX_SEGMENT_LENGTH) throw new ValidationError(field, `segments must be at most ${MAX_SEGMENT_LENGTH} characters`);
   if (CONTROL.test(key)) throw new ValidationError(field, 'must not contain control characters');
+  if (LONE_SURROGATE.test(key)) throw new ValidationError(field, 'must be valid Unicode (no lone surrogates)');
 }
 
 /** Refuse `__proto__` / `constructor` / `prototype` keys anywhere inside a value written to the context. */

@@ -72,6 +72,10 @@ export class JobContext extends Context {
       throw contextError(err, request);
     }
     const row = res.rows[0];
+    if (!row && opId !== undefined) {
+      const first = await this.db.query<ValueRow>(sql.contextOpById, [this.workflowId, opId]);
+      if (first.rows[0]) return first.rows[0].undef ? undefined : first.rows[0].value;
+    }
     if (!row) throw new JobNotFoundError(this.workflowId);
     return row.undef ? undefined : row.value;
   }
@@ -94,6 +98,6 @@ export class JobContext extends Context {
   /** What the context looked like at `version` (rebuilt from the history). */
   async at(version: number): Promise<unknown> {
     const res = await this.db.query<{ context: unknown }>(this.engine.sql.contextAtVersion, [this.workflowId, version]);
-    return res.rows[0]?.context ?? {};
+    return res.rows.length > 0 ? res.rows[0]!.context : {};
   }
 }
