@@ -9,6 +9,7 @@ import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../stor
 import { ValidationError } from '../errors.js';
 import { validateId } from '../validation.js';
 import { HotMeshEngine } from './interrupt-job.js';
+import { shutdownAll } from './runtime.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { WorkflowHandle } from './handle.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
@@ -36,6 +37,20 @@ export class Client {
   /** The engine of one app (opened, and migrated, on first use). */
   engine(namespace?: string): Promise<Engine> {
     return Engine.open(this.target, namespace ?? DEFAULT_NAMESPACE);
+  }
+
+  /**
+   * Upstream's control plane: provision the app (schema and migrations). Refuses a version that is
+   * not numeric, as upstream does.
+   */
+  async deployAndActivate(namespace = DEFAULT_NAMESPACE, version = '1'): Promise<void> {
+    if (!/^\d+(\.\d+)*$/.test(String(version))) throw new ValidationError('version', 'Invalid version number');
+    await this.engine(namespace);
+  }
+
+  /** Stops every worker and client engine of this process (upstream's static Client.shutdown). */
+  static async shutdown(): Promise<void> {
+    await shutdownAll();
   }
 
   /** Upstream's engine handle for a namespace (used with `MemFlow.Search.findAllUserData`). */

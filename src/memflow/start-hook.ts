@@ -24,7 +24,11 @@ export async function startHookOutside(engine: Engine, options: HookOptions & { 
   const thread = `hook-${guid()}`;
   const topic = `${taskQueue}-${workflowName}`;
   const res = await engine.query<{ started: number }>('startHookOutside', [workflowId, thread, workflowName, taskQueue, topic, args, engine.channel]);
-  if (res.rows[0]!.started === 0) throw new JobNotFoundError(workflowId);
+  if (res.rows[0]!.started === 0) {
+    const exists = await engine.query('readJobStatus', [workflowId]);
+    if (exists.rowCount === 0) throw new JobNotFoundError(workflowId);
+    throw new ValidationError('workflowId', `job '${workflowId}' accepts no hooks (it was started with signalIn: false)`);
+  }
   engine.localWake(topic);
   return thread;
 }

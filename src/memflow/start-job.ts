@@ -32,7 +32,7 @@ export interface WorkflowOptions {
   config?: RetryConfig;
   /** Searchable string fields seeded with the job. */
   search?: { data?: Record<string, string> };
-  /** Accepted for compatibility. */
+  /** false: the job accepts no hooks. Default: hooks may attach at any time, even after it finished. */
   signalIn?: boolean;
   /** Accepted for compatibility. */
   [key: string]: unknown;
@@ -53,7 +53,7 @@ export function prepareStart(options: WorkflowOptions) {
   const workflowId = options.workflowId === undefined || options.workflowId === '' ? guid() : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   const expire = validatePositiveSeconds('expire', options.expire);
-  const jobOptions = { expire, config: options.config };
+  const jobOptions = { expire, config: options.config, signalIn: options.signalIn === false ? false : undefined };
   const search = toStoredFields(options.search?.data ?? {});
   return {
     entity,

@@ -1,0 +1,39 @@
+/** Smaller parts of the established API: signalIn, deployAndActivate, getHandle with a hook's name. */
+import { MemFlow, type MemFlowInstance } from 'hotmesh';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConnection, uniqueAppId } from './support/backend.js';
+
+export async function closed() {
+  return 'done';
+}
+export async function noop() {}
+
+describe('established API details', () => {
+  let mf: MemFlowInstance;
+  beforeAll(async () => {
+    mf = await MemFlow.init({ appId: uniqueAppId('compat'), engine: { connection: testConnection() } });
+    await mf.worker.create({ taskQueue: 'compat', workflow: closed });
+    await mf.worker.create({ taskQueue: 'compat', workflow: noop });
+  });
+  afterAll(() => mf.shutdown());
+
+  it('refuses hooks on a job started with signalIn: false, and on a job that does not exist', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'compat', workflowName: 'closed', signalIn: false });
+    expect(await handle.result()).toBe('done');
+    await expect(handle.hook({ taskQueue: 'compat', workflowName: 'noop' })).rejects.toThrow('accepts no hooks');
+    await expect(mf.workflow.hook({ taskQueue: 'compat', workflowName: 'noop', workflowId: 'no-such-job' })).rejects.toThrow('no-such-job Not Found');
+  });
+
+  it('resolves void results as undefined, also through a handle made with a hook name', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'compat', workflowName: 'noop' });
+    expect(await handle.result()).toBeUndefined();
+    const viaHook = await mf.workflow.getHandle('compat', 'someHook', handle.workflowId);
+    expect(await viaHook.result()).toBeUndefined();
+    expect(await viaHook.status()).toBe(0);
+  });
+
+  it('deploys and activates numeric versions only', async () => {
+    await expect(mf.client.deployAndActivate(mf.appId, '2')).resolves.toBeUndefined();
+    await expect(mf.client.deployAndActivate(mf.appId, 'v2')).rejects.toThrow('Invalid version number');
+  });
+});
