@@ -3,7 +3,7 @@
  *
  *   npm run bench                                 every section, both backends
  *   npm run bench -- --backend=pglite             one backend
- *   npm run bench -- --section=wf1,steps          some sections
+ *   npm run bench -- --section=steps              some sections (plus those they require)
  *   BENCH_SCALE=0.1 npm run bench                 fewer iterations (smoke run)
  *   DATABASE_URL=postgres://... npm run bench     another Postgres
  *

@@ -39,6 +39,8 @@ export interface Section {
   /** Used on the command line: `npm run bench -- --section=<id>,<id>`. */
   id: string;
   title: string;
+  /** Sections whose metrics this one reads; they run first even when not selected. */
+  requires?: string[];
   run(ctx: BenchContext): Promise<Row[]>;
 }
 

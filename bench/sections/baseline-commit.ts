@@ -7,8 +7,8 @@ import { sampleSequential } from '../measure.js';
 import { type BenchContext, scaled, type Section } from '../section.js';
 import { ms, summarize } from '../stats.js';
 
-/** The baseline operation (creates the scratch table on first use); other sections pair with it. */
-export async function baselineInsert(ctx: BenchContext): Promise<() => Promise<unknown>> {
+/** The baseline operation (creates the scratch table on first use). */
+async function baselineInsert(ctx: BenchContext): Promise<() => Promise<unknown>> {
   const table = `${quoteIdentifier(ctx.schema)}.bench_scratch`;
   await ctx.raw.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, v text NOT NULL)`);
   const insert = `INSERT INTO ${table} (v) VALUES ($1)`;

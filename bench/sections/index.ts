@@ -11,10 +11,18 @@ import { stepOverhead } from './step-overhead.js';
 
 export const SECTIONS: Section[] = [baselineCommit, oneStepLatency, oneStepThroughput, stepOverhead, roundTrips];
 
-/** The sections named on the command line (all of them when none is), in registry order. */
+/** The sections named on the command line (all when none is) plus those they require, in registry order. */
 export function selectSections(ids: string[] | undefined): Section[] {
   if (!ids || ids.length === 0) return SECTIONS;
-  const unknown = ids.filter((id) => !SECTIONS.some((s) => s.id === id));
-  if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.map((s) => s.id).join(', ')}`);
-  return SECTIONS.filter((s) => ids.includes(s.id));
+  const byId = new Map(SECTIONS.map((s) => [s.id, s]));
+  const unknown = ids.filter((id) => !byId.has(id));
+  if (unknown.length) throw new Error(`unknown section(s) ${unknown.join(', ')}; known: ${[...byId.keys()].join(', ')}`);
+  const wanted = new Set<string>();
+  const add = (id: string): void => {
+    if (wanted.has(id)) return;
+    wanted.add(id);
+    byId.get(id)?.requires?.forEach(add);
+  };
+  ids.forEach(add);
+  return SECTIONS.filter((s) => wanted.has(s.id));
 }
