@@ -51,6 +51,7 @@ let poolIds = 0;
 const poolKeys = new WeakMap<object, string>();
 
 function embedded(dataDir: string | undefined): DriverTarget {
+  const explicit = dataDir !== undefined;
   const dir = dataDir ?? process.env.HOTMESH_DATA_DIR ?? '.hotmesh';
   const resolved = dir.startsWith('memory://') ? dir : path.resolve(dir);
   return {
@@ -60,7 +61,7 @@ function embedded(dataDir: string | undefined): DriverTarget {
       const { openPglite } = await import('./pglite/pglite-driver.js');
       const driver = await openPglite(resolved);
       process.stderr.write(
-        `hotmesh: no database connection configured; using the embedded PGlite database at ${resolved} ` +
+        `hotmesh: ${explicit ? '' : 'no database connection configured; '}using the embedded PGlite database at ${resolved} ` +
           `(one process only; configure a PostgreSQL connection to run several)\n`,
       );
       return driver;
