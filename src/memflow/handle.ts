@@ -6,6 +6,7 @@
 import type { Engine } from '../engine/engine.js';
 import { ErrorCode, JobNotFoundError, type SerializedError, WorkflowFailedError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
+import { isTransientDbError } from '../storage/transient-error.js';
 import { validateId } from '../validation.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { startHookOutside } from './start-hook.js';
@@ -77,7 +78,14 @@ export class WorkflowHandle {
     try {
       for (;;) {
         const notified = new Promise<void>((resolve) => (wake = resolve));
-        const row = await this.readStatus();
+        let row: StatusRow | undefined;
+        try {
+          row = await this.readStatus();
+        } catch (err) {
+          if (!isTransientDbError(err)) throw err;
+          await new Promise((r) => setTimeout(r, 500)); // the database is restarting: keep waiting
+          continue;
+        }
         if (!row) throw new JobNotFoundError(this.workflowId);
         if (row.status === 'completed') return (row.output_undefined ? undefined : row.output) as T;
         if (row.status === 'interrupted' && (row.error as { throw?: boolean } | null)?.throw === false) return undefined as T;

@@ -32,7 +32,8 @@ export class PostgresDriver implements Driver {
 
   constructor(private readonly options: PostgresDriverOptions) {
     this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new pg.Pool({ max: 10, ...options.poolConfig });
+    // application_name lets an operator (or a fault test) find the engine's sessions in pg_stat_activity
+    this.pool = options.pool ?? new pg.Pool({ max: 10, application_name: 'hotmesh', ...options.poolConfig });
     this.pool.on('error', () => {
       // An idle client died (server restart, terminated backend). The pool drops it; the next
       // checkout opens a fresh connection. Nothing else to do.
@@ -110,7 +111,7 @@ export class PostgresDriver implements Driver {
   private async connectListener(): Promise<pg.Client> {
     const client = this.options.pool
       ? new pg.Client((this.options.pool as unknown as { options: pg.ClientConfig }).options)
-      : new pg.Client(this.options.poolConfig);
+      : new pg.Client({ application_name: 'hotmesh-listen', ...this.options.poolConfig });
     client.on('error', () => this.listenerLost(client));
     client.on('end', () => this.listenerLost(client));
     client.on('notification', (msg) => {
