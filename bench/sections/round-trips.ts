@@ -19,23 +19,37 @@ interface Tally {
 /** Run `body` with every statement on `driver` tallied under the engine's query name. */
 async function tallyQueries(driver: Driver, names: Map<string, string>, body: () => Promise<void>): Promise<Map<string, Tally>> {
   const tallies = new Map<string, Tally>();
-  const original = driver.query;
+  const count = (sql: string, t0: number) => {
+    const name = names.get(sql) ?? 'other';
+    const t = tallies.get(name) ?? { count: 0, totalMs: 0 };
+    t.count++;
+    t.totalMs += performance.now() - t0;
+    tallies.set(name, t);
+  };
+  const query = driver.query;
+  const named = driver.named;
   (driver as { query: Driver['query'] }).query = async function (this: Driver, sql: string, params?: unknown[]) {
     const t0 = performance.now();
     try {
-      return await original.call(this, sql, params);
+      return await query.call(this, sql, params);
     } finally {
-      const name = names.get(sql) ?? 'other';
-      const t = tallies.get(name) ?? { count: 0, totalMs: 0 };
-      t.count++;
-      t.totalMs += performance.now() - t0;
-      tallies.set(name, t);
+      count(sql, t0);
     }
   } as Driver['query'];
+  // the engine's own statements go through named() (prepared once per connection on pg)
+  (driver as { named: Driver['named'] }).named = async function (this: Driver, name: string, sql: string, params: unknown[]) {
+    const t0 = performance.now();
+    try {
+      return await named.call(this, name, sql, params);
+    } finally {
+      count(sql, t0);
+    }
+  } as Driver['named'];
   try {
     await body();
   } finally {
-    delete (driver as { query?: unknown }).query; // back to the prototype's method
+    delete (driver as { query?: unknown }).query; // back to the prototype's methods
+    delete (driver as { named?: unknown }).named;
   }
   return tallies;
 }

@@ -1,6 +1,7 @@
 /**
  * Every named query, bound to one app's schema once, when the app is opened.
  */
+import { createHash } from 'node:crypto';
 import * as activities from '../sql/queries/activities.js';
 import * as children from '../sql/queries/children.js';
 import * as context from '../sql/queries/context.js';
@@ -21,4 +22,11 @@ export type AppSql = Record<QueryName, string>;
 
 export function bindQueries(schema: string): AppSql {
   return Object.fromEntries(Object.entries(ALL).map(([name, text]) => [name, bindSchema(text, schema)])) as AppSql;
+}
+
+/** A prepared-statement name per (query, exact text): two apps on one pool never share one. */
+export function statementNames(sql: AppSql): Record<QueryName, string> {
+  return Object.fromEntries(
+    Object.entries(sql).map(([name, text]) => [name, `hm_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`]),
+  ) as Record<QueryName, string>;
 }

@@ -5,11 +5,12 @@
  * The channel carries two kinds of payload: a topic name (a task of that topic became runnable) and
  * `done:<jobId>` (a job finished). Both are hints; pollers make the engine correct without them.
  */
+import { randomUUID } from 'node:crypto';
 import type { Driver, QueryResult } from '../storage/driver.js';
 import { acquireDriver, type DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
 import { channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
-import { type AppSql, bindQueries, type QueryName } from './app-sql.js';
+import { type AppSql, bindQueries, type QueryName, statementNames } from './app-sql.js';
 
 type Listener = (payload: string) => void;
 
@@ -19,6 +20,9 @@ export class Engine {
   readonly sqlSchema: string;
   readonly channel: string;
   readonly sql: AppSql;
+  private readonly names: Record<QueryName, string>;
+  /** Tags this engine's own NOTIFYs, so it can skip wake-ups it already delivered in-process. */
+  readonly instance = randomUUID().slice(0, 8);
   private readonly topicListeners = new Set<(topic: string) => void>();
   private readonly doneListeners = new Map<string, Set<() => void>>();
   private readonly reconnectListeners = new Set<() => void>();
@@ -33,6 +37,7 @@ export class Engine {
     this.sqlSchema = quoteIdentifier(this.schema);
     this.channel = channelForSchema(this.schema);
     this.sql = bindQueries(this.schema);
+    this.names = statementNames(this.sql);
   }
 
   private static readonly engines = new Map<string, Promise<Engine>>();
@@ -67,7 +72,12 @@ export class Engine {
   }
 
   query<R>(name: QueryName, params: unknown[]): Promise<QueryResult<R>> {
-    return this.driver.query<R>(this.sql[name], params);
+    return this.driver.named<R>(this.names[name], this.sql[name], params);
+  }
+
+  /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */
+  get origin(): string {
+    return `@${this.instance}`;
   }
 
   private async subscribe(): Promise<void> {
@@ -76,7 +86,9 @@ export class Engine {
         const listeners = this.doneListeners.get(payload.slice(5));
         if (listeners) for (const l of [...listeners]) l();
       } else {
-        for (const l of this.topicListeners) l(payload);
+        const [topic, origin] = payload.split('@');
+        if (origin === this.instance) return; // already delivered in-process by localWake
+        for (const l of this.topicListeners) l(topic!);
       }
     };
     this.unlisten = await this.driver.listen(this.channel, onPayload);
@@ -98,6 +110,12 @@ export class Engine {
   /** Wake in-process workers of a topic at once (a start from this process needs no round trip). */
   localWake(topic: string): void {
     for (const l of this.topicListeners) l(topic);
+  }
+
+  /** A job finished in this process: tell result() waiters here without waiting for NOTIFY. */
+  localDone(jobId: string): void {
+    const listeners = this.doneListeners.get(jobId);
+    if (listeners) for (const l of [...listeners]) l();
   }
 
   onDone(jobId: string, listener: () => void): () => void {

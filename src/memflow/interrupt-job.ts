@@ -11,6 +11,7 @@ export async function interruptJob(engine: Engine, jobId: string, options: Inter
   validateId('workflowId', jobId);
   const error = interruptError(jobId, options);
   const res = await engine.query<{ id: string }>('interruptJob', [jobId, JSON.stringify(error), options.descend === true, options.expire ?? null]);
+  for (const r of res.rows) engine.localDone(r.id);
   if (res.rows.some((r) => r.id === jobId) || options.suppress) return jobId;
   const exists = await engine.query('readJobStatus', [jobId]);
   if (exists.rowCount === 0) throw new JobNotFoundError(jobId);

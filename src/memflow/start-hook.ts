@@ -23,7 +23,7 @@ export async function startHookOutside(engine: Engine, options: HookOptions & { 
   const { workflowId, taskQueue, workflowName, args } = prepareHookOutside(options);
   const thread = `hook-${guid()}`;
   const topic = `${taskQueue}-${workflowName}`;
-  const res = await engine.query<{ started: number }>('startHookOutside', [workflowId, thread, workflowName, taskQueue, topic, args, engine.channel]);
+  const res = await engine.query<{ started: number }>('startHookOutside', [workflowId, thread, workflowName, taskQueue, topic, args, engine.channel, engine.origin]);
   if (res.rows[0]!.started === 0) {
     const exists = await engine.query('readJobStatus', [workflowId]);
     if (exists.rowCount === 0) throw new JobNotFoundError(workflowId);

@@ -70,7 +70,7 @@ export function prepareStart(options: WorkflowOptions) {
 export async function startJob(engine: Engine, options: WorkflowOptions, parentId: string | null = null): Promise<StartedJob> {
   const p = prepareStart(options);
   const res = await engine.query<{ created: number }>('startJob', [
-    p.workflowId, p.entity ?? null, p.workflowName, p.taskQueue, p.input, p.options, p.search, parentId, p.topic, engine.channel,
+    p.workflowId, p.entity ?? null, p.workflowName, p.taskQueue, p.input, p.options, p.search, parentId, p.topic, engine.channel, engine.origin,
   ]);
   if (res.rows[0]!.created === 0) throw new DuplicateJobError(p.workflowId);
   engine.localWake(p.topic);

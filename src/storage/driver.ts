@@ -20,6 +20,11 @@ export interface Transaction extends Queryable {
 }
 
 export interface Driver extends Queryable {
+  /**
+   * Run one of the engine's own named statements. `name` identifies its exact text; a driver may
+   * prepare it once per connection (pg does; no SQL depends on it).
+   */
+  named<R = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
   readonly kind: 'postgres' | 'pglite';
   /** False on PGlite: one session, so transactions run one after another. */
   readonly concurrentTransactions: boolean;

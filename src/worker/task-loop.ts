@@ -33,7 +33,11 @@ export class TaskLoop {
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly maxPollMs: number;
-  private pollMs = 50;
+  /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
+  private readonly minPollMs: number;
+  private pollMs: number;
+  /** The last claim filled every free slot (or found none free): more may be waiting. */
+  private saturated = false;
   private claiming: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -49,6 +53,8 @@ export class TaskLoop {
     this.concurrency = options.concurrency ?? 16;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.maxPollMs = options.maxPollMs ?? 2000;
+    this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
+    this.pollMs = this.minPollMs;
   }
 
   register(topic: string, registration: Registration): void {
@@ -104,6 +110,7 @@ export class TaskLoop {
     do {
       this.again = false;
       const free = this.concurrency - this.running.size;
+      if (free <= 0) this.saturated = true;
       if (free <= 0 || this.topics.size === 0) break;
       let rows: ClaimedRow[];
       try {
@@ -113,9 +120,10 @@ export class TaskLoop {
         break; // database unreachable: the poller tries again
       }
       if (rows.length > 0) {
-        this.pollMs = 50;
+        this.pollMs = this.minPollMs;
         this.schedulePoll();
       }
+      this.saturated = rows.length === free;
       if (this.stopped) {
         // shutting down: give the tasks back at once rather than run them half-way
         await Promise.all(rows.map((r) => this.engine.query('releaseTask', [r.id, r.claims, 0]).catch(() => {})));
@@ -152,7 +160,9 @@ export class TaskLoop {
       .finally(() => {
         this.held.delete(row.id);
         this.running.delete(work);
-        this.kick();
+        // Claim again at once only if slots ran out; otherwise NOTIFY, local wakes and the due
+        // timer already bring what is new (an empty claim here cost ~2 ms per workflow on PGlite).
+        if (this.saturated) this.kick();
       });
     this.running.add(work);
   }

@@ -136,7 +136,7 @@ export class ThreadPort implements RunPort {
   private async scheduleRemote(call: IssuedCall, topic: string, input: ActivityCallInput): Promise<CallOutcome> {
     const payload: ActivityPayload = { name: call.name, args: input.args, retryPolicy: input.retryPolicy, config: this.info.config };
     const res = await this.engine.query<{ held: number }>('scheduleActivity', [
-      ...this.fence(), call.seq, topic, encodeJson(`activity '${call.name}' args`, payload), this.engine.channel,
+      ...this.fence(), call.seq, topic, encodeJson(`activity '${call.name}' args`, payload), this.engine.channel, this.engine.origin,
     ]);
     if (res.rows[0]!.held === 0) throw new LeaseLostError(this.task.id);
     this.engine.localWake(topic);
@@ -177,7 +177,7 @@ export class ThreadPort implements RunPort {
     const topic = `${input.taskQueue}-${input.workflowName}`;
     const res = await this.engine.query<{ held: number; found: number; journaled: number }>('startHookFromThread', [
       ...this.fence(), call.seq, batch, input.workflowId, hookThread, input.workflowName, input.taskQueue, topic,
-      encodeJson('args', input.args), this.engine.channel,
+      encodeJson('args', input.args), this.engine.channel, this.engine.origin,
     ]);
     const row = res.rows[0]!;
     if (row.held === 0) throw new LeaseLostError(this.task.id);
@@ -197,7 +197,7 @@ export class ThreadPort implements RunPort {
     const topic = `${input.taskQueue}-${input.workflowName}`;
     const res = await this.engine.query<{ held: number; created: number; existing_parent: typeof parent | null }>('startChildFromThread', [
       ...this.fence(), call.seq, batch, input.workflowId, input.entity ?? null, input.workflowName, input.taskQueue,
-      encodeJson('args', input.args), JSON.stringify(options), topic, call.kind === 'start', this.engine.channel,
+      encodeJson('args', input.args), JSON.stringify(options), topic, call.kind === 'start', this.engine.channel, this.engine.origin,
     ]);
     const row = res.rows[0]!;
     if (row.held === 0) throw new LeaseLostError(this.task.id);

@@ -104,8 +104,10 @@ export async function runThreadTask(row: ClaimedRow, ctx: ThreadTaskContext): Pr
   const invoke = withWorkflowInterceptors(execution, async () => ctx.fn(...args));
   const outcome = await run.run(() => runInExecution(execution, invoke));
 
-  const finish = (status: 'completed' | 'failed', output: string | null, error: SerializedError | null) =>
-    engine.query('finishThread', [...fence, status, output, error && JSON.stringify(error), options.expire ?? null, engine.channel]);
+  const finish = async (status: 'completed' | 'failed', output: string | null, error: SerializedError | null) => {
+    await engine.query('finishThread', [...fence, status, output, error && JSON.stringify(error), options.expire ?? null, engine.channel]);
+    if (row.thread === 'main') engine.localDone(row.job_id);
+  };
 
   switch (outcome.type) {
     case 'completed': {
@@ -147,6 +149,7 @@ export async function runThreadTask(row: ClaimedRow, ctx: ThreadTaskContext): Pr
       const error = { ...serializeError(outcome.error), code: ErrorCode.NON_DETERMINISM };
       process.stderr.write(`hotmesh: ${outcome.error.message}\n`);
       await engine.query('parkThread', [...fence, JSON.stringify(error), engine.channel]);
+      engine.localDone(row.job_id);
       return;
     }
     case 'aborted': {

@@ -13,7 +13,7 @@ WITH lease AS (
   ON CONFLICT (job_id, thread, seq) DO NOTHING
   RETURNING topic
 ), wake AS (
-  SELECT pg_notify($8, topic) FROM task
+  SELECT pg_notify($8, topic || $9) FROM task
 )
 SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM wake)::int AS notified`;
 

@@ -28,7 +28,7 @@ WITH lease AS (
   INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
   SELECT $3, $4, $5, 'start', $9, 'done', to_jsonb($7::text), $6 FROM job WHERE $14::boolean
 ), wake AS (
-  SELECT pg_notify($15, $13) FROM job
+  SELECT pg_notify($15, $13 || $16) FROM job
 )
 SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM job)::int AS created,
        (SELECT count(*) FROM wake)::int AS notified,

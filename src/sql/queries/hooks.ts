@@ -28,7 +28,7 @@ WITH lease AS (
   SELECT $3, $4, $5, 'hook', $9, 'done', to_jsonb($8::text), $6 FROM target
   RETURNING seq
 ), wake AS (
-  SELECT pg_notify($13, $11) FROM thread
+  SELECT pg_notify($13, $11 || $14) FROM thread
 )
 SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM target)::int AS found,
        (SELECT count(*) FROM journal)::int AS journaled, (SELECT count(*) FROM wake)::int AS notified`;
@@ -45,6 +45,6 @@ WITH target AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
   SELECT job_id, $2, 'thread', $5 FROM thread
 ), wake AS (
-  SELECT pg_notify($7, $5) FROM thread
+  SELECT pg_notify($7, $5 || $8) FROM thread
 )
 SELECT (SELECT count(*) FROM thread)::int AS started, (SELECT count(*) FROM wake)::int AS notified`;

@@ -22,7 +22,7 @@ WITH job AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
   SELECT id, 'main', 'thread', $9 FROM job
 ), wake AS (
-  SELECT pg_notify($10, $9) FROM job
+  SELECT pg_notify($10, $9 || $11) FROM job
 )
 SELECT (SELECT count(*) FROM job)::int AS created, (SELECT count(*) FROM wake)::int AS notified`;
 

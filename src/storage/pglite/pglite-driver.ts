@@ -83,7 +83,16 @@ export class PgliteDriver implements Driver {
     private readonly releaseLock: () => void,
   ) {}
 
-  async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+  query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    return this.run<R>(sql, params);
+  }
+
+  /** PGlite has no named statements in its API; the text is planned each time. */
+  named<R>(_name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
+    return this.run<R>(sql, params);
+  }
+
+  private async run<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
     try {
       return wrap<R>(await this.db.query(sql, params));
     } finally {

