@@ -8,7 +8,8 @@ import { Context } from '../context/context-handle.js';
 import { CONTEXT_MAX_BYTES, contextError, type ContextOpRequest } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError } from '../errors.js';
-import type { Queryable } from '../storage/driver.js';
+import type { QueryName } from '../engine/app-sql.js';
+import type { Queryable, QueryResult } from '../storage/driver.js';
 import { validateId } from '../validation.js';
 
 export interface JobContextOptions {
@@ -42,8 +43,9 @@ export class JobContext extends Context {
     if (opId !== undefined) validateId('opId', opId);
   }
 
-  private get db(): Queryable {
-    return this.options.tx ?? this.engine.driver;
+  /** A named query, in the caller's transaction when one was given (prepared on pg otherwise). */
+  private named<R>(name: QueryName, params: unknown[]): Promise<QueryResult<R>> {
+    return this.options.tx ? this.options.tx.query<R>(this.engine.sql[name], params) : this.engine.query<R>(name, params);
   }
 
   /**
@@ -55,25 +57,24 @@ export class JobContext extends Context {
   }
 
   private async apply(request: ContextOpRequest, opId: string | undefined): Promise<unknown> {
-    const sql = this.engine.sql;
     let res;
     try {
       res =
         request.op === 'get'
-          ? await this.db.query<ValueRow>(sql.contextGet, [this.workflowId, request.path])
-          : await this.db.query<ValueRow>(sql.contextOpOutside, [
+          ? await this.named<ValueRow>('contextGet', [this.workflowId, request.path])
+          : await this.named<ValueRow>('contextOpOutside', [
               this.workflowId, request.op, request.path, request.arg, CONTEXT_MAX_BYTES, opId ?? null, this.options.actor ?? 'client',
             ]);
     } catch (err) {
       if ((err as { code?: string; constraint?: string }).code === '23505' && opId !== undefined) {
-        const first = await this.db.query<ValueRow>(sql.contextOpById, [this.workflowId, opId]);
+        const first = await this.named<ValueRow>('contextOpById', [this.workflowId, opId]);
         if (first.rows[0]) return first.rows[0].undef ? undefined : first.rows[0].value;
       }
       throw contextError(err, request);
     }
     const row = res.rows[0];
     if (!row && opId !== undefined) {
-      const first = await this.db.query<ValueRow>(sql.contextOpById, [this.workflowId, opId]);
+      const first = await this.named<ValueRow>('contextOpById', [this.workflowId, opId]);
       if (first.rows[0]) return first.rows[0].undef ? undefined : first.rows[0].value;
     }
     if (!row) throw new JobNotFoundError(this.workflowId);
@@ -82,22 +83,22 @@ export class JobContext extends Context {
 
   /** The current version (number of changes so far). */
   async version(): Promise<number> {
-    const res = await this.db.query<ValueRow>(this.engine.sql.contextGet, [this.workflowId, []]);
+    const res = await this.named<ValueRow>('contextGet', [this.workflowId, []]);
     if (!res.rows[0]) throw new JobNotFoundError(this.workflowId);
     return Number(res.rows[0].version);
   }
 
   /** Who changed what, in order: every change after `afterVersion` (default 0), up to `limit`. */
   async history(options: { afterVersion?: number; limit?: number } = {}): Promise<ContextChange[]> {
-    const res = await this.db.query<{
+    const res = await this.named<{
       version: string; op: string; path: string[]; arg: unknown; actor: string; op_id: string | null; created_at: Date;
-    }>(this.engine.sql.contextHistory, [this.workflowId, options.afterVersion ?? 0, options.limit ?? 1000]);
+    }>('contextHistory', [this.workflowId, options.afterVersion ?? 0, options.limit ?? 1000]);
     return res.rows.map((r) => ({ version: Number(r.version), op: r.op, path: r.path, arg: r.arg, actor: r.actor, opId: r.op_id, at: r.created_at }));
   }
 
   /** What the context looked like at `version` (rebuilt from the history). */
   async at(version: number): Promise<unknown> {
-    const res = await this.db.query<{ context: unknown }>(this.engine.sql.contextAtVersion, [this.workflowId, version]);
+    const res = await this.named<{ context: unknown }>('contextAtVersion', [this.workflowId, version]);
     return res.rows.length > 0 ? res.rows[0]!.context : {};
   }
 }

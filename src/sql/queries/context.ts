@@ -5,23 +5,12 @@
  * their path.
  */
 
-/** An op from inside a workflow or hook: fenced by the task lease, journaled at ($5 seq, $6 batch). */
+/**
+ * An op from inside a workflow or hook: fenced by the task lease ($1/$2), applied, versioned, logged
+ * and journaled at ($5 seq, $6 batch) in one call (migration 0006). No row back: the lease was lost.
+ */
 export const contextOpInThread = /* sql */ `
-WITH upd AS (
-  UPDATE {{schema}}.jobs
-     SET context = {{schema}}.context_apply(context, $7, $8::text[], $9::jsonb, $10),
-         context_version = context_version + 1, updated_at = now()
-   WHERE id = $3 AND EXISTS (SELECT 1 FROM {{schema}}.tasks WHERE id = $1 AND claims = $2)
-  RETURNING context_version,
-            CASE WHEN $7 IN ('set', 'merge', 'delete') THEN context ELSE {{schema}}.context_get_path(context, $8::text[]) END AS value
-), log AS (
-  INSERT INTO {{schema}}.context_log (job_id, version, op, path, arg, actor)
-  SELECT $3, context_version, $7, $8::text[], $9::jsonb, $4 FROM upd
-), journal AS (
-  INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
-  SELECT $3, $4, $5, 'context', $7, 'done', value, $6 FROM upd
-)
-SELECT value, value IS NULL AS undef, context_version::text AS version FROM upd`;
+SELECT value, undef, version FROM {{schema}}.context_op_in_thread($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::jsonb, $10)`;
 
 /** A read from inside a thread: journaled like any other call, so replay sees what the first run saw. */
 export const contextGetInThread = /* sql */ `
@@ -35,25 +24,13 @@ WITH val AS (
 SELECT value, value IS NULL AS undef FROM val`;
 
 /**
- * An op from outside (a client holding the job id). $6 op id makes a retried call apply once: an op
- * id already in the log is not applied again (zero rows back; the caller reads the first result).
- * Two concurrent calls with one new op id both get past that check; the unique index on the log then
- * fails the second, whose caller also reads the first result.
+ * An op from outside (a client holding the job id), in one call (migration 0006). $6 op id makes a
+ * retried call apply once: an op id already in the log is not applied again (no row back; the caller
+ * reads the first result). Two concurrent calls with one new op id both get past that check; the
+ * unique index on the log then fails the second, whose caller also reads the first result.
  */
 export const contextOpOutside = /* sql */ `
-WITH upd AS (
-  UPDATE {{schema}}.jobs
-     SET context = {{schema}}.context_apply(context, $2, $3::text[], $4::jsonb, $5),
-         context_version = context_version + 1, updated_at = now()
-   WHERE id = $1
-     AND ($6::text IS NULL OR NOT EXISTS (SELECT 1 FROM {{schema}}.context_log WHERE job_id = $1 AND op_id = $6))
-  RETURNING context_version,
-            CASE WHEN $2 IN ('set', 'merge', 'delete') THEN context ELSE {{schema}}.context_get_path(context, $3::text[]) END AS value
-), log AS (
-  INSERT INTO {{schema}}.context_log (job_id, version, op, path, arg, actor, op_id, result)
-  SELECT $1, context_version, $2, $3::text[], $4::jsonb, $7, $6, CASE WHEN $6::text IS NULL THEN NULL ELSE value END FROM upd
-)
-SELECT value, value IS NULL AS undef, context_version::text AS version FROM upd`;
+SELECT value, undef, version FROM {{schema}}.context_op($1, $2, $3::text[], $4::jsonb, $5, $6, $7)`;
 
 /** What an op with this op id returned the first time. */
 export const contextOpById = /* sql */ `
