@@ -27,6 +27,13 @@ export async function billing() {
   return first;
 }
 
+export async function patchedBilling() {
+  const first =
+    codeVersion === 1 ? await acts.charge() : MemFlow.workflow.patched('refund-first') ? await acts.refund() : await acts.charge();
+  await MemFlow.workflow.sleepFor('300 milliseconds');
+  return first;
+}
+
 export async function pinger(label: string) {
   const [reply] = await Promise.all([
     MemFlow.workflow.execHook({ taskQueue: 'replay', workflowName: 'ponger', args: [label], signalId: 'pong' }),
@@ -43,7 +50,7 @@ describe('replay', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('replay'), engine: { connection: testConnection() } });
-    for (const workflow of [billing, pinger, ponger]) await mf.worker.create({ taskQueue: 'replay', workflow });
+    for (const workflow of [billing, patchedBilling, pinger, ponger]) await mf.worker.create({ taskQueue: 'replay', workflow });
   });
   afterAll(() => mf.shutdown());
 
@@ -62,6 +69,19 @@ describe('replay', () => {
     const engine = await mf.client.engine(mf.appId);
     const row = await engine.driver.query<{ status: string }>(`SELECT status FROM ${engine.schema}.jobs WHERE id = $1`, [handle.workflowId]);
     expect(row.rows[0]!.status).toBe('parked');
+    codeVersion = 1;
+  });
+
+  it('lets patched() change code safely: old runs keep the old path, new runs take the new one', async () => {
+    codeVersion = 1;
+    ran.length = 0;
+    const old = await mf.workflow.start({ taskQueue: 'replay', workflowName: 'patchedBilling' });
+    await eventually(async () => ran.includes('charge'));
+    codeVersion = 2; // deploy the patched code while the old run sleeps
+    expect(await old.result()).toBe('charged');
+    const fresh = await mf.workflow.start({ taskQueue: 'replay', workflowName: 'patchedBilling' });
+    expect(await fresh.result()).toBe('refunded'); // and its replay after the sleep kept the new path
+    expect(ran).toEqual(['charge', 'refund']);
     codeVersion = 1;
   });
 

@@ -14,7 +14,8 @@ export type CallKind =
   | 'context' // a context op; name = op
   | 'search' // a search-field op; name = op
   | 'interrupt' // interrupt another job; name = its id
-  | 'emit'; // emit/trace, once; name = 'emit' | 'trace'
+  | 'emit' // emit/trace, once; name = 'emit' | 'trace'
+  | 'patch'; // patched(id): a marker that this run took the new code path; name = the patch id
 
 export interface CallRequest {
   kind: CallKind;

@@ -123,6 +123,30 @@ export class ThreadRun {
     return ++this.seq;
   }
 
+  /**
+   * `patched(id)`: true when this code path is new ground or was recorded with the marker; false when
+   * replaying history recorded by code from before the patch (the marker is absent where it would be).
+   * A true answer on new ground records the marker, so every later replay answers true again.
+   */
+  patched(id: string): boolean {
+    const next = this.entries.get(this.seq + 1);
+    if (next) {
+      if (next.kind !== 'patch' || next.name !== id) return false;
+      void this.call({ kind: 'patch', name: id });
+      return true;
+    }
+    // no entry here: old history if anything was recorded after this point, new ground otherwise
+    for (const seq of this.entries.keys()) if (seq > this.seq) return false;
+    void this.call({ kind: 'patch', name: id });
+    return true;
+  }
+
+  /** `deprecatePatch(id)`: consume the marker if this history has one; record nothing on new ground. */
+  deprecatePatch(id: string): void {
+    const next = this.entries.get(this.seq + 1);
+    if (next?.kind === 'patch' && next.name === id) void this.call({ kind: 'patch', name: id });
+  }
+
   /** Issue a durable call. The promise settles when its result is delivered, or never if the run stops first. */
   call(request: CallRequest): Promise<Completion> {
     if (this.stopped || this.fatal) return never;
@@ -292,4 +316,4 @@ export class ThreadRun {
 }
 
 /** Calls with an effect that must happen even when the function does not await them. */
-const FIRE_AND_FORGET = new Set(['signal', 'hook', 'start', 'context', 'search', 'interrupt', 'emit']);
+const FIRE_AND_FORGET = new Set(['signal', 'hook', 'start', 'context', 'search', 'interrupt', 'emit', 'patch']);

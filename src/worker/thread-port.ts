@@ -77,6 +77,8 @@ export class ThreadPort implements RunPort {
         return this.emit(call, batch);
       case 'interrupt':
         return this.interrupt(call, batch);
+      case 'patch':
+        return this.journal(call, batch, { type: 'done', value: true });
       default:
         return this.journal(call, batch, {
           type: 'failed',

@@ -6,6 +6,7 @@ import { didInterrupt } from '../errors.js';
 import { execChild, executeChild, startChild } from './children.js';
 import { context, entity } from './context.js';
 import { interrupt } from './interrupt.js';
+import { deprecatePatch, patched } from './patching.js';
 import { enrich, search } from './search.js';
 import { emit, trace } from './telemetry.js';
 import { execHook, execHookBatch, hook } from './hooks.js';
@@ -37,6 +38,8 @@ export const workflow = {
   emit,
   trace,
   interrupt,
+  patched,
+  deprecatePatch,
 };
 
-export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch, execChild, executeChild, startChild, search, enrich, emit, trace, interrupt };
+export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch, execChild, executeChild, startChild, search, enrich, emit, trace, interrupt, patched, deprecatePatch };
