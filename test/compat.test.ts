@@ -32,6 +32,21 @@ describe('established API details', () => {
     expect(await viaHook.status()).toBe(0);
   });
 
+  it('keeps finished jobs by default, and deletes one started with expire once it has passed', async () => {
+    const kept = await mf.workflow.start({ taskQueue: 'compat', workflowName: 'closed' });
+    const expiring = await mf.workflow.start({ taskQueue: 'compat', workflowName: 'closed', expire: 1 });
+    await kept.result();
+    await expiring.result();
+    await new Promise((r) => setTimeout(r, 1100));
+    const engine = await mf.client.engine(mf.appId);
+    await engine.query('deleteExpiredJobs', []); // what every worker's sweeper runs every 15 s
+    expect(await kept.result()).toBe('done');
+    await expect(expiring.result()).rejects.toMatchObject({ kind: 'JobNotFoundError', code: 404 });
+    // the id is free again
+    const again = await mf.workflow.start({ taskQueue: 'compat', workflowName: 'closed', workflowId: expiring.workflowId });
+    expect(await again.result()).toBe('done');
+  });
+
   it('deploys and activates numeric versions only', async () => {
     await expect(mf.client.deployAndActivate(mf.appId, '2')).resolves.toBeUndefined();
     await expect(mf.client.deployAndActivate(mf.appId, 'v2')).rejects.toThrow('Invalid version number');

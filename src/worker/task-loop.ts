@@ -13,6 +13,8 @@ import type { RetryFields } from './retry-policy.js';
 import { runActivityTask } from './activity-task.js';
 import { type ClaimedRow, runThreadTask, type WorkflowFunction } from './thread-task.js';
 
+const SWEEP_MS = 15_000;
+
 export interface TaskLoopOptions {
   /** Tasks run at once by this process for this app. Default 16. */
   concurrency?: number;
@@ -44,6 +46,7 @@ export class TaskLoop {
   private pollTimer: NodeJS.Timeout | undefined;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -68,6 +71,9 @@ export class TaskLoop {
     this.unsubscribe.push(this.engine.onReconnect(() => this.kick()));
     this.heartbeat = setInterval(() => void this.extendLeases(), (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
+    // Jobs started with `expire` are deleted once it has passed (records are kept otherwise).
+    this.sweeper = setInterval(() => void this.engine.query('deleteExpiredJobs', []).catch(() => {}), SWEEP_MS);
+    this.sweeper.unref();
     this.schedulePoll();
   }
 
@@ -179,6 +185,7 @@ export class TaskLoop {
     this.stopped = true;
     clearTimeout(this.pollTimer);
     clearInterval(this.heartbeat);
+    clearInterval(this.sweeper);
     if (this.dueTimer) clearTimeout(this.dueTimer.timer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
