@@ -49,7 +49,7 @@ export async function openPglite(dataDir: string): Promise<PgliteDriver> {
   const inMemory = dataDir.startsWith('memory://');
   let release = () => {};
   if (!inMemory) {
-    release = acquireDataDirLock(dataDir);
+    release = await acquireDataDirLock(dataDir);
     try {
       checkVersionStamp(dataDir);
     } catch (err) {
