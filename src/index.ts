@@ -25,6 +25,9 @@ export { WorkflowHandle } from './memflow/handle.js';
 export type { ResultOptions } from './memflow/handle.js';
 export type { InitConfig, MemFlowInstance } from './memflow/init.js';
 export { guid } from './memflow/guid.js';
+export { SearchQueries as Search } from './memflow/search-fields.js';
+/** Upstream's `Connection.connect(cfg)`: returns the config unchanged and opens nothing. */
+export const Connection = { connect: async <T>(config: T): Promise<T> => config };
 export { Context } from './context/context-handle.js';
 export { Entity } from './memflow/entity.js';
 export { workflow, proxyActivities } from './workflow/index.js';
