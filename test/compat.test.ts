@@ -52,3 +52,16 @@ describe('established API details', () => {
     await expect(mf.client.deployAndActivate(mf.appId, 'v2')).rejects.toThrow('Invalid version number');
   });
 });
+
+describe('mf.shutdown()', () => {
+  it('closes what its instance opened and leaves other instances running', async () => {
+    const appId = uniqueAppId('scopes');
+    const first = await MemFlow.init({ appId, engine: { connection: testConnection() } });
+    const second = await MemFlow.init({ appId: `${appId}-b`, engine: { connection: testConnection() } });
+    await second.worker.create({ taskQueue: 'compat', workflow: closed });
+    await first.shutdown();
+    const handle = await second.workflow.start({ taskQueue: 'compat', workflowName: 'closed' });
+    expect(await handle.result()).toBe('done');
+    await second.shutdown();
+  });
+});

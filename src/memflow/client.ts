@@ -3,13 +3,13 @@
  * `client.workflow.start(...)` creates the job (one round trip) and returns a handle at once. A
  * workflow may be started before any worker exists; it waits until one serves its topic.
  */
-import { Engine } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
 import { encodeJson } from '../json-value.js';
 import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
 import { ValidationError } from '../errors.js';
 import { validateId } from '../validation.js';
 import { HotMeshEngine } from './interrupt-job.js';
-import { shutdownAll } from './runtime.js';
+import { processScope, type Scope, shutdownAll } from './runtime.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { WorkflowHandle } from './handle.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
@@ -30,13 +30,17 @@ export interface ClientConfig {
 export class Client {
   private readonly target: DriverTarget;
 
-  constructor(config: ClientConfig = {}) {
+  private readonly scope: Scope;
+
+  /** `scope` is internal: `MemFlow.init` passes its own, so `mf.shutdown()` closes only what it opened. */
+  constructor(config: ClientConfig = {}, scope?: Scope) {
     this.target = resolveTarget(config.connection, config.dataDir);
+    this.scope = scope ?? processScope;
   }
 
   /** The engine of one app (opened, and migrated, on first use). */
   engine(namespace?: string): Promise<Engine> {
-    return Engine.open(this.target, namespace ?? DEFAULT_NAMESPACE);
+    return this.scope.open(this.target, namespace ?? DEFAULT_NAMESPACE);
   }
 
   /**

@@ -9,7 +9,7 @@ import { Client, type WorkflowOptions } from './client.js';
 import type { WorkflowHandle } from './handle.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import type { JobContext, JobContextOptions } from './job-context.js';
-import { shutdownAll } from './runtime.js';
+import { Scope } from './runtime.js';
 import { Worker, type WorkerConfig } from './worker.js';
 
 export interface InitConfig {
@@ -40,13 +40,15 @@ export interface MemFlowInstance {
     create(config: Omit<WorkerConfig, 'connection' | 'namespace'> & Partial<WorkerConfig>): Promise<Worker>;
     registerActivityWorker(config: Partial<WorkerConfig>, activities: object, activityTaskQueue?: string): Promise<unknown>;
   };
+  /** Stop this instance's workers and close what no other instance (or established-form client) uses. */
   shutdown(): Promise<void>;
 }
 
 export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
   const appId = validateAppId(config.appId ?? config.namespace ?? 'memflow');
   const connection = config.engine?.connection ?? config.connection;
-  const client = new Client({ connection, dataDir: config.dataDir });
+  const scope = new Scope();
+  const client = new Client({ connection, dataDir: config.dataDir }, scope);
   await client.engine(appId); // provision the schema now, as the README promises
   return {
     appId,
@@ -61,10 +63,10 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
     },
     worker: {
       create: (workerConfig) =>
-        Worker.create({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig } as WorkerConfig),
+        Worker.create({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig } as WorkerConfig, scope),
       registerActivityWorker: (workerConfig, activities, activityTaskQueue) =>
-        Worker.registerActivityWorker({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig }, activities, activityTaskQueue),
+        Worker.registerActivityWorker({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig }, activities, activityTaskQueue, scope),
     },
-    shutdown: () => shutdownAll(),
+    shutdown: () => scope.close(),
   };
 }

@@ -3,7 +3,6 @@
  * registers a function on topic `<taskQueue>-<name>` and starts serving it. The same function can run
  * as a main workflow and as a hook; there is no separate hook-worker API.
  */
-import { Engine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
 import { validateFunctionName, validateTaskQueue } from '../validation.js';
@@ -11,7 +10,7 @@ import type { RetryFields } from '../worker/retry-policy.js';
 import type { WorkflowFunction } from '../worker/thread-task.js';
 import { registerActivities } from '../workflow/activity-registry.js';
 import { DEFAULT_NAMESPACE } from './client.js';
-import { shutdownAll, taskLoopFor } from './runtime.js';
+import { processScope, type Scope, shutdownAll, taskLoopFor } from './runtime.js';
 
 export interface WorkerOptions extends RetryFields {
   /** Tasks this process runs at once for this app. Default 16. (Set by the first worker of an app.) */
@@ -54,12 +53,13 @@ export class Worker {
     readonly namespace: string,
   ) {}
 
-  static async create(config: WorkerConfig): Promise<Worker> {
+  /** `scope` is internal: `mf.worker.create` passes its instance's. */
+  static async create(config: WorkerConfig, scope: Scope = processScope): Promise<Worker> {
     if (!config || typeof config !== 'object') throw new ValidationError('config', 'must be an object');
     const taskQueue = validateTaskQueue(config.taskQueue);
     const { name, fn } = pickFunction(config.workflow);
     const namespace = config.namespace ?? DEFAULT_NAMESPACE;
-    const engine = await Engine.open(resolveTarget(config.connection, config.dataDir), namespace);
+    const engine = await scope.open(resolveTarget(config.connection, config.dataDir), namespace);
     const topic = `${taskQueue}-${name}`;
     const { concurrency, leaseSeconds, ...retry } = config.options ?? {};
     const loop = taskLoopFor(engine, { concurrency, leaseSeconds });
@@ -77,10 +77,11 @@ export class Worker {
     config: Partial<WorkerConfig>,
     activities: object | ((...args: any[]) => unknown),
     activityTaskQueue?: string,
+    scope: Scope = processScope,
   ): Promise<{ taskQueue: string; topic: string }> {
     const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
     registerActivities(activities);
-    const engine = await Engine.open(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE);
+    const engine = await scope.open(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE);
     const { concurrency, leaseSeconds, ...retry } = config.options ?? {};
     const topic = `${taskQueue}-activity`;
     taskLoopFor(engine, { concurrency, leaseSeconds }).register(topic, { kind: 'activity', retry });
