@@ -239,15 +239,20 @@ export function serializeError(err: unknown): SerializedError {
   return { message: String(err), name: 'Error', code: ErrorCode.RETRY, timestamp: new Date().toISOString() };
 }
 
-/** Rebuild the MemFlow error an activity's stored failure stands for (upstream §5.1). */
-export function activityFailureToError(failure: SerializedError): Error {
+/**
+ * Rebuild the MemFlow error a stored failure stands for, by its code: 597 Maxed, 596 Timeout, 598
+ * Fatal, and anything else `otherwise` (Fatal for activities, upstream §5.1; Retry for children, §5.5).
+ */
+export function failureToError(failure: SerializedError, otherwise: 'fatal' | 'retry' = 'fatal'): Error {
   switch (failure.code) {
     case ErrorCode.MAXED:
       return new MemFlowMaxedError(failure.message, failure.stack);
     case ErrorCode.TIMEOUT:
       return new MemFlowTimeoutError(failure.message, failure.stack);
-    default:
+    case ErrorCode.FATAL:
       return new MemFlowFatalError(failure.message, failure.stack);
+    default:
+      return otherwise === 'fatal' ? new MemFlowFatalError(failure.message, failure.stack) : new MemFlowRetryError(failure.message, failure.stack);
   }
 }
 

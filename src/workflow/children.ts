@@ -4,7 +4,7 @@
  * The default child id is derived from the parent's position (`-<name>-<parentId>-<thread>-<seq>`),
  * so a replay finds its own child instead of starting another one.
  */
-import { ErrorCode, MemFlowFatalError, MemFlowMaxedError, MemFlowRetryError, MemFlowTimeoutError, ValidationError } from '../errors.js';
+import { failureToError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
 import { currentExecution, type RetryConfig } from './execution.js';
@@ -46,20 +46,6 @@ function resolveChild(options: ChildOptions, seq: number, parentId: string, thre
   return { workflowId, workflowName, taskQueue, entity, args, expire: validatePositiveSeconds('expire', options.expire), config: options.config };
 }
 
-/** A failed child, as upstream throws it: by the child's error code. */
-function childError(error: { message: string; code?: number; stack?: string }): Error {
-  switch (error.code) {
-    case ErrorCode.FATAL:
-      return new MemFlowFatalError(error.message, error.stack);
-    case ErrorCode.MAXED:
-      return new MemFlowMaxedError(error.message, error.stack);
-    case ErrorCode.TIMEOUT:
-      return new MemFlowTimeoutError(error.message, error.stack);
-    default:
-      return new MemFlowRetryError(error.message, error.stack);
-  }
-}
-
 function spawnError(error: { message: string; type?: string; stack?: string }): Error {
   return Object.assign(new Error(error.message), { name: error.type ?? 'Error', stack: error.stack });
 }
@@ -80,7 +66,7 @@ export async function execChild<T = any>(options: ChildOptions): Promise<T> {
   if (completion.ok) return completion.value as T;
   if (completion.error.type === 'DuplicateJobError') throw spawnError(completion.error);
   if (options.config?.throwOnError === false) return completion.error as T;
-  throw childError(completion.error);
+  throw failureToError(completion.error, 'retry');
 }
 
 export const executeChild = execChild;

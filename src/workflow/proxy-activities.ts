@@ -4,7 +4,7 @@
  * once it committed. Failures retry per the retry policy; when retries run out the workflow gets a
  * MemFlowFatalError (or, with `throwOnError: false`, the plain error object).
  */
-import { activityFailureToError } from '../errors.js';
+import { failureToError } from '../errors.js';
 import { RESERVED_KEYS, validateFunctionName } from '../validation.js';
 import { registerActivities } from './activity-registry.js';
 import { currentExecution } from './execution.js';
@@ -61,7 +61,7 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
             const completion = await execution.run.call({ kind: 'activity', name, input });
             if (completion.ok) return completion.value;
             if (options.retryPolicy?.throwOnError === false) return completion.error;
-            throw activityFailureToError(completion.error);
+            throw failureToError(completion.error, 'fatal');
           });
         };
         stubs.set(prop, stub);
