@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
+import { isTransientDbError } from '../storage/transient-error.js';
 import type { RetryFields } from './retry-policy.js';
 import { runActivityTask } from './activity-task.js';
 import { type ClaimedRow, runThreadTask, type WorkflowFunction } from './thread-task.js';
@@ -159,8 +160,20 @@ export class TaskLoop {
         await this.engine.query('releaseTask', [row.id, row.claims, 1]).catch(() => {});
       }
     })()
-      .catch((err) => {
+      .catch(async (err) => {
         if (this.stopped) return; // the connection closed under a run at shutdown; its lease will expire
+        if (isTransientDbError(err)) {
+          // Fix: the connection dropped under the statement that ends the run (finishThread,
+          // suspendThread, retryThread, finishActivityTask, ...). This used to be logged as a worker
+          // failure and the task left leased until its lease ran out (30 s by default) before anyone
+          // ran it again. Give it back for a retry soon instead, as an aborted run does: everything the
+          // run did is journaled. If the statement committed and only its reply was lost, the release
+          // matches nothing (the task was deleted, or released by that statement: see releaseTask).
+          await this.engine.query('releaseTask', [row.id, row.claims, 1]).catch(() => {});
+          const now = dbNow + (Date.now() - started);
+          this.wakeAt(now + 1000, now);
+          return;
+        }
         process.stderr.write(`hotmesh: task ${row.id} (${row.topic}) failed in the worker: ${(err as Error).stack ?? err}\n`);
       })
       .finally(() => {

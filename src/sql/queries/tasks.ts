@@ -73,10 +73,15 @@ WITH lease AS (
 )
 SELECT run_at FROM released`;
 
-/** Give a task back unchanged, runnable at once (shutdown, or an infrastructure error mid-run). */
+/**
+ * Give a held task back unchanged, runnable after $3 seconds (shutdown, or an infrastructure error
+ * mid-run). Only while it is still leased: a task its run already suspended, scheduled for a retry or
+ * parked (lease_owner NULL, same claims) is left as that statement left it. That is what makes the
+ * release safe after a closing statement whose reply was lost with the connection, committed or not.
+ */
 export const releaseTask = /* sql */ `
 UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = now() + make_interval(secs => $3)
- WHERE id = $1 AND claims = $2`;
+ WHERE id = $1 AND claims = $2 AND lease_owner IS NOT NULL`;
 
 /** The next time any task of these topics becomes due (for the worker's local timer). */
 export const nextDueTask = /* sql */ `

@@ -1,0 +1,356 @@
+/**
+ * "Nothing accepted is ever lost on a dropped connection", with a real worker process and real
+ * terminated backends (PostgreSQL only: vitest.config.ts leaves this file out of the pglite project,
+ * where there is no connection to drop).
+ *
+ * A worker process (dropped-connections-process.ts) runs a steady load of workflows: each has three
+ * inline activities, context increments (inside the workflow and, with op ids, from outside), a
+ * durable sleep, and a waitFor answered by a signal this test sends. Every session of that process
+ * (its pool and its LISTEN client) carries one application_name; while the load runs, this test
+ * terminates all of them every 300-500 ms for 10 s, from its own `pg` client (each round aimed at a
+ * moment when one of the worker's statements is in flight). The last few workflows get their signal
+ * only afterwards, each in the same statement that terminates the worker's LISTEN session, so the
+ * NOTIFY is lost and the LISTEN reconnect has to make up for it.
+ *
+ * Afterwards: every workflow completed with exactly the expected result, every context counter is
+ * exact (each op applied once, none lost), each activity's committed result was produced by exactly
+ * one execution and nothing ran after it (an execution cut off mid-flight may run again, under the
+ * same idempotency key, only if a termination came in between), nothing waited out a lease or a poll
+ * (the worker logged no failed run; the held-back workflows finished within 600 ms of their signal),
+ * and the worker never crashed (no unhandled 'error' event: it is alive, answers, and exits 0).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemFlow } from '../../src/index.js';
+import { schemaForApp } from '../../src/storage/sql-identifier.js';
+import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from '../support/backend.js';
+import type { DropConfig, DropExecution } from './dropped-connections-process.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SCRIPT = path.join(HERE, 'dropped-connections-process.ts');
+const REPO = path.resolve(HERE, '../..');
+
+const COUNT = 40;
+const STAGGER_MS = 200; // the starts are spread over 8 s, so every phase of a workflow meets the fire
+const FIRE_MS = 10_000;
+const LEASE_SECONDS = 2;
+/** Once the terminations stop, everything left must finish within this (no lease-long stalls, no lost wakeups). */
+const SETTLE_MS = 8_000;
+/** Workflows whose signal is held back until the fire is over, to time wakeups across a LISTEN reconnect. */
+const LATE = 3;
+/** How long the worker idles before each held-back signal: its polling backs off to 1.6-2 s. */
+const IDLE_MS = 3_200;
+/** Signal to result, across a LISTEN reconnect: well under the idle poll, so it was not a poll that did the waking. */
+const WAKE_MS = 600;
+const TASK_QUEUE = 'dropped';
+
+interface KillRound {
+  sentAt: number;
+  doneAt: number;
+  killed: Array<{ pid: number; state: string | null; query: string | null }>;
+}
+
+let child: ChildProcess | undefined;
+const tempDirs: string[] = [];
+const appIds: string[] = [];
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child!.once('exit', resolve));
+  }
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  const db = new pg.Client({ connectionString: POSTGRES_URL });
+  await db.connect();
+  try {
+    for (const appId of appIds) {
+      const schema = schemaForApp(appId);
+      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await db.query('DELETE FROM hotmesh_registry.migrations WHERE schema_name = $1', [schema]).catch(() => {});
+      await db.query('DELETE FROM hotmesh_registry.apps WHERE app_id = $1', [appId]).catch(() => {});
+    }
+  } finally {
+    await db.end();
+  }
+});
+
+function readLog(file: string): DropExecution[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as DropExecution);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('dropped connections (postgres)', () => {
+  it('a worker whose sessions are terminated over and over loses nothing and applies nothing twice', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-fault-dropped-'));
+    tempDirs.push(dir);
+    const appId = uniqueAppId('fault-dropped');
+    appIds.push(appId);
+    const schema = `"${schemaForApp(appId)}"`;
+    const applicationName = `hotmesh-fault-${randomBytes(4).toString('hex')}`;
+    const config: DropConfig = {
+      appId,
+      url: POSTGRES_URL,
+      applicationName,
+      logFile: path.join(dir, 'executions.jsonl'),
+      count: COUNT,
+      staggerMs: STAGGER_MS,
+      leaseSeconds: LEASE_SECONDS,
+      idPrefix: `dropped-${path.basename(dir).slice(-6)}-`,
+    };
+    const ids = Array.from({ length: COUNT }, (_, i) => `${config.idPrefix}${i}`);
+
+    // This process's own sessions (signals, checks, terminations): other application names, never targeted.
+    const mf = await MemFlow.init({ appId, engine: { connection: testConnection() } });
+    const killer = new pg.Client({ connectionString: POSTGRES_URL, application_name: 'hotmesh-fault-killer' });
+    const db = new pg.Client({ connectionString: POSTGRES_URL, application_name: 'hotmesh-fault-checker' });
+    await killer.connect();
+    await db.connect();
+
+    try {
+      // ---- the worker process -------------------------------------------------------------------
+      const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(config)], {
+        cwd: REPO,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      child = proc;
+      const lines: string[] = [];
+      const stderr: string[] = [];
+      const lineWaiters = new Set<() => void>();
+      const onStarted: Array<(id: string) => void> = [];
+      readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
+        lines.push(line);
+        if (line.startsWith('STARTED ')) for (const f of onStarted) f(line.slice(8));
+        for (const w of [...lineWaiters]) w();
+      });
+      readline.createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        proc.once('exit', (code, signal) => {
+          resolve({ code, signal });
+          for (const w of [...lineWaiters]) w();
+        }),
+      );
+      const describeChild = () => `stdout: ${JSON.stringify(lines.slice(-20))}; stderr: ${stderr.join('\n')}`;
+      const waitFor = (prefix: string, ms: number) =>
+        new Promise<string>((resolve, reject) => {
+          const check = () => {
+            const fatal = lines.find((l) => l.startsWith('FATAL '));
+            if (fatal) return done(() => reject(new Error(`worker reported ${fatal}; ${describeChild()}`)));
+            const line = lines.find((l) => l.startsWith(prefix));
+            if (line !== undefined) return done(() => resolve(line.slice(prefix.length).trim()));
+            if (proc.exitCode !== null || proc.signalCode !== null) {
+              return done(() => reject(new Error(`worker exited before '${prefix}': ${describeChild()}`)));
+            }
+          };
+          const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for '${prefix}': ${describeChild()}`))), ms);
+          const done = (settle: () => void) => {
+            clearTimeout(timer);
+            lineWaiters.delete(check);
+            settle();
+          };
+          lineWaiters.add(check);
+          check();
+        });
+
+      // ---- signals: half sent at once (buffered until the wait), half once the workflow waits; the last
+      // LATE ones are held back until the fire is over (see below) ------------------------------------
+      const late = ids.slice(-LATE);
+      const signaled = new Map<string, number>();
+      const signalErrors: unknown[] = [];
+      const signal = (id: string) => {
+        if (signaled.has(id)) return;
+        signaled.set(id, Date.now());
+        const i = Number(id.slice(config.idPrefix.length));
+        void mf.workflow
+          .getHandle(TASK_QUEUE, 'steady', id)
+          .then((h) => h.signal('go', { i }))
+          .catch((err) => signalErrors.push(err));
+      };
+      onStarted.push((id) => {
+        if (!late.includes(id) && Number(id.slice(config.idPrefix.length)) % 2 === 0) signal(id);
+      });
+      const waiting = async () =>
+        (await db.query<{ job_id: string }>(`SELECT job_id FROM ${schema}.waiters WHERE signal_id = 'go'`)).rows.map((r) => r.job_id);
+      let watching = true;
+      const watcher = (async () => {
+        while (watching) {
+          for (const id of await waiting()) if (!late.includes(id)) signal(id);
+          await sleep(100);
+        }
+      })();
+
+      await waitFor('READY', 20_000);
+
+      // ---- the fire: terminate every session of the worker, every 300-500 ms, for 10 s ---------------
+      // Each round waits (up to 150 ms) for a moment when one of the worker's statements is in flight,
+      // so the terminations cut off statements mid-round-trip rather than only idle pool sessions.
+      const rounds: KillRound[] = [];
+      const fireUntil = Date.now() + FIRE_MS;
+      const fire = (async () => {
+        while (Date.now() < fireUntil) {
+          await sleep(300 + Math.floor(Math.random() * 200));
+          const aimUntil = Date.now() + 150;
+          for (;;) {
+            const sentAt = Date.now();
+            const res = await killer.query<{ pid: number; state: string | null; query: string | null; terminated: boolean }>(
+              `WITH s AS (SELECT pid, state, query FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid())
+               SELECT pid, state, left(query, 40) AS query, pg_terminate_backend(pid) AS terminated
+                 FROM s WHERE $2 OR EXISTS (SELECT 1 FROM s WHERE state <> 'idle')`,
+              [applicationName, Date.now() >= aimUntil],
+            );
+            if (res.rows.length === 0 && Date.now() < aimUntil) continue;
+            rounds.push({ sentAt, doneAt: Date.now(), killed: res.rows.filter((r) => r.terminated) });
+            break;
+          }
+        }
+      })();
+
+      await fire;
+      const fireEndedAt = Date.now();
+      // Once the fire stops, what is left finishes promptly: nothing waits out a lease or a lost wakeup.
+      const early = ids.filter((id) => !late.includes(id));
+      for (const id of early) await waitFor(`RESULT ${id} `, SETTLE_MS + 30_000);
+      const settledIn = Date.now() - fireEndedAt;
+      watching = false;
+      await watcher;
+
+      // ---- wakeups lost with the LISTEN session: the LATE workflows wait for their signal. Each time the
+      // worker has idled (its polling backed off towards 2 s), one statement terminates its LISTEN
+      // session and delivers the signal, so the NOTIFY is sent while no LISTEN is in place and is lost.
+      // The reconnect must make up for it at once (re-LISTEN, then claim), not leave it to the next poll.
+      const wakeLatencies: number[] = [];
+      for (const id of late) {
+        await eventually(async () => (await waiting()).includes(id), SETTLE_MS);
+        await sleep(IDLE_MS);
+        const sentAt = Date.now();
+        signaled.set(id, sentAt);
+        const res = await killer.query<{ killed: number; delivered: number }>(
+          `WITH t AS (SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %')
+           SELECT (SELECT count(*) FROM t WHERE ok)::int AS killed, ${schema}.deliver_signal($2, 'go', $3::jsonb) AS delivered`,
+          [applicationName, id, JSON.stringify({ i: Number(id.slice(config.idPrefix.length)) })],
+        );
+        expect(res.rows[0], 'the LISTEN session terminated, and the signal delivered to the waiting workflow').toEqual({ killed: 1, delivered: 1 });
+        await waitFor(`RESULT ${id} `, SETTLE_MS);
+        wakeLatencies.push(Date.now() - sentAt);
+      }
+      await waitFor('DONE ', SETTLE_MS);
+
+      // ---- the worker survived all of it ------------------------------------------------------------
+      expect(proc.exitCode, describeChild()).toBeNull();
+      expect(proc.signalCode, describeChild()).toBeNull();
+      proc.stdin!.write('exit\n');
+      await waitFor('BYE', 20_000);
+      const { code } = await exited;
+      expect(code, describeChild()).toBe(0);
+      expect(lines.filter((l) => l.startsWith('FATAL '))).toEqual([]);
+      // No run ended in an error the worker could only log (and leave its task leased until the lease ran out).
+      expect(stderr.filter((l) => l.includes('failed in the worker')), stderr.join('\n')).toEqual([]);
+      expect(signalErrors).toEqual([]);
+
+      // ---- the fire really hit: many rounds, pool sessions and the LISTEN session alike --------------
+      const hits = rounds.filter((r) => r.killed.length > 0);
+      const listenHits = rounds.filter((r) => r.killed.some((k) => k.query?.startsWith('LISTEN')));
+      const activeHits = rounds.filter((r) => r.killed.some((k) => k.state !== 'idle'));
+      console.log(
+        `dropped connections: ${rounds.length} rounds, ${rounds.reduce((n, r) => n + r.killed.length, 0)} sessions terminated ` +
+          `(${listenHits.length} rounds hit the LISTEN session, ${activeHits.length} hit a statement in flight); ` +
+          `all but the held-back workflows done ${settledIn} ms after the fire stopped; ` +
+          `held-back signal-to-result with the NOTIFY lost: ${wakeLatencies.join(', ')} ms`,
+      );
+      expect(rounds.length).toBeGreaterThanOrEqual(15);
+      expect(hits.length).toBeGreaterThanOrEqual(15);
+      expect(listenHits.length).toBeGreaterThanOrEqual(10);
+      expect(activeHits.length).toBeGreaterThanOrEqual(8);
+      expect(settledIn).toBeLessThan(SETTLE_MS);
+      for (const ms of wakeLatencies) expect(ms).toBeLessThan(WAKE_MS);
+
+      // ---- every workflow: the exact result, seen by the worker and by this process ---------------------
+      const results = new Map<string, any>();
+      for (const line of lines.filter((l) => l.startsWith('RESULT '))) {
+        const [, id, ...json] = line.split(' ');
+        expect(results.has(id!), `two results for ${id}`).toBe(false);
+        results.set(id!, JSON.parse(json.join(' ')));
+      }
+      expect([...results.keys()].sort()).toEqual([...ids].sort());
+      const log = readLog(config.logFile);
+      const journal = await db.query<{ job_id: string; seq: number; result: string; attempt: number }>(
+        `SELECT job_id, seq, result #>> '{}' AS result, attempt FROM ${schema}.journal WHERE kind = 'activity' AND job_id = ANY($1)`,
+        [ids],
+      );
+      let reruns = 0;
+      for (const [i, id] of ids.entries()) {
+        const result = results.get(id);
+        const nonce = (arg: string) => String(result[arg]).slice(`${i}:${arg}:`.length);
+        expect(result).toEqual({
+          i,
+          a: `${i}:a:${nonce('a')}`,
+          b: `${i}:b:${nonce('b')}`,
+          c: `${i}:c:${nonce('c')}`,
+          go: { i },
+          n: 1111,
+        });
+        const handle = await mf.workflow.getHandle(TASK_QUEUE, 'steady', id);
+        expect(await handle.result()).toEqual(result);
+
+        // ---- context: each op applied exactly once ----------------------------------------------------
+        const job = await db.query<{ status: string; context: unknown; context_version: string }>(
+          `SELECT status, context, context_version FROM ${schema}.jobs WHERE id = $1`,
+          [id],
+        );
+        expect(job.rows[0]!.status).toBe('completed');
+        expect(job.rows[0]!.context).toEqual({ n: 1111, ext: 3 });
+        expect(Number(job.rows[0]!.context_version)).toBe(6);
+        const ops = await db.query<{ op: string; arg: unknown; op_id: string | null }>(
+          `SELECT op, arg, op_id FROM ${schema}.context_log WHERE job_id = $1 ORDER BY version`,
+          [id],
+        );
+        expect(ops.rows.map((r) => `${r.op}:${r.op_id ?? '-'}`).sort()).toEqual(
+          ['increment:-', 'increment:-', 'increment:-', 'increment:-', 'increment:ext-1', 'increment:ext-2'].sort(),
+        );
+
+        // ---- activities: the committed result came from one execution, and nothing ran after it -------
+        for (const arg of ['a', 'b', 'c']) {
+          const name = `${i}:${arg}`;
+          const committed = nonce(arg);
+          const row = journal.rows.find((r) => r.job_id === id && r.result === `${name}:${committed}`);
+          expect(row, `journal row of ${name}`).toBeDefined();
+          expect(row!.attempt).toBe(1);
+          const starts = log.filter((r) => r.ev === 'start' && r.arg === name);
+          const ends = log.filter((r) => r.ev === 'end' && r.arg === name);
+          // every execution is the same durable call: one idempotency key, first attempt
+          expect(new Set([...starts, ...ends].map((r) => r.key)), name).toEqual(new Set([`${appId}:${id}:main:${row!.seq}`]));
+          expect(new Set(starts.map((r) => r.attempt))).toEqual(new Set([1]));
+          expect(starts.every((r) => r.pid === proc.pid)).toBe(true);
+          // the committed value was produced by exactly one execution, the last one to start
+          expect(starts.filter((r) => r.nonce === committed), name).toHaveLength(1);
+          expect(ends.filter((r) => r.nonce === committed), name).toHaveLength(1);
+          expect(starts[starts.length - 1]!.nonce, `${name}: an execution started after the one that committed`).toBe(committed);
+          // an execution runs again only because a termination cut the previous one off
+          for (let k = 1; k < starts.length; k++) {
+            const [prev, next] = [starts[k - 1]!, starts[k]!];
+            const cut = rounds.some((r) => r.killed.length > 0 && r.sentAt <= next.at && r.doneAt >= prev.at);
+            expect(cut, `${name} ran again at ${next.at} with no termination since ${prev.at}`).toBe(true);
+          }
+          reruns += starts.length - 1;
+        }
+      }
+      console.log(`dropped connections: ${COUNT * 3} activities committed once each; ${reruns} executions cut off and run again`);
+    } finally {
+      await mf.shutdown();
+      await killer.end();
+      await db.end();
+    }
+  }, 60_000);
+});
