@@ -6,6 +6,9 @@
 import ms from 'ms';
 import { ValidationError } from './errors.js';
 
+/** Longer than this is surely a mistake, and would overflow the database's timestamps. */
+const MAX_DURATION_MS = 100 * 365.25 * 24 * 3600 * 1000;
+
 export function parseDurationMs(value: unknown, field = 'duration'): number {
   let millis: number;
   if (typeof value === 'number') millis = value;
@@ -21,5 +24,6 @@ export function parseDurationMs(value: unknown, field = 'duration'): number {
   if (typeof millis !== 'number' || !Number.isFinite(millis) || millis < 0) {
     throw new ValidationError(field, `'${String(value)}' is not a duration (try '5 seconds', '2m', '1 hour' or milliseconds)`);
   }
+  if (millis > MAX_DURATION_MS) throw new ValidationError(field, `'${String(value)}' is longer than 100 years`);
   return millis;
 }

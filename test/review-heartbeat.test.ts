@@ -39,7 +39,7 @@ describe('review: a late heartbeat after the run released its task', () => {
       return r.rows[0];
     }, 10_000, 5);
     // the heartbeat statement for the `held` entry (id, claims) the worker still had
-    const beat = await engine.query<{ id: string }>('extendLeases', [[task.id], [task.claims], 30]);
+    const beat = await engine.query<{ id: string }>('extendLeases', [[task.id], [task.claims], 30, 'the-worker-that-held-it']);
     expect.soft(beat.rows, 'tasks the heartbeat extended').toEqual([]);
 
     const outcome = await Promise.race([handle.result(), new Promise((r) => setTimeout(() => r('still asleep after 5 s'), 5000))]);

@@ -33,6 +33,10 @@ async function run(ref: EngineRef, entity: string, conditions: Array<{ field: st
   for (const c of conditions) {
     if (!OPS.has(c.op)) throw new ValidationError('condition operator', `must be one of ${[...OPS].join(', ')}`);
     if (typeof c.field !== 'string' || c.field === '') throw new ValidationError('condition field', 'must be a non-empty string');
+    if (c.op === 'IN' && !Array.isArray(c.value)) throw new ValidationError('condition value', "must be an array for 'IN'");
+  }
+  for (const [name, n] of [['limit', page.limit], ['offset', page.offset]] as const) {
+    if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new ValidationError(name, 'must be a non-negative integer');
   }
   const res = await ref.engine.query<{ id: string; context: unknown; status: string }>('findEntities', [
     entity, JSON.stringify(conditions), page.limit ?? 1000, page.offset ?? 0,

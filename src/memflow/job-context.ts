@@ -7,7 +7,7 @@
 import { Context } from '../context/context-handle.js';
 import { CONTEXT_MAX_BYTES, contextError, type ContextOpRequest } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
-import { JobNotFoundError } from '../errors.js';
+import { JobNotFoundError, ValidationError } from '../errors.js';
 import type { QueryName } from '../engine/app-sql.js';
 import type { Queryable, QueryResult } from '../storage/driver.js';
 import { validateId } from '../validation.js';
@@ -30,6 +30,12 @@ export interface ContextChange {
 }
 
 type ValueRow = { value: unknown; undef: boolean; version: string };
+
+function nonNegativeInteger(field: string, n: unknown): void {
+  if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) {
+    throw new ValidationError(field, 'must be a non-negative integer');
+  }
+}
 
 export class JobContext extends Context {
   constructor(
@@ -90,6 +96,8 @@ export class JobContext extends Context {
 
   /** Who changed what, in order: every change after `afterVersion` (default 0), up to `limit`. */
   async history(options: { afterVersion?: number; limit?: number } = {}): Promise<ContextChange[]> {
+    nonNegativeInteger('afterVersion', options.afterVersion);
+    nonNegativeInteger('limit', options.limit);
     const res = await this.named<{
       version: string; op: string; path: string[]; arg: unknown; actor: string; op_id: string | null; created_at: Date;
     }>('contextHistory', [this.workflowId, options.afterVersion ?? 0, options.limit ?? 1000]);
@@ -98,6 +106,7 @@ export class JobContext extends Context {
 
   /** What the context looked like at `version` (rebuilt from the history). */
   async at(version: number): Promise<unknown> {
+    nonNegativeInteger('version', version);
     const res = await this.named<{ context: unknown }>('contextAtVersion', [this.workflowId, version]);
     return res.rows.length > 0 ? res.rows[0]!.context : {};
   }

@@ -295,6 +295,7 @@ export class ThreadRun {
         timers.push({ seq, name: p.call.name, value: p.timer.value, remainingMs: Math.max(0, p.timer.dueAt - now) });
         continue;
       }
+      if (p.blocked) continue; // waiting on the outside (a remote attempt, a child): its wake-up brings it back
       const dueAt = this.entries.get(seq)?.dueAt ?? null;
       if (dueAt !== null && (nextDueAt === null || dueAt < nextDueAt)) nextDueAt = dueAt;
     }

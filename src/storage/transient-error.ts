@@ -7,6 +7,16 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
 // admin_shutdown, crash_shutdown, cannot_connect_now, and the connection_exception class
 const SQLSTATE = /^(57P0[123]|08...)$/;
 
+/**
+ * Errors the same statement would raise again on every run: bad data (SQLSTATE class 22, such as an
+ * increment of a text field) and the engine's own type and size errors (HM...). A durable call that
+ * meets one fails, journaled like any failure, instead of being retried forever.
+ */
+export function isDeterministicDbError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22...|HM...)$/.test(code);
+}
+
 export function isTransientDbError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;

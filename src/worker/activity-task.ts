@@ -3,7 +3,8 @@
  * journal the result into the waiting thread and wake it, or schedule the next attempt.
  */
 import type { Engine } from '../engine/engine.js';
-import { isTerminalCode } from '../errors.js';
+import { ErrorCode, isTerminalCode, serializeError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
 import type { ActivityRetryPolicy } from '../workflow/proxy-activities.js';
 import type { RetryConfig } from '../workflow/execution.js';
 import { runActivityAttempt } from './activity-runner.js';
@@ -34,7 +35,15 @@ export async function runActivityTask(engine: Engine, row: ClaimedRow, workerRet
   const finish = (status: 'done' | 'failed', result: string | null) =>
     engine.query('finishActivityTask', [row.id, row.claims, payload.name, status, result, attempt]);
   if (result.ok) {
-    await finish('done', result.value === undefined ? null : JSON.stringify(result.value));
+    let json: string | null;
+    try {
+      json = encodeJson(`activity '${payload.name}' result`, result.value);
+    } catch (err) {
+      // a result JSON cannot hold fails the call for good, as the inline path does
+      await finish('failed', JSON.stringify({ ...serializeError(err), code: ErrorCode.FATAL }));
+      return;
+    }
+    await finish('done', json);
     return;
   }
   const policy = resolveRetry(payload.retryPolicy, payload.config, workerRetry);

@@ -190,7 +190,7 @@ export class TaskLoop {
     if (this.held.size === 0) return;
     const ids = [...this.held.keys()];
     const claims = ids.map((id) => this.held.get(id)!);
-    await this.engine.query('extendLeases', [ids, claims, this.leaseSeconds]).catch(() => {});
+    await this.engine.query('extendLeases', [ids, claims, this.leaseSeconds, this.owner]).catch(() => {});
   }
 
   /** Stop claiming, and give in-flight runs up to `graceMs` to finish. */

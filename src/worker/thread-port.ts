@@ -22,6 +22,7 @@ import { recordSpan } from '../workflow/telemetry.js';
 import { publishPayloads } from './publish.js';
 import type { SignalInput } from '../workflow/signals.js';
 import type { SleepInput } from '../workflow/timers.js';
+import { isDeterministicDbError } from '../storage/transient-error.js';
 import { runActivityAttempt } from './activity-runner.js';
 import type { ActivityPayload } from './activity-task.js';
 import { findActivity } from '../workflow/activity-registry.js';
@@ -55,6 +56,16 @@ export class ThreadPort implements RunPort {
   }
 
   async execute(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome> {
+    try {
+      return await this.executeKind(call, batch, previous);
+    } catch (err) {
+      if (!isDeterministicDbError(err)) throw err; // lease lost, database unreachable: abort the run
+      const error = { ...serializeError(err), code: ErrorCode.FATAL };
+      return this.journal(call, batch, { type: 'failed', error });
+    }
+  }
+
+  private async executeKind(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome> {
     switch (call.kind) {
       case 'activity':
         return this.activity(call, batch, previous);

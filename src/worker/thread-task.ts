@@ -48,6 +48,8 @@ interface RawJournalRow {
   due: number | null;
 }
 
+const FATAL_KINDS = ['ValidationError', 'ContextTypeError', 'PayloadTooLargeError'];
+
 export type WorkflowFunction = (...args: any[]) => unknown;
 
 export interface ThreadTaskContext {
@@ -123,8 +125,8 @@ export async function runThreadTask(row: ClaimedRow, ctx: ThreadTaskContext): Pr
     }
     case 'failed': {
       const error = serializeError(outcome.error);
-      // Bad input does not get better by running the same code again: fail at once.
-      if (isHotMeshError(outcome.error, 'ValidationError')) error.code = ErrorCode.FATAL;
+      // Bad input and bad data do not get better by running the same code again: fail at once.
+      if (FATAL_KINDS.some((kind) => isHotMeshError(outcome.error, kind))) error.code = ErrorCode.FATAL;
       const count = outcome.progressed ? 1 : failures + 1;
       if (isTerminalCode(error.code)) {
         await finish('failed', null, error);

@@ -7,6 +7,7 @@
 import { failureToError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
+import { derivedId } from './derived-id.js';
 import { currentExecution, type RetryConfig } from './execution.js';
 
 export interface ChildOptions {
@@ -39,7 +40,7 @@ function resolveChild(options: ChildOptions, seq: number, parentId: string, thre
   const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
   const workflowId =
     options.workflowId === undefined || options.workflowId === ''
-      ? `-${workflowName}-${parentId}-${thread}-${seq}`.slice(0, 255)
+      ? `-${derivedId(workflowName, parentId, thread, String(seq))}`
       : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   encodeJson('args', args);

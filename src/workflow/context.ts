@@ -4,7 +4,7 @@
  * recorded result and never applies an op twice. Reads are journaled too.
  */
 import { Context } from '../context/context-handle.js';
-import { ContextTypeError, PayloadTooLargeError, type SerializedError } from '../errors.js';
+import { ContextTypeError, failureToError, PayloadTooLargeError, type SerializedError } from '../errors.js';
 import { currentExecution } from './execution.js';
 
 export async function context(): Promise<Context> {
@@ -25,5 +25,5 @@ function revive(error: SerializedError, op: string, path: string): Error {
     return new ContextTypeError(op, path, found);
   }
   if (error.type === 'PayloadTooLargeError') return Object.assign(new PayloadTooLargeError('context', 0, 0), { message: error.message });
-  return Object.assign(new Error(error.message), { name: error.name ?? 'Error' });
+  return failureToError(error, 'fatal');
 }

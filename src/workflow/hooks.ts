@@ -12,6 +12,7 @@
 import { ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
+import { derivedId } from './derived-id.js';
 import { currentExecution } from './execution.js';
 import type { RetryConfig } from './execution.js';
 import { waitFor } from './signals.js';
@@ -78,7 +79,9 @@ export async function hook(options: HookOptions): Promise<string> {
 export async function execHook<T = any>(options: ExecHookOptions): Promise<T> {
   const { run, info } = currentExecution('execHook');
   const signalId =
-    options.signalId === undefined ? `memflow-hook-${info.workflowId}-${info.thread}-${run.counter + 1}` : validateId('signalId', options.signalId);
+    options.signalId === undefined
+      ? `memflow-hook-${derivedId(info.workflowId, info.thread, String(run.counter + 1))}`
+      : validateId('signalId', options.signalId);
   const marker: HookSignalArg = { signal: signalId, $memflow: true, job: info.workflowId };
   await hook({ ...options, args: [...validateArgs(options.args), marker] });
   return waitFor<T>(signalId);

@@ -3,7 +3,7 @@
  * threads stop, result() waiters are told, and with `descend` its descendants end too. Happens once.
  */
 import { ErrorCode, ValidationError } from '../errors.js';
-import { validateId } from '../validation.js';
+import { validateId, validatePositiveSeconds } from '../validation.js';
 import { currentExecution } from './execution.js';
 
 export interface InterruptOptions {
@@ -29,6 +29,8 @@ export interface InterruptInput {
 
 export function interruptError(jobId: string, options: InterruptOptions) {
   if (options !== undefined && (typeof options !== 'object' || options === null)) throw new ValidationError('interrupt options', 'must be an object');
+  validatePositiveSeconds('expire', options.expire);
+  if (options.code !== undefined && !Number.isInteger(options.code)) throw new ValidationError('code', 'must be an integer');
   return {
     message: options.reason ?? `job [${jobId}] interrupted`,
     code: options.code ?? ErrorCode.INTERRUPT,

@@ -4,7 +4,7 @@
  * value)`. A key is stored as `_<key>`; a key wrapped in double quotes ('"raw"') is stored as is.
  * Each op is a durable call: applied and journaled in one statement.
  */
-import { ValidationError } from '../errors.js';
+import { failureToError, ValidationError } from '../errors.js';
 import { currentExecution } from './execution.js';
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -35,7 +35,7 @@ export interface SearchInput {
 async function op(kind: SearchInput['op'], arg: unknown): Promise<any> {
   const { run } = currentExecution(`search().${kind}`);
   const completion = await run.call({ kind: 'search', name: kind, input: { op: kind, arg } satisfies SearchInput });
-  if (!completion.ok) throw new Error(completion.error.message);
+  if (!completion.ok) throw failureToError(completion.error, 'fatal');
   return completion.value;
 }
 

@@ -10,6 +10,8 @@ WITH lease AS (
 ), task AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, seq, kind, topic, payload)
   SELECT $3, $4, $5, 'activity', $6, $7::jsonb FROM lease
+   WHERE NOT EXISTS (SELECT 1 FROM {{schema}}.journal
+                      WHERE job_id = $3 AND thread = $4 AND seq = $5 AND status <> 'retry') -- already done
   ON CONFLICT (job_id, thread, seq) DO NOTHING
   RETURNING topic
 ), wake AS (
@@ -24,7 +26,9 @@ WITH task AS (
 ), journal AS (
   INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, attempt)
   SELECT job_id, thread, seq, 'activity', $3, $4, $5::jsonb, $6 FROM task
-  ON CONFLICT DO NOTHING
+  ON CONFLICT (job_id, thread, seq) DO UPDATE
+     SET status = excluded.status, result = excluded.result, attempt = excluded.attempt, batch = NULL, due_at = NULL
+   WHERE {{schema}}.journal.status = 'retry' -- an inline attempt in backoff, now finished remotely
   RETURNING job_id, thread
 ), woken AS (
   SELECT {{schema}}.wake_thread(job_id, thread) FROM journal

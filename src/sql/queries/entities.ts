@@ -3,7 +3,10 @@
  * fixed set of comparison forms; field names and values are always bound parameters.
  */
 
-/** Rows of entity $1 matching every (field, op, value) triple in $2 (jsonb array), newest first. */
+/**
+ * Rows of entity $1 matching every (field, op, value) triple in $2 (jsonb array), newest first. A
+ * numeric comparison skips values that are not numbers instead of failing the query.
+ */
 export const findEntities = /* sql */ `
 SELECT j.id, j.context, j.status
   FROM {{schema}}.jobs j
@@ -13,10 +16,10 @@ SELECT j.id, j.context, j.status
       WHERE NOT CASE c.op
         WHEN '=' THEN j.context ->> c.field = c.value #>> '{}'
         WHEN '!=' THEN j.context ->> c.field IS DISTINCT FROM c.value #>> '{}'
-        WHEN '>' THEN CASE WHEN jsonb_typeof(c.value) = 'number' THEN (j.context ->> c.field)::numeric > (c.value #>> '{}')::numeric ELSE j.context ->> c.field > c.value #>> '{}' END
-        WHEN '>=' THEN CASE WHEN jsonb_typeof(c.value) = 'number' THEN (j.context ->> c.field)::numeric >= (c.value #>> '{}')::numeric ELSE j.context ->> c.field >= c.value #>> '{}' END
-        WHEN '<' THEN CASE WHEN jsonb_typeof(c.value) = 'number' THEN (j.context ->> c.field)::numeric < (c.value #>> '{}')::numeric ELSE j.context ->> c.field < c.value #>> '{}' END
-        WHEN '<=' THEN CASE WHEN jsonb_typeof(c.value) = 'number' THEN (j.context ->> c.field)::numeric <= (c.value #>> '{}')::numeric ELSE j.context ->> c.field <= c.value #>> '{}' END
+        WHEN '>' THEN CASE WHEN jsonb_typeof(c.value) = 'number' THEN (CASE WHEN j.context ->> c.field ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' THEN (j.context ->> c.field)::numeric END) > (c.value #>> '{}')::numeric ELSE j.context ->> c.field > c.value #>> '{}' END
+        WHEN '>=' THEN CASE WHEN jsonb_typeof(c.value) = 'number' THEN (CASE WHEN j.context ->> c.field ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' THEN (j.context ->> c.field)::numeric END) >= (c.value #>> '{}')::numeric ELSE j.context ->> c.field >= c.value #>> '{}' END
+        WHEN '<' THEN CASE WHEN jsonb_typeof(c.value) = 'number' THEN (CASE WHEN j.context ->> c.field ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' THEN (j.context ->> c.field)::numeric END) < (c.value #>> '{}')::numeric ELSE j.context ->> c.field < c.value #>> '{}' END
+        WHEN '<=' THEN CASE WHEN jsonb_typeof(c.value) = 'number' THEN (CASE WHEN j.context ->> c.field ~ '^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$' THEN (j.context ->> c.field)::numeric END) <= (c.value #>> '{}')::numeric ELSE j.context ->> c.field <= c.value #>> '{}' END
         WHEN 'LIKE' THEN j.context ->> c.field LIKE c.value #>> '{}'
         WHEN 'IN' THEN j.context ->> c.field IN (SELECT jsonb_array_elements_text(c.value))
         ELSE false

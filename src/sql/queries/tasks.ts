@@ -7,43 +7,22 @@
  */
 
 /**
- * Claim up to $4 ready tasks of the given topics, and, for thread tasks, load the whole journal of
- * the thread in the same round trip.
+ * Claim up to $4 ready tasks of the given topics for owner $1 (lease $2 seconds), and, for thread
+ * tasks, load the whole journal of the thread in the same round trip. A function (migration 0008) so
+ * that the journal is read after the lock, in a snapshot that sees every result its wake-up counted.
  */
 export const claimTasks = /* sql */ `
-WITH claimed AS (
-  UPDATE {{schema}}.tasks t
-     SET lease_owner = $1, claims = t.claims + 1, run_at = now() + make_interval(secs => $2)
-   WHERE t.id IN (
-     SELECT id FROM {{schema}}.tasks
-      WHERE topic = ANY($3::text[]) AND run_at <= now()
-      ORDER BY run_at
-      LIMIT $4
-      FOR UPDATE SKIP LOCKED)
-  RETURNING t.id, t.job_id, t.thread, t.seq, t.kind, t.topic, t.claims, t.wakeups, t.payload
-)
-SELECT c.id::text AS id, c.job_id, c.thread, c.seq, c.kind, c.topic, c.claims, c.wakeups, c.payload,
-       th.workflow_name, th.task_queue, th.args, th.failures, th.status AS thread_status,
-       j.options AS job_options, j.entity, j.status AS job_status,
-       (extract(epoch FROM now()) * 1000)::float8 AS db_now,
-       CASE WHEN c.kind = 'thread' THEN (
-         SELECT coalesce(json_agg(json_build_object(
-                  'seq', jr.seq, 'kind', jr.kind, 'name', jr.name, 'status', jr.status,
-                  'result', jr.result, 'undef', jr.result IS NULL, 'attempt', jr.attempt,
-                  'batch', jr.batch, 'due', extract(epoch FROM jr.due_at) * 1000) ORDER BY jr.seq), '[]')
-           FROM {{schema}}.journal jr
-          WHERE jr.job_id = c.job_id AND jr.thread = c.thread)
-       END AS journal
-  FROM claimed c
-  LEFT JOIN {{schema}}.threads th ON th.job_id = c.job_id AND th.thread = c.thread
-  LEFT JOIN {{schema}}.jobs j ON j.id = c.job_id`;
+SELECT * FROM {{schema}}.claim_tasks($1, $2, $3::text[], $4)`;
 
-/** Keep the leases a worker holds alive. Tasks it lost are simply not returned. */
+/**
+ * Keep the leases owner $4 holds alive. Tasks it lost are simply not returned; a task its run has
+ * just released (suspended, retried, parked: lease_owner NULL) is not touched, whatever the claims.
+ */
 export const extendLeases = /* sql */ `
 UPDATE {{schema}}.tasks t
    SET run_at = now() + make_interval(secs => $3)
   FROM unnest($1::bigint[], $2::int[]) AS held(id, claims)
- WHERE t.id = held.id AND t.claims = held.claims
+ WHERE t.id = held.id AND t.claims = held.claims AND t.lease_owner = $4
 RETURNING t.id::text AS id`;
 
 /**

@@ -51,9 +51,12 @@ WITH thread AS (
   RETURNING thread
 ), spawns AS (
   -- a child that failed to start (a duplicate id) is tried again by the re-run (upstream semantics)
-  DELETE FROM {{schema}}.journal
-   WHERE job_id = $3 AND thread = $4 AND kind IN ('child', 'start') AND status = 'failed'
-     AND result ->> 'type' = 'DuplicateJobError' AND EXISTS (SELECT 1 FROM thread)
+  -- only one delivered last: a spawn failure the workflow caught and went past is history to replay
+  DELETE FROM {{schema}}.journal f
+   WHERE f.job_id = $3 AND f.thread = $4 AND f.kind IN ('child', 'start') AND f.status = 'failed'
+     AND f.result ->> 'type' = 'DuplicateJobError' AND EXISTS (SELECT 1 FROM thread)
+     AND NOT EXISTS (SELECT 1 FROM {{schema}}.journal later
+                      WHERE later.job_id = $3 AND later.thread = $4 AND later.batch > f.batch)
 )
 UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = now() + make_interval(secs => $6)
  WHERE id = $1 AND claims = $2 AND EXISTS (SELECT 1 FROM thread)
