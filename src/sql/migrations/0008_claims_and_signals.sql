@@ -70,7 +70,9 @@ BEGIN
   FOR w IN
     SELECT job_id, thread, seq FROM {{schema}}.waiters
      WHERE signal_id = p_signal AND (p_job IS NULL OR job_id = p_job)
-     ORDER BY created_at DESC, seq DESC
+     -- app-wide: every waiter, in one fixed order, so two deliveries lock task rows alike (no deadlock)
+     ORDER BY CASE WHEN p_job IS NULL THEN job_id END, CASE WHEN p_job IS NULL THEN thread END,
+              created_at DESC, seq DESC
   LOOP
     DELETE FROM {{schema}}.waiters WHERE job_id = w.job_id AND thread = w.thread AND seq = w.seq;
     INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result)
