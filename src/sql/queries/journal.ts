@@ -4,18 +4,12 @@
  */
 
 /**
- * Journal one result. Overwrites only a 'retry' row (the next attempt of an activity in backoff), so
- * a result that committed can never be replaced. Zero rows back means the lease was lost.
+ * Journal one result (one plpgsql call, migration 0009). Overwrites only a 'retry' row (the next
+ * attempt of an activity in backoff), so a result that committed can never be replaced. Zero rows
+ * back means the lease was lost.
  */
 export const appendResult = /* sql */ `
-INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, attempt, batch)
-SELECT $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11
- WHERE EXISTS (SELECT 1 FROM {{schema}}.tasks WHERE id = $1 AND claims = $2)
-ON CONFLICT (job_id, thread, seq) DO UPDATE
-   SET status = excluded.status, result = excluded.result, attempt = excluded.attempt,
-       batch = excluded.batch, due_at = NULL
- WHERE {{schema}}.journal.status = 'retry'
-RETURNING seq`;
+SELECT seq FROM {{schema}}.journal_append($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11) AS seq`;
 
 /** An activity attempt failed and will be retried after $10 seconds: keep the attempt count durable. */
 export const recordRetry = /* sql */ `
