@@ -1,0 +1,3 @@
+export default async function greet(name: string): Promise<string> {
+  return `Hello, ${name}!`;
+}
