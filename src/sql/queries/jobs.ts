@@ -4,27 +4,10 @@
 
 /**
  * Start a job: the job row, its search fields ($7, already `_`-prefixed), its main thread, its first
- * task and the wake-up, in one round trip.
+ * task and the wake-up, in one round trip (one plpgsql call, migration 0010).
  */
 export const startJob = /* sql */ `
-WITH job AS (
-  INSERT INTO {{schema}}.jobs (id, entity, workflow_name, task_queue, input, options, parent_id)
-  VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $8)
-  ON CONFLICT (id) DO NOTHING
-  RETURNING id
-), attributes AS (
-  INSERT INTO {{schema}}.jobs_attributes (job_id, field, value)
-  SELECT id, key, value FROM job, jsonb_each_text($7::jsonb)
-), thread AS (
-  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args)
-  SELECT id, 'main', $3, $4, $5::jsonb FROM job
-), task AS (
-  INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
-  SELECT id, 'main', 'thread', $9 FROM job
-), wake AS (
-  SELECT pg_notify($10, $9 || $11) FROM job
-)
-SELECT (SELECT count(*) FROM job)::int AS created, (SELECT count(*) FROM wake)::int AS notified`;
+SELECT {{schema}}.start_job($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8, $9, $10, $11)::int AS created`;
 
 /** The job's state as handles read it. */
 export const readJob = /* sql */ `

@@ -8,37 +8,7 @@
  * keeps the record). The task and any leftover waiters go, and result() waiters are notified.
  */
 export const finishThread = /* sql */ `
-WITH lease AS (
-  DELETE FROM {{schema}}.tasks WHERE id = $1 AND claims = $2 RETURNING id
-), thread AS (
-  UPDATE {{schema}}.threads
-     SET status = $5, output = $6::jsonb, error = $7::jsonb, completed_at = now()
-   WHERE job_id = $3 AND thread = $4 AND EXISTS (SELECT 1 FROM lease)
-  RETURNING thread
-), job AS (
-  UPDATE {{schema}}.jobs
-     SET status = $5, output = $6::jsonb, error = $7::jsonb, completed_at = now(), updated_at = now(),
-         expire_at = CASE WHEN $8::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $8::float8) END
-   WHERE id = $3 AND $4 = 'main' AND EXISTS (SELECT 1 FROM thread)
-  RETURNING id
-), waiters AS (
-  DELETE FROM {{schema}}.waiters WHERE job_id = $3 AND thread = $4 AND EXISTS (SELECT 1 FROM thread)
-), parent AS (
-  INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result)
-  SELECT j.options -> 'parent' ->> 'job', j.options -> 'parent' ->> 'thread', (j.options -> 'parent' ->> 'seq')::int,
-         'child', j.workflow_name, CASE WHEN $5 = 'completed' THEN 'done' ELSE 'failed' END,
-         CASE WHEN $5 = 'completed' THEN $6::jsonb ELSE $7::jsonb END
-    FROM {{schema}}.jobs j
-   WHERE j.id IN (SELECT id FROM job) AND (j.options -> 'parent' ->> 'await')::boolean
-  ON CONFLICT DO NOTHING
-  RETURNING job_id, thread
-), woken AS (
-  SELECT {{schema}}.wake_thread(job_id, thread) FROM parent
-), done AS (
-  SELECT pg_notify($9, 'done:' || id) FROM job
-)
-SELECT (SELECT count(*) FROM thread)::int AS finished, (SELECT count(*) FROM done)::int AS notified,
-       (SELECT count(*) FROM woken)::int AS parents_woken`;
+SELECT {{schema}}.finish_thread($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::float8, $9) AS finished`;
 
 /**
  * The function threw a retryable error: count the failure ($5 = new consecutive count) and run it
