@@ -62,7 +62,3 @@ export const releaseTask = /* sql */ `
 UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = now() + make_interval(secs => $3)
  WHERE id = $1 AND claims = $2 AND lease_owner IS NOT NULL`;
 
-/** The next time any task of these topics becomes due (for the worker's local timer). */
-export const nextDueTask = /* sql */ `
-SELECT (extract(epoch FROM min(run_at) - now()) * 1000)::float8 AS wait_ms
-  FROM {{schema}}.tasks WHERE topic = ANY($1::text[]) AND run_at < 'infinity'`;
