@@ -39,5 +39,7 @@ describe('Entity queries', () => {
     expect(await MemFlow.Entity.findById('user', 'nobody', hotMesh)).toBeNull();
     expect(await MemFlow.Entity.createIndex('user', 'age', hotMesh)).toBe('idx_user_age');
     expect(await MemFlow.Entity.createIndex('user', 'age', hotMesh)).toBe('idx_user_age');
+    expect(await MemFlow.Entity.createIndex('user', 'isPremium', hotMesh, 'btree')).toBe('idx_user_ispremium');
+    await expect(MemFlow.Entity.createIndex('user', "x'); drop table t; --", hotMesh)).rejects.toMatchObject({ kind: 'ValidationError' });
   });
 });

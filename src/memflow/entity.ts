@@ -6,7 +6,7 @@
 import { Context } from '../context/context-handle.js';
 import type { Engine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
-import { quoteIdentifier, quoteNameLiteral } from '../storage/sql-identifier.js';
+import { quoteIdentifier } from '../storage/sql-identifier.js';
 import { validateId } from '../validation.js';
 
 type EngineRef = { engine: Engine };
@@ -72,14 +72,12 @@ export class Entity extends Context {
   static async createIndex(entity: string, field: string, hotMesh: EngineRef, type: 'gin' | 'btree' = 'gin'): Promise<string> {
     if (!FIELD.test(entity)) throw new ValidationError('entity', 'must match /^[A-Za-z0-9_]{1,63}$/ to be indexed');
     if (!FIELD.test(field)) throw new ValidationError('field', 'must match /^[A-Za-z0-9_]{1,63}$/ to be indexed');
-    if (field !== field.toLowerCase() || entity !== entity.toLowerCase()) {
-      throw new ValidationError('entity/field', 'must be lower-case to be indexed');
-    }
-    const name = `idx_${entity}_${field}`.slice(0, 63);
+    const name = `idx_${entity}_${field}`.toLowerCase().slice(0, 63);
     const table = `${hotMesh.engine.sqlSchema}.jobs`;
-    const expression = type === 'gin' ? `USING gin ((context -> ${quoteNameLiteral(field)}))` : `((context ->> ${quoteNameLiteral(field)}))`;
+    // entity and field matched FIELD above (letters, digits, _), so as string literals they are inert
+    const expression = type === 'gin' ? `USING gin ((context -> '${field}'))` : `((context ->> '${field}'))`;
     await hotMesh.engine.driver.query(
-      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(name)} ON ${table} ${expression} WHERE entity = ${quoteNameLiteral(entity)}`,
+      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(name)} ON ${table} ${expression} WHERE entity = '${entity}'`,
     );
     return name;
   }

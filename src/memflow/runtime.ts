@@ -7,13 +7,14 @@
 import { Engine } from '../engine/engine.js';
 import { closeAllDrivers, closeDriver, type DriverTarget } from '../storage/connection.js';
 import { TaskLoop, type TaskLoopOptions } from '../worker/task-loop.js';
+import { HotMeshEngine } from './interrupt-job.js';
 
 const loops = new Map<Engine, TaskLoop>();
 const users = new Map<Engine, Set<Scope>>();
 
 export function taskLoopFor(engine: Engine, options?: TaskLoopOptions): TaskLoop {
   let loop = loops.get(engine);
-  if (!loop) loops.set(engine, (loop = new TaskLoop(engine, options)));
+  if (!loop) loops.set(engine, (loop = new TaskLoop(engine, { ...options, hotMesh: new HotMeshEngine(engine) })));
   return loop;
 }
 

@@ -20,4 +20,10 @@ export const SearchQueries = {
   async findAllUserData(jobId: string, hotMesh: { engine: Engine }): Promise<Record<string, string>> {
     return userFields(await readFields(hotMesh.engine, jobId));
   },
+  /** Search fields live in `<schema>.jobs_attributes` (indexed on field, value): there is no FT index to list. */
+  async listSearchIndexes(_hotMesh?: unknown): Promise<string[]> {
+    return [];
+  },
+  /** Accepted for compatibility: PostgreSQL needs no search-index configuration. */
+  async configureSearchIndex(_hotMesh?: unknown, _search?: unknown): Promise<void> {},
 };

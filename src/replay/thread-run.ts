@@ -68,6 +68,8 @@ interface Pending {
 }
 
 const never = new Promise<never>(() => {});
+/** How long a run waits on ordinary async code before it gives the worker slot back: 10 minutes. */
+const NON_DURABLE_WAIT_MS = 10 * 60 * 1000;
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function completionOf(entry: JournalEntry): Completion {
@@ -87,6 +89,7 @@ export class ThreadRun {
   private stopped = false;
   /** Successful results this run produced: a workflow that keeps failing without any is not progressing. */
   private liveWrites = 0;
+  private onProgress: (() => void) | undefined;
 
   constructor(
     journal: JournalEntry[],
@@ -118,6 +121,11 @@ export class ThreadRun {
     return map;
   }
 
+  /** The journal entry at `seq`, if this run has one. */
+  recorded(seq: number): JournalEntry | undefined {
+    return this.entries.get(seq);
+  }
+
   /** Take a seq for a call that needs no journal row (random()). */
   takeSeq(): number {
     return ++this.seq;
@@ -147,6 +155,21 @@ export class ThreadRun {
     if (next?.kind === 'patch' && next.name === id) void this.call({ kind: 'patch', name: id });
   }
 
+  /** Resolves true when the function issues a durable call or settles, false after `maxMs`. */
+  private nonDurableProgress(maxMs = NON_DURABLE_WAIT_MS): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.onProgress = undefined;
+        resolve(false);
+      }, maxMs);
+      this.onProgress = () => {
+        clearTimeout(timer);
+        this.onProgress = undefined;
+        resolve(true);
+      };
+    });
+  }
+
   /** Issue a durable call. The promise settles when its result is delivered, or never if the run stops first. */
   call(request: CallRequest): Promise<Completion> {
     if (this.stopped || this.fatal) return never;
@@ -156,15 +179,23 @@ export class ThreadRun {
       this.nondeterminism(seq, describeCall(entry.kind, entry.name), describeCall(request.kind, request.name));
       return never;
     }
-    return new Promise((resolve) => {
+    const promise = new Promise<Completion>((resolve) => {
       this.pending.set(seq, { call: { ...request, seq }, resolve, blocked: false });
     });
+    this.onProgress?.();
+    return promise;
   }
 
   async run(invoke: () => Promise<unknown>): Promise<RunOutcome> {
     invoke().then(
-      (value) => (this.settled ??= { ok: true, value }),
-      (error) => (this.settled ??= { ok: false, error }),
+      (value) => {
+        this.settled ??= { ok: true, value };
+        this.onProgress?.();
+      },
+      (error) => {
+        this.settled ??= { ok: false, error };
+        this.onProgress?.();
+      },
     );
     try {
       for (;;) {
@@ -178,7 +209,13 @@ export class ThreadRun {
         if (this.settled) return this.finish(await this.settle(batch));
         const delivered = await this.liveBatch(batch);
         if (this.fatal) return this.finish(this.fatal);
-        if (!delivered) return this.finish(this.suspension());
+        if (!delivered) {
+          // Nothing durable is pending, yet the function has not returned: it awaits ordinary async
+          // code (a plain timer, a fetch). Wait for it to call something or settle; suspending here
+          // would leave nothing to wake it.
+          if (this.pending.size === 0 && !this.settled && (await this.nonDurableProgress())) continue;
+          return this.finish(this.suspension());
+        }
       }
     } catch (error) {
       return this.finish({ type: 'aborted', error });

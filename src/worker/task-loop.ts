@@ -23,6 +23,8 @@ export interface TaskLoopOptions {
   leaseSeconds?: number;
   /** Idle polling interval ceiling in ms. Default 2000. */
   maxPollMs?: number;
+  /** What `MemFlow.workflow.getHotMesh()` answers inside this loop's runs. */
+  hotMesh?: unknown;
 }
 
 /** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
@@ -36,6 +38,7 @@ export class TaskLoop {
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly maxPollMs: number;
+  private readonly hotMesh: unknown;
   /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
   private readonly minPollMs: number;
   private pollMs: number;
@@ -57,6 +60,7 @@ export class TaskLoop {
     this.concurrency = options.concurrency ?? 16;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.maxPollMs = options.maxPollMs ?? 2000;
+    this.hotMesh = options.hotMesh;
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
     this.pollMs = this.minPollMs;
   }
@@ -154,6 +158,7 @@ export class TaskLoop {
           engine: this.engine,
           fn: registration.fn,
           workerRetry: registration.retry,
+          hotMesh: this.hotMesh,
           onSuspended: (runAt) => this.wakeAt(runAt, dbNow + (Date.now() - started)),
         });
       } else {

@@ -220,8 +220,12 @@ export class ThreadPort implements RunPort {
       if (call.kind === 'start') return this.journal(call, batch, { type: 'done', value: input.workflowId });
       return { type: 'blocked' };
     }
+    if (call.kind === 'start') {
+      setTimeout(() => this.engine.localWake(topic), 110).unref(); // see startChildFromThread
+      return { type: 'done', value: input.workflowId };
+    }
     this.engine.localWake(topic);
-    return call.kind === 'start' ? { type: 'done', value: input.workflowId } : { type: 'blocked' };
+    return { type: 'blocked' };
   }
 
   private async searchOp(call: IssuedCall, batch: number): Promise<CallOutcome> {

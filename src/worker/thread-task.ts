@@ -56,6 +56,8 @@ export interface ThreadTaskContext {
   engine: Engine;
   fn: WorkflowFunction;
   workerRetry?: RetryFields;
+  /** What getHotMesh() answers. */
+  hotMesh?: unknown;
   /** Called with the time (epoch ms, DB clock) at which a suspended thread becomes due. */
   onSuspended(runAtMs: number | null): void;
 }
@@ -102,7 +104,7 @@ export async function runThreadTask(row: ClaimedRow, ctx: ThreadTaskContext): Pr
   const run = new ThreadRun((row.journal ?? []).map(toEntry), port, { jobId: row.job_id, thread: row.thread });
 
   const publish = (events: Record<string, unknown>) => publishNow(engine, events);
-  const execution = { info, run, publish };
+  const execution = { info, run, publish, hotMesh: ctx.hotMesh };
   const invoke = withWorkflowInterceptors(execution, async () => ctx.fn(...args));
   const outcome = await run.run(() => runInExecution(execution, invoke));
 

@@ -39,6 +39,8 @@ export interface WorkflowExecution {
   run: ThreadRun;
   /** Publish events on the app's channel now, outside the journal (`emit(..., { once: false })`). */
   publish(events: Record<string, unknown>): Promise<void>;
+  /** The app's engine handle, for `getHotMesh()`. */
+  hotMesh?: unknown;
 }
 
 let accessor: () => WorkflowExecution | undefined = () => undefined;

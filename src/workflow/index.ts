@@ -5,6 +5,7 @@
 import { didInterrupt } from '../errors.js';
 import { execChild, executeChild, startChild } from './children.js';
 import { context, entity } from './context.js';
+import { didRun, getHotMesh, isSideEffectAllowed } from './escape-hatches.js';
 import { interrupt } from './interrupt.js';
 import { deprecatePatch, patched } from './patching.js';
 import { enrich, search } from './search.js';
@@ -40,6 +41,9 @@ export const workflow = {
   interrupt,
   patched,
   deprecatePatch,
+  didRun,
+  isSideEffectAllowed,
+  getHotMesh,
 };
 
 export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch, execChild, executeChild, startChild, search, enrich, emit, trace, interrupt, patched, deprecatePatch };

@@ -8,7 +8,7 @@
 import type { WorkflowExecution } from './execution.js';
 
 export interface WorkflowInterceptor {
-  execute(context: Map<string, unknown>, next: () => Promise<unknown>): Promise<unknown>;
+  execute(context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
 }
 
 export interface ActivityCallContext {
@@ -18,7 +18,7 @@ export interface ActivityCallContext {
 }
 
 export interface ActivityInterceptor {
-  execute(activity: ActivityCallContext, context: Map<string, unknown>, next: () => Promise<unknown>): Promise<unknown>;
+  execute(activity: ActivityCallContext, context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
 }
 
 const workflowInterceptors: WorkflowInterceptor[] = [];
@@ -39,8 +39,8 @@ export function clearActivityInterceptors(): void {
   activityInterceptors.length = 0;
 }
 
-export function interceptorContext({ info, run }: WorkflowExecution): Map<string, unknown> {
-  return new Map<string, unknown>([
+export function interceptorContext({ info, run }: WorkflowExecution): Map<string, any> {
+  return new Map<string, any>([
     ['workflowId', info.workflowId],
     ['workflowName', info.workflowName],
     ['workflowTopic', info.workflowTopic],

@@ -21,6 +21,11 @@ export interface WorkflowContext {
   originJobId?: string;
   parentWorkflowId?: string;
   interruptionRegistry: unknown[];
+  /** Upstream fields with no meaning here (no stream message, no trace context): undefined. */
+  connection?: unknown;
+  raw?: unknown;
+  workflowTrace?: string;
+  workflowSpan?: string;
 }
 
 export function getContext(): WorkflowContext {
@@ -40,5 +45,9 @@ export function getContext(): WorkflowContext {
     originJobId: info.originJobId,
     parentWorkflowId: info.parentWorkflowId,
     interruptionRegistry: [],
+    connection: undefined,
+    raw: undefined,
+    workflowTrace: undefined,
+    workflowSpan: undefined,
   };
 }

@@ -41,7 +41,7 @@ export interface ActivityCallInput {
 
 type Promisified<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
-};
+} & Record<string, (...args: any[]) => Promise<any>>; // any name: activities may be registered elsewhere (or as a default export)
 
 export function proxyActivities<A extends object = Record<string, (...args: any[]) => any>>(
   options: ActivityConfig<A> = {},

@@ -22,8 +22,10 @@ WITH lease AS (
   INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args)
   SELECT id, 'main', $9, $10, $11::jsonb FROM job
 ), task AS (
-  INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
-  SELECT id, 'main', 'thread', $13 FROM job
+  -- a child started without waiting (startChild) becomes runnable 100 ms later, so the parent's
+  -- next call on its id (typically interrupt) lands before the child can run to completion
+  INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic, run_at)
+  SELECT id, 'main', 'thread', $13, now() + CASE WHEN $14::boolean THEN interval '100 milliseconds' ELSE interval '0' END FROM job
 ), journal AS (
   INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
   SELECT $3, $4, $5, 'start', $9, 'done', to_jsonb($7::text), $6 FROM job WHERE $14::boolean
