@@ -20,43 +20,13 @@
  * once the recorded batches are exhausted (the "live" phase). This keeps a re-run from delivering a
  * result in a batch where the first run did not.
  */
-import { NonDeterminismError, type SerializedError } from '../errors.js';
+import { NonDeterminismError } from '../errors.js';
 import type { CallRequest, IssuedCall } from './durable-call.js';
 import { describeCall } from './durable-call.js';
 import { type CallOutcome, type JournalEntry, isDeliverable } from './journal-entry.js';
+import type { Completion, DueTimer, PendingTimer, RunOutcome, RunPort } from './run-port.js';
 
-export type Completion = { ok: true; value: unknown } | { ok: false; error: SerializedError };
-
-/** What the worker provides: execution of new-ground calls and the database clock. */
-export interface RunPort {
-  /**
-   * Execute a call on new ground (or the next attempt of an activity in backoff). Results it returns
-   * have been journaled in `batch`. Throwing aborts the run (lease lost, database unreachable).
-   */
-  execute(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome>;
-  /** Record that `seqs` (completed outside the run) and `timers` (due in-memory) were delivered in `batch`. */
-  stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void>;
-  /** The database clock, estimated (epoch ms). */
-  now(): number;
-}
-
-export interface DueTimer {
-  seq: number;
-  name: string;
-  value: unknown;
-}
-
-export interface PendingTimer extends DueTimer {
-  /** Milliseconds still to wait, measured from now. */
-  remainingMs: number;
-}
-
-export type RunOutcome =
-  | { type: 'completed'; value: unknown }
-  | { type: 'failed'; error: unknown; progressed: boolean }
-  | { type: 'suspended'; timers: PendingTimer[]; nextDueAt: number | null }
-  | { type: 'nondeterminism'; error: NonDeterminismError }
-  | { type: 'aborted'; error: unknown };
+export type { Completion, DueTimer, PendingTimer, RunOutcome, RunPort } from './run-port.js';
 
 interface Pending {
   call: IssuedCall;

@@ -1,0 +1,40 @@
+/**
+ * What a thread run needs from the worker (the port) and what it hands back (the outcome). The
+ * replay core depends on this interface only; worker/thread-port.ts implements it with fenced SQL.
+ */
+import type { NonDeterminismError, SerializedError } from '../errors.js';
+import type { IssuedCall } from './durable-call.js';
+import type { CallOutcome, JournalEntry } from './journal-entry.js';
+
+export type Completion = { ok: true; value: unknown } | { ok: false; error: SerializedError };
+
+/** What the worker provides: execution of new-ground calls and the database clock. */
+export interface RunPort {
+  /**
+   * Execute a call on new ground (or the next attempt of an activity in backoff). Results it returns
+   * have been journaled in `batch`. Throwing aborts the run (lease lost, database unreachable).
+   */
+  execute(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome>;
+  /** Record that `seqs` (completed outside the run) and `timers` (due in-memory) were delivered in `batch`. */
+  stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void>;
+  /** The database clock, estimated (epoch ms). */
+  now(): number;
+}
+
+export interface DueTimer {
+  seq: number;
+  name: string;
+  value: unknown;
+}
+
+export interface PendingTimer extends DueTimer {
+  /** Milliseconds still to wait, measured from now. */
+  remainingMs: number;
+}
+
+export type RunOutcome =
+  | { type: 'completed'; value: unknown }
+  | { type: 'failed'; error: unknown; progressed: boolean }
+  | { type: 'suspended'; timers: PendingTimer[]; nextDueAt: number | null }
+  | { type: 'nondeterminism'; error: NonDeterminismError }
+  | { type: 'aborted'; error: unknown };
