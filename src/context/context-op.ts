@@ -7,7 +7,7 @@ import { ContextTypeError, PayloadTooLargeError, ValidationError } from '../erro
 import { encodeJson } from '../json-value.js';
 import { checkValueKeys, parsePath } from './context-path.js';
 
-/** Cap on one context document (bytes of its JSON text): 1 MiB. */
+/** Cap on one context document (its jsonb size, pg_column_size): 1 MiB. */
 export const CONTEXT_MAX_BYTES = 1024 * 1024;
 /** Cap on one value written by an op: 512 KiB. */
 export const CONTEXT_VALUE_MAX_BYTES = 512 * 1024;
