@@ -135,7 +135,9 @@ LANGUAGE sql AS $$
   SELECT pg_notify({{channel}}, topic) FROM woken WHERE ready;
 $$;
 
--- Deliver a signal. Addressed to a job: the job's oldest waiter on that id gets it. Addressed to the
+-- Deliver a signal. Addressed to a job: the job's newest waiter on that id gets it (a waitFor that
+-- lost a Promise.race stays registered; the live one is the newest), skipping a waiter whose seq is
+-- already journaled. Addressed to the
 -- app (p_job NULL): every thread of the app waiting on that id gets it. With no waiter it is buffered
 -- for the next waitFor. Returns how many waiters received it.
 -- The advisory locks serialise delivery with wait_for_signal on the same (job, signal id); without
@@ -152,20 +154,20 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('hotmesh-signal:' || p_job || ':' || p_signal, 0));
   END IF;
   FOR w IN
-    DELETE FROM {{schema}}.waiters
-     WHERE (job_id, thread, seq) IN (
-       SELECT job_id, thread, seq FROM {{schema}}.waiters
-        WHERE signal_id = p_signal AND (p_job IS NULL OR job_id = p_job)
-        ORDER BY created_at, seq
-        LIMIT CASE WHEN p_job IS NULL THEN NULL ELSE 1 END)
-    RETURNING job_id, thread, seq
+    SELECT job_id, thread, seq FROM {{schema}}.waiters
+     WHERE signal_id = p_signal AND (p_job IS NULL OR job_id = p_job)
+     -- app-wide: every waiter, in one fixed order, so two deliveries lock task rows alike (no deadlock)
+     ORDER BY CASE WHEN p_job IS NULL THEN job_id END, CASE WHEN p_job IS NULL THEN thread END,
+              created_at DESC, seq DESC
   LOOP
+    DELETE FROM {{schema}}.waiters WHERE job_id = w.job_id AND thread = w.thread AND seq = w.seq;
     INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result)
     VALUES (w.job_id, w.thread, w.seq, 'wait', p_signal, 'done', p_data)
     ON CONFLICT DO NOTHING;
     IF FOUND THEN
       PERFORM {{schema}}.wake_thread(w.job_id, w.thread);
       delivered := delivered + 1;
+      EXIT WHEN p_job IS NOT NULL; -- a job-addressed signal is consumed once
     END IF;
   END LOOP;
   IF delivered = 0 THEN

@@ -43,28 +43,18 @@ CREATE FUNCTION {{schema}}.context_op_in_thread(
   OUT value jsonb, OUT undef boolean, OUT version text)
 RETURNS SETOF record
 LANGUAGE plpgsql AS $$
-DECLARE
-  v_ctx jsonb;
-  v_version bigint;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM {{schema}}.tasks t WHERE t.id = p_task AND t.claims = p_claims) THEN
     RETURN;
   END IF;
-  UPDATE {{schema}}.jobs j
-     SET context = {{schema}}.context_apply(j.context, p_op, p_path, p_arg, p_cap),
-         context_version = j.context_version + 1, updated_at = now()
-   WHERE j.id = p_job
-  RETURNING j.context, j.context_version INTO v_ctx, v_version;
+  -- the same op as from outside (no op id: the journal's key makes it apply once), by this thread
+  SELECT o.value, o.undef, o.version INTO value, undef, version
+    FROM {{schema}}.context_op(p_job, p_op, p_path, p_arg, p_cap, NULL, p_thread) o;
   IF NOT FOUND THEN
     RETURN;
   END IF;
-  value := CASE WHEN p_op IN ('set', 'merge', 'delete') THEN v_ctx ELSE {{schema}}.context_get_path(v_ctx, p_path) END;
-  INSERT INTO {{schema}}.context_log (job_id, version, op, path, arg, actor)
-  VALUES (p_job, v_version, p_op, p_path, p_arg, p_thread);
   INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
   VALUES (p_job, p_thread, p_seq, 'context', p_op, 'done', value, p_batch);
-  undef := value IS NULL;
-  version := v_version::text;
   RETURN NEXT;
 END
 $$;

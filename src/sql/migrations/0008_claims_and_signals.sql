@@ -6,10 +6,7 @@
 --    the run suspended believing nothing had arrived, and slept forever. The claim is now a function:
 --    it locks and leases the tasks in one statement, then reads them and their journals in a second
 --    one, whose fresh snapshot sees every result whose wake-up the lock already saw.
--- 2. A signal to a job went to the job's oldest waiter. A waitFor that lost a Promise.race stays
---    registered, so a later waitFor on the same id never got the signal. It now goes to the newest
---    waiter; and a waiter whose seq is already journaled (left by a run that lost its lease) is
---    skipped instead of swallowing the signal.
+-- 2. (Folded into 0001 before release: deliver_signal sends to the newest waiter.)
 
 CREATE FUNCTION {{schema}}.claim_tasks(p_owner text, p_lease float8, p_topics text[], p_limit int)
 RETURNS TABLE (
@@ -53,40 +50,5 @@ BEGIN
     LEFT JOIN {{schema}}.threads th ON th.job_id = c.job_id AND th.thread = c.thread
     LEFT JOIN {{schema}}.jobs j ON j.id = c.job_id
    WHERE c.id = ANY(claimed);
-END
-$$;
-
-CREATE OR REPLACE FUNCTION {{schema}}.deliver_signal(p_job text, p_signal text, p_data jsonb) RETURNS int
-LANGUAGE plpgsql AS $$
-DECLARE
-  delivered int := 0;
-  w record;
-BEGIN
-  IF p_job IS NULL THEN
-    PERFORM pg_advisory_xact_lock(hashtextextended('hotmesh-signal:' || p_signal, 0));
-  ELSE
-    PERFORM pg_advisory_xact_lock(hashtextextended('hotmesh-signal:' || p_job || ':' || p_signal, 0));
-  END IF;
-  FOR w IN
-    SELECT job_id, thread, seq FROM {{schema}}.waiters
-     WHERE signal_id = p_signal AND (p_job IS NULL OR job_id = p_job)
-     -- app-wide: every waiter, in one fixed order, so two deliveries lock task rows alike (no deadlock)
-     ORDER BY CASE WHEN p_job IS NULL THEN job_id END, CASE WHEN p_job IS NULL THEN thread END,
-              created_at DESC, seq DESC
-  LOOP
-    DELETE FROM {{schema}}.waiters WHERE job_id = w.job_id AND thread = w.thread AND seq = w.seq;
-    INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result)
-    VALUES (w.job_id, w.thread, w.seq, 'wait', p_signal, 'done', p_data)
-    ON CONFLICT DO NOTHING;
-    IF FOUND THEN
-      PERFORM {{schema}}.wake_thread(w.job_id, w.thread);
-      delivered := delivered + 1;
-      EXIT WHEN p_job IS NOT NULL; -- a job-addressed signal is consumed once
-    END IF;
-  END LOOP;
-  IF delivered = 0 THEN
-    INSERT INTO {{schema}}.signals (job_id, signal_id, data) VALUES (p_job, p_signal, p_data);
-  END IF;
-  RETURN delivered;
 END
 $$;
