@@ -53,7 +53,7 @@ const settleWithin = (p: Promise<unknown>, ms: number) =>
     new Promise((r) => setTimeout(() => r({ settled: false }), ms)),
   ]);
 
-describe('review: deterministic database errors inside a workflow', () => {
+describe('deterministic database errors inside a workflow', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('rv-dberr'), engine: { connection: testConnection() } });

@@ -60,7 +60,7 @@ export async function execHookDefault(): Promise<unknown> {
   return MemFlow.workflow.execHook({ taskQueue: 'review', workflowName: 'hookReply', args: ['x'] });
 }
 
-describe('review: child workflows', () => {
+describe('child workflows', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('rv-kids'), engine: { connection: testConnection() } });

@@ -34,7 +34,7 @@ export async function checkout(): Promise<string> {
   return routeRemote ? routed.chargeCard() : inline.chargeCard();
 }
 
-describe('review: an inline activity in backoff whose next attempt runs remotely', () => {
+describe('an inline activity in backoff whose next attempt runs remotely', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('rv-route'), engine: { connection: testConnection() } });

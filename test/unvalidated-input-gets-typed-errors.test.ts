@@ -13,7 +13,7 @@ const outcome = (p: Promise<unknown>) =>
     (err: Error & { code?: string }) => ({ ok: false as const, typed: err instanceof ValidationError, code: err.code, message: err.message }),
   );
 
-describe('review: untyped errors from unvalidated input', () => {
+describe('untyped errors from unvalidated input', () => {
   let mf: MemFlowInstance;
   let hotMesh: Awaited<ReturnType<MemFlowInstance['client']['getHotMeshClient']>>;
   let idA: string;

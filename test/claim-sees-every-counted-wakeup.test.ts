@@ -56,7 +56,7 @@ export async function twoRemote(): Promise<string[]> {
 
 const TOPIC = 'parents-twoKids';
 
-describe('review: a child finishing while the parent is being claimed', () => {
+describe('a child finishing while the parent is being claimed', () => {
   let mf: MemFlowInstance;
   let engine: Engine;
   let locker: pg.Client;

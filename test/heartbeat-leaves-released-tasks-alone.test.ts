@@ -20,7 +20,7 @@ export async function napper(): Promise<string> {
   return 'woke';
 }
 
-describe('review: a late heartbeat after the run released its task', () => {
+describe('a late heartbeat after the run released its task', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('rv-beat'), engine: { connection: testConnection() } });

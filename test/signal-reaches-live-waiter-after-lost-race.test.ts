@@ -20,7 +20,7 @@ export async function approvalWithReminder(): Promise<unknown> {
   return MemFlow.workflow.waitFor<{ ok: boolean }>('approve');
 }
 
-describe('review: signal to a job after a timed-out waitFor', () => {
+describe('signal to a job after a timed-out waitFor', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('rv-sigto'), engine: { connection: testConnection() } });
