@@ -33,6 +33,14 @@ export class HotMeshError extends Error {
   readonly [BRAND] = true;
   /** Stable machine-readable kind, equal to the class name. */
   readonly kind: string;
+  /** false: running the same code again cannot succeed (bad input or bad data). */
+  get retryable(): boolean {
+    return true;
+  }
+  /** The fields the error is rebuilt from when a stored failure is revived (see reviveFailure). */
+  get details(): Record<string, unknown> | undefined {
+    return undefined;
+  }
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.kind = new.target.name;
@@ -53,11 +61,20 @@ export class ValidationError extends HotMeshError {
   ) {
     super(`Invalid ${field}: ${rule}`);
   }
+  override get retryable(): boolean {
+    return false;
+  }
+  override get details(): Record<string, unknown> {
+    return { field: this.field, rule: this.rule };
+  }
 }
 
 export class DuplicateJobError extends HotMeshError {
   constructor(readonly jobId: string) {
     super(`Duplicate job: ${jobId}`);
+  }
+  override get details(): Record<string, unknown> {
+    return { jobId: this.jobId };
   }
 }
 
@@ -119,6 +136,12 @@ export class ContextTypeError extends HotMeshError {
   ) {
     super(`Context ${op} at '${path}' cannot apply to a ${found}`);
   }
+  override get retryable(): boolean {
+    return false;
+  }
+  override get details(): Record<string, unknown> {
+    return { op: this.op, path: this.path, found: this.found };
+  }
 }
 
 /** A payload or a context grew past its documented cap. */
@@ -130,6 +153,12 @@ export class PayloadTooLargeError extends HotMeshError {
   ) {
     super(`${field} is ${bytes} bytes, over the limit of ${limit} bytes`);
   }
+  override get retryable(): boolean {
+    return false;
+  }
+  override get details(): Record<string, unknown> {
+    return { field: this.field, bytes: this.bytes, limit: this.limit };
+  }
 }
 
 /** The worker lost its lease on a task: another worker owns it now, so this one must stop writing. */
@@ -139,22 +168,36 @@ export class LeaseLostError extends HotMeshError {
   }
 }
 
-/** What a persisted failure looks like in the journal and in the jobs table. */
-export interface SerializedError {
+/**
+ * What a failure looks like when stored (a journal row's result, `jobs.error`): enough to revive it
+ * as the right error class in any process (see failure-codec.ts). Rows written by SQL (an interrupt)
+ * or by older versions may lack fields, so readers treat every field but `message` as optional.
+ */
+export interface StoredFailure {
   message: string;
-  name?: string;
+  /** The class of what was thrown: a HotMesh kind ('ContextTypeError') or the JS name ('TypeError'). */
   type?: string;
+  /** Upstream numeric code: 596 timeout, 597 maxed, 598 fatal, 599 retryable (the default), ... */
   code?: number;
   stack?: string;
+  /** false: running the same code again cannot succeed (bad input or data, or a terminal code). */
+  retryable?: boolean;
+  /** The fields a typed engine error is rebuilt from (a ContextTypeError's op, path and found, ...). */
+  details?: Record<string, unknown>;
+  /** The thrown error's `name` (upstream tools read it). */
+  name?: string;
   timestamp?: string;
 }
+
+/** The earlier name of StoredFailure. */
+export type SerializedError = StoredFailure;
 
 /** `handle.result()` rejects with this when the workflow failed or was interrupted. */
 export class WorkflowFailedError extends HotMeshError {
   readonly code: number;
   readonly job_id: string;
   readonly type?: string;
-  constructor(jobId: string, failure: SerializedError) {
+  constructor(jobId: string, failure: StoredFailure) {
     super(failure.message, { cause: failure });
     this.code = failure.code ?? ErrorCode.RETRY;
     this.job_id = jobId;
@@ -206,7 +249,7 @@ export class MemFlowChildError extends control(ErrorCode.CHILD) {}
 export class MemFlowProxyError extends control(ErrorCode.PROXY) {}
 export class MemFlowWaitForError extends control(ErrorCode.WAIT_FOR) {}
 
-const MEMFLOW_KINDS = new Set([
+const MEMFLOW_KINDS: readonly string[] = [
   'MemFlowFatalError',
   'MemFlowMaxedError',
   'MemFlowTimeoutError',
@@ -216,47 +259,9 @@ const MEMFLOW_KINDS = new Set([
   'MemFlowChildError',
   'MemFlowProxyError',
   'MemFlowWaitForError',
-]);
+];
 
 /** True for the nine MemFlow classes (terminal ones included), as upstream's `didInterrupt`. */
 export function didInterrupt(err: unknown): boolean {
-  return isHotMeshError(err) && MEMFLOW_KINDS.has(err.kind);
-}
-
-/** Turn anything thrown into the journal's persisted form. */
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return {
-      message: err.message,
-      name: err.name,
-      type: isHotMeshError(err) ? err.kind : err.name,
-      code: typeof code === 'number' ? code : ErrorCode.RETRY,
-      stack: err.stack,
-      timestamp: new Date().toISOString(),
-    };
-  }
-  return { message: String(err), name: 'Error', code: ErrorCode.RETRY, timestamp: new Date().toISOString() };
-}
-
-/**
- * Rebuild the MemFlow error a stored failure stands for, by its code: 597 Maxed, 596 Timeout, 598
- * Fatal, and anything else `otherwise` (Fatal for activities, upstream §5.1; Retry for children, §5.5).
- */
-export function failureToError(failure: SerializedError, otherwise: 'fatal' | 'retry' = 'fatal'): Error {
-  switch (failure.code) {
-    case ErrorCode.MAXED:
-      return new MemFlowMaxedError(failure.message, failure.stack);
-    case ErrorCode.TIMEOUT:
-      return new MemFlowTimeoutError(failure.message, failure.stack);
-    case ErrorCode.FATAL:
-      return new MemFlowFatalError(failure.message, failure.stack);
-    default:
-      return otherwise === 'fatal' ? new MemFlowFatalError(failure.message, failure.stack) : new MemFlowRetryError(failure.message, failure.stack);
-  }
-}
-
-/** Codes that end a workflow at once, with no workflow-level retry. */
-export function isTerminalCode(code: number | undefined): boolean {
-  return code === ErrorCode.TIMEOUT || code === ErrorCode.MAXED || code === ErrorCode.FATAL;
+  return isHotMeshError(err) && MEMFLOW_KINDS.includes(err.kind);
 }

@@ -25,24 +25,24 @@ export { WorkflowHandle } from './memflow/handle.js';
 export type { ResultOptions } from './memflow/handle.js';
 export type { InitConfig, MemFlowInstance } from './memflow/init.js';
 export { guid } from './memflow/guid.js';
-export { SearchQueries as Search } from './memflow/search-fields.js';
-/** Upstream's `Connection.connect(cfg)`: returns the config unchanged and opens nothing. */
-export const Connection = { connect: async <T>(config: T): Promise<T> => config };
+export { SearchQueries as Search } from './compat/search-statics.js';
+export { Connection } from './compat/connection.js';
 export { Context } from './context/context-handle.js';
 export { Entity } from './memflow/entity.js';
 export { workflow, proxyActivities } from './workflow/index.js';
 export type { ActivityConfig, ActivityRetryPolicy } from './workflow/proxy-activities.js';
+export type { RetryConfig } from './replay/durable-call.js';
 export type { WorkflowContext } from './workflow/introspection.js';
 export type { ActivityInterceptor, WorkflowInterceptor, ActivityCallContext } from './workflow/interceptors.js';
-export type { InterruptOptions } from './workflow/interrupt.js';
+export type { InterruptOptions } from './replay/durable-call.js';
 export type { HookOptions, ExecHookOptions } from './workflow/hooks.js';
 export type { ChildOptions } from './workflow/children.js';
 export type { JobContextOptions, ContextChange } from './memflow/job-context.js';
 export { JobContext } from './memflow/job-context.js';
-export type { ActivityContext } from './worker/execution-scope.js';
+export type { ActivityContext, ActivityInfo } from './worker/execution-scope.js';
 export type { ConnectionConfig } from './storage/connection.js';
 export * as Errors from './errors.js';
-export { Enums } from './memflow/enums.js';
+export { Enums } from './compat/enums.js';
 export {
   HotMeshError,
   ValidationError,

@@ -5,7 +5,7 @@
  */
 import { ValidationError } from './errors.js';
 
-const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const RESERVED_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -47,7 +47,7 @@ export function validateFunctionName(value: unknown, field = 'workflowName'): st
   if (!FUNCTION_NAME.test(s)) {
     throw new ValidationError(field, 'must be a JavaScript identifier of at most 128 characters (no "-")');
   }
-  if (RESERVED_KEYS.has(s)) throw new ValidationError(field, `must not be '${s}'`);
+  if (RESERVED_KEYS.includes(s)) throw new ValidationError(field, `must not be '${s}'`);
   return s;
 }
 

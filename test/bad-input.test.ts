@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { Engine } from '../src/engine/engine.js';
+import type { Engine } from '../src/engine/engine.js';
+import { openDriverKeys } from '../src/storage/connection.js';
 import {
   AppSchemaConflictError,
   DuplicateJobError,
@@ -374,7 +375,7 @@ describe('refused before any I/O (nothing opened yet)', () => {
   };
 
   beforeAll(async () => {
-    expect(await Engine.all(), 'no engine may be open before this block').toEqual([]);
+    expect(openDriverKeys(), 'no database may be open before this block').toEqual([]);
     if (pgCatalog) before = await snapshot(pgCatalog);
     for (const proto of [PostgresDriver.prototype, PgliteDriver.prototype]) {
       for (const m of ['query', 'exec', 'transaction', 'listen'] as const) spies.push(vi.spyOn(proto, m));
@@ -507,7 +508,7 @@ describe('refused before any I/O (nothing opened yet)', () => {
   });
 
   it('left the database untouched', async () => {
-    expect(await Engine.all()).toEqual([]);
+    expect(openDriverKeys()).toEqual([]);
     if (backend === 'postgres') {
       const after = await snapshot(pgCatalog!);
       expectCatalogUnchanged(before!, after);

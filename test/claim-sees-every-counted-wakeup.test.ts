@@ -22,7 +22,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import type { Engine } from '../src/engine/engine.js';
-import { type ClaimedRow, runThreadTask } from '../src/worker/thread-task.js';
+import { processRuntime } from '../src/runtime/runtime.js';
+import { claimTasks } from '../src/sql/queries/tasks.js';
+import type { ClaimedRow } from '../src/worker/claimed-task.js';
+import { runThreadTask } from '../src/worker/thread-task.js';
 import { backend, eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
 export async function kidWaits(): Promise<string> {
@@ -76,8 +79,12 @@ describe('a child finishing while the parent is being claimed', () => {
     await mf.shutdown();
   });
 
-  const claimParent = async () => (await engine.query<ClaimedRow>('claimTasks', ['review-owner', 30, [TOPIC], 1])).rows;
-  const runParent = (row: ClaimedRow) => runThreadTask(row, { engine, fn: twoKids, onSuspended: () => {} });
+  const claimOne = async (topic: string) => (await engine.query(claimTasks, { owner: 'review-owner', leaseSeconds: 30, topics: [topic], limit: 1 })).rows;
+  /** Run a claimed thread as a worker of this process would. */
+  const runAs = (fn: (...args: any[]) => unknown) => (row: ClaimedRow) =>
+    runThreadTask(row, { engine, program: processRuntime.threadProgram(engine, fn), activities: processRuntime.activities, onSuspended: () => {} });
+  const claimParent = () => claimOne(TOPIC);
+  const runParent = runAs(twoKids);
   const journalSeqs = async (jobId: string) =>
     (await engine.driver.query<{ seq: number }>(`SELECT seq FROM ${engine.sqlSchema}.journal WHERE job_id = $1 AND thread = 'main' ORDER BY seq`, [jobId])).rows.map(
       (r) => r.seq,
@@ -150,8 +157,8 @@ describe('a child finishing while the parent is being claimed', () => {
     const s = engine.sqlSchema;
     const topic = 'parents-twoRemote';
     await MemFlow.registerActivityWorker({ connection: testConnection(), namespace: mf.appId }, remoteActivities, 'remote');
-    const claim = async () => (await engine.query<ClaimedRow>('claimTasks', ['review-owner', 30, [topic], 1])).rows;
-    const run = (row: ClaimedRow) => runThreadTask(row, { engine, fn: twoRemote, onSuspended: () => {} });
+    const claim = () => claimOne(topic);
+    const run = runAs(twoRemote);
     const parent = await mf.workflow.start({ taskQueue: 'parents', workflowName: 'twoRemote' });
     const id = parent.workflowId;
 

@@ -2,6 +2,7 @@
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { deleteExpiredJobs } from '../src/sql/queries/jobs.js';
 
 export async function closed() {
   return 'done';
@@ -39,7 +40,7 @@ describe('established API details', () => {
     await expiring.result();
     await new Promise((r) => setTimeout(r, 1100));
     const engine = await mf.client.engine(mf.appId);
-    await engine.query('deleteExpiredJobs', []); // what every worker's sweeper runs every 15 s
+    await engine.query(deleteExpiredJobs, {}); // what every worker's sweeper runs every 15 s
     expect(await kept.result()).toBe('done');
     await expect(expiring.result()).rejects.toMatchObject({ kind: 'JobNotFoundError', code: 404 });
     // the id is free again

@@ -4,20 +4,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '../src/storage/driver.js';
-import { acquireDriver, closeAllDrivers, resolveTarget } from '../src/storage/connection.js';
+import { type DriverHold, holdDriver, resolveTarget } from '../src/storage/connection.js';
 import { quoteIdentifier } from '../src/storage/sql-identifier.js';
 import { backend, POSTGRES_URL, uniqueAppId } from './support/backend.js';
 
 describe(`storage driver (${backend})`, () => {
   let db: Driver;
+  let hold: DriverHold;
   const schema = quoteIdentifier(uniqueAppId('conformance').replaceAll('-', '_'));
   beforeAll(async () => {
-    db = await acquireDriver(resolveTarget(backend === 'postgres' ? { connectionString: POSTGRES_URL } : { dataDir: 'memory://' }));
+    hold = await holdDriver(resolveTarget(backend === 'postgres' ? { connectionString: POSTGRES_URL } : { dataDir: 'memory://' }));
+    db = hold.driver;
     await db.exec(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.t (id int PRIMARY KEY, n bigint, x numeric, b bytea, at timestamptz, j jsonb)`);
   });
   afterAll(async () => {
     await db.exec(`DROP SCHEMA ${schema} CASCADE`);
-    await closeAllDrivers();
+    await hold.release();
   });
 
   it('returns the same types as node-postgres', async () => {

@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import type { Engine } from '../src/engine/engine.js';
+import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
 
 const PROMPT_MS = 8_000;
@@ -98,7 +99,7 @@ describe('a connection dropped under the statement that ends a run', () => {
 
   it('finishThread lost before it ran: the task is given back at once, the workflow completes promptly', async () => {
     const tag = `finish-before-${Date.now()}`;
-    inject = { sql: engine.sql.finishThread, param: 2, value: tag, when: 'before' };
+    inject = { sql: engine.bind(NAMED_QUERIES.finishThread!).text, param: 2, value: tag, when: 'before' };
     const before = injected;
     const { value } = await promptResult('closingWork', tag, [tag, 0]);
     expect(injected).toBe(before + 1);
@@ -109,7 +110,7 @@ describe('a connection dropped under the statement that ends a run', () => {
 
   it('suspendThread lost before it ran: the sleep still ends on time, not after the lease', async () => {
     const tag = `suspend-before-${Date.now()}`;
-    inject = { sql: engine.sql.suspendThread, param: 2, value: tag, when: 'before' };
+    inject = { sql: engine.bind(NAMED_QUERIES.suspendThread!).text, param: 2, value: tag, when: 'before' };
     const before = injected;
     const { value, ms } = await promptResult('closingWork', tag, [tag, 500]);
     expect(injected).toBe(before + 1);
@@ -120,7 +121,7 @@ describe('a connection dropped under the statement that ends a run', () => {
 
   it('suspendThread committed, its reply lost: the release leaves the suspended task alone (no early run)', async () => {
     const tag = `suspend-after-${Date.now()}`;
-    inject = { sql: engine.sql.suspendThread, param: 2, value: tag, when: 'after' };
+    inject = { sql: engine.bind(NAMED_QUERIES.suspendThread!).text, param: 2, value: tag, when: 'after' };
     const before = injected;
     const { value, ms } = await promptResult('closingWork', tag, [tag, 3000]);
     expect(injected).toBe(before + 1);
@@ -132,7 +133,7 @@ describe('a connection dropped under the statement that ends a run', () => {
 
   it('finishActivityTask lost before it ran: the activity task is given back and runs again under the same key', async () => {
     const tag = `activity-before-${Date.now()}`;
-    inject = { sql: engine.sql.finishActivityTask, param: 2, value: 'remoteClosingStep', when: 'before' };
+    inject = { sql: engine.bind(NAMED_QUERIES.finishActivityTask!).text, param: 2, value: 'remoteClosingStep', when: 'before' };
     const before = injected;
     const { value } = await promptResult('closingRemote', tag, [tag]);
     expect(injected).toBe(before + 1);

@@ -14,6 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
+import { extendLeases } from '../src/sql/queries/tasks.js';
 
 export async function napper(): Promise<string> {
   await MemFlow.workflow.sleepFor('1 second');
@@ -39,7 +40,7 @@ describe('a late heartbeat after the run released its task', () => {
       return r.rows[0];
     }, 10_000, 5);
     // the heartbeat statement for the `held` entry (id, claims) the worker still had
-    const beat = await engine.query<{ id: string }>('extendLeases', [[task.id], [task.claims], 30, 'the-worker-that-held-it']);
+    const beat = await engine.query(extendLeases, { ids: [task.id], claims: [task.claims], leaseSeconds: 30, owner: 'the-worker-that-held-it' });
     expect.soft(beat.rows, 'tasks the heartbeat extended').toEqual([]);
 
     const outcome = await Promise.race([handle.result(), new Promise((r) => setTimeout(() => r('still asleep after 5 s'), 5000))]);

@@ -4,6 +4,7 @@
  * which is the point: they share the connection and the database with the workflow).
  */
 import { performance } from 'node:perf_hooks';
+import { NAMED_QUERIES } from '../../src/sql/queries/index.js';
 import type { Driver } from '../../src/storage/driver.js';
 import type { Section } from '../section.js';
 import { ms } from '../stats.js';
@@ -58,7 +59,7 @@ export const roundTrips: Section = {
   id: 'trips',
   title: 'statements per workflow (diagnostic)',
   async run(ctx) {
-    const names = new Map(Object.entries(ctx.engine.sql).map(([name, text]) => [text, name]));
+    const names = new Map(Object.entries(NAMED_QUERIES).map(([name, query]) => [ctx.engine.bind(query).text, name]));
     const rows = [];
     for (const workflow of [benchOneStep, benchTenSteps]) {
       const tallies = await tallyQueries(ctx.engine.driver, names, async () => {

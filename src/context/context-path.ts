@@ -25,7 +25,7 @@ export function parsePath(path: unknown, field = 'path'): string[] {
 /** A key inside a context path or inside an object written to the context. */
 export function checkKey(key: string, field: string): void {
   if (key === '') throw new ValidationError(field, 'must not have empty segments');
-  if (RESERVED_KEYS.has(key)) throw new ValidationError(field, `must not use '${key}' as a key`);
+  if (RESERVED_KEYS.includes(key)) throw new ValidationError(field, `must not use '${key}' as a key`);
   if (key.length > MAX_SEGMENT_LENGTH) throw new ValidationError(field, `segments must be at most ${MAX_SEGMENT_LENGTH} characters`);
   if (CONTROL.test(key)) throw new ValidationError(field, 'must not contain control characters');
   if (LONE_SURROGATE.test(key)) throw new ValidationError(field, 'must be valid Unicode (no lone surrogates)');
@@ -38,7 +38,7 @@ export function checkValueKeys(value: unknown, field: string, depth = 0): void {
     for (const v of value) checkValueKeys(v, field, depth + 1);
   } else if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
     for (const [k, v] of Object.entries(value)) {
-      if (RESERVED_KEYS.has(k)) throw new ValidationError(field, `must not contain the key '${k}'`);
+      if (RESERVED_KEYS.includes(k)) throw new ValidationError(field, `must not contain the key '${k}'`);
       checkValueKeys(v, field, depth + 1);
     }
   }

@@ -1,28 +1,35 @@
 /**
- * One app on one database, shared by every client and worker of this process that names them: the
- * driver, the schema (migrated once), the bound queries, and the app's NOTIFY channel.
+ * One app on one database, as one runtime uses it: the driver (shared with other runtimes of the
+ * process), the schema (migrated when the engine opens), the named queries bound to that schema, and
+ * the app's NOTIFY channel.
  *
- * The channel carries two kinds of payload: a topic name (a task of that topic became runnable) and
- * `done:<jobId>` (a job finished). Both are hints; pollers make the engine correct without them.
+ * The channel carries three kinds of payload: a topic name with the sender's origin tag (a task of
+ * that topic became runnable), `done:<jobId>` (a job finished) and `emit:<json>` (emit()). All are
+ * hints; pollers make the engine correct without them.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { bindParams, type Query } from '../sql/define-query.js';
 import type { Driver, QueryResult } from '../storage/driver.js';
-import { acquireDriver, type DriverTarget } from '../storage/connection.js';
+import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
-import { channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
-import { type AppSql, bindQueries, type QueryName, statementNames } from './app-sql.js';
+import { bindSchema, channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 
 type Listener = (payload: string) => void;
+
+/** A query bound to one app's schema, with the name its prepared statement goes by. */
+interface BoundQuery {
+  text: string;
+  name: string;
+}
 
 export class Engine {
   readonly schema: string;
   /** The schema as SQL text, validated and quoted. */
   readonly sqlSchema: string;
   readonly channel: string;
-  readonly sql: AppSql;
-  private readonly names: Record<QueryName, string>;
   /** Tags this engine's own NOTIFYs, so it can skip wake-ups it already delivered in-process. */
   readonly instance = randomUUID().slice(0, 8);
+  private readonly bound = new Map<Query<any, any>, BoundQuery>();
   private readonly topicListeners = new Set<(topic: string) => void>();
   private readonly doneListeners = new Map<string, Set<() => void>>();
   private readonly reconnectListeners = new Set<() => void>();
@@ -36,43 +43,33 @@ export class Engine {
     this.schema = schemaForApp(appId);
     this.sqlSchema = quoteIdentifier(this.schema);
     this.channel = channelForSchema(this.schema);
-    this.sql = bindQueries(this.schema);
-    this.names = statementNames(this.sql);
   }
 
-  private static readonly engines = new Map<string, Promise<Engine>>();
-
-  /** The engine for (target, appId), opened and migrated on first use. */
-  static open(target: DriverTarget, appId: string): Promise<Engine> {
+  /** Migrate the app's schema on `driver` and subscribe to its channel. */
+  static async open(driver: Driver, target: DriverTarget, appId: string): Promise<Engine> {
     schemaForApp(appId); // validate before anything touches the database
-    const key = `${target.key}|${appId}`;
-    let engine = Engine.engines.get(key);
-    if (!engine) {
-      engine = (async () => {
-        const driver = await acquireDriver(target);
-        await migrate(driver, appId);
-        const e = new Engine(appId, driver, target);
-        await e.subscribe();
-        return e;
-      })();
-      Engine.engines.set(key, engine);
-      engine.catch(() => Engine.engines.delete(key));
-    }
+    await migrate(driver, appId);
+    const engine = new Engine(appId, driver, target);
+    await engine.subscribe();
     return engine;
   }
 
-  /** Every engine opened in this process. */
-  static async all(): Promise<Engine[]> {
-    const settled = await Promise.allSettled(Engine.engines.values());
-    return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  /** `query` bound to this app's schema (bound once per engine). */
+  bind(query: Query<any, any>): BoundQuery {
+    let b = this.bound.get(query);
+    if (!b) {
+      const text = bindSchema(query.text, this.schema);
+      // A prepared-statement name per exact text: two apps on one pool never share one.
+      b = { text, name: `hm_${createHash('sha1').update(text).digest('hex').slice(0, 20)}` };
+      this.bound.set(query, b);
+    }
+    return b;
   }
 
-  static forget(engine: Engine): void {
-    Engine.engines.delete(`${engine.target.key}|${engine.appId}`);
-  }
-
-  query<R>(name: QueryName, params: unknown[]): Promise<QueryResult<R>> {
-    return this.driver.named<R>(this.names[name], this.sql[name], params);
+  /** Run one of the engine's named queries with its named parameters. */
+  query<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
+    const b = this.bind(query);
+    return this.driver.named<R>(b.name, b.text, bindParams(query, params));
   }
 
   /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */
@@ -85,7 +82,7 @@ export class Engine {
       if (payload.startsWith('done:')) {
         const listeners = this.doneListeners.get(payload.slice(5));
         if (listeners) for (const l of [...listeners]) l();
-      } else {
+      } else if (!payload.startsWith('emit:')) {
         const [topic, origin] = payload.split('@');
         if (origin === this.instance) return; // already delivered in-process by localWake
         for (const l of this.topicListeners) l(topic!);
@@ -129,7 +126,8 @@ export class Engine {
   }
 
   async close(): Promise<void> {
-    Engine.forget(this);
+    this.topicListeners.clear();
+    this.reconnectListeners.clear();
     await this.unlisten?.().catch(() => {});
   }
 }

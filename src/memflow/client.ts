@@ -3,13 +3,15 @@
  * `client.workflow.start(...)` creates the job (one round trip) and returns a handle at once. A
  * workflow may be started before any worker exists; it waits until one serves its topic.
  */
+import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import type { Engine } from '../engine/engine.js';
-import { encodeJson } from '../json-value.js';
-import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
 import { ValidationError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
+import { processRuntime, type Runtime } from '../runtime/runtime.js';
+import * as signals from '../sql/queries/signals.js';
+import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
+import { workflowTopic } from '../topics.js';
 import { validateId } from '../validation.js';
-import { HotMeshEngine } from './interrupt-job.js';
-import { processScope, type Scope, shutdownAll } from './runtime.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { WorkflowHandle } from './handle.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
@@ -30,17 +32,17 @@ export interface ClientConfig {
 export class Client {
   private readonly target: DriverTarget;
 
-  private readonly scope: Scope;
+  private readonly runtime: Runtime;
 
-  /** `scope` is internal: `MemFlow.init` passes its own, so `mf.shutdown()` closes only what it opened. */
-  constructor(config: ClientConfig = {}, scope?: Scope) {
+  /** `runtime` is internal: `MemFlow.init` passes its own, so `mf.shutdown()` closes only what it opened. */
+  constructor(config: ClientConfig = {}, runtime?: Runtime) {
     this.target = resolveTarget(config.connection, config.dataDir);
-    this.scope = scope ?? processScope;
+    this.runtime = runtime ?? processRuntime;
   }
 
   /** The engine of one app (opened, and migrated, on first use). */
   engine(namespace?: string): Promise<Engine> {
-    return this.scope.open(this.target, namespace ?? DEFAULT_NAMESPACE);
+    return this.runtime.engine(this.target, namespace ?? DEFAULT_NAMESPACE);
   }
 
   /**
@@ -54,7 +56,7 @@ export class Client {
 
   /** Stops every worker and client engine of this process (upstream's static Client.shutdown). */
   static async shutdown(): Promise<void> {
-    await shutdownAll();
+    await processRuntime.shutdownAll();
   }
 
   /** Upstream's engine handle for a namespace (used with `MemFlow.Search.findAllUserData`). */
@@ -73,7 +75,7 @@ export class Client {
     getHandle: async (taskQueue: string, workflowName: string, workflowId: string, namespace?: string): Promise<WorkflowHandle> => {
       validateId('workflowId', workflowId);
       const engine = await this.engine(namespace);
-      return new WorkflowHandle(engine, workflowId, `${taskQueue}-${workflowName}`);
+      return new WorkflowHandle(engine, workflowId, workflowTopic(taskQueue, workflowName));
     },
 
     /**
@@ -112,7 +114,7 @@ export class Client {
       validateId('signalId', signalId);
       const json = encodeJson('signal data', data) ?? 'null';
       const engine = await this.engine(namespace);
-      await engine.query('deliverSignal', [null, signalId, json]);
+      await engine.query(signals.deliverSignal, { jobId: null, signalId, data: json });
       return signalId;
     },
   };

@@ -6,6 +6,7 @@
 import { Context } from '../context/context-handle.js';
 import type { Engine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
+import * as entities from '../sql/queries/entities.js';
 import { quoteIdentifier } from '../storage/sql-identifier.js';
 import { validateId } from '../validation.js';
 
@@ -20,7 +21,7 @@ interface Page {
   offset?: number;
 }
 
-const OPS = new Set(['=', '!=', '>', '<', '>=', '<=', 'LIKE', 'IN']);
+const OPS: readonly string[] = ['=', '!=', '>', '<', '>=', '<=', 'LIKE', 'IN'];
 const MONGO: Record<string, string> = { $eq: '=', $ne: '!=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=', $in: 'IN' };
 const FIELD = /^[A-Za-z0-9_]{1,63}$/;
 
@@ -31,16 +32,19 @@ function toRow(engine: Engine, r: { id: string; context: unknown; status: string
 async function run(ref: EngineRef, entity: string, conditions: Array<{ field: string; op: string; value: unknown }>, page: Page = {}) {
   validateId('entity', entity);
   for (const c of conditions) {
-    if (!OPS.has(c.op)) throw new ValidationError('condition operator', `must be one of ${[...OPS].join(', ')}`);
+    if (!OPS.includes(c.op)) throw new ValidationError('condition operator', `must be one of ${[...OPS].join(', ')}`);
     if (typeof c.field !== 'string' || c.field === '') throw new ValidationError('condition field', 'must be a non-empty string');
     if (c.op === 'IN' && !Array.isArray(c.value)) throw new ValidationError('condition value', "must be an array for 'IN'");
   }
   for (const [name, n] of [['limit', page.limit], ['offset', page.offset]] as const) {
     if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new ValidationError(name, 'must be a non-negative integer');
   }
-  const res = await ref.engine.query<{ id: string; context: unknown; status: string }>('findEntities', [
-    entity, JSON.stringify(conditions), page.limit ?? 1000, page.offset ?? 0,
-  ]);
+  const res = await ref.engine.query(entities.findEntities, {
+    entity,
+    conditions: JSON.stringify(conditions),
+    limit: page.limit ?? 1000,
+    offset: page.offset ?? 0,
+  });
   return res.rows.map((r) => toRow(ref.engine, r));
 }
 
@@ -60,7 +64,7 @@ export class Entity extends Context {
   static async findById(entity: string, id: string, hotMesh: EngineRef): Promise<EntityRow | null> {
     validateId('entity', entity);
     validateId('id', id);
-    const res = await hotMesh.engine.query<{ id: string; context: unknown; status: string }>('findEntityById', [entity, id]);
+    const res = await hotMesh.engine.query(entities.findEntityById, { entity, jobId: id });
     return res.rows[0] ? toRow(hotMesh.engine, res.rows[0]) : null;
   }
 

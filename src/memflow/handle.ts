@@ -3,17 +3,21 @@
  * A handle is only (app, workflowId); the task queue and workflow name it was made with are kept for
  * information. A handle made with a hook's name points at the same job.
  */
+import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import type { Engine } from '../engine/engine.js';
-import { ErrorCode, JobNotFoundError, type SerializedError, WorkflowFailedError } from '../errors.js';
+import { ErrorCode, JobNotFoundError, type StoredFailure, WorkflowFailedError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
+import type { InterruptOptions } from '../replay/durable-call.js';
+import * as jobs from '../sql/queries/jobs.js';
+import * as journal from '../sql/queries/journal.js';
+import * as signals from '../sql/queries/signals.js';
 import { isTransientDbError } from '../storage/transient-error.js';
 import { validateId } from '../validation.js';
 import type { HookOptions } from '../workflow/hooks.js';
-import { startHookOutside } from './start-hook.js';
-import type { InterruptOptions } from '../workflow/interrupt.js';
-import { HotMeshEngine, interruptJob } from './interrupt-job.js';
-import { readFields, userFields } from './search-fields.js';
+import { interruptJob } from './interrupt-job.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
+import { readFields, userFields } from './search-fields.js';
+import { startHookOutside } from './start-hook.js';
 
 export interface ResultOptions {
   /** false: resolve with the failure object instead of rejecting. Default true. */
@@ -22,26 +26,7 @@ export interface ResultOptions {
   state?: boolean;
 }
 
-interface StatusRow {
-  status: string;
-  output: unknown;
-  output_undefined: boolean;
-  error: SerializedError | null;
-}
-
 const POLL_MS = 2000;
-
-interface JobRow {
-  id: string;
-  status: string;
-  output: unknown;
-  output_undefined: boolean;
-  error: SerializedError | null;
-  task_queue: string;
-  workflow_name: string;
-  created_at: Date;
-  updated_at: Date;
-}
 
 /** Upstream's status semaphore: 0 = complete, > 0 = running, negative = interrupted. */
 function semaphore(status: string): number {
@@ -62,8 +47,8 @@ export class WorkflowHandle {
     return new HotMeshEngine(this.engine);
   }
 
-  private async readStatus(): Promise<StatusRow | undefined> {
-    const res = await this.engine.query<StatusRow>('readJobStatus', [this.workflowId]);
+  private async readStatus() {
+    const res = await this.engine.query(jobs.readJobStatus, { jobId: this.workflowId });
     return res.rows[0];
   }
 
@@ -78,7 +63,7 @@ export class WorkflowHandle {
     try {
       for (;;) {
         const notified = new Promise<void>((resolve) => (wake = resolve));
-        let row: StatusRow | undefined;
+        let row: Awaited<ReturnType<WorkflowHandle['readStatus']>>;
         try {
           row = await this.readStatus();
         } catch (err) {
@@ -90,7 +75,7 @@ export class WorkflowHandle {
         if (row.status === 'completed') return (row.output_undefined ? undefined : row.output) as T;
         if (row.status === 'interrupted' && (row.error as { throw?: boolean } | null)?.throw === false) return undefined as T;
         if (row.status !== 'running') {
-          const failure: SerializedError = row.error ?? { message: `job [${this.workflowId}] ${row.status}`, code: ErrorCode.INTERRUPT };
+          const failure: StoredFailure = row.error ?? { message: `job [${this.workflowId}] ${row.status}`, code: ErrorCode.INTERRUPT };
           const error = new WorkflowFailedError(this.workflowId, failure);
           if (options.throwOnError === false) return error as T;
           throw error;
@@ -108,7 +93,7 @@ export class WorkflowHandle {
   async signal(signalId: string, data: unknown): Promise<void> {
     validateId('signalId', signalId);
     const json = encodeJson('signal data', data) ?? 'null';
-    await this.engine.query('deliverSignal', [this.workflowId, signalId, json]);
+    await this.engine.query(signals.deliverSignal, { jobId: this.workflowId, signalId, data: json });
   }
 
   /** This job's context, from outside: read it and change it atomically, even after the workflow finished. */
@@ -131,7 +116,7 @@ export class WorkflowHandle {
    * true (`metadata.js` is the status semaphore).
    */
   async state(metadata = false): Promise<Record<string, any>> {
-    const res = await this.engine.query<JobRow>('readJob', [this.workflowId]);
+    const res = await this.engine.query(jobs.readJob, { jobId: this.workflowId });
     const row = res.rows[0];
     if (!row) throw new JobNotFoundError(this.workflowId);
     const data: Record<string, unknown> = {
@@ -164,10 +149,7 @@ export class WorkflowHandle {
     if (parts.includes('state')) out.state = { data: await this.state() };
     if (parts.includes('status')) out.status = await this.status();
     if (parts.includes('timeline')) {
-      const rows = await this.engine.query<{ thread: string; seq: number; kind: string; name: string; status: string; result: unknown; created_at: Date }>(
-        'readTimeline',
-        [this.workflowId],
-      );
+      const rows = await this.engine.query(journal.readTimeline, { jobId: this.workflowId });
       out.timeline = rows.rows.map((r) => ({ ...r, result: options.values === false ? undefined : r.result }));
     }
     if (parts.includes('transitions')) out.transitions = [];

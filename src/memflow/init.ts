@@ -1,15 +1,17 @@
 /**
  * The README facade: `MemFlow.init({ appId, engine: { connection } })`. A thin layer over Client and
- * Worker with the namespace defaulted to the appId. With no connection it runs on the embedded
- * PGlite database.
+ * Worker with the namespace defaulted to the appId, on a Runtime of its own: its activities,
+ * interceptors and worker defaults are its own, and `mf.shutdown()` closes what it opened. With no
+ * connection it runs on the embedded PGlite database.
  */
-import { validateAppId } from '../storage/sql-identifier.js';
+import { processRuntime, Runtime } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
+import { validateAppId } from '../storage/sql-identifier.js';
+import type { HookOptions } from '../workflow/hooks.js';
+import type { ActivityInterceptor, WorkflowInterceptor } from '../workflow/interceptors.js';
 import { Client, type WorkflowOptions } from './client.js';
 import type { WorkflowHandle } from './handle.js';
-import type { HookOptions } from '../workflow/hooks.js';
 import type { JobContext, JobContextOptions } from './job-context.js';
-import { Scope } from './runtime.js';
 import { Worker, type WorkerConfig } from './worker.js';
 
 export interface InitConfig {
@@ -24,6 +26,12 @@ export interface InitConfig {
   /** Embedded data directory (default `HOTMESH_DATA_DIR`, else `./.hotmesh`). */
   dataDir?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /**
+   * Defaults for this instance's workers: `concurrency` (tasks run at once per app, default 16) and
+   * `leaseSeconds` (before a dead worker's tasks are taken over, default 30). A worker's own
+   * `options` win when it is the first of its app in this instance.
+   */
+  worker?: { concurrency?: number; leaseSeconds?: number };
 }
 
 export interface MemFlowInstance {
@@ -40,16 +48,27 @@ export interface MemFlowInstance {
     create(config: Omit<WorkerConfig, 'connection' | 'namespace'> & Partial<WorkerConfig>): Promise<Worker>;
     registerActivityWorker(config: Partial<WorkerConfig>, activities: object, activityTaskQueue?: string): Promise<unknown>;
   };
-  /** Stop this instance's workers and close what no other instance (or established-form client) uses. */
+  /** A workflow interceptor for this instance's workers only (outside them: the process-wide ones). */
+  registerInterceptor(interceptor: WorkflowInterceptor): void;
+  registerActivityInterceptor(interceptor: ActivityInterceptor): void;
+  /** Clears this instance's workflow and activity interceptors. */
+  clearInterceptors(): void;
+  clearActivityInterceptors(): void;
+  /** Stop this instance's workers and close what it opened (drivers other instances use stay open). */
   shutdown(): Promise<void>;
 }
 
 export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
   const appId = validateAppId(config.appId ?? config.namespace ?? 'memflow');
   const connection = config.engine?.connection ?? config.connection;
-  const scope = new Scope();
-  const client = new Client({ connection, dataDir: config.dataDir }, scope);
-  await client.engine(appId); // provision the schema now, as the README promises
+  const runtime = new Runtime({ concurrency: config.worker?.concurrency, leaseSeconds: config.worker?.leaseSeconds }, processRuntime);
+  const client = new Client({ connection, dataDir: config.dataDir }, runtime);
+  try {
+    await client.engine(appId); // provision the schema now, as the README promises
+  } catch (err) {
+    await runtime.shutdown();
+    throw err;
+  }
   return {
     appId,
     client,
@@ -63,10 +82,14 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
     },
     worker: {
       create: (workerConfig) =>
-        Worker.create({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig } as WorkerConfig, scope),
+        Worker.create({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig } as WorkerConfig, runtime),
       registerActivityWorker: (workerConfig, activities, activityTaskQueue) =>
-        Worker.registerActivityWorker({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig }, activities, activityTaskQueue, scope),
+        Worker.registerActivityWorker({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig }, activities, activityTaskQueue, runtime),
     },
-    shutdown: () => scope.close(),
+    registerInterceptor: (interceptor) => runtime.registerInterceptor(interceptor),
+    registerActivityInterceptor: (interceptor) => runtime.registerActivityInterceptor(interceptor),
+    clearInterceptors: () => runtime.clearInterceptors(),
+    clearActivityInterceptors: () => runtime.clearActivityInterceptors(),
+    shutdown: () => runtime.shutdown(),
   };
 }

@@ -8,7 +8,8 @@ import { Context } from '../context/context-handle.js';
 import { CONTEXT_MAX_BYTES, contextError, type ContextOpRequest } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
-import type { QueryName } from '../engine/app-sql.js';
+import { bindParams, type Query } from '../sql/define-query.js';
+import * as context from '../sql/queries/context.js';
 import type { Queryable, QueryResult } from '../storage/driver.js';
 import { validateId } from '../validation.js';
 
@@ -29,7 +30,6 @@ export interface ContextChange {
   at: Date;
 }
 
-type ValueRow = { value: unknown; undef: boolean; version: string };
 
 function nonNegativeInteger(field: string, n: unknown): void {
   if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) {
@@ -50,8 +50,9 @@ export class JobContext extends Context {
   }
 
   /** A named query, in the caller's transaction when one was given (prepared on pg otherwise). */
-  private named<R>(name: QueryName, params: unknown[]): Promise<QueryResult<R>> {
-    return this.options.tx ? this.options.tx.query<R>(this.engine.sql[name], params) : this.engine.query<R>(name, params);
+  private named<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
+    const { tx } = this.options;
+    return tx ? tx.query<R>(this.engine.bind(query).text, bindParams(query, params)) : this.engine.query(query, params);
   }
 
   /**
@@ -67,20 +68,26 @@ export class JobContext extends Context {
     try {
       res =
         request.op === 'get'
-          ? await this.named<ValueRow>('contextGet', [this.workflowId, request.path])
-          : await this.named<ValueRow>('contextOpOutside', [
-              this.workflowId, request.op, request.path, request.arg, CONTEXT_MAX_BYTES, opId ?? null, this.options.actor ?? 'client',
-            ]);
+          ? await this.named(context.contextGet, { jobId: this.workflowId, path: request.path })
+          : await this.named(context.contextOpOutside, {
+              jobId: this.workflowId,
+              op: request.op,
+              path: request.path,
+              arg: request.arg,
+              capBytes: CONTEXT_MAX_BYTES,
+              opId: opId ?? null,
+              actor: this.options.actor ?? 'client',
+            });
     } catch (err) {
       if ((err as { code?: string; constraint?: string }).code === '23505' && opId !== undefined) {
-        const first = await this.named<ValueRow>('contextOpById', [this.workflowId, opId]);
+        const first = await this.named(context.contextOpById, { jobId: this.workflowId, opId });
         if (first.rows[0]) return first.rows[0].undef ? undefined : first.rows[0].value;
       }
       throw contextError(err, request);
     }
     const row = res.rows[0];
     if (!row && opId !== undefined) {
-      const first = await this.named<ValueRow>('contextOpById', [this.workflowId, opId]);
+      const first = await this.named(context.contextOpById, { jobId: this.workflowId, opId });
       if (first.rows[0]) return first.rows[0].undef ? undefined : first.rows[0].value;
     }
     if (!row) throw new JobNotFoundError(this.workflowId);
@@ -89,7 +96,7 @@ export class JobContext extends Context {
 
   /** The current version (number of changes so far). */
   async version(): Promise<number> {
-    const res = await this.named<ValueRow>('contextGet', [this.workflowId, []]);
+    const res = await this.named(context.contextGet, { jobId: this.workflowId, path: [] });
     if (!res.rows[0]) throw new JobNotFoundError(this.workflowId);
     return Number(res.rows[0].version);
   }
@@ -98,16 +105,18 @@ export class JobContext extends Context {
   async history(options: { afterVersion?: number; limit?: number } = {}): Promise<ContextChange[]> {
     nonNegativeInteger('afterVersion', options.afterVersion);
     nonNegativeInteger('limit', options.limit);
-    const res = await this.named<{
-      version: string; op: string; path: string[]; arg: unknown; actor: string; op_id: string | null; created_at: Date;
-    }>('contextHistory', [this.workflowId, options.afterVersion ?? 0, options.limit ?? 1000]);
+    const res = await this.named(context.contextHistory, {
+      jobId: this.workflowId,
+      afterVersion: options.afterVersion ?? 0,
+      limit: options.limit ?? 1000,
+    });
     return res.rows.map((r) => ({ version: Number(r.version), op: r.op, path: r.path, arg: r.arg, actor: r.actor, opId: r.op_id, at: r.created_at }));
   }
 
   /** What the context looked like at `version` (rebuilt from the history). */
   async at(version: number): Promise<unknown> {
     nonNegativeInteger('version', version);
-    const res = await this.named<{ context: unknown }>('contextAtVersion', [this.workflowId, version]);
+    const res = await this.named(context.contextAtVersion, { jobId: this.workflowId, version });
     return res.rows.length > 0 ? res.rows[0]!.context : {};
   }
 }

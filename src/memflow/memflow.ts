@@ -1,20 +1,23 @@
 /**
  * `MemFlow`: the public API in both forms, the README facade (`MemFlow.init`) and the established
- * one (`MemFlow.Client`, `MemFlow.Worker`, `MemFlow.workflow`).
+ * one (`MemFlow.Client`, `MemFlow.Worker`, `MemFlow.workflow`). The static interceptor and activity
+ * registrations are process-wide (upstream semantics): they go to the process runtime, which every
+ * `MemFlow.init` instance falls back to.
  */
+import { Connection } from '../compat/connection.js';
+import { Enums } from '../compat/enums.js';
+import { SearchQueries } from '../compat/search-statics.js';
 import * as Errors from '../errors.js';
 import { didInterrupt } from '../errors.js';
-import { Enums } from './enums.js';
-import { currentActivityContext } from '../worker/execution-scope.js';
+import { processRuntime } from '../runtime/runtime.js';
+import { currentActivityInfo } from '../worker/execution-scope.js';
 import { workflow } from '../workflow/index.js';
-import { clearActivityInterceptors, clearInterceptors, registerActivityInterceptor, registerInterceptor } from '../workflow/interceptors.js';
+import type { ActivityInterceptor, WorkflowInterceptor } from '../workflow/interceptors.js';
 import { Client } from './client.js';
+import { Entity } from './entity.js';
 import { guid } from './guid.js';
 import { WorkflowHandle } from './handle.js';
-import { Entity } from './entity.js';
 import { init } from './init.js';
-import { SearchQueries } from './search-fields.js';
-import { shutdownAll } from './runtime.js';
 import { Worker } from './worker.js';
 
 export class MemFlow {
@@ -26,22 +29,32 @@ export class MemFlow {
   static readonly Search = SearchQueries;
   static readonly workflow = workflow;
   /** Inside an activity: its idempotency key (the same for every attempt), attempt number, job. */
-  static readonly activity = { getContext: currentActivityContext };
+  static readonly activity = { getContext: currentActivityInfo };
   static readonly init = init;
   static readonly guid = guid;
   static readonly registerActivityWorker = Worker.registerActivityWorker;
-  static readonly registerInterceptor = registerInterceptor;
-  static readonly registerActivityInterceptor = registerActivityInterceptor;
-  static readonly clearInterceptors = clearInterceptors;
-  static readonly clearActivityInterceptors = clearActivityInterceptors;
+  /** Process-wide: wraps every workflow and hook run of every runtime, outside each one's own. */
+  static registerInterceptor(interceptor: WorkflowInterceptor): void {
+    processRuntime.registerInterceptor(interceptor);
+  }
+  static registerActivityInterceptor(interceptor: ActivityInterceptor): void {
+    processRuntime.registerActivityInterceptor(interceptor);
+  }
+  /** Clears both process-wide workflow and activity interceptors (upstream). */
+  static clearInterceptors(): void {
+    processRuntime.clearInterceptors();
+  }
+  static clearActivityInterceptors(): void {
+    processRuntime.clearActivityInterceptors();
+  }
   static readonly didInterrupt = didInterrupt;
   static readonly Errors = Errors;
   static readonly Enums = Enums;
   /** Upstream: `Connection.connect(cfg)` returns the config unchanged and opens nothing. */
-  static readonly Connection = { connect: async <T>(config: T): Promise<T> => config };
+  static readonly Connection = Connection;
 
-  /** Stop every worker and client engine this process opened, and close their connections. */
+  /** Stop every runtime of this process (every MemFlow.init instance and the established form's). */
   static async shutdown(): Promise<void> {
-    await shutdownAll();
+    await processRuntime.shutdownAll();
   }
 }

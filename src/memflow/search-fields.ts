@@ -1,12 +1,13 @@
 /**
- * Reading a job's search fields from outside (upstream's `Search.findAllUserData`, `queryState`).
+ * Reading a job's search fields from outside (handle.queryState, handle.export, Search statics).
  */
 import type { Engine } from '../engine/engine.js';
+import * as search from '../sql/queries/search.js';
 import { validateId } from '../validation.js';
 
 export async function readFields(engine: Engine, jobId: string): Promise<Record<string, string>> {
   validateId('workflowId', jobId);
-  const res = await engine.query<{ field: string; value: string }>('readAttributes', [jobId]);
+  const res = await engine.query(search.readAttributes, { jobId });
   return Object.fromEntries(res.rows.map((r) => [r.field, r.value]));
 }
 
@@ -14,16 +15,3 @@ export async function readFields(engine: Engine, jobId: string): Promise<Record<
 export function userFields(fields: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(fields).filter(([k]) => k.startsWith('_')).map(([k, v]) => [k.slice(1), v]));
 }
-
-/** Upstream's static `Search` helpers. `hotMesh` is what `handle.hotMesh` / `client.getHotMeshClient` give. */
-export const SearchQueries = {
-  async findAllUserData(jobId: string, hotMesh: { engine: Engine }): Promise<Record<string, string>> {
-    return userFields(await readFields(hotMesh.engine, jobId));
-  },
-  /** Search fields live in `<schema>.jobs_attributes` (indexed on field, value): there is no FT index to list. */
-  async listSearchIndexes(_hotMesh?: unknown): Promise<string[]> {
-    return [];
-  },
-  /** Accepted for compatibility: PostgreSQL needs no search-index configuration. */
-  async configureSearchIndex(_hotMesh?: unknown, _search?: unknown): Promise<void> {},
-};

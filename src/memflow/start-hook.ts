@@ -5,6 +5,9 @@
 import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
+import * as hooks from '../sql/queries/hooks.js';
+import * as jobs from '../sql/queries/jobs.js';
+import { workflowTopic } from '../topics.js';
 import { validateArgs, validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { guid } from './guid.js';
@@ -22,10 +25,19 @@ export function prepareHookOutside(options: HookOptions & { workflowId: string }
 export async function startHookOutside(engine: Engine, options: HookOptions & { workflowId: string }): Promise<string> {
   const { workflowId, taskQueue, workflowName, args } = prepareHookOutside(options);
   const thread = `hook-${guid()}`;
-  const topic = `${taskQueue}-${workflowName}`;
-  const res = await engine.query<{ started: number }>('startHookOutside', [workflowId, thread, workflowName, taskQueue, topic, args, engine.channel, engine.origin]);
+  const topic = workflowTopic(taskQueue, workflowName);
+  const res = await engine.query(hooks.startHookOutside, {
+    targetId: workflowId,
+    hookThread: thread,
+    workflowName,
+    taskQueue,
+    topic,
+    args,
+    channel: engine.channel,
+    origin: engine.origin,
+  });
   if (res.rows[0]!.started === 0) {
-    const exists = await engine.query('readJobStatus', [workflowId]);
+    const exists = await engine.query(jobs.readJobStatus, { jobId: workflowId });
     if (exists.rowCount === 0) throw new JobNotFoundError(workflowId);
     throw new ValidationError('workflowId', `job '${workflowId}' accepts no hooks (it was started with signalIn: false)`);
   }

@@ -6,7 +6,9 @@ import type { Engine } from '../engine/engine.js';
 import { DuplicateJobError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
-import type { RetryConfig } from '../workflow/execution.js';
+import type { RetryConfig } from '../replay/durable-call.js';
+import * as jobs from '../sql/queries/jobs.js';
+import { workflowTopic } from '../topics.js';
 import { toStoredFields } from '../workflow/search.js';
 import { guid } from './guid.js';
 
@@ -60,7 +62,7 @@ export function prepareStart(options: WorkflowOptions) {
     taskQueue,
     workflowName,
     workflowId,
-    topic: `${taskQueue}-${workflowName}`,
+    topic: workflowTopic(taskQueue, workflowName),
     input: encodeJson('args', args)!,
     options: encodeJson('options', jobOptions)!,
     search: encodeJson('search', search)!,
@@ -69,9 +71,19 @@ export function prepareStart(options: WorkflowOptions) {
 
 export async function startJob(engine: Engine, options: WorkflowOptions, parentId: string | null = null): Promise<StartedJob> {
   const p = prepareStart(options);
-  const res = await engine.query<{ created: number }>('startJob', [
-    p.workflowId, p.entity ?? null, p.workflowName, p.taskQueue, p.input, p.options, p.search, parentId, p.topic, engine.channel, engine.origin,
-  ]);
+  const res = await engine.query(jobs.startJob, {
+    jobId: p.workflowId,
+    entity: p.entity ?? null,
+    workflowName: p.workflowName,
+    taskQueue: p.taskQueue,
+    input: p.input,
+    options: p.options,
+    search: p.search,
+    parentId,
+    topic: p.topic,
+    channel: engine.channel,
+    origin: engine.origin,
+  });
   if (res.rows[0]!.created === 0) throw new DuplicateJobError(p.workflowId);
   engine.localWake(p.topic);
   return { engine, workflowId: p.workflowId, topic: p.topic };

@@ -4,18 +4,17 @@
  * as a main workflow and as a hook; there is no separate hook-worker API.
  */
 import { ValidationError } from '../errors.js';
+import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/runtime.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
+import { activityTopic, workflowTopic } from '../topics.js';
 import { validateFunctionName, validateTaskQueue } from '../validation.js';
 import type { RetryFields } from '../worker/retry-policy.js';
-import type { WorkflowFunction } from '../worker/thread-task.js';
-import { registerActivities } from '../workflow/activity-registry.js';
 import { DEFAULT_NAMESPACE } from './client.js';
-import { processScope, type Scope, shutdownAll, taskLoopFor } from './runtime.js';
 
 export interface WorkerOptions extends RetryFields {
-  /** Tasks this process runs at once for this app. Default 16. (Set by the first worker of an app.) */
+  /** Tasks this runtime runs at once for this app. Default 16. (Set by the first worker of an app in a runtime.) */
   concurrency?: number;
-  /** Seconds before a dead worker's tasks are taken over. Default 30. (Set by the first worker of an app.) */
+  /** Seconds before a dead worker's tasks are taken over. Default 30. (Set by the first worker of an app in a runtime.) */
   leaseSeconds?: number;
   logLevel?: string;
 }
@@ -53,19 +52,18 @@ export class Worker {
     readonly namespace: string,
   ) {}
 
-  /** `scope` is internal: `mf.worker.create` passes its instance's. */
-  static async create(config: WorkerConfig, scope: Scope = processScope): Promise<Worker> {
+  /** `runtime` is internal: `mf.worker.create` passes its instance's. */
+  static async create(config: WorkerConfig, runtime: Runtime = processRuntime): Promise<Worker> {
     if (!config || typeof config !== 'object') throw new ValidationError('config', 'must be an object');
     const taskQueue = validateTaskQueue(config.taskQueue);
     const { name, fn } = pickFunction(config.workflow);
     const namespace = config.namespace ?? DEFAULT_NAMESPACE;
-    const engine = await scope.open(resolveTarget(config.connection, config.dataDir), namespace);
-    const topic = `${taskQueue}-${name}`;
-    const { concurrency, leaseSeconds, ...retry } = config.options ?? {};
-    const loop = taskLoopFor(engine, { concurrency, leaseSeconds });
-    loop.register(topic, { kind: 'workflow', fn, retry });
+    const target = resolveTarget(config.connection, config.dataDir);
+    const topic = workflowTopic(taskQueue, name);
+    const { concurrency, leaseSeconds, logLevel: _logLevel, ...retry } = config.options ?? {};
+    await runtime.serveWorkflow(target, namespace, topic, fn, retry, { concurrency, leaseSeconds });
     // activities this workflow routes by default (`<topic>-activity`), run for other processes
-    loop.register(`${topic}-activity`, { kind: 'activity', retry });
+    await runtime.serveActivities(target, namespace, activityTopic(topic), retry, { concurrency, leaseSeconds });
     return new Worker(taskQueue, name, topic, namespace);
   }
 
@@ -77,14 +75,16 @@ export class Worker {
     config: Partial<WorkerConfig>,
     activities: object | ((...args: any[]) => unknown),
     activityTaskQueue?: string,
-    scope: Scope = processScope,
+    runtime: Runtime = processRuntime,
   ): Promise<{ taskQueue: string; topic: string }> {
     const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
-    registerActivities(activities);
-    const engine = await scope.open(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE);
-    const { concurrency, leaseSeconds, ...retry } = config.options ?? {};
-    const topic = `${taskQueue}-activity`;
-    taskLoopFor(engine, { concurrency, leaseSeconds }).register(topic, { kind: 'activity', retry });
+    runtime.activities.register(activities);
+    const { concurrency, leaseSeconds, logLevel: _logLevel, ...retry } = config.options ?? {};
+    const topic = activityTopic(taskQueue);
+    await runtime.serveActivities(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE, topic, retry, {
+      concurrency,
+      leaseSeconds,
+    });
     return { taskQueue, topic };
   }
 
@@ -93,6 +93,6 @@ export class Worker {
 
   /** Stops every worker and client engine of this process. */
   static async shutdown(): Promise<void> {
-    await shutdownAll();
+    await processRuntime.shutdownAll();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The journal as the replay core sees it: one entry per durable call result of one thread.
  */
-import type { SerializedError } from '../errors.js';
+import type { StoredFailure } from '../errors.js';
 
 export type JournalStatus = 'done' | 'failed' | 'retry';
 
@@ -13,7 +13,7 @@ export interface JournalEntry {
   /** The result ('done'), undefined for a void result. */
   value?: unknown;
   /** The failure ('failed', or the last failure of a 'retry'). */
-  error?: SerializedError;
+  error?: StoredFailure;
   attempt: number;
   /** Delivery batch that handed this result to the function; null until delivered. */
   batch: number | null;
@@ -24,7 +24,7 @@ export interface JournalEntry {
 /** How a call came out when the worker executed it on new ground. */
 export type CallOutcome =
   | { type: 'done'; value: unknown }
-  | { type: 'failed'; error: SerializedError }
+  | { type: 'failed'; error: StoredFailure }
   /** Waiting on something outside this run (timer, signal, child, remote activity, retry backoff). */
   | { type: 'blocked'; dueAt?: number; attempt?: number };
 

@@ -2,11 +2,12 @@
  * What a thread run needs from the worker (the port) and what it hands back (the outcome). The
  * replay core depends on this interface only; worker/thread-port.ts implements it with fenced SQL.
  */
-import type { NonDeterminismError, SerializedError } from '../errors.js';
+import type { NonDeterminismError, StoredFailure } from '../errors.js';
 import type { IssuedCall } from './durable-call.js';
 import type { CallOutcome, JournalEntry } from './journal-entry.js';
 
-export type Completion = { ok: true; value: unknown } | { ok: false; error: SerializedError };
+/** What a durable call settles with: its result, or its stored failure. */
+export type Completion<T = unknown> = { ok: true; value: T } | { ok: false; error: StoredFailure };
 
 /** What the worker provides: execution of new-ground calls and the database clock. */
 export interface RunPort {

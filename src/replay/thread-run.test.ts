@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { IssuedCall } from './durable-call.js';
+import type { CallRequest, IssuedCall } from './durable-call.js';
 import type { CallOutcome, JournalEntry } from './journal-entry.js';
 import { type RunOutcome, type RunPort, ThreadRun } from './thread-run.js';
 
@@ -61,7 +61,7 @@ function workflow(run: ThreadRun, program: Program) {
         const out: unknown[] = [];
         for (const step of branch) {
           const input = step.kind === 'sleep' ? { ms: 10, value: step.name } : undefined;
-          const c = await run.call({ kind: step.kind, name: step.name, input });
+          const c = await run.call({ kind: step.kind, name: step.name, input } as unknown as CallRequest);
           out.push(c.ok ? c.value : c.error);
         }
         return out;
@@ -135,7 +135,7 @@ describe('ThreadRun', () => {
     const journal: JournalEntry[] = [{ seq: 1, kind: 'activity', name: 'charge', status: 'done', value: 1, attempt: 1, batch: 1, dueAt: null }];
     const store = new FakeStore();
     const run = new ThreadRun(journal, store.port(() => 0), { jobId: 'job-1', thread: 'main' });
-    const outcome = await run.run(async () => run.call({ kind: 'activity', name: 'refund' }));
+    const outcome = await run.run(async () => run.call({ kind: 'activity', name: 'refund', input: { args: [] } }));
     expect(outcome.type).toBe('nondeterminism');
     if (outcome.type !== 'nondeterminism') return;
     expect(outcome.error.message).toContain("job 'job-1'");
@@ -151,7 +151,7 @@ describe('ThreadRun', () => {
       { seq: 2, kind: 'activity', name: 'b', status: 'done', value: 2, attempt: 1, batch: 2, dueAt: null },
     ];
     const run = new ThreadRun(journal, new FakeStore().port(() => 0), { jobId: 'j', thread: 'main' });
-    const outcome = await run.run(async () => run.call({ kind: 'activity', name: 'a' }));
+    const outcome = await run.run(async () => run.call({ kind: 'activity', name: 'a', input: { args: [] } }));
     expect(outcome.type).toBe('nondeterminism');
   });
 });

@@ -21,8 +21,7 @@
  * result in a batch where the first run did not.
  */
 import { NonDeterminismError } from '../errors.js';
-import type { CallRequest, IssuedCall } from './durable-call.js';
-import { describeCall } from './durable-call.js';
+import { type CallKind, type CallRequest, type CallRequestOf, type CallResult, describeCall, FIRE_AND_FORGET, type IssuedCall } from './durable-call.js';
 import { type CallOutcome, type JournalEntry, isDeliverable } from './journal-entry.js';
 import type { Completion, DueTimer, PendingTimer, RunOutcome, RunPort } from './run-port.js';
 
@@ -84,16 +83,9 @@ export class ThreadRun {
     return this.batch < this.recordedBatches;
   }
 
-  /** The recorded results by seq (upstream's `replay` map). */
-  replayMap(): Record<string, unknown> {
-    const map: Record<string, unknown> = {};
-    for (const [seq, entry] of this.entries) if (entry.status === 'done') map[seq] = entry.value;
-    return map;
-  }
-
-  /** The journal entry at `seq`, if this run has one. */
-  recorded(seq: number): JournalEntry | undefined {
-    return this.entries.get(seq);
+  /** Every journal entry this run knows of, by seq. */
+  journal(): ReadonlyMap<number, JournalEntry> {
+    return this.entries;
   }
 
   /** Take a seq for a call that needs no journal row (random()). */
@@ -141,6 +133,8 @@ export class ThreadRun {
   }
 
   /** Issue a durable call. The promise settles when its result is delivered, or never if the run stops first. */
+  call<K extends CallKind>(request: CallRequestOf<K>): Promise<Completion<CallResult<K>>>;
+  call(request: CallRequest): Promise<Completion>;
   call(request: CallRequest): Promise<Completion> {
     if (this.stopped || this.fatal) return never;
     const seq = ++this.seq;
@@ -150,7 +144,7 @@ export class ThreadRun {
       return never;
     }
     const promise = new Promise<Completion>((resolve) => {
-      this.pending.set(seq, { call: { ...request, seq }, resolve, blocked: false });
+      this.pending.set(seq, { call: { ...request, seq } as IssuedCall, resolve, blocked: false });
     });
     this.onProgress?.();
     return promise;
@@ -264,7 +258,7 @@ export class ThreadRun {
         } else {
           p.blocked = true;
           if (outcome.dueAt !== undefined && p.call.kind === 'sleep') {
-            p.timer = { dueAt: outcome.dueAt, value: (p.call.input as { value?: unknown } | undefined)?.value };
+            p.timer = { dueAt: outcome.dueAt, value: p.call.input.value };
           }
         }
         return;
@@ -284,7 +278,7 @@ export class ThreadRun {
 
   /** The function returned or threw. Fire-and-forget calls it issued without awaiting still happen. */
   private async settle(batch: number): Promise<RunOutcome> {
-    const unexecuted = [...this.pending.values()].filter((p) => !p.blocked && !this.entries.has(p.call.seq) && FIRE_AND_FORGET.has(p.call.kind));
+    const unexecuted = [...this.pending.values()].filter((p) => !p.blocked && !this.entries.has(p.call.seq) && FIRE_AND_FORGET[p.call.kind]);
     await Promise.all(unexecuted.map((p) => this.execute(p, batch)));
     if (this.fatal) return this.fatal;
     const settled = this.settled!;
@@ -322,6 +316,3 @@ export class ThreadRun {
     return outcome;
   }
 }
-
-/** Calls with an effect that must happen even when the function does not await them. */
-const FIRE_AND_FORGET = new Set(['signal', 'hook', 'start', 'context', 'search', 'interrupt', 'emit', 'patch']);

@@ -9,8 +9,10 @@
  *   - `{ connectionString }` or any `pg.PoolConfig`, or a connection-string string;
  *   - `{ pool }` or a `pg.Pool` the application owns;
  *   - the long form `{ store, stream, sub, ... }`: the `store` entry is used.
- * One driver per target per process, shared by every client and worker that names it.
+ * One driver per target per process (an embedded data directory admits one opener per process), shared
+ * by reference count among the runtimes that use it: the last to release it closes it.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type pg from 'pg';
 import { ValidationError } from '../errors.js';
@@ -47,8 +49,8 @@ function definedKeys(options: Record<string, unknown> | undefined): string[] {
     .map(([k]) => k);
 }
 
-let poolIds = 0;
-const poolKeys = new WeakMap<object, string>();
+/** Where an application-owned pool keeps the key that identifies it as a target. */
+const POOL_KEY = Symbol.for('hotmesh.poolKey');
 
 function embedded(dataDir: string | undefined): DriverTarget {
   const explicit = dataDir !== undefined;
@@ -81,8 +83,9 @@ function postgres(poolConfig: pg.PoolConfig): DriverTarget {
 }
 
 function ownedPool(pool: pg.Pool): DriverTarget {
-  let id = poolKeys.get(pool);
-  if (!id) poolKeys.set(pool, (id = `pool-${++poolIds}`));
+  const tagged = pool as pg.Pool & { [POOL_KEY]?: string };
+  if (!tagged[POOL_KEY]) Object.defineProperty(tagged, POOL_KEY, { value: `pool-${randomUUID()}` });
+  const id = tagged[POOL_KEY]!;
   return {
     key: `postgres:${id}`,
     embedded: false,
@@ -120,28 +123,54 @@ export function resolveTarget(connection: unknown, dataDir?: string): DriverTarg
   return postgres(Object.fromEntries(keys.map((k) => [k, c[k]])) as pg.PoolConfig);
 }
 
-const drivers = new Map<string, Promise<Driver>>();
+/** The open drivers of this process, by target key, with how many holders each has. */
+const open = new Map<string, { driver: Promise<Driver>; holders: number }>();
 
-/** The process-wide driver for a target, opened on first use. */
-export function acquireDriver(target: DriverTarget): Promise<Driver> {
-  let driver = drivers.get(target.key);
-  if (!driver) {
-    driver = target.open();
-    drivers.set(target.key, driver);
-    driver.catch(() => drivers.delete(target.key));
+/** A hold on a shared driver: `release()` once; the last release closes it. */
+export interface DriverHold {
+  readonly driver: Driver;
+  release(): Promise<void>;
+}
+
+/** Open (or share) the driver of `target`. */
+export async function holdDriver(target: DriverTarget): Promise<DriverHold> {
+  let entry = open.get(target.key);
+  if (!entry) {
+    const opening = { driver: target.open(), holders: 0 };
+    open.set(target.key, opening);
+    opening.driver.catch(() => open.get(target.key) === opening && open.delete(target.key));
+    entry = opening;
   }
-  return driver;
+  entry.holders++;
+  let driver: Driver;
+  try {
+    driver = await entry.driver;
+  } catch (err) {
+    entry.holders--;
+    throw err;
+  }
+  const held = entry;
+  let released = false;
+  return {
+    driver,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--held.holders > 0 || open.get(target.key) !== held) return;
+      open.delete(target.key);
+      await driver.close();
+    },
+  };
 }
 
-export async function closeDriver(target: DriverTarget): Promise<void> {
-  const driver = drivers.get(target.key);
-  if (!driver) return;
-  drivers.delete(target.key);
-  await (await driver.catch(() => undefined))?.close();
+/** The targets of the drivers open (or opening) in this process. */
+export function openDriverKeys(): string[] {
+  return [...open.keys()];
 }
 
+/** Close every driver of the process, held or not (MemFlow.shutdown(), after every runtime stopped). */
 export async function closeAllDrivers(): Promise<void> {
-  const all = [...drivers.values()];
-  drivers.clear();
-  await Promise.all(all.map(async (d) => (await d.catch(() => undefined))?.close()));
+  const all = [...open.values()];
+  open.clear();
+  await Promise.all(all.map(async (e) => (await e.driver.catch(() => undefined))?.close()));
 }

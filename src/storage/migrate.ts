@@ -6,21 +6,23 @@
  */
 import fs from 'node:fs';
 import { AppSchemaConflictError } from '../errors.js';
+import { bindParams, type Query } from '../sql/define-query.js';
+import * as registry from '../sql/queries/registry.js';
+import type { Transaction } from './driver.js';
 import type { Driver } from './driver.js';
-import { bindSchema, quoteIdentifier, REGISTRY_SCHEMA, schemaForApp } from './sql-identifier.js';
+import { bindSchema, schemaForApp } from './sql-identifier.js';
 
 const MIGRATIONS_DIR = new URL('../sql/migrations/', import.meta.url);
-const MIGRATION_LOCK = 7_361_001; // arbitrary constant shared by every HotMesh process
 
-interface Migration {
-  version: number;
-  name: string;
-  sql: string;
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
 }
 
-let cached: Migration[] | undefined;
-export function loadMigrations(): Migration[] {
-  cached ??= fs
+/** Read once, when this module loads: the migrations shipped with this build, in order. */
+export const MIGRATIONS: readonly Migration[] = Object.freeze(
+  fs
     .readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
@@ -28,39 +30,34 @@ export function loadMigrations(): Migration[] {
       version: Number.parseInt(file.slice(0, 4), 10),
       name: file.slice(5, -4),
       sql: fs.readFileSync(new URL(file, MIGRATIONS_DIR), 'utf8'),
-    }));
-  return cached;
-}
+    })),
+);
 
-const registry = quoteIdentifier(REGISTRY_SCHEMA);
+
+function run<P extends object, R>(tx: Transaction, query: Query<P, R>, params: P, schema?: string) {
+  const text = schema === undefined ? query.text : bindSchema(query.text, schema);
+  return tx.query<R>(text, bindParams(query, params));
+}
 
 export async function migrate(driver: Driver, appId: string): Promise<string> {
   const schema = schemaForApp(appId);
-  const migrations = loadMigrations();
   await driver.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await tx.query(`CREATE SCHEMA IF NOT EXISTS ${registry}`);
-    await tx.query(
-      `CREATE TABLE IF NOT EXISTS ${registry}.apps (
-         app_id text PRIMARY KEY, schema_name text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    await tx.query(
-      `CREATE TABLE IF NOT EXISTS ${registry}.migrations (
-         schema_name text NOT NULL, version int NOT NULL, name text NOT NULL,
-         applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, version))`,
-    );
-    const owner = await tx.query<{ app_id: string }>(`SELECT app_id FROM ${registry}.apps WHERE schema_name = $1`, [schema]);
+    await run(tx, registry.takeMigrationLock, { lock: registry.MIGRATION_LOCK });
+    await run(tx, registry.createRegistrySchema, {});
+    await run(tx, registry.createAppsTable, {});
+    await run(tx, registry.createMigrationsTable, {});
+    const owner = await run(tx, registry.schemaOwner, { schema });
     if (owner.rows[0] && owner.rows[0].app_id !== appId) throw new AppSchemaConflictError(appId, schema, owner.rows[0].app_id);
     if (!owner.rows[0]) {
-      await tx.query(`INSERT INTO ${registry}.apps (app_id, schema_name) VALUES ($1, $2)`, [appId, schema]);
-      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+      await run(tx, registry.registerApp, { appId, schema });
+      await run(tx, registry.createAppSchema, {}, schema);
     }
-    const applied = await tx.query<{ version: number }>(`SELECT version FROM ${registry}.migrations WHERE schema_name = $1`, [schema]);
+    const applied = await run(tx, registry.appliedMigrations, { schema });
     const done = new Set(applied.rows.map((r) => Number(r.version)));
-    for (const m of migrations) {
+    for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
       await tx.exec(bindSchema(m.sql, schema));
-      await tx.query(`INSERT INTO ${registry}.migrations (schema_name, version, name) VALUES ($1, $2, $3)`, [schema, m.version, m.name]);
+      await run(tx, registry.recordMigration, { schema, version: m.version, name: m.name });
     }
   });
   return schema;

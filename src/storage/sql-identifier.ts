@@ -19,7 +19,7 @@ import { ValidationError } from '../errors.js';
 const APP_ID = /^[a-z][a-z0-9_-]{0,47}$/;
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 export const REGISTRY_SCHEMA = 'hotmesh_registry';
-const RESERVED = new Set(['public', 'information_schema', REGISTRY_SCHEMA]);
+const RESERVED: readonly string[] = ['public', 'information_schema', REGISTRY_SCHEMA];
 
 export function validateAppId(appId: unknown): string {
   if (typeof appId !== 'string') throw new ValidationError('appId', `must be a string (got ${typeof appId})`);
@@ -27,7 +27,7 @@ export function validateAppId(appId: unknown): string {
     throw new ValidationError('appId', 'must be 1-48 characters of lower-case letters, digits, "_" or "-", starting with a letter');
   }
   const schema = appId.replaceAll('-', '_');
-  if (RESERVED.has(schema) || schema.startsWith('pg_')) {
+  if (RESERVED.includes(schema) || schema.startsWith('pg_')) {
     throw new ValidationError('appId', `'${appId}' is reserved (pg_*, public, information_schema, ${REGISTRY_SCHEMA})`);
   }
   return appId;

@@ -3,7 +3,7 @@
  * connection), as opposed to errors in what was asked. Callers that wait (result(), the task loop)
  * retry these instead of giving up.
  */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES: readonly string[] = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'];
 // admin_shutdown, crash_shutdown, cannot_connect_now, and the connection_exception class
 const SQLSTATE = /^(57P0[123]|08...)$/;
 
@@ -20,6 +20,6 @@ export function isDeterministicDbError(err: unknown): boolean {
 export function isTransientDbError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
-  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || SQLSTATE.test(e.code))) return true;
+  if (typeof e.code === 'string' && (NETWORK_CODES.includes(e.code) || SQLSTATE.test(e.code))) return true;
   return typeof e.message === 'string' && /Connection terminated|terminating connection|the database system is (starting up|shutting down)/i.test(e.message);
 }

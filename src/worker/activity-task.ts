@@ -1,16 +1,16 @@
 /**
- * Run one claimed remote-activity task: execute the function (registered in this process), then
+ * Run one claimed remote-activity task: execute the function (registered in this runtime), then
  * journal the result into the waiting thread and wake it, or schedule the next attempt.
  */
 import type { Engine } from '../engine/engine.js';
-import { ErrorCode, isTerminalCode, serializeError } from '../errors.js';
-import { encodeJson } from '../json-value.js';
-import type { ActivityRetryPolicy } from '../workflow/proxy-activities.js';
-import type { RetryConfig } from '../workflow/execution.js';
-import { runActivityAttempt } from './activity-runner.js';
-import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
-import type { ClaimedRow } from './thread-task.js';
+import type { ActivityRetryPolicy, RetryConfig } from '../replay/durable-call.js';
+import * as activities from '../sql/queries/activities.js';
+import { attemptActivity, idempotencyKey } from './activity-attempt.js';
+import type { ActivityRegistry } from './activity-registry.js';
+import type { ClaimedRow } from './claimed-task.js';
+import { resolveRetry, type RetryFields } from './retry-policy.js';
 
+/** What a remote activity task carries (`tasks.payload`). */
 export interface ActivityPayload {
   name: string;
   args: unknown[];
@@ -20,36 +20,38 @@ export interface ActivityPayload {
   attempt?: number;
 }
 
-export async function runActivityTask(engine: Engine, row: ClaimedRow, workerRetry?: RetryFields): Promise<void> {
+export async function runActivityTask(engine: Engine, row: ClaimedRow, registry: ActivityRegistry, workerRetry?: RetryFields): Promise<void> {
   const payload = row.payload as ActivityPayload;
   const attempt = (payload.attempt ?? 0) + 1;
-  const result = await runActivityAttempt(payload.name, payload.args ?? [], {
-    idempotencyKey: `${engine.appId}:${row.job_id}:${row.thread}:${row.seq}`,
-    activityName: payload.name,
-    workflowId: row.job_id,
-    thread: row.thread,
-    seq: row.seq,
-    attempt,
-    namespace: engine.appId,
-  });
-  const finish = (status: 'done' | 'failed', result: string | null) =>
-    engine.query('finishActivityTask', [row.id, row.claims, payload.name, status, result, attempt]);
-  if (result.ok) {
-    let json: string | null;
-    try {
-      json = encodeJson(`activity '${payload.name}' result`, result.value);
-    } catch (err) {
-      // a result JSON cannot hold fails the call for good, as the inline path does
-      await finish('failed', JSON.stringify({ ...serializeError(err), code: ErrorCode.FATAL }));
+  const lease = { taskId: row.id, claims: row.claims };
+  const decision = await attemptActivity(
+    registry.find(payload.name),
+    payload.args ?? [],
+    {
+      idempotencyKey: idempotencyKey(engine.appId, row.job_id, row.thread, row.seq),
+      activityName: payload.name,
+      workflowId: row.job_id,
+      thread: row.thread,
+      seq: row.seq,
+      attempt,
+      namespace: engine.appId,
+    },
+    resolveRetry(payload.retryPolicy, payload.config, workerRetry),
+  );
+  switch (decision.type) {
+    case 'done':
+      await engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status: 'done', result: decision.json, attempt });
       return;
-    }
-    await finish('done', json);
-    return;
+    case 'failed':
+      await engine.query(activities.finishActivityTask, {
+        ...lease,
+        name: payload.name,
+        status: 'failed',
+        result: JSON.stringify(decision.failure),
+        attempt,
+      });
+      return;
+    case 'retry':
+      await engine.query(activities.retryActivityTask, { ...lease, attempt, delaySeconds: decision.delaySeconds });
   }
-  const policy = resolveRetry(payload.retryPolicy, payload.config, workerRetry);
-  if (isTerminalCode(result.error.code) || attempt > policy.maximumAttempts) {
-    await finish('failed', JSON.stringify(result.error));
-    return;
-  }
-  await engine.query('retryActivityTask', [row.id, row.claims, attempt, retryDelaySeconds(attempt, policy)]);
 }

@@ -1,20 +1,24 @@
 /**
- * AsyncLocalStorage behind `MemFlow.workflow.*`: each thread run executes its function inside its own
- * store, so concurrent threads in one worker never see each other's calls. Activities run outside any
- * workflow store, with an activity store of their own.
+ * AsyncLocalStorage behind `MemFlow.workflow.*` and `MemFlow.activity.getContext()`: each thread run
+ * executes its function inside its own store, so concurrent threads in one worker never see each
+ * other's calls; activities run outside any thread's store, inside an activity store of their own.
+ * The thread store holds whatever the runtime runs the function with (its WorkflowExecution): the
+ * worker does not need to know its shape.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { installExecutionAccessor, type WorkflowExecution } from '../workflow/execution.js';
 
-const workflowStore = new AsyncLocalStorage<WorkflowExecution>();
-installExecutionAccessor(() => workflowStore.getStore());
+const threadStore = new AsyncLocalStorage<unknown>();
 
-export function runInExecution<T>(execution: WorkflowExecution, fn: () => T): T {
-  return workflowStore.run(execution, fn);
+export function runInThreadScope<T>(execution: unknown, fn: () => T): T {
+  return threadStore.run(execution, fn);
+}
+
+export function currentThreadScope(): unknown {
+  return threadStore.getStore();
 }
 
 /** What activity code can learn about the call it serves (`MemFlow.activity.getContext()`). */
-export interface ActivityContext {
+export interface ActivityInfo {
   /** The same for every attempt of this call: `<appId>:<jobId>:<thread>:<seq>`. */
   idempotencyKey: string;
   activityName: string;
@@ -26,14 +30,17 @@ export interface ActivityContext {
   namespace: string;
 }
 
-const activityStore = new AsyncLocalStorage<ActivityContext>();
+/** Upstream's name for ActivityInfo. */
+export type ActivityContext = ActivityInfo;
 
-export function runActivityScope<T>(context: ActivityContext, fn: () => T): T {
-  return workflowStore.exit(() => activityStore.run(context, fn));
+const activityStore = new AsyncLocalStorage<ActivityInfo>();
+
+export function runActivityScope<T>(info: ActivityInfo, fn: () => T): T {
+  return threadStore.exit(() => activityStore.run(info, fn));
 }
 
-export function currentActivityContext(): ActivityContext {
-  const context = activityStore.getStore();
-  if (!context) throw new Error('MemFlow.activity.getContext() can only be called inside an activity');
-  return context;
+export function currentActivityInfo(): ActivityInfo {
+  const info = activityStore.getStore();
+  if (!info) throw new Error('MemFlow.activity.getContext() can only be called inside an activity');
+  return info;
 }

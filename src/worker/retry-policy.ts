@@ -5,12 +5,9 @@
  * inherits the next level: activity policy → workflow config → worker options → defaults.
  */
 import { parseDurationMs } from '../duration.js';
+import type { RetryFields } from '../replay/durable-call.js';
 
-export interface RetryFields {
-  maximumAttempts?: number;
-  backoffCoefficient?: number;
-  maximumInterval?: string | number;
-}
+export type { RetryFields } from '../replay/durable-call.js';
 
 export interface ResolvedRetry {
   maximumAttempts: number;

@@ -9,10 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
+import * as jobs from '../sql/queries/jobs.js';
+import * as tasks from '../sql/queries/tasks.js';
 import { isTransientDbError } from '../storage/transient-error.js';
-import type { RetryFields } from './retry-policy.js';
+import type { ActivityRegistry } from './activity-registry.js';
 import { runActivityTask } from './activity-task.js';
-import { type ClaimedRow, runThreadTask, type WorkflowFunction } from './thread-task.js';
+import type { ClaimedRow } from './claimed-task.js';
+import type { RetryFields } from './retry-policy.js';
+import { runThreadTask, type ThreadProgram } from './thread-task.js';
 
 const SWEEP_MS = 15_000;
 
@@ -23,12 +27,10 @@ export interface TaskLoopOptions {
   leaseSeconds?: number;
   /** Idle polling interval ceiling in ms. Default 2000. */
   maxPollMs?: number;
-  /** What `MemFlow.workflow.getHotMesh()` answers inside this loop's runs. */
-  hotMesh?: unknown;
 }
 
 /** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
-export type Registration = { kind: 'workflow'; fn: WorkflowFunction; retry?: RetryFields } | { kind: 'activity'; retry?: RetryFields };
+export type Registration = { kind: 'workflow'; program: ThreadProgram; retry?: RetryFields } | { kind: 'activity'; retry?: RetryFields };
 
 export class TaskLoop {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -38,7 +40,6 @@ export class TaskLoop {
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly maxPollMs: number;
-  private readonly hotMesh: unknown;
   /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
   private readonly minPollMs: number;
   private pollMs: number;
@@ -55,12 +56,13 @@ export class TaskLoop {
 
   constructor(
     private readonly engine: Engine,
+    /** The runtime's activities: what remote activity tasks and inline calls can run here. */
+    private readonly activities: ActivityRegistry,
     options: TaskLoopOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 16;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.maxPollMs = options.maxPollMs ?? 2000;
-    this.hotMesh = options.hotMesh;
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
     this.pollMs = this.minPollMs;
   }
@@ -77,7 +79,7 @@ export class TaskLoop {
     this.heartbeat = setInterval(() => void this.extendLeases(), (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
     // Jobs started with `expire` are deleted once it has passed (records are kept otherwise).
-    this.sweeper = setInterval(() => void this.engine.query('deleteExpiredJobs', []).catch(() => {}), SWEEP_MS);
+    this.sweeper = setInterval(() => void this.engine.query(jobs.deleteExpiredJobs, {}).catch(() => {}), SWEEP_MS);
     this.sweeper.unref();
     this.schedulePoll();
   }
@@ -125,7 +127,7 @@ export class TaskLoop {
       if (free <= 0 || this.topics.size === 0) break;
       let rows: ClaimedRow[];
       try {
-        const res = await this.engine.query<ClaimedRow>('claimTasks', [this.owner, this.leaseSeconds, [...this.topics.keys()], free]);
+        const res = await this.engine.query(tasks.claimTasks, { owner: this.owner, leaseSeconds: this.leaseSeconds, topics: [...this.topics.keys()], limit: free });
         rows = res.rows;
       } catch {
         break; // database unreachable: the poller tries again
@@ -137,7 +139,7 @@ export class TaskLoop {
       this.saturated = rows.length === free;
       if (this.stopped) {
         // shutting down: give the tasks back at once rather than run them half-way
-        await Promise.all(rows.map((r) => this.engine.query('releaseTask', [r.id, r.claims, 0]).catch(() => {})));
+        await Promise.all(rows.map((r) => this.release(r, 0)));
         return;
       }
       for (const row of rows) this.dispatch(row);
@@ -152,17 +154,17 @@ export class TaskLoop {
     const started = Date.now();
     const work = (async () => {
       if (registration?.kind === 'activity' && row.kind === 'activity') {
-        await runActivityTask(this.engine, row, registration.retry);
+        await runActivityTask(this.engine, row, this.activities, registration.retry);
       } else if (registration?.kind === 'workflow' && row.kind === 'thread') {
         await runThreadTask(row, {
           engine: this.engine,
-          fn: registration.fn,
+          program: registration.program,
           workerRetry: registration.retry,
-          hotMesh: this.hotMesh,
+          activities: this.activities,
           onSuspended: (runAt) => this.wakeAt(runAt, dbNow + (Date.now() - started)),
         });
       } else {
-        await this.engine.query('releaseTask', [row.id, row.claims, 1]).catch(() => {});
+        await this.release(row, 1);
       }
     })()
       .catch(async (err) => {
@@ -174,7 +176,7 @@ export class TaskLoop {
           // ran it again. Give it back for a retry soon instead, as an aborted run does: everything the
           // run did is journaled. If the statement committed and only its reply was lost, the release
           // matches nothing (the task was deleted, or released by that statement: see releaseTask).
-          await this.engine.query('releaseTask', [row.id, row.claims, 1]).catch(() => {});
+          await this.release(row, 1);
           const now = dbNow + (Date.now() - started);
           this.wakeAt(now + 1000, now);
           return;
@@ -191,11 +193,16 @@ export class TaskLoop {
     this.running.add(work);
   }
 
+  /** Give a task back, runnable after `delaySeconds` (best effort: its lease expires otherwise). */
+  private release(row: ClaimedRow, delaySeconds: number): Promise<unknown> {
+    return this.engine.query(tasks.releaseTask, { taskId: row.id, claims: row.claims, delaySeconds }).catch(() => {});
+  }
+
   private async extendLeases(): Promise<void> {
     if (this.held.size === 0) return;
     const ids = [...this.held.keys()];
     const claims = ids.map((id) => this.held.get(id)!);
-    await this.engine.query('extendLeases', [ids, claims, this.leaseSeconds, this.owner]).catch(() => {});
+    await this.engine.query(tasks.extendLeases, { ids, claims, leaseSeconds: this.leaseSeconds, owner: this.owner }).catch(() => {});
   }
 
   /** Stop claiming, and give in-flight runs up to `graceMs` to finish. */

@@ -4,11 +4,13 @@
  * The default child id is derived from the parent's position (`-<name>-<parentId>-<thread>-<seq>`),
  * so a replay finds its own child instead of starting another one.
  */
-import { failureToError, ValidationError } from '../errors.js';
+import { DuplicateJobError, ValidationError } from '../errors.js';
+import { reviveFailure } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
+import type { ChildCallInput, RetryConfig } from '../replay/durable-call.js';
 import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
 import { derivedId } from './derived-id.js';
-import { currentExecution, type RetryConfig } from './execution.js';
+import { currentExecution } from './execution.js';
 
 export interface ChildOptions {
   workflowName?: string;
@@ -23,17 +25,7 @@ export interface ChildOptions {
   [key: string]: unknown;
 }
 
-export interface ChildInput {
-  workflowId: string;
-  workflowName: string;
-  taskQueue: string;
-  entity?: string;
-  args: unknown[];
-  expire?: number;
-  config?: RetryConfig;
-}
-
-function resolveChild(options: ChildOptions, seq: number, parentId: string, thread: string): ChildInput {
+function resolveChild(options: ChildOptions, seq: number, parentId: string, thread: string): ChildCallInput {
   if (!options || typeof options !== 'object') throw new ValidationError('child options', 'must be an object');
   const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
   const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
@@ -47,16 +39,12 @@ function resolveChild(options: ChildOptions, seq: number, parentId: string, thre
   return { workflowId, workflowName, taskQueue, entity, args, expire: validatePositiveSeconds('expire', options.expire), config: options.config };
 }
 
-function spawnError(error: { message: string; type?: string; stack?: string }): Error {
-  return Object.assign(new Error(error.message), { name: error.type ?? 'Error', stack: error.stack });
-}
-
 export async function startChild(options: ChildOptions): Promise<string> {
   const { run, info } = currentExecution('startChild');
   const input = resolveChild(options, run.counter + 1, info.workflowId, info.thread);
   const completion = await run.call({ kind: 'start', name: input.workflowName, input });
-  if (!completion.ok) throw spawnError(completion.error);
-  return completion.value as string;
+  if (!completion.ok) throw reviveFailure(completion.error, 'start');
+  return completion.value;
 }
 
 export async function execChild<T = any>(options: ChildOptions): Promise<T> {
@@ -65,9 +53,10 @@ export async function execChild<T = any>(options: ChildOptions): Promise<T> {
   const input = resolveChild(options, run.counter + 1, info.workflowId, info.thread);
   const completion = await run.call({ kind: 'child', name: input.workflowName, input });
   if (completion.ok) return completion.value as T;
-  if (completion.error.type === 'DuplicateJobError') throw spawnError(completion.error);
+  const error = reviveFailure(completion.error, 'child');
+  if (error instanceof DuplicateJobError) throw error; // the spawn itself failed (revived here, same package)
   if (options.config?.throwOnError === false) return completion.error as T;
-  throw failureToError(completion.error, 'retry');
+  throw error;
 }
 
 export const executeChild = execChild;

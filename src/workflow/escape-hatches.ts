@@ -7,7 +7,7 @@ import { currentExecution } from './execution.js';
 export async function didRun(_prefix?: string): Promise<[boolean, number, unknown]> {
   const { run } = currentExecution('didRun');
   const seq = run.counter + 1;
-  const entry = run.recorded(seq);
+  const entry = run.journal().get(seq);
   return [entry !== undefined, seq, entry?.value];
 }
 
@@ -18,5 +18,5 @@ export async function isSideEffectAllowed(_engine?: unknown, _prefix?: string): 
 
 /** The app's engine handle (appId, interrupt), as `handle.hotMesh` gives it. */
 export async function getHotMesh(): Promise<unknown> {
-  return currentExecution('getHotMesh').hotMesh;
+  return currentExecution('getHotMesh').host.hotMesh();
 }

@@ -1,60 +1,62 @@
 /**
- * Which thread is running right now. Workflow code calls `MemFlow.workflow.*` without passing any
- * handle, so the worker installs an accessor (backed by AsyncLocalStorage, in worker/) that this
- * module reads. Keeping the accessor injectable keeps workflow/ free of `node:*` imports.
+ * Which thread is running right now, and what its runtime offers workflow code. Workflow code calls
+ * `MemFlow.workflow.*` without passing any handle, so the runtime installs, once, an accessor backed
+ * by AsyncLocalStorage (runtime/execution-slot.ts) that this module reads. Keeping the accessor
+ * injected keeps workflow/ free of `node:*` imports.
  */
+import type { ActivityFunction } from '../replay/durable-call.js';
+import type { ExecutionInfo } from '../replay/execution-info.js';
 import type { ThreadRun } from '../replay/thread-run.js';
+import type { ActivityInterceptor, WorkflowInterceptor } from './interceptors.js';
 
-export interface ExecutionInfo {
-  /** The job id (for a hook: the job it runs on). */
-  workflowId: string;
-  namespace: string;
-  /** `<taskQueue>-<workflowName>` of this thread's function. */
-  workflowTopic: string;
-  workflowName: string;
-  taskQueue: string;
-  /** 'main' for the workflow, the hook's thread id otherwise. */
-  thread: string;
-  /** Upstream's name for the thread: '' for the main thread. */
-  workflowDimension: string;
-  /** True while another workflow-level retry remains. */
-  canRetry: boolean;
-  /** Retention in seconds, when the job was started with one. */
-  expire?: number;
-  /** The job's workflow-level retry config. */
-  config: RetryConfig;
-  originJobId?: string;
-  parentWorkflowId?: string;
+export type { ExecutionInfo } from '../replay/execution-info.js';
+export type { RetryConfig } from '../replay/durable-call.js';
+
+/** Where activity functions are registered by name (a runtime's registry). */
+export interface ActivityRegistrar {
+  register(activities: object | ActivityFunction | undefined): void;
 }
 
-export interface RetryConfig {
-  maximumAttempts?: number;
-  backoffCoefficient?: number;
-  maximumInterval?: string | number;
-  throwOnError?: boolean;
+/** What the runtime that runs a thread offers its code. */
+export interface ExecutionHost {
+  /** The runtime's activity registry (proxies register their functions there). */
+  readonly activities: ActivityRegistrar;
+  /** Interceptors in onion order (process-wide ones first). */
+  readonly workflowInterceptors: readonly WorkflowInterceptor[];
+  readonly activityInterceptors: readonly ActivityInterceptor[];
+  /** Publish events on the app's channel now, outside the journal (`emit(..., { once: false })`). */
+  publish(events: Record<string, unknown>): Promise<void>;
+  /** Upstream's escape hatch: what `getHotMesh()` answers (compat/hotmesh-engine.ts). */
+  hotMesh(): unknown;
 }
 
 export interface WorkflowExecution {
   info: ExecutionInfo;
   run: ThreadRun;
-  /** Publish events on the app's channel now, outside the journal (`emit(..., { once: false })`). */
-  publish(events: Record<string, unknown>): Promise<void>;
-  /** The app's engine handle, for `getHotMesh()`. */
-  hotMesh?: unknown;
+  host: ExecutionHost;
 }
 
-let accessor: () => WorkflowExecution | undefined = () => undefined;
+/** What the runtime installs once: the current execution, and the process-wide activity registry. */
+export interface ExecutionBindings {
+  current(): WorkflowExecution | undefined;
+  /** Where `proxyActivities({ activities })` registers at module load, outside any run. */
+  processActivities: ActivityRegistrar;
+}
 
-export function installExecutionAccessor(fn: () => WorkflowExecution | undefined): void {
-  accessor = fn;
+let bindings: ExecutionBindings | undefined;
+
+/** Called once by the runtime module when it loads. */
+export function installExecutionBindings(b: ExecutionBindings): void {
+  bindings = b;
+}
+
+export function processActivities(): ActivityRegistrar | undefined {
+  return bindings?.processActivities;
 }
 
 export function currentExecution(api: string): WorkflowExecution {
-  const execution = accessor();
+  const execution = bindings?.current();
   if (!execution) throw new Error(`MemFlow.workflow.${api}() can only be called inside a workflow or hook function`);
   return execution;
 }
 
-export function maybeCurrentExecution(): WorkflowExecution | undefined {
-  return accessor();
-}

@@ -10,11 +10,13 @@
  * in the same delivery batch, before the thread suspends.
  */
 import { ValidationError } from '../errors.js';
+import { reviveFailure } from '../failure-codec.js';
+import type { CallInput, RetryConfig } from '../replay/durable-call.js';
+import { hookSignalArg } from '../replay/hook-signal.js';
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
 import { derivedId } from './derived-id.js';
 import { currentExecution } from './execution.js';
-import type { RetryConfig } from './execution.js';
 import { waitFor } from './signals.js';
 
 export interface HookOptions {
@@ -37,22 +39,7 @@ export interface ExecHookOptions extends HookOptions {
   signalId?: string;
 }
 
-export interface HookInput {
-  workflowId: string;
-  taskQueue: string;
-  workflowName: string;
-  args: unknown[];
-}
-
-/** Marker appended as the last argument of a hook started by execHook. */
-export interface HookSignalArg {
-  signal: string;
-  $memflow: true;
-  /** The job waiting for the signal. */
-  job: string;
-}
-
-function resolveHook(options: HookOptions, defaultJob: string): HookInput {
+function resolveHook(options: HookOptions, defaultJob: string): CallInput<'hook'> {
   if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
   if (options.taskQueue === undefined && options.entity === undefined) {
     throw new Error(
@@ -72,8 +59,8 @@ export async function hook(options: HookOptions): Promise<string> {
   const { run, info } = currentExecution('hook');
   const input = resolveHook(options, info.workflowId);
   const completion = await run.call({ kind: 'hook', name: input.workflowName, input });
-  if (!completion.ok) throw Object.assign(new Error(completion.error.message), { code: completion.error.code, name: completion.error.name });
-  return completion.value as string;
+  if (!completion.ok) throw reviveFailure(completion.error, 'hook');
+  return completion.value;
 }
 
 export async function execHook<T = any>(options: ExecHookOptions): Promise<T> {
@@ -82,8 +69,7 @@ export async function execHook<T = any>(options: ExecHookOptions): Promise<T> {
     options.signalId === undefined
       ? `memflow-hook-${derivedId(info.workflowId, info.thread, String(run.counter + 1))}`
       : validateId('signalId', options.signalId);
-  const marker: HookSignalArg = { signal: signalId, $memflow: true, job: info.workflowId };
-  await hook({ ...options, args: [...validateArgs(options.args), marker] });
+  await hook({ ...options, args: [...validateArgs(options.args), hookSignalArg(signalId, info.workflowId)] });
   return waitFor<T>(signalId);
 }
 

@@ -1,11 +1,21 @@
 /**
- * Interceptors (process-wide): workflow interceptors wrap every run of every workflow and hook,
- * replays included; activity interceptors wrap every proxied activity call. Onion order: the first
- * registered is the outermost. Both may make durable calls (sleepFor, proxies); those take seqs
- * before the wrapped code's calls. Unlike upstream, activity interceptors also run on replay, so the
- * durable calls they make number the same way every time.
+ * Interceptors: workflow interceptors wrap every run of every workflow and hook, replays included;
+ * activity interceptors wrap every proxied activity call. Onion order: the first registered is the
+ * outermost. Both may make durable calls (sleepFor, proxies); those take seqs before the wrapped
+ * code's calls. Unlike upstream, activity interceptors also run on replay, so the durable calls they
+ * make number the same way every time. Each runtime keeps its own lists (runtime/runtime.ts); the
+ * static `MemFlow.registerInterceptor` registers process-wide, ahead of every runtime's own.
  */
-import type { WorkflowExecution } from './execution.js';
+import { interceptorContextMap } from '../compat/workflow-context.js';
+import type { ExecutionInfo } from '../replay/execution-info.js';
+import type { ThreadRun } from '../replay/thread-run.js';
+
+/** The run an interceptor chain wraps, and the interceptors to apply (from its runtime). */
+interface Intercepted {
+  info: ExecutionInfo;
+  run: ThreadRun;
+  host: { readonly workflowInterceptors: readonly WorkflowInterceptor[]; readonly activityInterceptors: readonly ActivityInterceptor[] };
+}
 
 export interface WorkflowInterceptor {
   execute(context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
@@ -21,57 +31,20 @@ export interface ActivityInterceptor {
   execute(activity: ActivityCallContext, context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
 }
 
-const workflowInterceptors: WorkflowInterceptor[] = [];
-const activityInterceptors: ActivityInterceptor[] = [];
-
-export function registerInterceptor(interceptor: WorkflowInterceptor): void {
-  workflowInterceptors.push(interceptor);
-}
-export function registerActivityInterceptor(interceptor: ActivityInterceptor): void {
-  activityInterceptors.push(interceptor);
-}
-/** Clears both workflow and activity interceptors (upstream). */
-export function clearInterceptors(): void {
-  workflowInterceptors.length = 0;
-  activityInterceptors.length = 0;
-}
-export function clearActivityInterceptors(): void {
-  activityInterceptors.length = 0;
-}
-
-export function interceptorContext({ info, run }: WorkflowExecution): Map<string, any> {
-  return new Map<string, any>([
-    ['workflowId', info.workflowId],
-    ['workflowName', info.workflowName],
-    ['workflowTopic', info.workflowTopic],
-    ['namespace', info.namespace],
-    ['canRetry', info.canRetry],
-    ['replay', run.replayMap()],
-    ['expire', info.expire],
-    ['counter', run.counter],
-    ['cursor', run.counter],
-    ['workflowDimension', info.workflowDimension],
-    ['originJobId', info.originJobId],
-    ['workflowTrace', undefined],
-    ['workflowSpan', undefined],
-    ['raw', undefined],
-    ['connection', undefined],
-    ['interruptionRegistry', []],
-  ]);
-}
-
-export function withWorkflowInterceptors(execution: WorkflowExecution, invoke: () => Promise<unknown>): () => Promise<unknown> {
-  if (workflowInterceptors.length === 0) return invoke;
-  const context = interceptorContext(execution);
-  return workflowInterceptors.reduceRight<() => Promise<unknown>>((next, i) => () => i.execute(context, next), invoke);
+export function withWorkflowInterceptors(execution: Intercepted, invoke: () => Promise<unknown>): () => Promise<unknown> {
+  const list = execution.host.workflowInterceptors;
+  if (list.length === 0) return invoke;
+  const context = interceptorContextMap(execution.info, execution.run);
+  return list.reduceRight<() => Promise<unknown>>((next, i) => () => i.execute(context, next), invoke);
 }
 
 export function withActivityInterceptors(
-  execution: WorkflowExecution,
+  execution: Intercepted,
   activity: ActivityCallContext,
   invoke: () => Promise<unknown>,
 ): Promise<unknown> {
-  if (activityInterceptors.length === 0) return invoke();
-  const context = interceptorContext(execution);
-  return activityInterceptors.reduceRight<() => Promise<unknown>>((next, i) => () => i.execute(activity, context, next), invoke)();
+  const list = execution.host.activityInterceptors;
+  if (list.length === 0) return invoke();
+  const context = interceptorContextMap(execution.info, execution.run);
+  return list.reduceRight<() => Promise<unknown>>((next, i) => () => i.execute(activity, context, next), invoke)();
 }

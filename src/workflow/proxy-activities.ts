@@ -4,25 +4,20 @@
  * once it committed. Failures retry per the retry policy; when retries run out the workflow gets a
  * MemFlowFatalError (or, with `throwOnError: false`, the plain error object).
  */
-import { failureToError } from '../errors.js';
+import { reviveFailure } from '../failure-codec.js';
+import type { ActivityFunction, ActivityRetryPolicy, CallInput } from '../replay/durable-call.js';
 import { RESERVED_KEYS, validateFunctionName } from '../validation.js';
-import { registerActivities } from './activity-registry.js';
-import { currentExecution } from './execution.js';
+import { currentExecution, processActivities } from './execution.js';
 import { withActivityInterceptors } from './interceptors.js';
 
-export interface ActivityRetryPolicy {
-  /** Retries after the first attempt (so N allows N + 1 executions). Default: the workflow's, else 3. */
-  maximumAttempts?: number;
-  /** Delay before retry n is min(backoffCoefficient^(n-1), maximumInterval) seconds. Default 10. */
-  backoffCoefficient?: number;
-  /** Cap on the delay between attempts. Default '120s'. */
-  maximumInterval?: string | number;
-  /** false: a failed activity returns its error object instead of throwing. Default true. */
-  throwOnError?: boolean;
-}
+export type { ActivityRetryPolicy } from '../replay/durable-call.js';
 
 export interface ActivityConfig<A = object> {
-  /** Functions to register (process-wide; the first registration of a name wins). */
+  /**
+   * The functions this proxy calls (run inline by the worker that runs the thread). Also registered
+   * by name: process-wide when the proxy is made, and in the runtime that runs the call, so activity
+   * workers there find them (the first registration of a name wins in each registry).
+   */
   activities?: A;
   /** Route calls to activity workers of this queue (registerActivityWorker). */
   taskQueue?: string;
@@ -33,12 +28,6 @@ export interface ActivityConfig<A = object> {
   startToCloseTimeout?: string;
 }
 
-export interface ActivityCallInput {
-  args: unknown[];
-  retryPolicy?: ActivityRetryPolicy;
-  taskQueue?: string;
-}
-
 type Promisified<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 } & Record<string, (...args: any[]) => Promise<any>>; // any name: activities may be registered elsewhere (or as a default export)
@@ -46,22 +35,24 @@ type Promisified<T> = {
 export function proxyActivities<A extends object = Record<string, (...args: any[]) => any>>(
   options: ActivityConfig<A> = {},
 ): Promisified<A> {
-  registerActivities(options.activities);
+  processActivities()?.register(options.activities);
+  const own = ownFunctions(options.activities);
   const stubs = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy({} as Promisified<A>, {
     get(_target, prop) {
-      if (typeof prop !== 'string' || prop === 'then' || RESERVED_KEYS.has(prop)) return undefined;
+      if (typeof prop !== 'string' || prop === 'then' || RESERVED_KEYS.includes(prop)) return undefined;
       let stub = stubs.get(prop);
       if (!stub) {
         const name = validateFunctionName(prop, 'activity name');
         stub = async (...args: unknown[]) => {
           const execution = currentExecution(`proxyActivities(...).${name}`);
-          const input: ActivityCallInput = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue };
+          execution.host.activities.register(options.activities);
+          const input: CallInput<'activity'> = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue, fn: own.get(name) };
           return withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
             const completion = await execution.run.call({ kind: 'activity', name, input });
             if (completion.ok) return completion.value;
             if (options.retryPolicy?.throwOnError === false) return completion.error;
-            throw failureToError(completion.error, 'fatal');
+            throw reviveFailure(completion.error, 'activity');
           });
         };
         stubs.set(prop, stub);
@@ -69,4 +60,20 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
       return stub;
     },
   });
+}
+
+/** The proxy's own functions by the names a call may use: the function's name, and its key. */
+function ownFunctions(activities: object | undefined): Map<string, ActivityFunction> {
+  const map = new Map<string, ActivityFunction>();
+  if (typeof activities === 'function') {
+    if (activities.name) map.set(activities.name, activities as ActivityFunction);
+    return map;
+  }
+  for (const [key, fn] of Object.entries(activities ?? {})) {
+    if (typeof fn !== 'function') continue;
+    const name = fn.name && fn.name !== 'default' ? fn.name : key;
+    if (!map.has(name)) map.set(name, fn as ActivityFunction);
+    if (!map.has(key)) map.set(key, fn as ActivityFunction);
+  }
+  return map;
 }

@@ -4,7 +4,9 @@
  * value)`. A key is stored as `_<key>`; a key wrapped in double quotes ('"raw"') is stored as is.
  * Each op is a durable call: applied and journaled in one statement.
  */
-import { failureToError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
+import { reviveFailure } from '../failure-codec.js';
+import type { CallInput } from '../replay/durable-call.js';
 import { currentExecution } from './execution.js';
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -27,15 +29,10 @@ export function toStoredFields(fields: Record<string, unknown>): Record<string, 
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [fieldName(k), fieldValue(v)]));
 }
 
-export interface SearchInput {
-  op: 'set' | 'get' | 'mget' | 'del' | 'incr' | 'mult';
-  arg: unknown;
-}
-
-async function op(kind: SearchInput['op'], arg: unknown): Promise<any> {
+async function op(kind: CallInput<'search'>['op'], arg: unknown): Promise<any> {
   const { run } = currentExecution(`search().${kind}`);
-  const completion = await run.call({ kind: 'search', name: kind, input: { op: kind, arg } satisfies SearchInput });
-  if (!completion.ok) throw failureToError(completion.error, 'fatal');
+  const completion = await run.call({ kind: 'search', name: kind, input: { op: kind, arg } });
+  if (!completion.ok) throw reviveFailure(completion.error, 'search');
   return completion.value;
 }
 

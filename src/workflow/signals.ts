@@ -14,18 +14,11 @@ export async function waitFor<T = unknown>(signalId: string): Promise<T> {
   return (completion.ok ? completion.value : undefined) as T;
 }
 
-export interface SignalInput {
-  data: unknown;
-  /** Target job; defaults to the current one. */
-  jobId?: string;
-}
-
 /** Send `data` to waiters of `signalId` in this job. Returns the signal's message id. */
 export async function signal(signalId: string, data: unknown): Promise<string> {
   validateId('signalId', signalId);
   encodeJson('signal data', data);
   const { run } = currentExecution('signal');
-  const input: SignalInput = { data };
-  const completion = await run.call({ kind: 'signal', name: signalId, input });
-  return completion.ok ? (completion.value as string) : '';
+  const completion = await run.call({ kind: 'signal', name: signalId, input: { data } });
+  return completion.ok ? completion.value : '';
 }

@@ -4,16 +4,11 @@
  * each is a durable call and happens once per workflow, whatever the replays; with `once: false` it
  * happens on every run and takes no seq.
  */
-import { trace as otel } from '@opentelemetry/api';
+import { recordSpan } from '../telemetry/spans.js';
 import { currentExecution } from './execution.js';
 
 export interface OnceConfig {
   once?: boolean;
-}
-
-export function recordSpan(name: string, attributes: Record<string, unknown>): void {
-  const span = otel.getTracer('hotmesh').startSpan(name, { attributes: attributes as Record<string, string> });
-  span.end();
 }
 
 export async function trace(attributes: Record<string, unknown>, config: OnceConfig = { once: true }): Promise<boolean> {
@@ -28,9 +23,9 @@ export async function trace(attributes: Record<string, unknown>, config: OnceCon
 }
 
 export async function emit(events: Record<string, unknown>, config: OnceConfig = { once: true }): Promise<true> {
-  const { run, publish } = currentExecution('emit');
+  const { run, host } = currentExecution('emit');
   if (config.once === false) {
-    await publish(events);
+    await host.publish(events);
     return true;
   }
   await run.call({ kind: 'emit', name: 'emit', input: { events } });

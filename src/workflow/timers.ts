@@ -6,16 +6,10 @@
 import { parseDurationMs } from '../duration.js';
 import { currentExecution } from './execution.js';
 
-export interface SleepInput {
-  ms: number;
-  /** The call's result: the duration in seconds. */
-  value: number;
-}
-
 export async function sleepFor(duration: string | number): Promise<number> {
   const ms = parseDurationMs(duration, 'duration');
   const { run } = currentExecution('sleepFor');
-  const input: SleepInput = { ms, value: ms / 1000 };
+  const input = { ms, value: ms / 1000 }; // the call's result: the duration in seconds
   const completion = await run.call({ kind: 'sleep', name: String(duration), input });
-  return (completion.ok ? completion.value : input.value) as number;
+  return completion.ok ? completion.value : input.value;
 }

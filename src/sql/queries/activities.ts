@@ -2,30 +2,37 @@
  * Named queries for remote activities: an activity routed to another task queue becomes a task; the
  * thread suspends until an activity worker journals its result into the thread and wakes it.
  */
+import { defineQuery, type LeaseParams, type ThreadLeaseParams } from '../define-query.js';
 
-/** Schedule activity ($5 seq) of a thread as a task on topic $6 (fenced by $1/$2; idempotent per seq). */
-export const scheduleActivity = /* sql */ `
+/** Schedule activity `seq` of a thread as a task on `topic` (fenced; idempotent per seq). */
+export const scheduleActivity = defineQuery<
+  ThreadLeaseParams & { seq: number; topic: string; payload: string; channel: string; origin: string },
+  { held: number; notified: number }
+>(/* sql */ `
 WITH lease AS (
-  SELECT 1 FROM {{schema}}.tasks WHERE id = $1 AND claims = $2
+  SELECT 1 WHERE {{schema}}.lease_held($taskId, $claims)
 ), task AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, seq, kind, topic, payload)
-  SELECT $3, $4, $5, 'activity', $6, $7::jsonb FROM lease
+  SELECT $jobId, $thread, $seq, 'activity', $topic, $payload::jsonb FROM lease
    WHERE NOT EXISTS (SELECT 1 FROM {{schema}}.journal
-                      WHERE job_id = $3 AND thread = $4 AND seq = $5 AND status <> 'retry') -- already done
+                      WHERE job_id = $jobId AND thread = $thread AND seq = $seq AND status <> 'retry') -- already done
   ON CONFLICT (job_id, thread, seq) DO NOTHING
   RETURNING topic
 ), wake AS (
-  SELECT pg_notify($8, topic || $9) FROM task
+  SELECT pg_notify($channel, topic || $origin) FROM task
 )
-SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM wake)::int AS notified`;
+SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM wake)::int AS notified`);
 
-/** An activity task finished for good ($4 'done' or 'failed'): journal it into its thread and wake it. */
-export const finishActivityTask = /* sql */ `
+/** An activity task finished for good (`status` 'done' or 'failed'): journal it into its thread and wake it. */
+export const finishActivityTask = defineQuery<
+  LeaseParams & { name: string; status: 'done' | 'failed'; result: string | null; attempt: number },
+  { held: number; woken: number }
+>(/* sql */ `
 WITH task AS (
-  DELETE FROM {{schema}}.tasks WHERE id = $1 AND claims = $2 RETURNING job_id, thread, seq
+  DELETE FROM {{schema}}.tasks WHERE id = $taskId AND claims = $claims RETURNING job_id, thread, seq
 ), journal AS (
   INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, attempt)
-  SELECT job_id, thread, seq, 'activity', $3, $4, $5::jsonb, $6 FROM task
+  SELECT job_id, thread, seq, 'activity', $name, $status, $result::jsonb, $attempt FROM task
   ON CONFLICT (job_id, thread, seq) DO UPDATE
      SET status = excluded.status, result = excluded.result, attempt = excluded.attempt, batch = NULL, due_at = NULL
    WHERE {{schema}}.journal.status = 'retry' -- an inline attempt in backoff, now finished remotely
@@ -33,12 +40,12 @@ WITH task AS (
 ), woken AS (
   SELECT {{schema}}.wake_thread(job_id, thread) FROM journal
 )
-SELECT (SELECT count(*) FROM task)::int AS held, (SELECT count(*) FROM woken)::int AS woken`;
+SELECT (SELECT count(*) FROM task)::int AS held, (SELECT count(*) FROM woken)::int AS woken`);
 
-/** An activity attempt failed and will be retried after $4 seconds (attempt count $3 kept in the payload). */
-export const retryActivityTask = /* sql */ `
+/** An activity attempt failed and will be retried after `delaySeconds` (attempt count kept in the payload). */
+export const retryActivityTask = defineQuery<LeaseParams & { attempt: number; delaySeconds: number }>(/* sql */ `
 UPDATE {{schema}}.tasks
-   SET lease_owner = NULL, run_at = now() + make_interval(secs => $4),
-       payload = jsonb_set(payload, '{attempt}', to_jsonb($3::int))
- WHERE id = $1 AND claims = $2
-RETURNING id`;
+   SET lease_owner = NULL, run_at = now() + make_interval(secs => $delaySeconds),
+       payload = jsonb_set(payload, '{attempt}', to_jsonb($attempt::int))
+ WHERE id = $taskId AND claims = $claims
+RETURNING id`);

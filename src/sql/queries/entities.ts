@@ -2,17 +2,24 @@
  * Named queries across jobs of one entity (upstream's Entity.find*). Conditions are built from a
  * fixed set of comparison forms; field names and values are always bound parameters.
  */
+import { defineQuery } from '../define-query.js';
+
+export interface EntityRowData {
+  id: string;
+  context: unknown;
+  status: string;
+}
 
 /**
- * Rows of entity $1 matching every (field, op, value) triple in $2 (jsonb array), newest first. A
+ * Rows of `entity` matching every (field, op, value) triple in `conditions` (jsonb array), newest first. A
  * numeric comparison skips values that are not numbers instead of failing the query.
  */
-export const findEntities = /* sql */ `
+export const findEntities = defineQuery<{ entity: string; conditions: string; limit: number; offset: number }, EntityRowData>(/* sql */ `
 SELECT j.id, j.context, j.status
   FROM {{schema}}.jobs j
- WHERE j.entity = $1
+ WHERE j.entity = $entity
    AND NOT EXISTS (
-     SELECT 1 FROM jsonb_to_recordset($2::jsonb) AS c(field text, op text, value jsonb)
+     SELECT 1 FROM jsonb_to_recordset($conditions::jsonb) AS c(field text, op text, value jsonb)
       WHERE NOT CASE c.op
         WHEN '=' THEN j.context ->> c.field = c.value #>> '{}'
         WHEN '!=' THEN j.context ->> c.field IS DISTINCT FROM c.value #>> '{}'
@@ -25,7 +32,7 @@ SELECT j.id, j.context, j.status
         ELSE false
       END IS TRUE)
  ORDER BY j.created_at DESC, j.id
- LIMIT $3 OFFSET $4`;
+ LIMIT $limit OFFSET $offset`);
 
-export const findEntityById = /* sql */ `
-SELECT id, context, status FROM {{schema}}.jobs WHERE entity = $1 AND id = $2`;
+export const findEntityById = defineQuery<{ entity: string; jobId: string }, EntityRowData>(/* sql */ `
+SELECT id, context, status FROM {{schema}}.jobs WHERE entity = $entity AND id = $jobId`);

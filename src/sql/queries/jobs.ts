@@ -1,25 +1,66 @@
 /**
  * Named queries on jobs (and the main thread they start with). `{{schema}}` is the app's quoted schema.
  */
+import type { StoredFailure } from '../../errors.js';
+import { type CallPositionParams, defineQuery, type NoParams } from '../define-query.js';
 
 /**
- * Start a job: the job row, its search fields ($7, already `_`-prefixed), its main thread, its first
+ * Start a job: the job row, its search fields (already `_`-prefixed), its main thread, its first
  * task and the wake-up, in one round trip (one plpgsql call, migration 0010).
  */
-export const startJob = /* sql */ `
-SELECT {{schema}}.start_job($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8, $9, $10, $11)::int AS created`;
+export const startJob = defineQuery<
+  {
+    jobId: string;
+    entity: string | null;
+    workflowName: string;
+    taskQueue: string;
+    input: string;
+    options: string;
+    search: string;
+    parentId: string | null;
+    topic: string;
+    channel: string;
+    origin: string;
+  },
+  { created: number }
+>(/* sql */ `
+SELECT {{schema}}.start_job($jobId, $entity, $workflowName, $taskQueue, $input::jsonb, $options::jsonb, $search::jsonb,
+                            $parentId, $topic, $channel, $origin)::int AS created`);
+
+export interface JobRow {
+  id: string;
+  entity: string | null;
+  workflow_name: string;
+  task_queue: string;
+  status: string;
+  input: unknown;
+  output: unknown;
+  output_undefined: boolean;
+  error: StoredFailure | null;
+  context: unknown;
+  context_version: string;
+  search: unknown;
+  options: unknown;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+  expire_at: Date | null;
+}
 
 /** The job's state as handles read it. */
-export const readJob = /* sql */ `
+export const readJob = defineQuery<{ jobId: string }, JobRow>(/* sql */ `
 SELECT id, entity, workflow_name, task_queue, status, input, output, output IS NULL AS output_undefined,
        error, context, context_version, search, options, created_at, updated_at, completed_at, expire_at
-  FROM {{schema}}.jobs WHERE id = $1`;
+  FROM {{schema}}.jobs WHERE id = $jobId`);
 
-export const readJobStatus = /* sql */ `
-SELECT status, output, output IS NULL AS output_undefined, error FROM {{schema}}.jobs WHERE id = $1`;
+export const readJobStatus = defineQuery<
+  { jobId: string },
+  { status: string; output: unknown; output_undefined: boolean; error: StoredFailure | null }
+>(/* sql */ `
+SELECT status, output, output IS NULL AS output_undefined, error FROM {{schema}}.jobs WHERE id = $jobId`);
 
 /** Jobs whose retention ran out (only jobs started with `expire` have one). */
-export const deleteExpiredJobs = /* sql */ `
+export const deleteExpiredJobs = defineQuery<NoParams, { deleted: number }>(/* sql */ `
 WITH gone AS (
   DELETE FROM {{schema}}.jobs
    WHERE id IN (SELECT id FROM {{schema}}.jobs WHERE expire_at <= now() ORDER BY expire_at LIMIT 500)
@@ -39,37 +80,51 @@ WITH gone AS (
 ), attributes AS (
   DELETE FROM {{schema}}.jobs_attributes WHERE job_id IN (SELECT id FROM gone)
 )
-SELECT count(*)::int AS deleted FROM gone`;
+SELECT count(*)::int AS deleted FROM gone`);
 
-/** Interrupt job $1 (and its descendants with $3); $2 is the stored error, $4 the retention. */
-export const interruptJob = /* sql */ `
-SELECT id FROM {{schema}}.interrupt_job($1, $2::jsonb, $3, $4::float8) AS id`;
+interface InterruptParams {
+  targetId: string;
+  error: string;
+  descend: boolean;
+  expireSeconds: number | null;
+}
 
-/** interrupt() from a thread: fenced by $1/$2, journaled at ($5 seq, $6 batch). */
-export const interruptFromThread = /* sql */ `
+/** Interrupt job `targetId` (and its descendants with `descend`); `error` is what it stores. */
+export const interruptJob = defineQuery<InterruptParams, { id: string }>(/* sql */ `
+SELECT id FROM {{schema}}.interrupt_job($targetId, $error::jsonb, $descend, $expireSeconds::float8) AS id`);
+
+/** interrupt() from a thread: fenced, journaled at (seq, batch). */
+export const interruptFromThread = defineQuery<
+  CallPositionParams & InterruptParams & { suppress: boolean },
+  { held: number; ended: number; journaled: number; exists: boolean }
+>(/* sql */ `
 WITH lease AS (
-  SELECT 1 FROM {{schema}}.tasks WHERE id = $1 AND claims = $2
+  SELECT 1 WHERE {{schema}}.lease_held($taskId, $claims)
 ), ended AS (
-  SELECT {{schema}}.interrupt_job($7, $8::jsonb, $9, $10::float8) AS id FROM lease
+  SELECT {{schema}}.interrupt_job($targetId, $error::jsonb, $descend, $expireSeconds::float8) AS id FROM lease
 ), journal AS (
   INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
-  SELECT $3, $4, $5, 'interrupt', $7, 'done', to_jsonb($7::text), $6 FROM lease
-   WHERE $11::boolean OR EXISTS (SELECT 1 FROM ended)
+  SELECT $jobId, $thread, $seq, 'interrupt', $targetId, 'done', to_jsonb($targetId::text), $batch FROM lease
+   WHERE $suppress::boolean OR EXISTS (SELECT 1 FROM ended)
   RETURNING seq
 )
 SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM ended)::int AS ended,
        (SELECT count(*) FROM journal)::int AS journaled,
-       EXISTS (SELECT 1 FROM {{schema}}.jobs WHERE id = $7) AS exists`;
+       EXISTS (SELECT 1 FROM {{schema}}.jobs WHERE id = $targetId) AS exists`);
 
-/** Publish emit() events on the app channel, journaled once at ($5 seq, $6 batch). */
-export const emitFromThread = /* sql */ `
+/** Publish emit() events on the app channel, journaled once at (seq, batch). */
+export const emitFromThread = defineQuery<CallPositionParams & { channel: string; payloads: string; name: string }, { journaled: number; sent: number }>(/* sql */ `
 WITH lease AS (
-  SELECT 1 FROM {{schema}}.tasks WHERE id = $1 AND claims = $2
+  SELECT 1 WHERE {{schema}}.lease_held($taskId, $claims)
 ), sent AS (
-  SELECT pg_notify($7, 'emit:' || e.value) FROM lease, jsonb_array_elements_text($8::jsonb) AS e(value)
+  SELECT pg_notify($channel, 'emit:' || e.value) FROM lease, jsonb_array_elements_text($payloads::jsonb) AS e(value)
 ), journal AS (
   INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
-  SELECT $3, $4, $5, 'emit', $9, 'done', 'true', $6 FROM lease
+  SELECT $jobId, $thread, $seq, 'emit', $name, 'done', 'true', $batch FROM lease
   RETURNING seq
 )
-SELECT (SELECT count(*) FROM journal)::int AS journaled, (SELECT count(*) FROM sent)::int AS sent`;
+SELECT (SELECT count(*) FROM journal)::int AS journaled, (SELECT count(*) FROM sent)::int AS sent`);
+
+/** Publish events on the app channel now, outside any journal (`emit(..., { once: false })`). */
+export const publishEvent = defineQuery<{ channel: string; payload: string }>(/* sql */ `
+SELECT pg_notify($channel, $payload)`);

@@ -1,0 +1,132 @@
+/**
+ * The failure codec: the one place where something thrown becomes a stored failure, and where a
+ * stored failure becomes an error again. Workflow code never inspects `type` strings itself: it asks
+ * `reviveFailure(failure, site)` and gets the class the contract promises at that call site.
+ *
+ * - Typed engine errors (a context type clash, an oversized payload, a duplicate child id) carry
+ *   their fields in `details` and are rebuilt as their own class where the site promises that class.
+ * - Everything else is revived by its upstream code: 597 MemFlowMaxedError, 596 MemFlowTimeoutError,
+ *   598 MemFlowFatalError, and otherwise the site's fallback (memflow-api.md §4.4, §5.1, §5.5).
+ */
+import {
+  ContextTypeError,
+  DuplicateJobError,
+  ErrorCode,
+  type HotMeshError,
+  isHotMeshError,
+  MemFlowFatalError,
+  MemFlowMaxedError,
+  MemFlowRetryError,
+  MemFlowTimeoutError,
+  PayloadTooLargeError,
+  type StoredFailure,
+  ValidationError,
+} from './errors.js';
+import type { InterruptOptions } from './replay/durable-call.js';
+import { validatePositiveSeconds } from './validation.js';
+
+/** Where a failure is revived: the durable call that delivered it. */
+export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'interrupt';
+
+type Fallback = 'fatal' | 'retry' | 'plain';
+
+/** What each site gives back for a failure with no terminal code and no typed revival. */
+const FALLBACK: { readonly [S in FailureSite]: Fallback } = {
+  activity: 'fatal',
+  search: 'fatal',
+  context: 'fatal',
+  child: 'retry',
+  start: 'plain',
+  hook: 'plain',
+  interrupt: 'plain',
+};
+
+/** Typed engine errors, rebuilt from their details, and the sites that promise them. */
+const TYPED: { readonly [type: string]: { sites: readonly FailureSite[]; build(d: Record<string, any>): HotMeshError } } = {
+  ContextTypeError: { sites: ['context'], build: (d) => new ContextTypeError(String(d.op), String(d.path), String(d.found)) },
+  PayloadTooLargeError: { sites: ['context'], build: (d) => new PayloadTooLargeError(String(d.field), Number(d.bytes), Number(d.limit)) },
+  DuplicateJobError: { sites: ['child', 'start'], build: (d) => new DuplicateJobError(String(d.jobId)) },
+};
+
+/** Codes that end a workflow at once, with no workflow-level retry. */
+export function isTerminalCode(code: number | undefined): boolean {
+  return code === ErrorCode.TIMEOUT || code === ErrorCode.MAXED || code === ErrorCode.FATAL;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * Text jsonb can store: NUL becomes the visible escape `\u0000` and a lone surrogate U+FFFD. (V8's
+ * JSON.parse errors quote the raw input, NUL included; jsonb refuses it with 22P05.)
+ */
+function storable(text: string): string {
+  return text.replace(/\u0000/g, '\\u0000').replace(LONE_SURROGATE, '\ufffd');
+}
+
+/** Turn anything thrown into its stored form. Always storable as jsonb. */
+export function toFailure(err: unknown): StoredFailure {
+  const timestamp = new Date().toISOString();
+  if (!(err instanceof Error)) {
+    return { type: 'Error', name: 'Error', code: ErrorCode.RETRY, message: storable(String(err)), retryable: true, timestamp };
+  }
+  const raw = (err as { code?: unknown }).code;
+  const code = typeof raw === 'number' ? raw : ErrorCode.RETRY;
+  const typed = isHotMeshError(err);
+  const failure: StoredFailure = {
+    message: storable(err.message),
+    name: storable(err.name),
+    type: typed ? err.kind : storable(err.name),
+    code,
+    stack: err.stack === undefined ? undefined : storable(err.stack),
+    retryable: !isTerminalCode(code) && !(typed && !err.retryable),
+    timestamp,
+  };
+  const details = typed ? err.details : undefined;
+  if (details) failure.details = details;
+  return failure;
+}
+
+/** The same failure with another code (a call or a run that must end now: 598 fatal, 597 maxed, ...). */
+export function withCode(failure: StoredFailure, code: number, type?: string): StoredFailure {
+  return { ...failure, code, retryable: !isTerminalCode(code) && failure.retryable !== false, ...(type ? { type } : {}) };
+}
+
+function byCode(failure: StoredFailure, fallback: Fallback): Error {
+  switch (failure.code) {
+    case ErrorCode.MAXED:
+      return new MemFlowMaxedError(failure.message, failure.stack);
+    case ErrorCode.TIMEOUT:
+      return new MemFlowTimeoutError(failure.message, failure.stack);
+    case ErrorCode.FATAL:
+      if (fallback !== 'plain') return new MemFlowFatalError(failure.message, failure.stack);
+  }
+  if (fallback === 'fatal') return new MemFlowFatalError(failure.message, failure.stack);
+  if (fallback === 'retry') return new MemFlowRetryError(failure.message, failure.stack);
+  return Object.assign(new Error(failure.message), { name: failure.type ?? failure.name ?? 'Error', code: failure.code, stack: failure.stack });
+}
+
+/** Rebuild the error a stored failure stands for, as the call at `site` promises it. */
+export function reviveFailure(failure: StoredFailure, site: FailureSite): Error {
+  const typed = failure.type !== undefined && Object.hasOwn(TYPED, failure.type) ? TYPED[failure.type] : undefined;
+  if (typed && failure.details && typed.sites.includes(site)) {
+    const error = typed.build(failure.details);
+    error.message = failure.message;
+    if (failure.stack) error.stack = failure.stack;
+    return error;
+  }
+  return byCode(failure, FALLBACK[site]);
+}
+
+/** What an interrupted job stores as its error (`throw: false` makes result() resolve undefined). */
+export function interruptFailure(jobId: string, options: InterruptOptions): StoredFailure & { throw: boolean } {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new ValidationError('interrupt options', 'must be an object');
+  validatePositiveSeconds('expire', options.expire);
+  if (options.code !== undefined && !Number.isInteger(options.code)) throw new ValidationError('code', 'must be an integer');
+  return {
+    message: options.reason ?? `job [${jobId}] interrupted`,
+    code: options.code ?? ErrorCode.INTERRUPT,
+    stack: options.stack,
+    type: 'JobInterrupted',
+    throw: options.throw !== false,
+  };
+}

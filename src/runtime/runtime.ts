@@ -1,0 +1,188 @@
+/**
+ * A Runtime: everything one `MemFlow.init` instance keeps while it lives. It owns the engines it
+ * opened (one per app and database), their task loops, its activity registry, its interceptors and
+ * its worker defaults; the drivers underneath are shared with the process's other runtimes by
+ * reference count (storage/connection.ts). `shutdown()` stops and closes what it owns, and nothing else.
+ *
+ * The established form (`new MemFlow.Client`, `MemFlow.Worker.create`, the static
+ * `MemFlow.registerInterceptor`) uses the process runtime, `processRuntime`. Its activity registry and
+ * interceptors are the process-wide ones upstream describes (memflow-api.md §4.2, §5.16): every other
+ * runtime falls back to its registry and runs its interceptors outside (before) its own.
+ * `MemFlow.shutdown()` shuts every runtime down.
+ */
+import { HotMeshEngine } from '../compat/hotmesh-engine.js';
+import { Engine } from '../engine/engine.js';
+import { closeAllDrivers, type DriverHold, type DriverTarget, holdDriver } from '../storage/connection.js';
+import { ActivityRegistry } from '../worker/activity-registry.js';
+import { publishNow } from '../worker/calls/emit.js';
+import { currentThreadScope, runInThreadScope } from '../worker/execution-scope.js';
+import type { RetryFields } from '../worker/retry-policy.js';
+import { TaskLoop, type TaskLoopOptions } from '../worker/task-loop.js';
+import type { ThreadProgram } from '../worker/thread-task.js';
+import { type ExecutionHost, installExecutionBindings, type WorkflowExecution } from '../workflow/execution.js';
+import { type ActivityInterceptor, type WorkflowInterceptor, withWorkflowInterceptors } from '../workflow/interceptors.js';
+
+export type WorkflowFunction = (...args: any[]) => unknown;
+
+/** Worker defaults of a runtime; a worker's own options win for the first worker of an app. */
+export interface RuntimeOptions extends TaskLoopOptions {}
+
+interface OpenEngine {
+  engine: Engine;
+  hold: DriverHold;
+}
+
+export class Runtime {
+  readonly activities: ActivityRegistry;
+  private readonly ownWorkflowInterceptors: WorkflowInterceptor[] = [];
+  private readonly ownActivityInterceptors: ActivityInterceptor[] = [];
+  private readonly engines = new Map<string, Promise<OpenEngine>>();
+  private readonly loops = new Map<Engine, TaskLoop>();
+  /** The runtimes made under this one (the process runtime's children: every MemFlow.init). */
+  private readonly children = new Set<Runtime>();
+
+  constructor(
+    readonly options: RuntimeOptions = {},
+    /** The process runtime, for every runtime but itself. */
+    private readonly processWide?: Runtime,
+  ) {
+    this.activities = new ActivityRegistry(processWide?.activities);
+    processWide?.children.add(this);
+  }
+
+  /** Interceptors in onion order: the process-wide ones, then this runtime's own. */
+  get workflowInterceptors(): readonly WorkflowInterceptor[] {
+    const outer = this.processWide?.ownWorkflowInterceptors ?? [];
+    return outer.length === 0 ? this.ownWorkflowInterceptors : [...outer, ...this.ownWorkflowInterceptors];
+  }
+
+  get activityInterceptors(): readonly ActivityInterceptor[] {
+    const outer = this.processWide?.ownActivityInterceptors ?? [];
+    return outer.length === 0 ? this.ownActivityInterceptors : [...outer, ...this.ownActivityInterceptors];
+  }
+
+  registerInterceptor(interceptor: WorkflowInterceptor): void {
+    this.ownWorkflowInterceptors.push(interceptor);
+  }
+
+  registerActivityInterceptor(interceptor: ActivityInterceptor): void {
+    this.ownActivityInterceptors.push(interceptor);
+  }
+
+  /** Clears both workflow and activity interceptors (upstream). */
+  clearInterceptors(): void {
+    this.ownWorkflowInterceptors.length = 0;
+    this.ownActivityInterceptors.length = 0;
+  }
+
+  clearActivityInterceptors(): void {
+    this.ownActivityInterceptors.length = 0;
+  }
+
+  /** The engine of `appId` on `target`, opened (and the app migrated) on first use. */
+  async engine(target: DriverTarget, appId: string): Promise<Engine> {
+    return (await this.open(target, appId)).engine;
+  }
+
+  private open(target: DriverTarget, appId: string): Promise<OpenEngine> {
+    const key = `${target.key}|${appId}`;
+    let opening = this.engines.get(key);
+    if (!opening) {
+      opening = (async () => {
+        const hold = await holdDriver(target);
+        try {
+          const engine = await Engine.open(hold.driver, target, appId);
+          return { engine, hold };
+        } catch (err) {
+          await hold.release();
+          throw err;
+        }
+      })();
+      this.engines.set(key, opening);
+      const settled = opening;
+      settled.catch(() => this.engines.get(key) === settled && this.engines.delete(key));
+    }
+    return opening;
+  }
+
+  /** What workflow code running on `engine` gets from this runtime. */
+  private hostFor(engine: Engine): ExecutionHost {
+    const runtime = this;
+    return {
+      activities: this.activities,
+      get workflowInterceptors() {
+        return runtime.workflowInterceptors;
+      },
+      get activityInterceptors() {
+        return runtime.activityInterceptors;
+      },
+      publish: (events) => publishNow(engine, events),
+      hotMesh: () => new HotMeshEngine(engine),
+    };
+  }
+
+  /** The app's task loop in this runtime (its options are set by whoever asks first). */
+  private loop(engine: Engine, options: TaskLoopOptions): TaskLoop {
+    let loop = this.loops.get(engine);
+    if (!loop) {
+      const merged: TaskLoopOptions = {
+        concurrency: options.concurrency ?? this.options.concurrency,
+        leaseSeconds: options.leaseSeconds ?? this.options.leaseSeconds,
+        maxPollMs: options.maxPollMs ?? this.options.maxPollMs,
+      };
+      this.loops.set(engine, (loop = new TaskLoop(engine, this.activities, merged)));
+    }
+    return loop;
+  }
+
+  /** Serve `fn` on `topic` (as a workflow and as a hook). */
+  async serveWorkflow(target: DriverTarget, appId: string, topic: string, fn: WorkflowFunction, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
+    const { engine } = await this.open(target, appId);
+    this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
+  }
+
+  /** How a thread of `fn` runs on `engine`: in its own scope, inside this runtime's interceptors. */
+  threadProgram(engine: Engine, fn: WorkflowFunction): ThreadProgram {
+    const host = this.hostFor(engine);
+    return ({ info, run, args }) => {
+      const execution: WorkflowExecution = { info, run, host };
+      return runInThreadScope(execution, withWorkflowInterceptors(execution, async () => fn(...args)));
+    };
+  }
+
+  /** Serve remote activity tasks of `topic` with this runtime's registry. */
+  async serveActivities(target: DriverTarget, appId: string, topic: string, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
+    const engine = await this.engine(target, appId);
+    this.loop(engine, options).register(topic, { kind: 'activity', retry });
+  }
+
+  /** Stop this runtime's task loops (in-flight runs get their grace), close its engines, release its drivers. */
+  async shutdown(): Promise<void> {
+    const loops = [...this.loops.values()];
+    const engines = [...this.engines.values()];
+    this.loops.clear();
+    this.engines.clear();
+    await Promise.all(loops.map((l) => l.stop()));
+    const open = (await Promise.allSettled(engines)).flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    for (const { engine, hold } of open) {
+      await engine.close();
+      await hold.release();
+    }
+    this.processWide?.children.delete(this);
+  }
+
+  /** Shut down every runtime made under this one, then this one, then any driver still open. */
+  async shutdownAll(): Promise<void> {
+    await Promise.all([...this.children].map((r) => r.shutdown()));
+    await this.shutdown();
+    await closeAllDrivers();
+  }
+}
+
+/** The process runtime: the established API's, and the process-wide registry and interceptors. */
+export const processRuntime = new Runtime();
+
+installExecutionBindings({
+  current: () => currentThreadScope() as WorkflowExecution | undefined,
+  processActivities: processRuntime.activities,
+});

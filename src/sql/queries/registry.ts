@@ -1,0 +1,37 @@
+/**
+ * The registry every app shares (`hotmesh_registry`): which appId owns which schema, and which
+ * migrations each schema has. Created by the first process that opens any app; every statement runs
+ * inside migrate()'s transaction, under its advisory lock.
+ */
+import { defineQuery, type NoParams } from '../define-query.js';
+
+/** Arbitrary constant shared by every HotMesh process: serialises migrations across processes. */
+export const MIGRATION_LOCK = 7_361_001;
+
+export const takeMigrationLock = defineQuery<{ lock: number }>(/* sql */ `SELECT pg_advisory_xact_lock($lock)`);
+
+export const createRegistrySchema = defineQuery<NoParams>(/* sql */ `CREATE SCHEMA IF NOT EXISTS hotmesh_registry`);
+
+export const createAppsTable = defineQuery<NoParams>(/* sql */ `
+CREATE TABLE IF NOT EXISTS hotmesh_registry.apps (
+  app_id text PRIMARY KEY, schema_name text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now())`);
+
+export const createMigrationsTable = defineQuery<NoParams>(/* sql */ `
+CREATE TABLE IF NOT EXISTS hotmesh_registry.migrations (
+  schema_name text NOT NULL, version int NOT NULL, name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, version))`);
+
+export const schemaOwner = defineQuery<{ schema: string }, { app_id: string }>(/* sql */ `
+SELECT app_id FROM hotmesh_registry.apps WHERE schema_name = $schema`);
+
+export const registerApp = defineQuery<{ appId: string; schema: string }>(/* sql */ `
+INSERT INTO hotmesh_registry.apps (app_id, schema_name) VALUES ($appId, $schema)`);
+
+/** The app's own schema; `{{schema}}` is bound by the caller like a migration's. */
+export const createAppSchema = defineQuery<NoParams>(/* sql */ `CREATE SCHEMA IF NOT EXISTS {{schema}}`);
+
+export const appliedMigrations = defineQuery<{ schema: string }, { version: number }>(/* sql */ `
+SELECT version FROM hotmesh_registry.migrations WHERE schema_name = $schema`);
+
+export const recordMigration = defineQuery<{ schema: string; version: number; name: string }>(/* sql */ `
+INSERT INTO hotmesh_registry.migrations (schema_name, version, name) VALUES ($schema, $version, $name)`);

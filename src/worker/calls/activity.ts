@@ -1,0 +1,78 @@
+/**
+ * Activities. Inline when routed by default and the function is known here (the proxy's own, or
+ * registered in this runtime): one statement per step. An explicit `taskQueue` is a placement
+ * decision, so the call becomes a task for the activity workers of `<taskQueue>-activity` (by
+ * default, `<workflowTopic>-activity`), wherever they run, and the thread waits for its result.
+ */
+import { encodeJson } from '../../json-value.js';
+import * as activities from '../../sql/queries/activities.js';
+import * as journal from '../../sql/queries/journal.js';
+import { activityTopic } from '../../topics.js';
+import { attemptActivity, idempotencyKey } from '../activity-attempt.js';
+import type { ActivityPayload } from '../activity-task.js';
+import { resolveRetry } from '../retry-policy.js';
+import type { CallSite, Executor } from './call-site.js';
+
+export const executeActivity: Executor<'activity'> = async (site, call, batch, previous) => {
+  const { input } = call;
+  const fn = input.taskQueue === undefined ? (input.fn ?? site.activities.find(call.name)) : undefined;
+  if (!fn) return scheduleRemote(site, call.seq, call.name, input.args, input.retryPolicy, activityTopic(input.taskQueue ?? site.info.workflowTopic));
+  const attempt = (previous?.status === 'retry' ? previous.attempt : 0) + 1;
+  const { engine, task } = site;
+  const decision = await attemptActivity(
+    fn,
+    input.args,
+    {
+      idempotencyKey: idempotencyKey(engine.appId, task.jobId, task.thread, call.seq),
+      activityName: call.name,
+      workflowId: task.jobId,
+      thread: task.thread,
+      seq: call.seq,
+      attempt,
+      namespace: engine.appId,
+    },
+    resolveRetry(input.retryPolicy, site.info.config, site.workerRetry),
+  );
+  switch (decision.type) {
+    case 'done':
+      return site.journal(call, batch, { type: 'done', value: decision.value }, attempt, decision.json);
+    case 'failed':
+      return site.journal(call, batch, { type: 'failed', error: decision.failure }, attempt);
+    case 'retry': {
+      const res = await engine.query(journal.recordRetry, {
+        ...site.lease(),
+        seq: call.seq,
+        kind: call.kind,
+        name: call.name,
+        failure: JSON.stringify(decision.failure),
+        attempt,
+        delaySeconds: decision.delaySeconds,
+      });
+      if (res.rowCount === 0) site.leaseLost();
+      return { type: 'blocked', attempt, dueAt: Number(res.rows[0]!.due_at) };
+    }
+  }
+};
+
+async function scheduleRemote(
+  site: CallSite,
+  seq: number,
+  name: string,
+  args: unknown[],
+  retryPolicy: ActivityPayload['retryPolicy'],
+  topic: string,
+) {
+  const payload: ActivityPayload = { name, args, retryPolicy, config: site.info.config };
+  const { engine } = site;
+  const res = await engine.query(activities.scheduleActivity, {
+    ...site.lease(),
+    seq,
+    topic,
+    payload: encodeJson(`activity '${name}' args`, payload)!,
+    channel: engine.channel,
+    origin: engine.origin,
+  });
+  if (res.rows[0]!.held === 0) site.leaseLost();
+  engine.localWake(topic);
+  return { type: 'blocked' } as const;
+}

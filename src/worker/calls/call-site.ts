@@ -1,0 +1,75 @@
+/**
+ * Where the calls of one thread run execute: the claimed task's lease, the thread's identity, the
+ * database clock, and the one statement that journals a result. Every executor in this folder
+ * receives it; each call is one fenced statement, so its effect and its journal row commit together.
+ */
+import type { Engine } from '../../engine/engine.js';
+import { LeaseLostError } from '../../errors.js';
+import { encodeJson } from '../../json-value.js';
+import type { CallKind, IssuedCall, IssuedCallOf } from '../../replay/durable-call.js';
+import type { ExecutionInfo } from '../../replay/execution-info.js';
+import type { CallOutcome, JournalEntry } from '../../replay/journal-entry.js';
+import type { CallPositionParams, ThreadLeaseParams } from '../../sql/define-query.js';
+import * as journal from '../../sql/queries/journal.js';
+import type { ActivityRegistry } from '../activity-registry.js';
+import type { HeldTask } from '../claimed-task.js';
+import type { RetryFields } from '../retry-policy.js';
+
+export class CallSite {
+  private readonly claimedAt = performance.now();
+
+  constructor(
+    readonly engine: Engine,
+    readonly task: HeldTask,
+    readonly info: ExecutionInfo,
+    /** The thread function's arguments (a hook started by execHook finds its reply target there). */
+    readonly threadArgs: readonly unknown[],
+    private readonly dbNowAtClaim: number,
+    readonly workerRetry: RetryFields | undefined,
+    readonly activities: ActivityRegistry,
+  ) {}
+
+  /** The database clock, estimated (epoch ms). */
+  now(): number {
+    return this.dbNowAtClaim + (performance.now() - this.claimedAt);
+  }
+
+  /** The lease parameters every fenced statement takes. */
+  lease(): ThreadLeaseParams {
+    return { taskId: this.task.taskId, claims: this.task.claims, jobId: this.task.jobId, thread: this.task.thread };
+  }
+
+  /** The lease plus the call's position (its seq and delivery batch). */
+  at(call: IssuedCall, batch: number): CallPositionParams {
+    return { ...this.lease(), seq: call.seq, batch };
+  }
+
+  /** Another worker holds the task now: stop writing, abort the run. */
+  leaseLost(): never {
+    throw new LeaseLostError(this.task.taskId);
+  }
+
+  /** Journal a result (`json` when the caller already encoded it); zero rows back: the lease was lost. */
+  async journal(call: IssuedCall, batch: number, outcome: CallOutcome, attempt = 1, json?: string | null): Promise<CallOutcome> {
+    if (outcome.type === 'blocked') return outcome;
+    const result = outcome.type === 'done' ? (json !== undefined ? json : encodeJson('result', outcome.value)) : JSON.stringify(outcome.error);
+    const res = await this.engine.query(journal.appendResult, {
+      ...this.at(call, batch),
+      kind: call.kind,
+      name: call.name,
+      status: outcome.type === 'done' ? 'done' : 'failed',
+      result,
+      attempt,
+    });
+    if (res.rowCount === 0) this.leaseLost();
+    return outcome;
+  }
+}
+
+/** How one kind of call executes on new ground (or, for an activity in backoff, its next attempt). */
+export type Executor<K extends CallKind> = (
+  site: CallSite,
+  call: IssuedCallOf<K>,
+  batch: number,
+  previous: JournalEntry | undefined,
+) => Promise<CallOutcome>;

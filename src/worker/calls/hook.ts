@@ -1,0 +1,38 @@
+/**
+ * hook() from inside a thread: start another registered function on a job (by default this one), as
+ * a new thread whose id is derived from this call's position, so a replay finds its own hook.
+ */
+import { ErrorCode } from '../../errors.js';
+import { toFailure, withCode } from '../../failure-codec.js';
+import { encodeJson } from '../../json-value.js';
+import * as hooks from '../../sql/queries/hooks.js';
+import { workflowTopic } from '../../topics.js';
+import type { Executor } from './call-site.js';
+
+export const executeHook: Executor<'hook'> = async (site, call, batch) => {
+  const { input } = call;
+  const { engine, task } = site;
+  const sameJob = input.workflowId === task.jobId;
+  const hookThread = sameJob ? `${task.thread}/${call.seq}` : `${task.jobId}/${task.thread}/${call.seq}`;
+  const topic = workflowTopic(input.taskQueue, input.workflowName);
+  const res = await engine.query(hooks.startHookFromThread, {
+    ...site.at(call, batch),
+    targetId: input.workflowId,
+    hookThread,
+    workflowName: input.workflowName,
+    taskQueue: input.taskQueue,
+    topic,
+    args: encodeJson('args', input.args),
+    channel: engine.channel,
+    origin: engine.origin,
+  });
+  const row = res.rows[0]!;
+  if (row.held === 0) site.leaseLost();
+  if (row.found === 0) {
+    const missing = toFailure(new Error(`Hook target job '${input.workflowId}' does not exist or does not accept hooks`));
+    return site.journal(call, batch, { type: 'failed', error: withCode(missing, ErrorCode.NOT_FOUND) });
+  }
+  if (row.journaled === 0) site.leaseLost();
+  engine.localWake(topic);
+  return { type: 'done', value: hookThread };
+};
