@@ -13,6 +13,7 @@
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import { Engine } from '../engine/engine.js';
 import { closeAllDrivers, type DriverHold, type DriverTarget, holdDriver } from '../storage/connection.js';
+import { schemaForApp } from '../storage/sql-identifier.js';
 import { ActivityRegistry } from '../worker/activity-registry.js';
 import { publishNow } from '../worker/calls/emit.js';
 import { currentThreadScope, runInThreadScope } from '../worker/execution-scope.js';
@@ -85,6 +86,7 @@ export class Runtime {
   }
 
   private open(target: DriverTarget, appId: string): Promise<OpenEngine> {
+    schemaForApp(appId); // refuse a bad appId before anything is opened
     const key = `${target.key}|${appId}`;
     let opening = this.engines.get(key);
     if (!opening) {
