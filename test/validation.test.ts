@@ -116,6 +116,14 @@ describe('task queues, function names, ids', () => {
   ])('taskQueue refuses %j (%s)', (q) => {
     rejects(() => validateTaskQueue(q), 'taskQueue');
   });
+  it("taskQueue refuses the app channel's reserved prefixes 'done:' and 'emit:'", () => {
+    // The app's NOTIFY channel carries topics (from task queues), 'done:<jobId>' and 'emit:<json>':
+    // a task queue 'done:x' would have its wake-ups read as "job x-... finished".
+    for (const q of ['done:x', 'done:', 'emit:orders', 'DONE:x', 'Emit:x']) {
+      expect(rejects(() => validateTaskQueue(q), 'taskQueue').rule).toMatch(/'done:'.*'emit:'/);
+    }
+    for (const q of ['done', 'emit', 'done-x', 'x:done:', 'emitter:x', 'undone:x']) expect(validateTaskQueue(q)).toBe(q);
+  });
   it('taskQueue accepts names that only look dangerous', () => {
     for (const q of ['public', 'pg_temp', 'information_schema', 'App', 'app', 'a-b', 'a_b', 'a.b:c', 'a'.repeat(128)]) {
       expect(validateTaskQueue(q)).toBe(q);
