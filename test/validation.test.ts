@@ -315,6 +315,36 @@ describe('context paths and ops', () => {
     for (const [op, args] of ops) rejects(() => buildOp(op, args), 'path');
   });
 
+  it("ops whose path names a value inside the document refuse the empty path '' (the whole document)", async () => {
+    // toggle('') used to reach SQL and come back as a type clash ("cannot apply to a object"), and
+    // delete('') silently emptied the whole document; '' is an invalid path for them, like 'a..b'.
+    const ops: Array<[Parameters<typeof buildOp>[0], unknown[]]> = [
+      ['delete', ['']],
+      ['append', ['', 1]],
+      ['prepend', ['', 1]],
+      ['remove', ['', 0]],
+      ['increment', ['', 1]],
+      ['toggle', ['']],
+      ['setIfNotExists', ['', 1]],
+    ];
+    for (const [op, args] of ops) expect(rejects(() => buildOp(op, args), 'path').rule, op).toMatch(/whole document/);
+    const sent: ContextOpRequest[] = [];
+    const ctx = new Context(async (request) => {
+      sent.push(request);
+      return null;
+    });
+    const err = await ctx.toggle('').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(sent).toEqual([]);
+    // get, set and merge address the whole document with '' as without a path
+    expect(buildOp('get', ['']).path).toEqual([]);
+    expect(buildOp('set', ['', { a: 1 }]).path).toEqual([]);
+    expect(buildOp('merge', ['', { a: 1 }]).path).toEqual([]);
+  });
+
   it('values written to the context may not carry prototype keys', () => {
     rejects(() => buildOp('set', ['a', JSON.parse('{"__proto__":{"polluted":true}}')]), 'set value');
     rejects(() => buildOp('merge', [{ constructor: { prototype: { polluted: true } } }]), 'merge value');
