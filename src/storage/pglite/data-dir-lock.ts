@@ -45,7 +45,7 @@ function attempt(dir: string, lockPath: string): Attempt {
   const current = readLockFile(lockPath);
   if (!current) return { retry: true }; // released in between
   if (!dead(current, false)) return { busy: current.pid };
-  const outcome = takeOver(lockPath, current, (taker) => dead(taker, false));
+  const outcome = takeOver(lockPath, current, (file) => dead(file, false));
   return 'changed' in outcome ? { retry: true } : outcome;
 }
 

@@ -15,9 +15,9 @@
  * - The stale file is identified by inode and change times (`id`), never by its pid alone.
  * - To replace it, a contender must create the marker `hotmesh.lock.takeover-<id>-1` (same
  *   link-from-temp step, so one creator per level). Under it, it checks that `hotmesh.lock` still
- *   has that id and renames its own temp file over it. Nothing else can change the file between the
- *   check and the rename: its owner is dead, no new lock can be linked while it exists, and any other
- *   taker of the same id needs the same marker.
+ *   has that id and a dead owner, and renames its own temp file over it. Nothing else can change
+ *   the file between the check and the rename: its owner is dead, no new lock can be linked while
+ *   it exists, and any other taker of the same id needs the same marker.
  * - A marker whose creator is alive means a takeover is under way: wait. A marker whose creator died
  *   (killed between marker and rename) is passed by creating level 2, and so on. Each level has one
  *   creator, and a level is passed only when every lower creator is dead, so at most one live
@@ -25,7 +25,8 @@
  *   fails. The new holder removes the markers (they can only ever act on a file that is gone).
  *
  * A live pid reused by an unrelated process keeps a stale lock (or marker) alive: the caller then
- * gets DataDirLockedError naming that pid, never a second holder.
+ * gets DataDirLockedError naming that pid, never a second holder. The data directory must be on a
+ * filesystem with hard links (link() errors other than EEXIST are thrown as they are).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -96,15 +97,17 @@ export type TakeOver = { ino: bigint } | { changed: true } | { busy: number | un
 
 /**
  * Replace the stale lock file `stale` (read from `lockPath`) with ours, under the markers described
- * above. `takerDead` judges a marker's creator. Outcomes: we hold the lock (its inode); the file is
- * no longer `stale` (look again); or a live process is taking it over right now (wait).
+ * above. `dead` judges a lock's owner or a marker's creator. Outcomes: we hold the lock (its inode);
+ * the file is no longer `stale` (look again); or a live process is taking it over right now (wait).
  */
-export function takeOver(lockPath: string, stale: LockFile, takerDead: (taker: LockFile) => boolean): TakeOver {
+export function takeOver(lockPath: string, stale: LockFile, dead: (file: LockFile) => boolean): TakeOver {
   for (let level = 1; ; level++) {
     const marker = `${lockPath}.takeover-${stale.id}-${level}`;
     if (createExclusive(lockPath, marker) !== undefined) {
       const temp = writeTemp(lockPath);
-      if (readLockFile(lockPath)?.id !== stale.id) {
+      const current = readLockFile(lockPath);
+      // the owner is judged again too: with coarse file times, a newer lock could reuse the inode and times
+      if (current?.id !== stale.id || !dead(current)) {
         fs.rmSync(temp, { force: true });
         fs.rmSync(marker, { force: true }); // it guards a file that is gone
         return { changed: true };
@@ -115,7 +118,7 @@ export function takeOver(lockPath: string, stale: LockFile, takerDead: (taker: L
     }
     const taker = readLockFile(marker);
     if (!taker) return { changed: true }; // removed by a new holder
-    if (!takerDead(taker)) return { busy: taker.pid };
+    if (!dead(taker)) return { busy: taker.pid };
   }
 }
 
