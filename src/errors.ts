@@ -110,8 +110,11 @@ export class DataDirLockedError extends HotMeshError {
     readonly pid: number,
   ) {
     super(
-      `The embedded database at ${dataDir} is in use by process ${pid}. ` +
-        `PGlite serves one process only: point every process at PostgreSQL (DATABASE_URL) to run several.`,
+      pid === process.pid
+        ? `The embedded database at ${dataDir} is already open in this process (${pid}), under this or another path, ` +
+            `and was not closed in time. Open it once per process (one MemFlow connection per data directory).`
+        : `The embedded database at ${dataDir} is in use by process ${pid}. ` +
+            `PGlite serves one process only: point every process at PostgreSQL (DATABASE_URL) to run several.`,
     );
   }
 }

@@ -25,12 +25,22 @@ export function validateId(field: string, value: unknown): string {
 }
 
 const TASK_QUEUE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+// The app's NOTIFY channel carries a topic (which starts with the task queue), `done:<jobId>` and
+// `emit:<json>` (engine.ts subscribe): a queue named 'done:x' would have every wake-up of its workers
+// read as "job x-... finished". Refused in any case, so a case-insensitive parser stays safe too.
+const RESERVED_CHANNEL_PREFIX = /^(done|emit):/i;
 
-/** Task queues: letters, digits, `_ . : -`, starting with a letter or digit, at most 128 characters. */
+/**
+ * Task queues: letters, digits, `_ . : -`, starting with a letter or digit, at most 128 characters,
+ * and not starting with `done:` or `emit:`.
+ */
 export function validateTaskQueue(value: unknown, field = 'taskQueue'): string {
   const s = requireString(field, value);
   if (!TASK_QUEUE.test(s)) {
     throw new ValidationError(field, 'must match /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/');
+  }
+  if (RESERVED_CHANNEL_PREFIX.test(s)) {
+    throw new ValidationError(field, "must not start with 'done:' or 'emit:' (reserved for the app channel's job-done and emit messages)");
   }
   return s;
 }

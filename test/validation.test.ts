@@ -116,6 +116,14 @@ describe('task queues, function names, ids', () => {
   ])('taskQueue refuses %j (%s)', (q) => {
     rejects(() => validateTaskQueue(q), 'taskQueue');
   });
+  it("taskQueue refuses the app channel's reserved prefixes 'done:' and 'emit:'", () => {
+    // The app's NOTIFY channel carries topics (from task queues), 'done:<jobId>' and 'emit:<json>':
+    // a task queue 'done:x' would have its wake-ups read as "job x-... finished".
+    for (const q of ['done:x', 'done:', 'emit:orders', 'DONE:x', 'Emit:x']) {
+      expect(rejects(() => validateTaskQueue(q), 'taskQueue').rule).toMatch(/'done:'.*'emit:'/);
+    }
+    for (const q of ['done', 'emit', 'done-x', 'x:done:', 'emitter:x', 'undone:x']) expect(validateTaskQueue(q)).toBe(q);
+  });
   it('taskQueue accepts names that only look dangerous', () => {
     for (const q of ['public', 'pg_temp', 'information_schema', 'App', 'app', 'a-b', 'a_b', 'a.b:c', 'a'.repeat(128)]) {
       expect(validateTaskQueue(q)).toBe(q);
@@ -305,6 +313,36 @@ describe('context paths and ops', () => {
       ['setIfNotExists', ['a..b', 1]],
     ];
     for (const [op, args] of ops) rejects(() => buildOp(op, args), 'path');
+  });
+
+  it("ops whose path names a value inside the document refuse the empty path '' (the whole document)", async () => {
+    // toggle('') used to reach SQL and come back as a type clash ("cannot apply to a object"), and
+    // delete('') silently emptied the whole document; '' is an invalid path for them, like 'a..b'.
+    const ops: Array<[Parameters<typeof buildOp>[0], unknown[]]> = [
+      ['delete', ['']],
+      ['append', ['', 1]],
+      ['prepend', ['', 1]],
+      ['remove', ['', 0]],
+      ['increment', ['', 1]],
+      ['toggle', ['']],
+      ['setIfNotExists', ['', 1]],
+    ];
+    for (const [op, args] of ops) expect(rejects(() => buildOp(op, args), 'path').rule, op).toMatch(/whole document/);
+    const sent: ContextOpRequest[] = [];
+    const ctx = new Context(async (request) => {
+      sent.push(request);
+      return null;
+    });
+    const err = await ctx.toggle('').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(sent).toEqual([]);
+    // get, set and merge address the whole document with '' as without a path
+    expect(buildOp('get', ['']).path).toEqual([]);
+    expect(buildOp('set', ['', { a: 1 }]).path).toEqual([]);
+    expect(buildOp('merge', ['', { a: 1 }]).path).toEqual([]);
   });
 
   it('values written to the context may not carry prototype keys', () => {

@@ -5,7 +5,7 @@
  */
 import { ContextTypeError, PayloadTooLargeError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
-import { checkValueKeys, parsePath } from './context-path.js';
+import { checkValueKeys, parseInnerPath, parsePath } from './context-path.js';
 
 /** Cap on one context document (its jsonb size, pg_column_size): 1 MiB. */
 export const CONTEXT_MAX_BYTES = 1024 * 1024;
@@ -58,22 +58,22 @@ export function buildOp(op: ContextOpName, args: unknown[]): ContextOpRequest {
     }
     case 'delete':
     case 'toggle':
-      return { op, path: parsePath(args[0]), arg: null };
+      return { op, path: parseInnerPath(args[0]), arg: null };
     case 'append':
     case 'prepend':
     case 'setIfNotExists':
-      return { op, path: parsePath(args[0]), arg: value(op, args[1]) };
+      return { op, path: parseInnerPath(args[0]), arg: value(op, args[1]) };
     case 'remove': {
       const index = args[1];
       if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
         throw new ValidationError('remove index', 'must be a non-negative integer');
       }
-      return { op, path: parsePath(args[0]), arg: String(index) };
+      return { op, path: parseInnerPath(args[0]), arg: String(index) };
     }
     case 'increment': {
       const by = args[1] ?? 1;
       if (typeof by !== 'number' || !Number.isFinite(by)) throw new ValidationError('increment value', 'must be a finite number');
-      return { op, path: parsePath(args[0]), arg: String(by) };
+      return { op, path: parseInnerPath(args[0]), arg: String(by) };
     }
   }
 }

@@ -1,5 +1,6 @@
 /**
  * Context paths: dotted strings ('user.name', 'items.0.price'). A numeric segment indexes an array.
+ * '' is the whole document (get, set and merge only; see parseInnerPath).
  * Refused before any SQL: empty segments ('a..b', '.a', 'a.'), `__proto__`, `constructor`,
  * `prototype`, control characters, more than 32 segments or segments over 256 characters, and
  * anything that is not a string. Paths reach SQL only as a bound text[] parameter.
@@ -19,6 +20,18 @@ export function parsePath(path: unknown, field = 'path'): string[] {
   const segments = path.split('.');
   if (segments.length > MAX_PATH_SEGMENTS) throw new ValidationError(field, `must have at most ${MAX_PATH_SEGMENTS} segments`);
   for (const segment of segments) checkKey(segment, field);
+  return segments;
+}
+
+/**
+ * The path of an op that acts on a value inside the document (delete, append, prepend, remove,
+ * increment, toggle, setIfNotExists): '' would name the document itself, which only get, set and
+ * merge address. Refused as an invalid path, like 'a..b': toggle('') used to reach SQL and fail as
+ * a type clash, and delete('') (a variable that happened to be empty) emptied the whole document.
+ */
+export function parseInnerPath(path: unknown, field = 'path'): string[] {
+  const segments = parsePath(path, field);
+  if (segments.length === 0) throw new ValidationError(field, "must name a value inside the document ('' is the whole document)");
   return segments;
 }
 

@@ -6,8 +6,9 @@
 import { Context } from '../context/context-handle.js';
 import type { Engine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
+import { encodeJson } from '../json-value.js';
+import { type EntityCondition, type EntityOp, FIELD_NAME, findEntitiesQuery } from '../sql/queries/find-entities.js';
 import * as entities from '../sql/queries/entities.js';
-import { quoteIdentifier } from '../storage/sql-identifier.js';
 import { validateId } from '../validation.js';
 
 type EngineRef = { engine: Engine };
@@ -21,9 +22,8 @@ interface Page {
   offset?: number;
 }
 
-const OPS: readonly string[] = ['=', '!=', '>', '<', '>=', '<=', 'LIKE', 'IN'];
-const MONGO: Record<string, string> = { $eq: '=', $ne: '!=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=', $in: 'IN' };
-const FIELD = /^[A-Za-z0-9_]{1,63}$/;
+const OPS: readonly EntityOp[] = ['=', '!=', '>', '<', '>=', '<=', 'LIKE', 'IN'];
+const MONGO: Record<string, EntityOp> = { $eq: '=', $ne: '!=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=', $in: 'IN' };
 
 function toRow(engine: Engine, r: { id: string; context: unknown; status: string }): EntityRow {
   return { key: `hmsh:${engine.appId}:j:${r.id}`, context: r.context, status: r.status === 'running' ? 1 : r.status === 'interrupted' ? -1 : 0 };
@@ -31,20 +31,18 @@ function toRow(engine: Engine, r: { id: string; context: unknown; status: string
 
 async function run(ref: EngineRef, entity: string, conditions: Array<{ field: string; op: string; value: unknown }>, page: Page = {}) {
   validateId('entity', entity);
-  for (const c of conditions) {
-    if (!OPS.includes(c.op)) throw new ValidationError('condition operator', `must be one of ${[...OPS].join(', ')}`);
-    if (typeof c.field !== 'string' || c.field === '') throw new ValidationError('condition field', 'must be a non-empty string');
+  const checked: EntityCondition[] = conditions.map((c) => {
+    if (!OPS.includes(c.op as EntityOp)) throw new ValidationError('condition operator', `must be one of ${[...OPS].join(', ')}`);
+    // the field is written into the SQL text (so an index on it can be used): only this shape
+    if (typeof c.field !== 'string' || !FIELD_NAME.test(c.field)) throw new ValidationError('condition field', `must match ${FIELD_NAME}`);
     if (c.op === 'IN' && !Array.isArray(c.value)) throw new ValidationError('condition value', "must be an array for 'IN'");
-  }
+    return { field: c.field, op: c.op as EntityOp, json: encodeJson('condition value', c.value) };
+  });
   for (const [name, n] of [['limit', page.limit], ['offset', page.offset]] as const) {
     if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new ValidationError(name, 'must be a non-negative integer');
   }
-  const res = await ref.engine.query(entities.findEntities, {
-    entity,
-    conditions: JSON.stringify(conditions),
-    limit: page.limit ?? 1000,
-    offset: page.offset ?? 0,
-  });
+  const { sql, params } = findEntitiesQuery(ref.engine.sqlSchema, entity, checked, page.limit ?? 1000, page.offset ?? 0);
+  const res = await ref.engine.driver.query<{ id: string; context: unknown; status: string }>(sql, params);
   return res.rows.map((r) => toRow(ref.engine, r));
 }
 
@@ -56,7 +54,7 @@ export class Entity extends Context {
         const [mongo, operand] = Object.entries(value)[0] ?? [];
         if (mongo && MONGO[mongo]) return { field, op: MONGO[mongo]!, value: operand };
       }
-      return { field, op: '=', value };
+      return { field, op: '=' as EntityOp, value };
     });
     return run(hotMesh, entity, list, page);
   }
@@ -74,15 +72,11 @@ export class Entity extends Context {
 
   /** A partial index on one context field for one entity (idempotent). */
   static async createIndex(entity: string, field: string, hotMesh: EngineRef, type: 'gin' | 'btree' = 'gin'): Promise<string> {
-    if (!FIELD.test(entity)) throw new ValidationError('entity', 'must match /^[A-Za-z0-9_]{1,63}$/ to be indexed');
-    if (!FIELD.test(field)) throw new ValidationError('field', 'must match /^[A-Za-z0-9_]{1,63}$/ to be indexed');
+    if (!FIELD_NAME.test(entity)) throw new ValidationError('entity', 'must match /^[A-Za-z0-9_]{1,63}$/ to be indexed');
+    if (!FIELD_NAME.test(field)) throw new ValidationError('field', 'must match /^[A-Za-z0-9_]{1,63}$/ to be indexed');
+    if (type !== 'gin' && type !== 'btree') throw new ValidationError('index type', "must be 'gin' or 'btree'");
     const name = `idx_${entity}_${field}`.toLowerCase().slice(0, 63);
-    const table = `${hotMesh.engine.sqlSchema}.jobs`;
-    // entity and field matched FIELD above (letters, digits, _), so as string literals they are inert
-    const expression = type === 'gin' ? `USING gin ((context -> '${field}'))` : `((context ->> '${field}'))`;
-    await hotMesh.engine.driver.query(
-      `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(name)} ON ${table} ${expression} WHERE entity = '${entity}'`,
-    );
+    await hotMesh.engine.query(entities.createEntityIndex, { name, entity, field, kind: type });
     return name;
   }
 }

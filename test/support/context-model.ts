@@ -55,6 +55,13 @@ export function parsePath(path: unknown): string[] {
   return segments;
 }
 
+/** The path of an op acting on a value inside the document: '' (the document itself) is refused. */
+export function parseInnerPath(path: unknown): string[] {
+  const segments = parsePath(path);
+  if (segments.length === 0) throw new ModelError('ValidationError', "'' names the whole document");
+  return segments;
+}
+
 function checkString(s: string): void {
   if (s.includes('\u0000')) throw new ModelError('ValidationError', 'NUL in a string');
   if (LONE_SURROGATE.test(s)) throw new ModelError('ValidationError', 'lone surrogate in a string');
@@ -248,13 +255,13 @@ export function applyOp(doc: Json, o: ModelOp): Applied {
       return { result: clone(next), doc: next, logged: { op: 'merge', path, arg: clone(value) } };
     }
     case 'delete': {
-      const path = parsePath(o.path);
-      const next = path.length === 0 ? (Object.create(null) as Json) : deletePath(doc, path);
+      const path = parseInnerPath(o.path);
+      const next = deletePath(doc, path);
       return { result: clone(next), doc: next, logged: { op: 'delete', path, arg: null } };
     }
     case 'append':
     case 'prepend': {
-      const path = parsePath(o.path);
+      const path = parseInnerPath(o.path);
       const value = importValue(o.value);
       const cur = lookup(doc, path);
       if (!['array', 'null', 'missing'].includes(kindOf(cur))) throw new ModelError('ContextTypeError', `${o.op} to ${kindOf(cur)}`);
@@ -263,7 +270,7 @@ export function applyOp(doc: Json, o: ModelOp): Applied {
       return { result: at(next, path), doc: next, logged: { op: o.op, path, arg: clone(value) } };
     }
     case 'remove': {
-      const path = parsePath(o.path);
+      const path = parseInnerPath(o.path);
       const index = o.index;
       if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) throw new ModelError('ValidationError', 'remove index');
       const cur = lookup(doc, path);
@@ -273,7 +280,7 @@ export function applyOp(doc: Json, o: ModelOp): Applied {
       return { result: at(next, path), doc: next, logged: { op: 'remove', path, arg: index } };
     }
     case 'increment': {
-      const path = parsePath(o.path);
+      const path = parseInnerPath(o.path);
       const by = o.by ?? 1;
       if (typeof by !== 'number' || !Number.isFinite(by)) throw new ModelError('ValidationError', 'increment value');
       const cur = lookup(doc, path);
@@ -283,14 +290,14 @@ export function applyOp(doc: Json, o: ModelOp): Applied {
       return { result: at(next, path), doc: next, logged: { op: 'increment', path, arg: by === 0 ? 0 : by } };
     }
     case 'toggle': {
-      const path = parsePath(o.path);
+      const path = parseInnerPath(o.path);
       const cur = lookup(doc, path);
       if (!['boolean', 'null', 'missing'].includes(kindOf(cur))) throw new ModelError('ContextTypeError', `toggle a ${kindOf(cur)}`);
       const next = setPath(doc, path, !(cur === true));
       return { result: at(next, path), doc: next, logged: { op: 'toggle', path, arg: null } };
     }
     case 'setIfNotExists': {
-      const path = parsePath(o.path);
+      const path = parseInnerPath(o.path);
       const value = importValue(o.value);
       const cur = lookup(doc, path);
       const next = cur === MISSING ? setPath(doc, path, value) : doc;
