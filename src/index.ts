@@ -33,7 +33,7 @@ export { workflow, proxyActivities } from './workflow/index.js';
 export type { ActivityConfig, ActivityRetryPolicy } from './workflow/proxy-activities.js';
 export type { RetryConfig } from './replay/durable-call.js';
 export type { WorkflowContext } from './workflow/introspection.js';
-export type { ActivityInterceptor, WorkflowInterceptor, ActivityCallContext } from './workflow/interceptors.js';
+export type { ActivityInterceptor, WorkflowInterceptor, InterceptedActivity, ActivityCallContext } from './workflow/interceptors.js';
 export type { InterruptOptions } from './replay/durable-call.js';
 export type { HookOptions, ExecHookOptions } from './workflow/hooks.js';
 export type { ChildOptions } from './workflow/children.js';

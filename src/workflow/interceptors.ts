@@ -11,7 +11,7 @@ import type { ExecutionInfo } from '../replay/execution-info.js';
 import type { ThreadRun } from '../replay/thread-run.js';
 
 /** The run an interceptor chain wraps, and the interceptors to apply (from its runtime). */
-interface Intercepted {
+interface InterceptedRun {
   info: ExecutionInfo;
   run: ThreadRun;
   host: { readonly workflowInterceptors: readonly WorkflowInterceptor[]; readonly activityInterceptors: readonly ActivityInterceptor[] };
@@ -21,17 +21,21 @@ export interface WorkflowInterceptor {
   execute(context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
 }
 
-export interface ActivityCallContext {
+/** The proxied call an activity interceptor wraps. */
+export interface InterceptedActivity {
   activityName: string;
   args: unknown[];
   options?: unknown;
 }
 
+/** Upstream's name for InterceptedActivity. */
+export type ActivityCallContext = InterceptedActivity;
+
 export interface ActivityInterceptor {
-  execute(activity: ActivityCallContext, context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
+  execute(activity: InterceptedActivity, context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
 }
 
-export function withWorkflowInterceptors(execution: Intercepted, invoke: () => Promise<unknown>): () => Promise<unknown> {
+export function withWorkflowInterceptors(execution: InterceptedRun, invoke: () => Promise<unknown>): () => Promise<unknown> {
   const list = execution.host.workflowInterceptors;
   if (list.length === 0) return invoke;
   const context = interceptorContextMap(execution.info, execution.run);
@@ -39,8 +43,8 @@ export function withWorkflowInterceptors(execution: Intercepted, invoke: () => P
 }
 
 export function withActivityInterceptors(
-  execution: Intercepted,
-  activity: ActivityCallContext,
+  execution: InterceptedRun,
+  activity: InterceptedActivity,
   invoke: () => Promise<unknown>,
 ): Promise<unknown> {
   const list = execution.host.activityInterceptors;
