@@ -25,8 +25,11 @@ export interface JournalEntry {
 export type CallOutcome =
   | { type: 'done'; value: unknown }
   | { type: 'failed'; error: StoredFailure }
-  /** Waiting on something outside this run (timer, signal, child, remote activity, retry backoff). */
-  | { type: 'blocked'; dueAt?: number; attempt?: number };
+  /**
+   * Waiting on something outside this run (timer, signal, child, remote activity, retry backoff).
+   * `recheckAt`: execute the call again at that time (a waitFor's deadline).
+   */
+  | { type: 'blocked'; dueAt?: number; attempt?: number; recheckAt?: number };
 
 export function isDeliverable(entry: JournalEntry, now: number): boolean {
   return entry.status !== 'retry' && (entry.dueAt === null || entry.dueAt <= now);

@@ -12,14 +12,18 @@ export type Completion<T = unknown> = { ok: true; value: T } | { ok: false; erro
 /** What the worker provides: execution of new-ground calls and the database clock. */
 export interface RunPort {
   /**
-   * Execute a call on new ground (or the next attempt of an activity in backoff). Results it returns
-   * have been journaled in `batch`. Throwing aborts the run (lease lost, database unreachable).
+   * Execute a call on new ground (or the next attempt of an activity in backoff, or a waitFor whose
+   * deadline passed). A result it returns has been journaled in the batch `batch()` answered; the
+   * port asks right before it writes, because an inline activity may outlast the batch it began in.
+   * Throwing aborts the run (lease lost, database unreachable).
    */
-  execute(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome>;
+  execute(call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome>;
   /** Record that `seqs` (completed outside the run) and `timers` (due in-memory) were delivered in `batch`. */
   stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void>;
   /** The database clock, estimated (epoch ms). */
   now(): number;
+  /** Journal rows that now exist for these seqs (results that arrived from outside during the run). */
+  poll?(seqs: number[]): Promise<JournalEntry[]>;
 }
 
 export interface DueTimer {

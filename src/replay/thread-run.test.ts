@@ -27,9 +27,10 @@ class FakeStore {
     };
     return {
       now: () => 0,
-      execute: async (call: IssuedCall, batch: number): Promise<CallOutcome> => {
+      execute: async (call: IssuedCall, batchNow: () => number): Promise<CallOutcome> => {
         if (call.kind === 'sleep') return { type: 'blocked', dueAt: 1 };
         await new Promise((r) => setTimeout(r, delays()));
+        const batch = batchNow(); // asked right before the write, as the real port does
         write();
         const key = `${call.seq}`;
         this.executions.set(key, (this.executions.get(key) ?? 0) + 1);

@@ -34,11 +34,32 @@ interface Pending {
   blocked: boolean;
   /** An in-memory timer (a sleep not yet persisted): its due time and result. */
   timer?: { dueAt: number; value: unknown };
+  /** A blocked call to execute again at this time (a waitFor's deadline), DB-clock epoch ms. */
+  recheckAt?: number;
+}
+
+/** A call being executed: in its own code (an inline activity), then writing its result. */
+interface InFlight {
+  /** True once it asked for its batch: its journal write is under way. */
+  writing: boolean;
+  done: Promise<void>;
+}
+
+/** Thrown to an execution that finishes after its run ended: its result is not written. */
+class RunEnded extends Error {
+  constructor() {
+    super('the run ended before this call finished; its result is discarded');
+  }
 }
 
 const never = new Promise<never>(() => {});
 /** How long a run waits on ordinary async code before it gives the worker slot back: 10 minutes. */
 const NON_DURABLE_WAIT_MS = 10 * 60 * 1000;
+/**
+ * While an inline activity runs, how often the run looks for results that arrived from outside (a
+ * signal, a child, a remote activity) for calls it is blocked on, so that they can win a race.
+ */
+const POLL_WHILE_RUNNING_MS = 200;
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function completionOf(entry: JournalEntry): Completion {
@@ -53,6 +74,9 @@ export class ThreadRun {
   private readonly entries = new Map<number, JournalEntry>();
   private readonly recordedBatches: number;
   private readonly pending = new Map<number, Pending>();
+  private readonly inflight = new Map<number, InFlight>();
+  /** The batch an execution finishing now journals into (the one being assembled). */
+  private open = 0;
   private settled: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
   private fatal: RunOutcome | undefined;
   private stopped = false;
@@ -174,6 +198,7 @@ export class ThreadRun {
         const delivered = await this.liveBatch(batch);
         if (this.fatal) return this.finish(this.fatal);
         if (!delivered) {
+          if (this.inflight.size > 0) continue; // an inline activity still runs: never suspend under it
           // Nothing durable is pending, yet the function has not returned: it awaits ordinary async
           // code (a plain timer, a fetch). Wait for it to call something or settle; suspending here
           // would leave nothing to wake it.
@@ -198,15 +223,36 @@ export class ThreadRun {
     this.deliver(batch, due.map((e) => e.seq));
   }
 
-  /** Execute what can run now, then deliver one batch. Returns false when there is nothing to deliver. */
+  /**
+   * Execute what can run now, then deliver one batch. Returns false when there is nothing to deliver.
+   *
+   * The batch closes when every execution it started has finished, or earlier when something else
+   * can be delivered while an inline activity still runs: a timer or a waitFor deadline comes due, or
+   * a result arrives from outside. An execution that finishes after its batch closed journals into a
+   * later one (it asks for its batch only when it writes), so replay hands results back in exactly
+   * the order this run did.
+   */
   private async liveBatch(batch: number): Promise<boolean> {
-    const now = this.port.now();
-    const runnable = [...this.pending.values()].filter((p) => {
-      if (p.blocked) return false;
-      const entry = this.entries.get(p.call.seq);
-      return !entry || (entry.status === 'retry' && entry.dueAt !== null && entry.dueAt <= now);
-    });
-    await Promise.all(runnable.map((p) => this.execute(p, batch)));
+    this.open = batch;
+    for (;;) {
+      const now = this.port.now();
+      for (const p of this.pending.values()) {
+        if (this.inflight.has(p.call.seq)) continue;
+        if (p.blocked) {
+          if (p.recheckAt === undefined || p.recheckAt > now) continue;
+          p.blocked = false; // its deadline passed: execute it again (the port decides, atomically)
+          p.recheckAt = undefined;
+        }
+        const entry = this.entries.get(p.call.seq);
+        if (!entry || (entry.status === 'retry' && entry.dueAt !== null && entry.dueAt <= now)) this.start(p);
+      }
+      if (this.inflight.size === 0) break;
+      await this.progress();
+      if (this.fatal || this.inflight.size === 0 || this.deliverable()) break;
+    }
+    this.open = batch + 1;
+    // executions that asked for `batch` are writing into it: the batch is theirs to finish
+    await Promise.all([...this.inflight.values()].filter((f) => f.writing).map((f) => f.done));
     if (this.fatal) return false;
 
     const ready: number[] = [];
@@ -233,15 +279,75 @@ export class ThreadRun {
     return true;
   }
 
-  private async execute(p: Pending, batch: number): Promise<void> {
+  /**
+   * Something other than this batch's own executions could be delivered now (a due timer, a passed
+   * deadline, a result from outside): then the batch need not wait for the executions still running.
+   */
+  private deliverable(): boolean {
+    const clock = this.port.now();
+    for (const [seq, p] of this.pending) {
+      const entry = this.entries.get(seq);
+      if (entry && entry.batch === null && !this.inflight.has(seq) && isDeliverable(entry, clock)) return true;
+      if (p.timer && p.timer.dueAt <= clock) return true;
+      if (p.recheckAt !== undefined && p.recheckAt <= clock) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Wait while executions run: until one finishes, the next due time (timer, deadline, retry) comes,
+   * or (every POLL_WHILE_RUNNING_MS, while the function waits on the outside) a result arrived.
+   */
+  private async progress(): Promise<void> {
+    const now = this.port.now();
+    let next = Infinity;
+    const outside: number[] = [];
+    for (const [seq, p] of this.pending) {
+      if (p.timer) next = Math.min(next, p.timer.dueAt);
+      if (p.recheckAt !== undefined) next = Math.min(next, p.recheckAt);
+      const entry = this.entries.get(seq);
+      if (entry?.status === 'retry' && entry.dueAt !== null) next = Math.min(next, entry.dueAt);
+      if (p.blocked && !p.timer && !entry) outside.push(seq);
+    }
+    const waitMs = Math.min(Math.max(0, next - now), outside.length > 0 && this.port.poll ? POLL_WHILE_RUNNING_MS : Infinity);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const elapsed = Number.isFinite(waitMs) ? new Promise<'time'>((r) => (timer = setTimeout(() => r('time'), waitMs))) : never;
+    const finished = Promise.race([...this.inflight.values()].map((f) => f.done)).then(() => 'done' as const);
+    const why = await Promise.race([finished, elapsed]);
+    clearTimeout(timer);
+    if (why === 'time' && outside.length > 0 && this.port.poll) {
+      for (const entry of await this.port.poll(outside)) {
+        if (!this.entries.has(entry.seq) && this.pending.has(entry.seq)) this.entries.set(entry.seq, entry);
+      }
+    }
+  }
+
+  /** Begin executing a call; its result is recorded when it finishes (see liveBatch). */
+  private start(p: Pending): void {
+    const flight: InFlight = { writing: false, done: Promise.resolve() };
+    this.inflight.set(p.call.seq, flight);
+    flight.done = this.execute(p, flight).finally(() => {
+      if (this.inflight.get(p.call.seq) === flight) this.inflight.delete(p.call.seq);
+    });
+  }
+
+  private async execute(p: Pending, flight?: InFlight): Promise<void> {
     const previous = this.entries.get(p.call.seq);
+    let written: number | undefined;
+    const batchNow = () => {
+      if (this.stopped) throw new RunEnded();
+      if (flight) flight.writing = true;
+      return (written = this.open);
+    };
     let outcome: CallOutcome;
     try {
-      outcome = await this.port.execute(p.call, batch, previous);
+      outcome = await this.port.execute(p.call, batchNow, previous);
     } catch (error) {
-      this.fatal ??= { type: 'aborted', error };
+      if (!(error instanceof RunEnded)) this.fatal ??= { type: 'aborted', error };
       return;
     }
+    if (this.stopped) return;
+    const batch = written ?? this.open;
     const base = { seq: p.call.seq, kind: p.call.kind, name: p.call.name };
     switch (outcome.type) {
       case 'done':
@@ -260,6 +366,7 @@ export class ThreadRun {
           if (outcome.dueAt !== undefined && p.call.kind === 'sleep') {
             p.timer = { dueAt: outcome.dueAt, value: p.call.input.value };
           }
+          if (outcome.recheckAt !== undefined) p.recheckAt = outcome.recheckAt;
         }
         return;
     }
@@ -278,8 +385,11 @@ export class ThreadRun {
 
   /** The function returned or threw. Fire-and-forget calls it issued without awaiting still happen. */
   private async settle(batch: number): Promise<RunOutcome> {
-    const unexecuted = [...this.pending.values()].filter((p) => !p.blocked && !this.entries.has(p.call.seq) && FIRE_AND_FORGET[p.call.kind]);
-    await Promise.all(unexecuted.map((p) => this.execute(p, batch)));
+    this.open = batch;
+    const unexecuted = [...this.pending.values()].filter(
+      (p) => !p.blocked && !this.inflight.has(p.call.seq) && !this.entries.has(p.call.seq) && FIRE_AND_FORGET[p.call.kind],
+    );
+    await Promise.all(unexecuted.map((p) => this.execute(p)));
     if (this.fatal) return this.fatal;
     const settled = this.settled!;
     return settled.ok
@@ -296,6 +406,7 @@ export class ThreadRun {
         timers.push({ seq, name: p.call.name, value: p.timer.value, remainingMs: Math.max(0, p.timer.dueAt - now) });
         continue;
       }
+      if (p.recheckAt !== undefined && (nextDueAt === null || p.recheckAt < nextDueAt)) nextDueAt = p.recheckAt;
       if (p.blocked) continue; // waiting on the outside (a remote attempt, a child): its wake-up brings it back
       const dueAt = this.entries.get(seq)?.dueAt ?? null;
       if (dueAt !== null && (nextDueAt === null || dueAt < nextDueAt)) nextDueAt = dueAt;

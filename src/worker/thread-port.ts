@@ -19,13 +19,13 @@ export class ThreadPort implements RunPort {
     return this.site.now();
   }
 
-  async execute(call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome> {
+  async execute(call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
     try {
       return await executeCall(this.site, call, batch, previous);
     } catch (err) {
       if (!isDeterministicDbError(err)) throw err; // lease lost, database unreachable: abort the run
       // the same statement would fail on every run: fail the call instead
-      return this.site.journal(call, batch, { type: 'failed', error: withCode(toFailure(err), ErrorCode.FATAL) });
+      return this.site.journal(call, batch(), { type: 'failed', error: withCode(toFailure(err), ErrorCode.FATAL) });
     }
   }
 

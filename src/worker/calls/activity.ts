@@ -35,9 +35,9 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
   );
   switch (decision.type) {
     case 'done':
-      return site.journal(call, batch, { type: 'done', value: decision.value }, attempt, decision.json);
+      return site.journal(call, batch(), { type: 'done', value: decision.value }, attempt, decision.json);
     case 'failed':
-      return site.journal(call, batch, { type: 'failed', error: decision.failure }, attempt);
+      return site.journal(call, batch(), { type: 'failed', error: decision.failure }, attempt);
     case 'retry': {
       const res = await engine.query(journal.recordRetry, {
         ...site.lease(),

@@ -66,10 +66,14 @@ export class CallSite {
   }
 }
 
-/** How one kind of call executes on new ground (or, for an activity in backoff, its next attempt). */
+/**
+ * How one kind of call executes on new ground (or, for an activity in backoff, its next attempt).
+ * `batch()` answers the delivery batch its result journals into: ask right before the statement that
+ * writes it (an inline activity may outlast the batch it began in).
+ */
 export type Executor<K extends CallKind> = (
   site: CallSite,
   call: IssuedCallOf<K>,
-  batch: number,
+  batch: () => number,
   previous: JournalEntry | undefined,
 ) => Promise<CallOutcome>;

@@ -19,7 +19,7 @@ export const executeChild: Executor<'child' | 'start'> = async (site, call, batc
   const options = { expire: input.expire ?? info.expire, config: input.config, parentWorkflowId: task.jobId, parent };
   const topic = workflowTopic(input.taskQueue, input.workflowName);
   const res = await engine.query(children.startChildFromThread, {
-    ...site.at(call, batch),
+    ...site.at(call, batch()),
     childId: input.workflowId,
     entity: input.entity ?? null,
     workflowName: input.workflowName,
@@ -36,8 +36,8 @@ export const executeChild: Executor<'child' | 'start'> = async (site, call, batc
   if (row.created === 0) {
     const link = row.existing_parent;
     const mine = link !== null && link.job === parent.job && link.thread === parent.thread && link.seq === parent.seq;
-    if (!mine) return site.journal(call, batch, { type: 'failed', error: toFailure(new DuplicateJobError(input.workflowId)) });
-    if (detached) return site.journal(call, batch, { type: 'done', value: input.workflowId });
+    if (!mine) return site.journal(call, batch(), { type: 'failed', error: toFailure(new DuplicateJobError(input.workflowId)) });
+    if (detached) return site.journal(call, batch(), { type: 'done', value: input.workflowId });
     return { type: 'blocked' };
   }
   if (detached) {

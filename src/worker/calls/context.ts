@@ -13,9 +13,9 @@ export const executeContextOp: Executor<'context'> = async (site, call, batch) =
   try {
     const res =
       request.op === 'get'
-        ? await site.engine.query(context.contextGetInThread, { ...site.at(call, batch), path: request.path })
+        ? await site.engine.query(context.contextGetInThread, { ...site.at(call, batch()), path: request.path })
         : await site.engine.query(context.contextOpInThread, {
-            ...site.at(call, batch),
+            ...site.at(call, batch()),
             op: request.op,
             path: request.path,
             arg: request.arg,
@@ -27,6 +27,6 @@ export const executeContextOp: Executor<'context'> = async (site, call, batch) =
   } catch (err) {
     const typed = contextError(err, request);
     if (typed === err) throw err;
-    return site.journal(call, batch, { type: 'failed', error: toFailure(typed) });
+    return site.journal(call, batch(), { type: 'failed', error: toFailure(typed) });
   }
 };

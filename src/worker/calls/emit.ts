@@ -32,7 +32,7 @@ export const executeEmit: Executor<'emit'> = async (site, call, batch) => {
   if (call.name === 'trace') recordSpan('memflow.trace', input.attributes ?? {});
   const payloads = publishPayloads(input.events ?? {});
   const res = await site.engine.query(jobs.emitFromThread, {
-    ...site.at(call, batch),
+    ...site.at(call, batch()),
     channel: site.engine.channel,
     payloads: JSON.stringify(payloads),
     name: call.name,

@@ -16,7 +16,7 @@ export const executeHook: Executor<'hook'> = async (site, call, batch) => {
   const hookThread = sameJob ? `${task.thread}/${call.seq}` : `${task.jobId}/${task.thread}/${call.seq}`;
   const topic = workflowTopic(input.taskQueue, input.workflowName);
   const res = await engine.query(hooks.startHookFromThread, {
-    ...site.at(call, batch),
+    ...site.at(call, batch()),
     targetId: input.workflowId,
     hookThread,
     workflowName: input.workflowName,
@@ -30,7 +30,7 @@ export const executeHook: Executor<'hook'> = async (site, call, batch) => {
   if (row.held === 0) site.leaseLost();
   if (row.found === 0) {
     const missing = toFailure(new Error(`Hook target job '${input.workflowId}' does not exist or does not accept hooks`));
-    return site.journal(call, batch, { type: 'failed', error: withCode(missing, ErrorCode.NOT_FOUND) });
+    return site.journal(call, batch(), { type: 'failed', error: withCode(missing, ErrorCode.NOT_FOUND) });
   }
   if (row.journaled === 0) site.leaseLost();
   engine.localWake(topic);

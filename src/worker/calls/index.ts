@@ -27,11 +27,11 @@ const EXECUTORS: { readonly [K in CallKind]: Executor<K> } = {
   search: executeSearchOp,
   interrupt: executeInterrupt,
   emit: executeEmit,
-  patch: (site, call, batch) => site.journal(call, batch, { type: 'done', value: true }),
+  patch: (site, call, batch) => site.journal(call, batch(), { type: 'done', value: true }),
 };
 
-export function executeCall(site: CallSite, call: IssuedCall, batch: number, previous: JournalEntry | undefined): Promise<CallOutcome> {
+export function executeCall(site: CallSite, call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
   // call.kind selects the executor of exactly that kind (the table's type guarantees one per kind)
-  const executor = EXECUTORS[call.kind] as (site: CallSite, call: IssuedCall, batch: number, previous: JournalEntry | undefined) => Promise<CallOutcome>;
+  const executor = EXECUTORS[call.kind] as (site: CallSite, call: IssuedCall, batch: () => number, previous: JournalEntry | undefined) => Promise<CallOutcome>;
   return executor(site, call, batch, previous);
 }

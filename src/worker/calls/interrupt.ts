@@ -7,7 +7,7 @@ import type { Executor } from './call-site.js';
 export const executeInterrupt: Executor<'interrupt'> = async (site, call, batch) => {
   const { jobId: targetId, options } = call.input;
   const res = await site.engine.query(jobs.interruptFromThread, {
-    ...site.at(call, batch),
+    ...site.at(call, batch()),
     targetId,
     error: JSON.stringify(interruptFailure(targetId, options)),
     descend: options.descend === true,
@@ -18,5 +18,5 @@ export const executeInterrupt: Executor<'interrupt'> = async (site, call, batch)
   if (row.held === 0) site.leaseLost();
   if (row.journaled > 0) return { type: 'done', value: targetId };
   const failure = row.exists ? new Error(`Job ${targetId} already completed`) : new JobNotFoundError(targetId);
-  return site.journal(call, batch, { type: 'failed', error: toFailure(failure) });
+  return site.journal(call, batch(), { type: 'failed', error: toFailure(failure) });
 };
