@@ -12,6 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { backend, POSTGRES_URL, uniqueAppId } from '../support/backend.js';
 
 const script = new URL('./init-process.ts', import.meta.url).pathname;
+const migrationsDir = new URL('../../src/sql/migrations/', import.meta.url);
+/** The migration files the engine ships, in order (e.g. 0001_engine.sql). */
+const migrationFiles = () => fs.readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
 
 function run(appId: string, connection: unknown): Promise<string> {
   return new Promise((resolve) => {
@@ -48,12 +51,15 @@ describe(`ten processes opening one app at once (${backend})`, () => {
       expect(ok).toHaveLength(10);
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();
-      const migrations = await client.query('SELECT version FROM hotmesh_registry.migrations WHERE schema_name = $1 ORDER BY version', [
-        appId.replaceAll('-', '_'),
-      ]);
+      const migrations = await client.query(
+        `SELECT version, name, applied_at FROM hotmesh_registry.migrations WHERE schema_name = $1 ORDER BY version`,
+        [appId.replaceAll('-', '_')],
+      );
       await client.end();
-      expect(migrations.rows.map((r) => r.version)).toEqual([...new Set(migrations.rows.map((r) => r.version))]);
-      expect(migrations.rowCount).toBeGreaterThanOrEqual(7);
+      // every migration file, no more, no less
+      expect(migrations.rows.map((r) => `${String(r.version).padStart(4, '0')}_${r.name}.sql`)).toEqual(migrationFiles());
+      // applied once, all in one transaction (now() is the transaction's start): no process applied a second batch
+      expect(new Set(migrations.rows.map((r) => (r.applied_at as Date).toISOString())).size).toBe(1);
     } else {
       expect(ok.length).toBeGreaterThanOrEqual(1);
       const refused = results.filter((r) => r.startsWith('ERROR DataDirLockedError') && r.includes('PostgreSQL'));
