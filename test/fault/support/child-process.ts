@@ -22,6 +22,8 @@ export interface Child {
   waitFor(prefix: string, ms?: number): Promise<string>;
   /** Write one line to the child's stdin. */
   send(line: string): void;
+  /** Call `listener` with every stdout line from now on, as it arrives. */
+  onLine(listener: (line: string) => void): void;
   /** Its pid, label, last stdout lines and stderr: for failure messages. */
   describe(): string;
 }
@@ -47,11 +49,13 @@ export function spawnChild(script: string, config: unknown, options: SpawnOption
   const lines: string[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();
+  const listeners: Array<(line: string) => void> = [];
   const notify = () => {
     for (const w of [...waiters]) w();
   };
   readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
     lines.push(line);
+    for (const l of listeners) l(line);
     notify();
   });
   readline.createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
@@ -86,7 +90,8 @@ export function spawnChild(script: string, config: unknown, options: SpawnOption
       check();
     });
   const send = (line: string) => void proc.stdin!.write(`${line}\n`);
-  return { proc, lines, stderr, exited, waitFor, send, describe };
+  const onLine = (listener: (line: string) => void) => void listeners.push(listener);
+  return { proc, lines, stderr, exited, waitFor, send, onLine, describe };
 }
 
 /** SIGKILL a child and wait until the OS has reaped it. */
