@@ -19,7 +19,6 @@ function record(key: string): number {
   executions.set(key, list);
   return list.length;
 }
-const gaps = (stamps: number[]) => stamps.slice(1).map((t, i) => t - stamps[i]!);
 
 const TERMINAL = {
   fatal: { type: 'MemFlowFatalError', code: 598 },
@@ -46,6 +45,17 @@ const MAX_ATTEMPTS = 3;
 const EXPECTED_DELAYS_MS = [1000, 3000, 4000];
 const policy = { maximumAttempts: MAX_ATTEMPTS, backoffCoefficient: 3, maximumInterval: '4s' };
 const REMOTE_QUEUE = 'rp-remote';
+/**
+ * Executions `EXPECTED_DELAYS_MS` apart: never early (the due time is kept in the database), late
+ * only by a claim (a timer set where the retry was scheduled), so the upper bounds are loose.
+ */
+function expectGaps(stamps: number[]): void {
+  stamps.slice(1).forEach((at, i) => {
+    const gap = at - stamps[i]!;
+    expect(gap, `gap before retry ${i + 1}`).toBeGreaterThanOrEqual(EXPECTED_DELAYS_MS[i]! - 50);
+    expect(gap, `gap before retry ${i + 1}`).toBeLessThan(EXPECTED_DELAYS_MS[i]! + 2000);
+  });
+}
 const inline = MemFlow.workflow.proxyActivities<typeof activities>({ activities, retryPolicy: policy });
 const remote = MemFlow.workflow.proxyActivities<typeof activities>({ taskQueue: REMOTE_QUEUE, retryPolicy: policy });
 const proxies = { inline, remote };
@@ -102,11 +112,7 @@ describe('retry policy', () => {
     expect(await handle.result()).toEqual(exhaustedFailure);
     const stamps = executions.get(key)!;
     expect(stamps).toHaveLength(MAX_ATTEMPTS + 1);
-    // never early (the due time is kept in the database); late only by a claim, so upper bounds are loose
-    gaps(stamps).forEach((gap, i) => {
-      expect(gap, `gap before retry ${i + 1}`).toBeGreaterThanOrEqual(EXPECTED_DELAYS_MS[i]! - 50);
-      expect(gap, `gap before retry ${i + 1}`).toBeLessThan(EXPECTED_DELAYS_MS[i]! + 2000);
-    });
+    expectGaps(stamps);
   }, 40_000);
 
   it('remote activity: maximumAttempts 3 runs it exactly 4 times, each retry scheduled 1 s, 3 s, then 4 s (capped) later', async () => {
@@ -173,10 +179,7 @@ describe('retry policy', () => {
     expect(err).toMatchObject({ code: 597, message: 'workflow run 3 failed' });
     const stamps = executions.get(key)!;
     expect(stamps).toHaveLength(3);
-    gaps(stamps).forEach((gap, i) => {
-      expect(gap, `gap before retry ${i + 1}`).toBeGreaterThanOrEqual(EXPECTED_DELAYS_MS[i]! - 50);
-      expect(gap, `gap before retry ${i + 1}`).toBeLessThan(EXPECTED_DELAYS_MS[i]! + 2000);
-    });
+    expectGaps(stamps);
   }, 30_000);
 
   it('workflow function: a MemFlowFatalError ends the job at once with 598, one run', async () => {

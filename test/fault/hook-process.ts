@@ -26,7 +26,7 @@
  */
 import { MemFlow } from '../../src/index.js';
 import { eventually } from '../support/backend.js';
-import { type BackendConfig, configFromArgv, connectionFor, say } from './support/child-side.js';
+import { type BackendConfig, configFromArgv, connectionFor, exitWithError, exitWithResult, say } from './support/child-side.js';
 import { appendDurably } from './support/execution-log.js';
 
 export interface HookFaultConfig extends BackendConfig {
@@ -175,52 +175,46 @@ async function until<T>(what: string, check: () => Promise<T | undefined>): Prom
   });
 }
 
-try {
-  if (config.mode === 'start') {
-    const handle = await mf.workflow.start({ workflowName: main.name, taskQueue: TASK_QUEUE, workflowId: config.workflowId, args: ['a'] });
-    say(`STARTED ${handle.workflowId}`);
-    let hookThread: string;
-    if (config.start === 'outside') {
-      await handle.result(); // the main function is done before the hook starts
-      hookThread = await handle.hook({ taskQueue: TASK_QUEUE, workflowName: 'counterHook', args: ['a'] });
-    } else {
-      hookThread = await until('the hook thread', async () => {
-        const res = await engine.driver.query<{ thread: string }>(
-          `SELECT thread FROM ${schema}.threads WHERE job_id = $1 AND thread <> 'main'`,
-          [config.workflowId],
-        );
-        return res.rows[0]?.thread;
-      });
-    }
-    say(`HOOK ${hookThread}`);
-    // The hook is inside the hanging activity: report once every op before it (and the increment of
-    // its own wave) has committed. From here on this process only waits for SIGKILL.
-    const snap = await until('the committed ops before the kill', async () => {
-      const s = await snapshot(hookThread);
-      return s.contextVersion >= COMMITTED_BEFORE_KILL ? s : undefined;
-    });
-    say(`SNAPSHOT ${JSON.stringify(snap)}`);
+/** `start`: start the job (and, `outside`, the hook), report until A is inside the hanging activity. */
+async function startAndReport(): Promise<void> {
+  const handle = await mf.workflow.start({ workflowName: main.name, taskQueue: TASK_QUEUE, workflowId: config.workflowId, args: ['a'] });
+  say(`STARTED ${handle.workflowId}`);
+  let hookThread: string;
+  if (config.start === 'outside') {
+    await handle.result(); // the main function is done before the hook starts
+    hookThread = await handle.hook({ taskQueue: TASK_QUEUE, workflowName: 'counterHook', args: ['a'] });
   } else {
-    let result: unknown;
-    if (config.start === 'exec') {
-      const handle = await mf.workflow.getHandle(TASK_QUEUE, main.name, config.workflowId);
-      result = await handle.result();
-    } else {
-      result = await until('the hook thread to finish', async () => {
-        const res = await engine.driver.query<{ status: string; output: unknown; error: unknown }>(
-          `SELECT status, output, error FROM ${schema}.threads WHERE job_id = $1 AND thread = $2`,
-          [config.workflowId, config.hookThread],
-        );
-        const row = res.rows[0];
-        return row && row.status !== 'running' ? row : undefined;
-      });
-    }
-    say(`RESULT ${JSON.stringify(result)}`);
-    await mf.shutdown();
-    process.exit(0);
+    hookThread = await until('the hook thread', async () => {
+      const res = await engine.driver.query<{ thread: string }>(
+        `SELECT thread FROM ${schema}.threads WHERE job_id = $1 AND thread <> 'main'`,
+        [config.workflowId],
+      );
+      return res.rows[0]?.thread;
+    });
   }
-} catch (err) {
-  say(`ERROR ${JSON.stringify({ message: (err as Error).message, stack: (err as Error).stack })}`);
-  await mf.shutdown().catch(() => {});
-  process.exit(1);
+  say(`HOOK ${hookThread}`);
+  // The hook is inside the hanging activity: report once every op before it (and the increment of
+  // its own wave) has committed. From here on this process only waits for SIGKILL.
+  const snap = await until('the committed ops before the kill', async () => {
+    const s = await snapshot(hookThread);
+    return s.contextVersion >= COMMITTED_BEFORE_KILL ? s : undefined;
+  });
+  say(`SNAPSHOT ${JSON.stringify(snap)}`);
 }
+
+/** `resume`: the main workflow's result (`exec`), or the hook thread's end (`outside`). */
+async function resumed(): Promise<unknown> {
+  if (config.start === 'exec') return (await mf.workflow.getHandle(TASK_QUEUE, main.name, config.workflowId)).result();
+  return until('the hook thread to finish', async () => {
+    const res = await engine.driver.query<{ status: string; output: unknown; error: unknown }>(
+      `SELECT status, output, error FROM ${schema}.threads WHERE job_id = $1 AND thread = $2`,
+      [config.workflowId, config.hookThread],
+    );
+    const row = res.rows[0];
+    return row && row.status !== 'running' ? row : undefined;
+  });
+}
+
+const shutdown = () => mf.shutdown();
+if (config.mode === 'start') await startAndReport().catch((err) => exitWithError(shutdown, err));
+else await exitWithResult(shutdown, resumed);

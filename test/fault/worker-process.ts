@@ -19,7 +19,7 @@
  * before the activity does anything else, and another when it returns.
  */
 import { MemFlow } from '../../src/index.js';
-import { type BackendConfig, configFromArgv, connectionFor, say, untilCommand } from './support/child-side.js';
+import { type BackendConfig, configFromArgv, connectionFor, exitWithResult, say, untilCommand } from './support/child-side.js';
 import { appendDurably } from './support/execution-log.js';
 
 export interface FaultConfig extends BackendConfig {
@@ -121,15 +121,8 @@ if (config.mode === 'start') {
   }
   // Stay up, serving, until the test kills this process.
 } else {
-  try {
-    const handle = await mf.workflow.getHandle(TASK_QUEUE, workflow.name, config.workflowId);
-    const result = await handle.result();
-    say(`RESULT ${JSON.stringify(result)}`);
-    await mf.shutdown();
-    process.exit(0);
-  } catch (err) {
-    say(`ERROR ${JSON.stringify({ message: (err as Error).message, stack: (err as Error).stack })}`);
-    await mf.shutdown().catch(() => {});
-    process.exit(1);
-  }
+  await exitWithResult(
+    () => mf.shutdown(),
+    async () => (await mf.workflow.getHandle(TASK_QUEUE, workflow.name, config.workflowId)).result(),
+  );
 }

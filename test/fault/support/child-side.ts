@@ -29,6 +29,29 @@ export function untilCommand(command: string): Promise<void> {
   });
 }
 
+/**
+ * End the process with what `produce` answers: `RESULT <json>`, clean shutdown, exit 0; or
+ * `ERROR <json>` (message and stack) and exit 1.
+ */
+export async function exitWithResult(shutdown: () => Promise<void>, produce: () => Promise<unknown>): Promise<never> {
+  let result: unknown;
+  try {
+    result = await produce();
+  } catch (err) {
+    return exitWithError(shutdown, err);
+  }
+  say(`RESULT ${JSON.stringify(result)}`);
+  await shutdown();
+  process.exit(0);
+}
+
+/** `ERROR <json>` (message and stack), shutdown as far as it goes, exit 1. */
+export async function exitWithError(shutdown: () => Promise<void>, err: unknown): Promise<never> {
+  say(`ERROR ${JSON.stringify({ message: (err as Error).message, stack: (err as Error).stack })}`);
+  await shutdown().catch(() => {});
+  process.exit(1);
+}
+
 export interface BackendConfig {
   backend: 'postgres' | 'pglite';
   /** PostgreSQL URL (postgres only). */
