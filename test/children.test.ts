@@ -1,7 +1,7 @@
 /** Child workflows: their own job and context, awaited or not, and upstream's collision semantics. */
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, testConnection, uniqueAppId } from './support/backend.js';
+import { testConnection, uniqueAppId } from './support/backend.js';
 
 export async function childWork(name: string) {
   const ctx = await MemFlow.workflow.context();
@@ -33,7 +33,10 @@ export async function parentOfFailure() {
   }
 }
 
+/** Runs of `collision` (it makes one durable call, which fails every time: no replays to count). */
+let collisionRuns = 0;
 export async function collision() {
+  collisionRuns++;
   const { workflowId } = MemFlow.workflow.getContext();
   return MemFlow.workflow.execChild({
     taskQueue: 'kids',
@@ -43,11 +46,17 @@ export async function collision() {
   });
 }
 
-let fixAttempts = 0;
+/**
+ * Every invocation of `fixable`, with the child id it asked for. Invocations include replays, so the
+ * test compares the whole sequence rather than a count: two runs that collide (each a re-run after
+ * the failed spawn), one that spawns the fixed child, one replay once that child has finished.
+ */
+const fixInvocations: Array<{ at: number; childId: string }> = [];
 export async function fixable() {
-  fixAttempts++;
   const { workflowId } = MemFlow.workflow.getContext();
-  await MemFlow.workflow.execChild({ taskQueue: 'kids', workflowName: 'childWork', args: ['x'], workflowId: fixAttempts < 3 ? workflowId : `${workflowId}-fixed` });
+  const childId = fixInvocations.length < 2 ? workflowId : `${workflowId}-fixed`;
+  fixInvocations.push({ at: Date.now(), childId });
+  await MemFlow.workflow.execChild({ taskQueue: 'kids', workflowName: 'childWork', args: ['x'], workflowId: childId });
   return 'Hello, FIXED!';
 }
 
@@ -83,18 +92,31 @@ describe('child workflows', () => {
       workflowId: `collision-${Date.now()}`,
       config: { maximumAttempts: 2, maximumInterval: '1 second', backoffCoefficient: 1 },
     });
+    collisionRuns = 0;
     const err = await handle.result().catch((e) => e);
     expect(err.message).toBe(`Duplicate job: ${handle.workflowId}`);
+    expect(err.code).toBe(597); // retries ran out
+    expect(collisionRuns, 'runs: the first and maximumAttempts (2) re-runs').toBe(3);
   });
 
   it('re-runs a parent whose child spawn failed, and succeeds once the code picks a fresh id', async () => {
-    fixAttempts = 0;
+    fixInvocations.length = 0;
     const handle = await mf.workflow.start({
       taskQueue: 'kids',
       workflowName: 'fixable',
       config: { maximumAttempts: 3, maximumInterval: '1 second', backoffCoefficient: 1 },
     });
+    const id = handle.workflowId;
     expect(await handle.result({ throwOnError: false })).toBe('Hello, FIXED!');
-    await eventually(async () => fixAttempts >= 3);
+    // exactly two re-runs after the collisions, then the spawn, then one replay when the child is done
+    expect(fixInvocations.map((r) => r.childId)).toEqual([id, id, `${id}-fixed`, `${id}-fixed`]);
+    // each re-run waited out the workflow's retry delay (min(1^(n-1), 1 s) = 1 s)
+    const [first, second, third] = fixInvocations.map((r) => r.at) as [number, number, number];
+    expect(second - first).toBeGreaterThanOrEqual(950);
+    expect(third - second).toBeGreaterThanOrEqual(950);
+    // the side effect: one child job, the fixed one (the collisions created nothing)
+    const engine = await mf.client.engine(mf.appId);
+    const jobs = await engine.driver.query<{ id: string }>(`SELECT id FROM ${engine.sqlSchema}.jobs WHERE id LIKE $1 ORDER BY id`, [`${id}%`]);
+    expect(jobs.rows.map((r) => r.id)).toEqual([id, `${id}-fixed`]);
   });
 });

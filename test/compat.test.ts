@@ -1,7 +1,7 @@
 /** Smaller parts of the established API: signalIn, deployAndActivate, getHandle with a hook's name. */
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConnection, uniqueAppId } from './support/backend.js';
+import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 import { deleteExpiredJobs } from '../src/sql/queries/jobs.js';
 
 export async function closed() {
@@ -38,9 +38,20 @@ describe('established API details', () => {
     const expiring = await mf.workflow.start({ taskQueue: 'compat', workflowName: 'closed', expire: 1 });
     await kept.result();
     await expiring.result();
-    await new Promise((r) => setTimeout(r, 1100));
     const engine = await mf.client.engine(mf.appId);
-    await engine.query(deleteExpiredJobs, {}); // what every worker's sweeper runs every 15 s
+    const expiry = await engine.driver.query<{ id: string; keep_ms: number | null }>(
+      `SELECT id, (extract(epoch FROM expire_at - completed_at) * 1000)::float8 AS keep_ms FROM ${engine.sqlSchema}.jobs WHERE id = ANY($1)`,
+      [[kept.workflowId, expiring.workflowId]],
+    );
+    expect(Object.fromEntries(expiry.rows.map((r) => [r.id, r.keep_ms === null ? null : Number(r.keep_ms)]))).toEqual({
+      [kept.workflowId]: null, // kept for good
+      [expiring.workflowId]: 1000, // one second after completion
+    });
+    // sweep (what every worker's sweeper runs every 15 s) until the second has passed
+    await eventually(async () => {
+      await engine.query(deleteExpiredJobs, {});
+      return (await engine.driver.query(`SELECT 1 FROM ${engine.sqlSchema}.jobs WHERE id = $1`, [expiring.workflowId])).rows.length === 0;
+    });
     expect(await kept.result()).toBe('done');
     await expect(expiring.result()).rejects.toMatchObject({ kind: 'JobNotFoundError', code: 404 });
     // the id is free again

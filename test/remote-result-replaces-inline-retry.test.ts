@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { untilJournaled } from './support/job-state.js';
 
 let routeRemote = false;
 export const runs = { inline: 0, remote: 0 };
@@ -46,15 +47,13 @@ describe('an inline activity in backoff whose next attempt runs remotely', () =>
   it('delivers the remote result and runs the activity once more', async () => {
     const handle = await mf.workflow.start({ taskQueue: 'review', workflowName: 'checkout' });
     const engine = await mf.client.engine(mf.appId);
-    // first attempt failed inline: the journal holds a 'retry' row
-    for (let i = 0; i < 200; i++) {
-      const r = await engine.driver.query(`SELECT 1 FROM ${engine.sqlSchema}.journal WHERE job_id = $1 AND status = 'retry'`, [handle.workflowId]);
-      if (r.rowCount) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    // first attempt failed inline: the journal holds a 'retry' row (its next attempt is 1 s away)
+    const retry = await untilJournaled(engine, handle.workflowId, (row) => row.status === 'retry');
+    expect(retry).toMatchObject({ kind: 'activity', name: 'chargeCard', attempt: 1 });
     routeRemote = true; // new code routes the activity to the 'payments' activity workers
-    const outcome = await Promise.race([handle.result(), new Promise((r) => setTimeout(() => r('still running after 5 s'), 5000))]);
-    expect.soft(runs.remote, 'remote executions of chargeCard').toBe(1);
+    // generous: the bug this pins never finishes
+    const outcome = await Promise.race([handle.result(), new Promise((r) => setTimeout(() => r('still running after 20 s'), 20_000))]);
     expect(outcome).toBe('charged');
-  }, 20_000);
+    expect(runs, 'executions of chargeCard').toEqual({ inline: 1, remote: 1 });
+  }, 40_000);
 });

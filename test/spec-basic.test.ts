@@ -2,7 +2,8 @@
 import { Client, MemFlow, Worker } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueAppId } from './support/backend.js';
-import { dR, sleep, specConnection } from './support/spec/common.js';
+import { untilWaiting } from './support/job-state.js';
+import { dR, specConnection } from './support/spec/common.js';
 
 const namespace = uniqueAppId('specbasic');
 const taskQueue = 'basic-world';
@@ -84,6 +85,8 @@ describe('spec §7 basic', () => {
   });
   afterAll(() => MemFlow.shutdown());
 
+  /** Resolves once the job is suspended in waitFor(signalId): the signal then meets a live waiter. */
+  const waiting = async (workflowId: string, signalId: string) => untilWaiting(await client.engine(namespace), workflowId, signalId);
   const start = (workflowName: string, args: unknown[] = ['HotMesh']) =>
     client.workflow.start({ namespace, taskQueue, workflowName, args, workflowId: `${workflowName}-${MemFlow.guid()}`, expire: 120 });
 
@@ -101,21 +104,21 @@ describe('spec §7 basic', () => {
 
   it('waitFor resolves to the data given to handle.signal', async () => {
     const handle = await start('doWaitFor');
-    await sleep(1500);
+    await waiting(handle.workflowId, 'wf-signal');
     await handle.signal('wf-signal', { id: 'x', data: { hello: 'world' } });
     expect(await handle.result()).toEqual({ id: 'x', data: { hello: 'world' } });
   });
 
   it('a signal followed by Promise.all([startChild, execChild])', async () => {
     const handle = await start('doSignalThenAll');
-    await sleep(1000);
+    await waiting(handle.workflowId, 'then-signal');
     await handle.signal('then-signal', { n: 1 });
     expect(await handle.result()).toEqual({ payload: { n: 1 }, started: 'string', child: 'child-done' });
   });
 
   it('full workflow yields exactly the expected object (random seeds 1 and 4)', async () => {
     const handle = await start('example');
-    await sleep(3000);
+    await waiting(handle.workflowId, 'abcdefg');
     const sent = { id: 'abcdefg', data: { hello: 'world', n: 1 } };
     await handle.signal('abcdefg', sent);
     const result = await handle.result();

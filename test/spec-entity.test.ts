@@ -206,9 +206,17 @@ describe('spec §7 entity', () => {
       expect(p1[0]!.key).not.toBe(p2[0]!.key);
     });
 
-    it('Entity.createIndex is idempotent', async () => {
-      await Entity.createIndex('user', 'tags', hotMesh);
-      await Entity.createIndex('user', 'tags', hotMesh);
+    it('Entity.createIndex is idempotent: the same name twice, one partial gin index in pg_indexes', async () => {
+      const first = await Entity.createIndex('user', 'tags', hotMesh);
+      const second = await Entity.createIndex('user', 'tags', hotMesh);
+      expect(first).toBe('idx_user_tags');
+      expect(second).toBe(first);
+      const res: { rows: Array<{ indexname: string; indexdef: string }> } = await hotMesh.engine.driver.query(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'jobs' AND indexdef LIKE '%tags%'`,
+        [hotMesh.engine.schema],
+      );
+      expect(res.rows.map((r) => r.indexname)).toEqual([first]);
+      expect(res.rows[0]!.indexdef).toMatch(/USING gin .*WHERE \(?entity = 'user'/);
     });
   });
 });

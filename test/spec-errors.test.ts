@@ -1,7 +1,7 @@
 /** §7 fatal, unknown, retry, collision, sleep (interrupt 410); §2.2 DuplicateJobError; §3 result options. */
 import { Client, MemFlow, Worker } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueAppId } from './support/backend.js';
+import { eventually, uniqueAppId } from './support/backend.js';
 import { sleep, specConnection } from './support/spec/common.js';
 
 const namespace = uniqueAppId('specerr');
@@ -9,6 +9,8 @@ const taskQueue = 'errors';
 let retryCount = 0;
 let unknownCount = 0;
 let collisionCount = 0;
+/** Executions of slowActivity so far: a test interrupts once the one it started is running. */
+let slowStarts = 0;
 
 const acts = MemFlow.workflow.proxyActivities({
   activities: {
@@ -21,6 +23,7 @@ const acts = MemFlow.workflow.proxyActivities({
       return retryCount;
     },
     async slowActivity(name: string) {
+      slowStarts++;
       await sleep(5000);
       return `Hello, ${name}!`;
     },
@@ -118,12 +121,14 @@ describe('spec §7 error scenarios', () => {
     retryCount = 0;
     const handle = await start('retryWf');
     expect(await handle.result()).toBe(3);
+    expect(retryCount, 'executions of flakyCount').toBe(3);
   });
 
   it('unknown: workflow throwing 3 times with maximumAttempts 4 returns 3', async () => {
     unknownCount = 0;
     const handle = await start('unknownWf', { config: { maximumAttempts: 4, backoffCoefficient: 1, maximumInterval: '1s' } });
     expect(await handle.result()).toBe(3);
+    expect(unknownCount, 'runs: three failures, then the one that returns').toBe(4);
   });
 
   it('unknown: with maximumAttempts 2 it rejects with recurring-test-error, 597 and a stack', async () => {
@@ -152,9 +157,10 @@ describe('spec §7 error scenarios', () => {
   });
 
   it('sleep: hotMesh.interrupt(…, {descend, expire}) → result rejects with code 410 and job_id; the other finishes', async () => {
+    const before = slowStarts;
     const h1 = await start('sleepyWf');
     const h2 = await start('coldWf', { args: ['ColdMush'] });
-    await sleep(1500);
+    await eventually(async () => slowStarts > before); // h1 is inside its 5 s activity
     const topic = `${h1.hotMesh.appId}.execute`;
     await h1.hotMesh.interrupt(topic, h1.workflowId, { descend: true, expire: 1 });
     const err: any = await h1.result().catch((e) => e);
@@ -164,8 +170,9 @@ describe('spec §7 error scenarios', () => {
   });
 
   it('interrupting an interrupted job throws "already completed" unless suppress', async () => {
+    const before = slowStarts;
     const h = await start('sleepyWf');
-    await sleep(300);
+    await eventually(async () => slowStarts > before); // running, inside its 5 s activity
     await h.interrupt();
     const err: any = await h.result().catch((e) => e);
     expect(err.code).toBe(410);

@@ -2,6 +2,7 @@
 import { Client, Connection, MemFlow, Worker } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueAppId } from './support/backend.js';
+import { untilWaiting } from './support/job-state.js';
 import { sleep, specConnection } from './support/spec/common.js';
 
 const activities = {
@@ -105,7 +106,8 @@ describe('spec §7 goodbye', () => {
     expect(handle.workflowId).toBe(workflowGuid);
     await (await Worker.create({ connection, namespace, taskQueue: 'goodbye-world', workflow: example, search: searchConfig } as any)).run();
     await (await Worker.create({ connection, namespace, taskQueue: 'goodbye-world', workflow: exampleHook })).run();
-    await sleep(2000);
+    // the hook answers the main thread's waitFor: send it once the main thread is waiting
+    await untilWaiting(await client.engine(namespace), workflowGuid, 'abcdefg');
     await client.workflow.hook({ namespace, taskQueue: 'goodbye-world', workflowName: 'exampleHook', workflowId: workflowGuid, args: ['HotMeshHook'] });
 
     const h = await client.workflow.getHandle('goodbye-world', example.name, workflowGuid, namespace);
@@ -150,7 +152,7 @@ describe('spec §7 hook', () => {
     await (await Worker.create({ namespace, guid: 'parent-worker', connection, taskQueue: 'hook-world', workflow: hookExample, search: searchConfig } as any)).run();
     await (await Worker.create({ namespace, guid: 'child-worker', connection, taskQueue: 'child-world', workflow: childExample } as any)).run();
     await (await Worker.create({ namespace, guid: 'hook-worker', connection, taskQueue: 'hook-world', workflow: hookExampleHook } as any)).run();
-    await sleep(2500);
+    await untilWaiting(await client.engine(namespace), workflowGuid, 'abcdefg');
     await client.workflow.hook({ namespace, taskQueue: 'hook-world', workflowName: 'hookExampleHook', workflowId: workflowGuid, args: ['HotMeshHook'] });
 
     const handle = await client.workflow.getHandle('hook-world', hookExample.name, workflowGuid, namespace);

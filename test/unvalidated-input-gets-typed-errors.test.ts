@@ -34,6 +34,8 @@ describe('untyped errors from unvalidated input', () => {
     // expected: the numeric match (41); a non-numeric value does not compare, it does not break the query
     const r = await outcome(MemFlow.Entity.find('user', { age: { $gt: 30 } }, hotMesh));
     expect(r).toMatchObject({ ok: true });
+    const rows = (r as { value: Array<{ context: { name: string; age: unknown } }> }).value;
+    expect(rows.map((row) => row.context)).toEqual([{ name: 'u1', age: 41 }]);
   });
 
   it('Entity.findByCondition IN with a non-array value', async () => {

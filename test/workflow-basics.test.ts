@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemFlow, type MemFlowInstance, WorkflowFailedError } from '../src/index.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { untilWaiting } from './support/job-state.js';
 
 const calls = { greet: 0, flaky: 0 };
 const acts = MemFlow.workflow.proxyActivities({
@@ -87,7 +88,7 @@ describe('workflow basics', () => {
   it('buffers a signal sent before the wait and delivers one sent after', async () => {
     const h = await mf.workflow.start({ workflowName: 'waiting', taskQueue: 'basics' });
     await h.signal('x', { v: 1 }); // very likely before the workflow reached waitFor
-    await new Promise((r) => setTimeout(r, 300));
+    await untilWaiting(await mf.client.engine(mf.appId), h.workflowId, 'y');
     await h.signal('y', { v: 41 });
     expect(await h.result()).toBe(42);
   });

@@ -3,63 +3,59 @@
  * under an advisory lock). On PGlite exactly one gets the data directory and the others get a
  * DataDirLockedError telling them to use PostgreSQL, and the directory is not corrupted.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backend, POSTGRES_URL, uniqueAppId } from '../support/backend.js';
+import { backend, POSTGRES_URL } from '../support/backend.js';
+import type { InitConfig } from './init-process.js';
+import { killChildren, spawnChild } from './support/child-process.js';
+import { Scratch } from './support/scratch.js';
 
 const script = new URL('./init-process.ts', import.meta.url).pathname;
+const migrationsDir = new URL('../../src/sql/migrations/', import.meta.url);
+/** The migration files the engine ships, in order (e.g. 0001_engine.sql). */
+const migrationFiles = () => fs.readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort();
 
-function run(appId: string, connection: unknown): Promise<string> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, appId, JSON.stringify(connection)], {
-      cwd: path.resolve(path.dirname(script), '../..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', () => resolve(out.trim().split('\n').pop() ?? ''));
-  });
+/** One process: its last stdout line once it has exited (`OK "hello <pid>"` or `ERROR <name>: ...`). */
+async function run(config: InitConfig): Promise<string> {
+  const child = spawnChild(script, config);
+  await child.exited;
+  return child.lines[child.lines.length - 1] ?? '';
 }
 
 describe(`ten processes opening one app at once (${backend})`, () => {
-  const appId = uniqueAppId('start');
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-start-'));
+  const scratch = new Scratch();
+  const appId = scratch.appId('start');
+  const dataDir = scratch.dir('start');
   afterAll(async () => {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    if (backend === 'postgres') {
-      const client = new pg.Client({ connectionString: POSTGRES_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${appId.replaceAll('-', '_')} CASCADE`);
-      await client.query(`DELETE FROM hotmesh_registry.migrations WHERE schema_name = $1`, [appId.replaceAll('-', '_')]);
-      await client.query(`DELETE FROM hotmesh_registry.apps WHERE app_id = $1`, [appId]);
-      await client.end();
-    }
+    await killChildren();
+    await scratch.cleanup();
   });
 
   it('migrates once and brings every process up (or refuses all but one on PGlite)', async () => {
-    const connection = backend === 'postgres' ? { connectionString: POSTGRES_URL } : { dataDir };
-    const results = await Promise.all(Array.from({ length: 10 }, () => run(appId, connection)));
+    const config: InitConfig = { appId, connection: backend === 'postgres' ? { connectionString: POSTGRES_URL } : { dataDir } };
+    const results = await Promise.all(Array.from({ length: 10 }, () => run(config)));
     const ok = results.filter((r) => r.startsWith('OK "hello '));
     if (backend === 'postgres') {
       expect(ok).toHaveLength(10);
       const client = new pg.Client({ connectionString: POSTGRES_URL });
       await client.connect();
-      const migrations = await client.query('SELECT version FROM hotmesh_registry.migrations WHERE schema_name = $1 ORDER BY version', [
-        appId.replaceAll('-', '_'),
-      ]);
+      const migrations = await client.query(
+        `SELECT version, name, applied_at FROM hotmesh_registry.migrations WHERE schema_name = $1 ORDER BY version`,
+        [appId.replaceAll('-', '_')],
+      );
       await client.end();
-      expect(migrations.rows.map((r) => r.version)).toEqual([...new Set(migrations.rows.map((r) => r.version))]);
-      expect(migrations.rowCount).toBeGreaterThanOrEqual(7);
+      // every migration file, no more, no less
+      expect(migrations.rows.map((r) => `${String(r.version).padStart(4, '0')}_${r.name}.sql`)).toEqual(migrationFiles());
+      // applied once, all in one transaction (now() is the transaction's start): no process applied a second batch
+      expect(new Set(migrations.rows.map((r) => (r.applied_at as Date).toISOString())).size).toBe(1);
     } else {
       expect(ok.length).toBeGreaterThanOrEqual(1);
       const refused = results.filter((r) => r.startsWith('ERROR DataDirLockedError') && r.includes('PostgreSQL'));
       expect(ok.length + refused.length).toBe(10);
       // the directory survived: a later process opens it and runs a workflow
-      expect(await run(appId, connection)).toMatch(/^OK "hello \d+"$/);
+      expect(await run(config)).toMatch(/^OK "hello \d+"$/);
     }
   }, 120_000);
 });

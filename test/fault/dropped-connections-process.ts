@@ -11,18 +11,27 @@
  * context increments to each (with an op id, retried through dropped connections), and waits for every
  * result. Protocol (one line each, on stdout):
  *   `READY`, `STARTED <id>`, `RESULT <id> <json>`, `DONE <n>`, then (after `exit` on stdin) `BYE`;
- *   `FATAL <json>` if anything it was asked to do failed for good.
+ *   `FATAL <json>` if anything it was asked to do failed for good;
+ *   `RETRIED <what> <tries>` when a call from outside (start, op-id increment) went through only
+ *   after retries, and `START-REPLY-LOST <id>` when a start's retry met the job its lost reply made;
+ *   `INJECTED <window> <ms>` when a planned drop (below) was made.
+ *
+ * The terminations hit the risky windows only by chance (once, 1 of 120 activities ran again), so
+ * for the workflow `injectId` the process drops its own connection once in each, deterministically,
+ * with the error a terminated backend gives: the start committed and its reply lost (`start`), an
+ * outside op-id increment committed and its reply lost (`op-id`), and the journal write of an inline
+ * activity's result lost before it ran (`activity-result`: the activity must run again, once).
  *
  * Every activity execution is counted durably: a JSON line is appended (and fsynced) to `logFile`
  * when it starts and when it returns; the end line carries the execution's own nonce, which is also
  * part of the value it returns, so the committed result names the execution that produced it.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import readline from 'node:readline';
 import pg from 'pg';
 import { DuplicateJobError, MemFlow } from '../../src/index.js';
 import { isTransientDbError } from '../../src/storage/transient-error.js';
+import { configFromArgv, say, untilCommand } from './support/child-side.js';
+import { appendDurably } from './support/execution-log.js';
 
 export interface DropConfig {
   appId: string;
@@ -35,7 +44,12 @@ export interface DropConfig {
   leaseSeconds: number;
   /** Workflow ids are `<idPrefix><i>`. */
   idPrefix: string;
+  /** The workflow whose risky windows get one planned drop each. */
+  injectId: string;
 }
+
+/** Where a planned drop is made. */
+export type DropWindow = 'start' | 'op-id' | 'activity-result';
 
 export interface DropExecution {
   ev: 'start' | 'end';
@@ -50,11 +64,7 @@ export interface DropExecution {
 
 const TASK_QUEUE = 'dropped';
 
-const config = JSON.parse(process.argv[2] ?? '{}') as DropConfig;
-
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
+const config = configFromArgv<DropConfig>();
 
 // Diagnostics only: a crash still crashes (the test sees the process gone), but says why first.
 process.on('uncaughtExceptionMonitor', (err, origin) => say(`FATAL ${JSON.stringify({ origin, message: err.message, stack: err.stack })}`));
@@ -62,13 +72,7 @@ process.on('uncaughtExceptionMonitor', (err, origin) => say(`FATAL ${JSON.string
 function record(entry: Omit<DropExecution, 'pid' | 'key' | 'attempt' | 'at'>): void {
   const ctx = MemFlow.activity.getContext();
   const line: DropExecution = { ...entry, pid: process.pid, key: ctx.idempotencyKey, attempt: ctx.attempt, at: Date.now() };
-  const fd = fs.openSync(config.logFile, 'a');
-  try {
-    fs.writeSync(fd, `${JSON.stringify(line)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  appendDurably(config.logFile, line);
 }
 
 const acts = MemFlow.workflow.proxyActivities({
@@ -102,7 +106,9 @@ async function steady(i: number) {
 async function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
-      return await fn();
+      const value = await fn();
+      if (tries > 1) say(`RETRIED ${what} ${tries}`);
+      return value;
     } catch (err) {
       if (!isTransientDbError(err) || tries >= 200) throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -115,7 +121,39 @@ const mf = await MemFlow.init({
   engine: { connection: { class: pg.Client, options: { connectionString: config.url, application_name: config.applicationName } } },
 });
 await mf.worker.create({ taskQueue: TASK_QUEUE, workflow: steady, options: { leaseSeconds: config.leaseSeconds } });
+await planDrops();
 say('READY');
+
+/**
+ * One planned drop per window for `injectId`: the driver fails the chosen statement once, as a
+ * terminated backend does, after it committed ('after': only the reply is lost) or before it ran.
+ * Statements are recognised by the SQL function they call and a parameter value, not by position.
+ */
+async function planDrops(): Promise<void> {
+  const id = config.injectId;
+  const i = Number(id.slice(config.idPrefix.length));
+  const plans: Array<{ window: DropWindow; when: 'before' | 'after'; matches: (sql: string, params: unknown[]) => boolean }> = [
+    { window: 'start', when: 'after', matches: (sql, params) => sql.includes('.start_job(') && params.includes(id) },
+    { window: 'op-id', when: 'after', matches: (sql, params) => sql.includes('.context_op(') && params.includes(id) && params.includes('ext-1') },
+    {
+      window: 'activity-result',
+      when: 'before',
+      matches: (sql, params) =>
+        sql.includes('.journal_append(') && params.includes(id) && params.some((p) => typeof p === 'string' && p.includes(`"${i}:a:`)),
+    },
+  ];
+  const driver = (await mf.client.engine(config.appId)).driver;
+  const named = driver.named.bind(driver);
+  const terminated = () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' });
+  driver.named = (async (name: string, sql: string, params: unknown[]) => {
+    const k = plans.findIndex((p) => p.matches(sql, params));
+    if (k < 0) return named(name, sql, params);
+    const [plan] = plans.splice(k, 1);
+    if (plan!.when === 'after') await named(name, sql, params);
+    say(`INJECTED ${plan!.window} ${Date.now()}`);
+    throw terminated();
+  }) as typeof driver.named;
+}
 
 async function one(i: number): Promise<void> {
   const workflowId = `${config.idPrefix}${i}`;
@@ -125,6 +163,7 @@ async function one(i: number): Promise<void> {
     } catch (err) {
       // The first attempt committed but its reply was lost with the connection: the job is there.
       if (!(err instanceof DuplicateJobError)) throw err;
+      say(`START-REPLY-LOST ${workflowId}`);
     }
   });
   say(`STARTED ${workflowId}`);
@@ -149,9 +188,7 @@ try {
 }
 
 // Stay up, serving, until the test says `exit` (it first checks this process is still alive).
-readline.createInterface({ input: process.stdin }).on('line', async (line) => {
-  if (line.trim() !== 'exit') return;
-  await mf.shutdown();
-  say('BYE');
-  process.exit(0);
-});
+await untilCommand('exit');
+await mf.shutdown();
+say('BYE');
+process.exit(0);

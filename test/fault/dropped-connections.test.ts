@@ -12,6 +12,13 @@
  * only afterwards, each in the same statement that terminates the worker's LISTEN session, so the
  * NOTIFY is lost and the LISTEN reconnect has to make up for it.
  *
+ * The terminations reach the risky windows only by chance, so one workflow also gets a planned drop
+ * in each (made by the worker process on its own connection, see dropped-connections-process.ts): a
+ * start whose reply is lost, an op-id increment whose reply is lost, an activity result whose journal
+ * write is lost. The test requires each planned drop to have happened and to have taken its path (a
+ * DuplicateJobError on the start's retry, the op applied once, the activity run exactly twice), and
+ * reports how often the terminations alone took those paths.
+ *
  * Afterwards: every workflow completed with exactly the expected result, every context counter is
  * exact (each op applied once, none lost), each activity's committed result was produced by exactly
  * one execution and nothing ran after it (an execution cut off mid-flight may run again, under the
@@ -19,23 +26,19 @@
  * (the worker logged no failed run; the held-back workflows finished within 600 ms of their signal),
  * and the worker never crashed (no unhandled 'error' event: it is alive, answers, and exits 0).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemFlow } from '../../src/index.js';
 import { schemaForApp } from '../../src/storage/sql-identifier.js';
-import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from '../support/backend.js';
-import type { DropConfig, DropExecution } from './dropped-connections-process.js';
+import { eventually, POSTGRES_URL, testConnection } from '../support/backend.js';
+import type { DropConfig, DropExecution, DropWindow } from './dropped-connections-process.js';
+import { killChildren, spawnChild } from './support/child-process.js';
+import { readLog } from './support/execution-log.js';
+import { Scratch } from './support/scratch.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SCRIPT = path.join(HERE, 'dropped-connections-process.ts');
-const REPO = path.resolve(HERE, '../..');
+const SCRIPT = new URL('./dropped-connections-process.ts', import.meta.url).pathname;
 
 const COUNT = 40;
 const STAGGER_MS = 200; // the starts are spread over 8 s, so every phase of a workflow meets the fire
@@ -57,47 +60,18 @@ interface KillRound {
   killed: Array<{ pid: number; state: string | null; query: string | null }>;
 }
 
-let child: ChildProcess | undefined;
-const tempDirs: string[] = [];
-const appIds: string[] = [];
-
+const scratch = new Scratch();
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
-  }
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-  const db = new pg.Client({ connectionString: POSTGRES_URL });
-  await db.connect();
-  try {
-    for (const appId of appIds) {
-      const schema = schemaForApp(appId);
-      await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await db.query('DELETE FROM hotmesh_registry.migrations WHERE schema_name = $1', [schema]).catch(() => {});
-      await db.query('DELETE FROM hotmesh_registry.apps WHERE app_id = $1', [appId]).catch(() => {});
-    }
-  } finally {
-    await db.end();
-  }
+  await killChildren();
+  await scratch.cleanup();
 });
-
-function readLog(file: string): DropExecution[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as DropExecution);
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('dropped connections (postgres)', () => {
   it('a worker whose sessions are terminated over and over loses nothing and applies nothing twice', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-fault-dropped-'));
-    tempDirs.push(dir);
-    const appId = uniqueAppId('fault-dropped');
-    appIds.push(appId);
+    const dir = scratch.dir('fault-dropped');
+    const appId = scratch.appId('fault-dropped');
     const schema = `"${schemaForApp(appId)}"`;
     const applicationName = `hotmesh-fault-${randomBytes(4).toString('hex')}`;
     const config: DropConfig = {
@@ -109,8 +83,10 @@ describe('dropped connections (postgres)', () => {
       staggerMs: STAGGER_MS,
       leaseSeconds: LEASE_SECONDS,
       idPrefix: `dropped-${path.basename(dir).slice(-6)}-`,
+      injectId: `dropped-${path.basename(dir).slice(-6)}-1`,
     };
     const ids = Array.from({ length: COUNT }, (_, i) => `${config.idPrefix}${i}`);
+    const injectIndex = ids.indexOf(config.injectId);
 
     // This process's own sessions (signals, checks, terminations): other application names, never targeted.
     const mf = await MemFlow.init({ appId, engine: { connection: testConnection() } });
@@ -121,48 +97,9 @@ describe('dropped connections (postgres)', () => {
 
     try {
       // ---- the worker process -------------------------------------------------------------------
-      const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(config)], {
-        cwd: REPO,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      child = proc;
-      const lines: string[] = [];
-      const stderr: string[] = [];
-      const lineWaiters = new Set<() => void>();
-      const onStarted: Array<(id: string) => void> = [];
-      readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-        lines.push(line);
-        if (line.startsWith('STARTED ')) for (const f of onStarted) f(line.slice(8));
-        for (const w of [...lineWaiters]) w();
-      });
-      readline.createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        proc.once('exit', (code, signal) => {
-          resolve({ code, signal });
-          for (const w of [...lineWaiters]) w();
-        }),
-      );
-      const describeChild = () => `stdout: ${JSON.stringify(lines.slice(-20))}; stderr: ${stderr.join('\n')}`;
-      const waitFor = (prefix: string, ms: number) =>
-        new Promise<string>((resolve, reject) => {
-          const check = () => {
-            const fatal = lines.find((l) => l.startsWith('FATAL '));
-            if (fatal) return done(() => reject(new Error(`worker reported ${fatal}; ${describeChild()}`)));
-            const line = lines.find((l) => l.startsWith(prefix));
-            if (line !== undefined) return done(() => resolve(line.slice(prefix.length).trim()));
-            if (proc.exitCode !== null || proc.signalCode !== null) {
-              return done(() => reject(new Error(`worker exited before '${prefix}': ${describeChild()}`)));
-            }
-          };
-          const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for '${prefix}': ${describeChild()}`))), ms);
-          const done = (settle: () => void) => {
-            clearTimeout(timer);
-            lineWaiters.delete(check);
-            settle();
-          };
-          lineWaiters.add(check);
-          check();
-        });
+      const worker = spawnChild(SCRIPT, config, { label: 'dropped-connections worker', failOn: 'FATAL ' });
+      const { proc, lines, stderr, exited, waitFor } = worker;
+      const describeChild = worker.describe;
 
       // ---- signals: half sent at once (buffered until the wait), half once the workflow waits; the last
       // LATE ones are held back until the fire is over (see below) ------------------------------------
@@ -178,7 +115,9 @@ describe('dropped connections (postgres)', () => {
           .then((h) => h.signal('go', { i }))
           .catch((err) => signalErrors.push(err));
       };
-      onStarted.push((id) => {
+      worker.onLine((line) => {
+        if (!line.startsWith('STARTED ')) return;
+        const id = line.slice('STARTED '.length);
         if (!late.includes(id) && Number(id.slice(config.idPrefix.length)) % 2 === 0) signal(id);
       });
       const waiting = async () =>
@@ -247,10 +186,19 @@ describe('dropped connections (postgres)', () => {
       }
       await waitFor('DONE ', SETTLE_MS);
 
+      // ---- the planned drops: one in each window, each made exactly once -------------------------------
+      const injected = new Map<DropWindow, number>();
+      for (const line of lines.filter((l) => l.startsWith('INJECTED '))) {
+        const [, window, at] = line.split(' ') as [string, DropWindow, string];
+        expect(injected.has(window), `two planned drops in '${window}'`).toBe(false);
+        injected.set(window, Number(at));
+      }
+      expect([...injected.keys()].sort()).toEqual(['activity-result', 'op-id', 'start']);
+
       // ---- the worker survived all of it ------------------------------------------------------------
       expect(proc.exitCode, describeChild()).toBeNull();
       expect(proc.signalCode, describeChild()).toBeNull();
-      proc.stdin!.write('exit\n');
+      worker.send('exit');
       await waitFor('BYE', 20_000);
       const { code } = await exited;
       expect(code, describeChild()).toBe(0);
@@ -284,7 +232,7 @@ describe('dropped connections (postgres)', () => {
         results.set(id!, JSON.parse(json.join(' ')));
       }
       expect([...results.keys()].sort()).toEqual([...ids].sort());
-      const log = readLog(config.logFile);
+      const log = readLog<DropExecution>(config.logFile);
       const journal = await db.query<{ job_id: string; seq: number; result: string; attempt: number }>(
         `SELECT job_id, seq, result #>> '{}' AS result, attempt FROM ${schema}.journal WHERE kind = 'activity' AND job_id = ANY($1)`,
         [ids],
@@ -337,16 +285,39 @@ describe('dropped connections (postgres)', () => {
           expect(starts.filter((r) => r.nonce === committed), name).toHaveLength(1);
           expect(ends.filter((r) => r.nonce === committed), name).toHaveLength(1);
           expect(starts[starts.length - 1]!.nonce, `${name}: an execution started after the one that committed`).toBe(committed);
-          // an execution runs again only because a termination cut the previous one off
+          // an execution runs again only because a termination (or the planned drop) cut the previous one off
           for (let k = 1; k < starts.length; k++) {
             const [prev, next] = [starts[k - 1]!, starts[k]!];
-            const cut = rounds.some((r) => r.killed.length > 0 && r.sentAt <= next.at && r.doneAt >= prev.at);
+            const cut =
+              rounds.some((r) => r.killed.length > 0 && r.sentAt <= next.at && r.doneAt >= prev.at) ||
+              (name === `${injectIndex}:a` && injected.get('activity-result')! >= prev.at && injected.get('activity-result')! <= next.at);
             expect(cut, `${name} ran again at ${next.at} with no termination since ${prev.at}`).toBe(true);
           }
-          reruns += starts.length - 1;
+          if (name !== `${injectIndex}:a`) reruns += starts.length - 1;
         }
       }
-      console.log(`dropped connections: ${COUNT * 3} activities committed once each; ${reruns} executions cut off and run again`);
+
+      // ---- the risky windows were hit: each planned drop was made and took its path -----------------
+      // the start committed, its reply was lost: the retry met the job (DuplicateJobError), once
+      expect(lines.filter((l) => l === `START-REPLY-LOST ${config.injectId}`)).toHaveLength(1);
+      // the op-id increment committed, its reply was lost: the retry returned without applying it again
+      // (the context checks above: ext is 3, one ext-1 op in the log)
+      expect(lines.filter((l) => l.startsWith(`RETRIED ext ${config.injectId}/1 `))).toHaveLength(1);
+      // the activity's result never reached the journal: it ran once more, and only once more
+      expect(log.filter((r) => r.ev === 'start' && r.arg === `${injectIndex}:a`)).toHaveLength(2);
+      // whose call: `START-REPLY-LOST <id>`, `RETRIED start <id> <n>`, `RETRIED ext <id>/<k> <n>`
+      const idIn = (l: string) => (l.startsWith('RETRIED ') ? l.split(' ')[2]!.split('/')[0] : l.split(' ')[1]);
+      const notPlanned = (l: string) => idIn(l) !== config.injectId;
+      const byChance = {
+        startReplyLost: lines.filter((l) => l.startsWith('START-REPLY-LOST ') && notPlanned(l)).length,
+        retried: lines.filter((l) => l.startsWith('RETRIED ') && notPlanned(l)).length,
+        activityReruns: reruns,
+      };
+      console.log(
+        `dropped connections: ${COUNT * 3} activities committed once each; by the terminations alone: ` +
+          `${byChance.activityReruns} executions cut off and run again, ${byChance.retried} outside calls retried, ` +
+          `${byChance.startReplyLost} starts whose reply was lost`,
+      );
     } finally {
       await mf.shutdown();
       await killer.end();

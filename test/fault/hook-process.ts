@@ -24,19 +24,15 @@
  * Every activity execution is counted durably: a JSON line is appended (and fsynced) to `logFile`
  * before the activity does anything else, and another when it returns.
  */
-import fs from 'node:fs';
-import pg from 'pg';
 import { MemFlow } from '../../src/index.js';
+import { eventually } from '../support/backend.js';
+import { type BackendConfig, configFromArgv, connectionFor, exitWithError, exitWithResult, say } from './support/child-side.js';
+import { appendDurably } from './support/execution-log.js';
 
-export interface HookFaultConfig {
+export interface HookFaultConfig extends BackendConfig {
   mode: 'start' | 'resume';
   start: 'exec' | 'outside';
   appId: string;
-  backend: 'postgres' | 'pglite';
-  /** PGlite data directory (pglite only). */
-  dataDir?: string;
-  /** PostgreSQL URL (postgres only). */
-  url?: string;
   workflowId: string;
   /** The hook's thread id, once known (`outside` resume). */
   hookThread?: string;
@@ -77,25 +73,14 @@ const SIGNAL_ID = 'counter-hook-done';
 /** Context ops that must have committed (with the seed) before the kill: set + 5 of the hook's. */
 const COMMITTED_BEFORE_KILL = 6;
 
-const config = JSON.parse(process.argv[2] ?? '{}') as HookFaultConfig;
-
-function say(line: string): void {
-  // stdout is a pipe: writes are synchronous on Linux, so the line is out before we can be killed
-  process.stdout.write(`${line}\n`);
-}
+const config = configFromArgv<HookFaultConfig>();
 
 function record(ev: HookExecutionRecord['ev'], arg: string): void {
   const ctx = MemFlow.activity.getContext();
   const entry: HookExecutionRecord = {
     ev, arg, pid: process.pid, key: ctx.idempotencyKey, attempt: ctx.attempt, thread: ctx.thread,
   };
-  const fd = fs.openSync(config.logFile, 'a');
-  try {
-    fs.writeSync(fd, `${JSON.stringify(entry)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  appendDurably(config.logFile, entry);
 }
 
 const acts = MemFlow.workflow.proxyActivities({
@@ -157,11 +142,9 @@ async function holder() {
   return 'seeded';
 }
 
-const connection =
-  config.backend === 'postgres' ? { class: pg.Client, options: { connectionString: config.url } } : { dataDir: config.dataDir! };
 const main = config.start === 'exec' ? seeded : holder;
 
-const mf = await MemFlow.init({ appId: config.appId, engine: { connection } });
+const mf = await MemFlow.init({ appId: config.appId, engine: { connection: connectionFor(config) } });
 for (const workflow of [main, counterHook]) {
   await mf.worker.create({ taskQueue: TASK_QUEUE, workflow, options: { leaseSeconds: config.leaseSeconds } });
 }
@@ -185,62 +168,53 @@ async function snapshot(hookThread: string): Promise<Snapshot> {
   return { context: row.context, contextVersion: Number(row.version), contextLog: row.log ?? [], hookJournal: row.journal ?? [] };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Poll `check` (every 20 ms, up to 20 s) until it answers something. */
+async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  return eventually(check, 20_000, 20).catch(() => {
+    throw new Error(`timed out waiting for ${what}`);
+  });
 }
 
-try {
-  if (config.mode === 'start') {
-    const handle = await mf.workflow.start({ workflowName: main.name, taskQueue: TASK_QUEUE, workflowId: config.workflowId, args: ['a'] });
-    say(`STARTED ${handle.workflowId}`);
-    let hookThread: string;
-    if (config.start === 'outside') {
-      await handle.result(); // the main function is done before the hook starts
-      hookThread = await handle.hook({ taskQueue: TASK_QUEUE, workflowName: 'counterHook', args: ['a'] });
-    } else {
-      hookThread = await until('the hook thread', async () => {
-        const res = await engine.driver.query<{ thread: string }>(
-          `SELECT thread FROM ${schema}.threads WHERE job_id = $1 AND thread <> 'main'`,
-          [config.workflowId],
-        );
-        return res.rows[0]?.thread;
-      });
-    }
-    say(`HOOK ${hookThread}`);
-    // The hook is inside the hanging activity: report once every op before it (and the increment of
-    // its own wave) has committed. From here on this process only waits for SIGKILL.
-    const snap = await until('the committed ops before the kill', async () => {
-      const s = await snapshot(hookThread);
-      return s.contextVersion >= COMMITTED_BEFORE_KILL ? s : undefined;
-    });
-    say(`SNAPSHOT ${JSON.stringify(snap)}`);
+/** `start`: start the job (and, `outside`, the hook), report until A is inside the hanging activity. */
+async function startAndReport(): Promise<void> {
+  const handle = await mf.workflow.start({ workflowName: main.name, taskQueue: TASK_QUEUE, workflowId: config.workflowId, args: ['a'] });
+  say(`STARTED ${handle.workflowId}`);
+  let hookThread: string;
+  if (config.start === 'outside') {
+    await handle.result(); // the main function is done before the hook starts
+    hookThread = await handle.hook({ taskQueue: TASK_QUEUE, workflowName: 'counterHook', args: ['a'] });
   } else {
-    let result: unknown;
-    if (config.start === 'exec') {
-      const handle = await mf.workflow.getHandle(TASK_QUEUE, main.name, config.workflowId);
-      result = await handle.result();
-    } else {
-      result = await until('the hook thread to finish', async () => {
-        const res = await engine.driver.query<{ status: string; output: unknown; error: unknown }>(
-          `SELECT status, output, error FROM ${schema}.threads WHERE job_id = $1 AND thread = $2`,
-          [config.workflowId, config.hookThread],
-        );
-        const row = res.rows[0];
-        return row && row.status !== 'running' ? row : undefined;
-      });
-    }
-    say(`RESULT ${JSON.stringify(result)}`);
-    await mf.shutdown();
-    process.exit(0);
+    hookThread = await until('the hook thread', async () => {
+      const res = await engine.driver.query<{ thread: string }>(
+        `SELECT thread FROM ${schema}.threads WHERE job_id = $1 AND thread <> 'main'`,
+        [config.workflowId],
+      );
+      return res.rows[0]?.thread;
+    });
   }
-} catch (err) {
-  say(`ERROR ${JSON.stringify({ message: (err as Error).message, stack: (err as Error).stack })}`);
-  await mf.shutdown().catch(() => {});
-  process.exit(1);
+  say(`HOOK ${hookThread}`);
+  // The hook is inside the hanging activity: report once every op before it (and the increment of
+  // its own wave) has committed. From here on this process only waits for SIGKILL.
+  const snap = await until('the committed ops before the kill', async () => {
+    const s = await snapshot(hookThread);
+    return s.contextVersion >= COMMITTED_BEFORE_KILL ? s : undefined;
+  });
+  say(`SNAPSHOT ${JSON.stringify(snap)}`);
 }
+
+/** `resume`: the main workflow's result (`exec`), or the hook thread's end (`outside`). */
+async function resumed(): Promise<unknown> {
+  if (config.start === 'exec') return (await mf.workflow.getHandle(TASK_QUEUE, main.name, config.workflowId)).result();
+  return until('the hook thread to finish', async () => {
+    const res = await engine.driver.query<{ status: string; output: unknown; error: unknown }>(
+      `SELECT status, output, error FROM ${schema}.threads WHERE job_id = $1 AND thread = $2`,
+      [config.workflowId, config.hookThread],
+    );
+    const row = res.rows[0];
+    return row && row.status !== 'running' ? row : undefined;
+  });
+}
+
+const shutdown = () => mf.shutdown();
+if (config.mode === 'start') await startAndReport().catch((err) => exitWithError(shutdown, err));
+else await exitWithResult(shutdown, resumed);

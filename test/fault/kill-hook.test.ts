@@ -17,104 +17,26 @@
  * - pglite: B opens the data directory only after A is dead (taking over A's stale lock).
  * In both, once B has exited the test process opens the database itself and checks what is stored.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemFlow } from '../../src/index.js';
-import { schemaForApp } from '../../src/storage/sql-identifier.js';
-import { backend, POSTGRES_URL, testConnection, uniqueAppId } from '../support/backend.js';
+import { backend, POSTGRES_URL, testConnection } from '../support/backend.js';
+import { type Child, killChildren, resultOf, sigkill, spawnChild } from './support/child-process.js';
+import { pidsOf, readLog } from './support/execution-log.js';
+import { Scratch } from './support/scratch.js';
 import type { ContextLogRow, HookExecutionRecord, HookFaultConfig, Snapshot } from './hook-process.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SCRIPT = path.join(HERE, 'hook-process.ts');
-const REPO = path.resolve(HERE, '../..');
+const SCRIPT = new URL('./hook-process.ts', import.meta.url).pathname;
 const LEASE_SECONDS = 2;
-const STEP_MS = 20_000; // ceiling for any single wait on a child
 const TASK_QUEUE = 'hookfault'; // as in hook-process.ts
 
 type Base = Omit<HookFaultConfig, 'mode'>;
 
-interface Child {
-  proc: ChildProcess;
-  lines: string[];
-  stderr: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The first stdout line starting with `prefix` (waiting for it if needed); its remainder. */
-  waitFor(prefix: string, ms?: number): Promise<string>;
-}
+const scratch = new Scratch();
 
-const children = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-const appIds: string[] = [];
-
-function spawnChild(config: HookFaultConfig): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(config)], {
-    cwd: REPO,
-    env: { ...process.env, HOTMESH_TEST_BACKEND: config.backend },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(proc);
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  const waiters = new Set<() => void>();
-  readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) w();
-  });
-  readline.createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => {
-      children.delete(proc);
-      resolve({ code, signal });
-      for (const w of [...waiters]) w();
-    }),
-  );
-  const describeChild = () =>
-    `pid ${proc.pid} (${config.mode}/${config.start}); stdout: ${JSON.stringify(lines)}; stderr: ${stderr.join('\n')}`;
-  const waitFor = (prefix: string, ms = STEP_MS) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const line = lines.find((l) => l.startsWith(prefix));
-        if (line !== undefined) return done(() => resolve(line.slice(prefix.length).trim()));
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          return done(() => reject(new Error(`child exited before printing '${prefix}': ${describeChild()}`)));
-        }
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for '${prefix}' from ${describeChild()}`))), ms);
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        settle();
-      };
-      waiters.add(check);
-      check();
-    });
-  return { proc, lines, stderr, exited, waitFor };
-}
-
-async function sigkill(child: Child): Promise<void> {
-  expect(child.proc.kill('SIGKILL')).toBe(true);
-  const { code, signal } = await child.exited;
-  expect(code).toBeNull();
-  expect(signal).toBe('SIGKILL');
-}
-
-function readLog(file: string): HookExecutionRecord[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as HookExecutionRecord);
-}
-
-function pidsOf(log: HookExecutionRecord[], ev: HookExecutionRecord['ev'], arg: string): number[] {
-  return log.filter((r) => r.ev === ev && r.arg === arg).map((r) => r.pid);
+function spawnHookWorker(config: HookFaultConfig): Child {
+  return spawnChild(SCRIPT, config, { label: `${config.mode}/${config.start}`, env: { HOTMESH_TEST_BACKEND: config.backend } });
 }
 
 /**
@@ -124,14 +46,11 @@ function pidsOf(log: HookExecutionRecord[], ev: HookExecutionRecord['ev'], arg: 
 let sharedDataDir: string | undefined;
 
 function setup(start: HookFaultConfig['start']): Base {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hotmesh-fault-hook-${start}-`));
-  tempDirs.push(dir);
-  const appId = uniqueAppId(`fault-hook-${start}`);
-  appIds.push(appId);
+  const dir = scratch.dir(`fault-hook-${start}`);
   if (backend === 'pglite') sharedDataDir ??= path.join(dir, 'data');
   return {
     start,
-    appId,
+    appId: scratch.appId(`fault-hook-${start}`),
     backend,
     dataDir: sharedDataDir,
     url: backend === 'postgres' ? POSTGRES_URL : undefined,
@@ -141,27 +60,22 @@ function setup(start: HookFaultConfig['start']): Base {
   };
 }
 
-/** Kill A inside the hook, and have B take it over (postgres: B already serving; pglite: B after A). */
+/**
+ * Kill A inside the hook, and have B take it over (postgres: B already serving; pglite: B after A).
+ * A waits inside an activity that never ends by itself, so B's start-up time cannot race anything.
+ */
 async function killAndTakeOver(a: Child, base: Base): Promise<Child> {
   let b: Child | undefined;
   if (backend === 'postgres') {
-    b = spawnChild({ ...base, mode: 'resume' });
+    b = spawnHookWorker({ ...base, mode: 'resume' });
     await b.waitFor('READY');
   }
   await sigkill(a);
   if (backend === 'pglite') {
     expect(fs.readFileSync(path.join(base.dataDir!, 'hotmesh.lock'), 'utf8')).toBe(String(a.proc.pid));
-    b = spawnChild({ ...base, mode: 'resume' });
+    b = spawnHookWorker({ ...base, mode: 'resume' });
   }
   return b!;
-}
-
-/** B's printed result, after it exits cleanly. */
-async function resultOf(b: Child): Promise<any> {
-  const json = await b.waitFor('RESULT ');
-  const { code } = await b.exited;
-  expect(code, `B's stderr: ${b.stderr.join('\n')}`).toBe(0);
-  return JSON.parse(json);
 }
 
 interface Stored {
@@ -289,7 +203,7 @@ function expectSnapshot(snap: Snapshot, hookThread: string): void {
 
 /** Activities: h1 committed in A and never ran again; h2 started in A, ran again once in B, same key. */
 function expectExecutions(base: Base, hookThread: string, a: Child, b: Child): void {
-  const log = readLog(base.logFile);
+  const log = readLog<HookExecutionRecord>(base.logFile);
   expect(pidsOf(log, 'start', 'h1')).toEqual([a.proc.pid]);
   expect(pidsOf(log, 'end', 'h1')).toEqual([a.proc.pid]);
   expect(pidsOf(log, 'start', 'h2')).toEqual([a.proc.pid, b.proc.pid]);
@@ -300,31 +214,13 @@ function expectExecutions(base: Base, hookThread: string, a: Child, b: Child): v
   expect(log.filter((r) => r.arg === 'h2').map((r) => r.key)).toEqual(Array(3).fill(`${base.appId}:${base.workflowId}:${hookThread}:6`));
 }
 
-afterEach(async () => {
-  for (const proc of [...children]) {
-    proc.kill('SIGKILL');
-    await new Promise((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve(null) : proc.once('exit', resolve)));
-  }
-  children.clear();
-});
-
-afterAll(async () => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-  if (backend === 'postgres' && appIds.length > 0) {
-    const db = new pg.Client({ connectionString: POSTGRES_URL });
-    await db.connect();
-    try {
-      for (const appId of appIds) await db.query(`DROP SCHEMA IF EXISTS "${schemaForApp(appId)}" CASCADE`);
-    } finally {
-      await db.end();
-    }
-  }
-});
+afterEach(killChildren); // never leave a child behind, whatever happened in the test
+afterAll(() => scratch.cleanup());
 
 describe(`crash recovery inside a hook (${backend})`, () => {
   it('a hook run by execHook, SIGKILLed mid-activity, is resumed elsewhere; no committed context op applies twice', async () => {
     const base = setup('exec');
-    const a = spawnChild({ ...base, mode: 'start', hangOn: 'h2' });
+    const a = spawnHookWorker({ ...base, mode: 'start', hangOn: 'h2' });
     expect(await a.waitFor('STARTED ')).toBe(base.workflowId);
     const hookThread = await a.waitFor('HOOK ');
     expect(hookThread).toBe('main/2'); // execHook is the main thread's 2nd durable call
@@ -350,7 +246,7 @@ describe(`crash recovery inside a hook (${backend})`, () => {
 
   it('a hook started from outside on a finished job, SIGKILLed mid-activity, is resumed elsewhere exactly once', async () => {
     const base = setup('outside');
-    const a = spawnChild({ ...base, mode: 'start', hangOn: 'h2' });
+    const a = spawnHookWorker({ ...base, mode: 'start', hangOn: 'h2' });
     expect(await a.waitFor('STARTED ')).toBe(base.workflowId);
     const hookThread = await a.waitFor('HOOK ');
     expect(hookThread).toMatch(/^hook-/);

@@ -3,125 +3,47 @@
  * a durable sleep, or in the middle of an activity, and a fresh process takes the job over.
  *
  * - postgres: the second process (B) is already serving the app when the first (A) is killed, and
- *   takes the task over when A's lease (2 s) runs out; the test process also awaits the result.
+ *   takes the task over when A's lease (2 s) runs out; the test process also awaits the result. B
+ *   is spawned with A and waits, loaded, until A is where it is to be killed: then it serves, and A
+ *   is killed a few milliseconds later. (Spawning B only then took it most of A's 3 s sleep under
+ *   load, 654 ms short of a false failure once.)
  * - pglite: the data directory serves one process at a time, so B opens it only after A is dead (the
  *   lock A left behind is stale and taken over). The test process never opens that directory.
  *
  * Activity executions are counted durably (one fsynced line per start and per end, in a file of the
  * test's own temp dir), so "ran exactly once" survives the kill.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemFlow } from '../../src/index.js';
-import { schemaForApp } from '../../src/storage/sql-identifier.js';
-import { backend, POSTGRES_URL, testConnection, uniqueAppId } from '../support/backend.js';
+import { backend, POSTGRES_URL, testConnection } from '../support/backend.js';
+import { type Child, killChildren, resultOf, sigkill, spawnChild } from './support/child-process.js';
+import { pidsOf, readLog } from './support/execution-log.js';
+import { Scratch } from './support/scratch.js';
 import type { ExecutionRecord, FaultConfig } from './worker-process.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SCRIPT = path.join(HERE, 'worker-process.ts');
-const REPO = path.resolve(HERE, '../..');
+const SCRIPT = new URL('./worker-process.ts', import.meta.url).pathname;
 const LEASE_SECONDS = 2;
 const SLEEP_SECONDS = 3;
-const STEP_MS = 20_000; // ceiling for any single wait on a child
 
-interface Child {
-  proc: ChildProcess;
-  lines: string[];
-  stderr: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The first stdout line starting with `prefix` (waiting for it if needed); its remainder. */
-  waitFor(prefix: string, ms?: number): Promise<string>;
-}
-
-const children = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-const appIds: string[] = [];
+const scratch = new Scratch();
+type Base = Omit<FaultConfig, 'mode'>;
 
 function spawnWorker(config: FaultConfig): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(config)], {
-    cwd: REPO,
-    env: { ...process.env, HOTMESH_TEST_BACKEND: config.backend },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(proc);
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  const waiters = new Set<() => void>();
-  readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) w();
-  });
-  readline.createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => {
-      children.delete(proc);
-      resolve({ code, signal });
-      for (const w of [...waiters]) w();
-    }),
-  );
-  const describeChild = () =>
-    `pid ${proc.pid} (${config.mode}/${config.scenario}); stdout: ${JSON.stringify(lines)}; stderr: ${stderr.join('\n')}`;
-  const waitFor = (prefix: string, ms = STEP_MS) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const line = lines.find((l) => l.startsWith(prefix));
-        if (line !== undefined) return done(() => resolve(line.slice(prefix.length).trim()));
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          return done(() => reject(new Error(`child exited before printing '${prefix}': ${describeChild()}`)));
-        }
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for '${prefix}' from ${describeChild()}`))), ms);
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        settle();
-      };
-      waiters.add(check);
-      check();
-    });
-  return { proc, lines, stderr, exited, waitFor };
-}
-
-/** SIGKILL a child and wait until the OS has reaped it. */
-async function sigkill(child: Child): Promise<void> {
-  expect(child.proc.kill('SIGKILL')).toBe(true);
-  const { code, signal } = await child.exited;
-  expect(code).toBeNull();
-  expect(signal).toBe('SIGKILL');
-}
-
-function readLog(file: string): ExecutionRecord[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as ExecutionRecord);
+  return spawnChild(SCRIPT, config, { label: `${config.mode}/${config.scenario}`, env: { HOTMESH_TEST_BACKEND: config.backend } });
 }
 
 function count(log: ExecutionRecord[], ev: ExecutionRecord['ev'], arg: string): number {
   return log.filter((r) => r.ev === ev && r.arg === arg).length;
 }
 
-function pidsOf(log: ExecutionRecord[], ev: ExecutionRecord['ev'], arg: string): number[] {
-  return log.filter((r) => r.ev === ev && r.arg === arg).map((r) => r.pid);
-}
-
 /** A fresh scenario: its own app, temp dir, execution log, and (pglite) data directory. */
-function setup(scenario: FaultConfig['scenario']) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hotmesh-fault-${scenario}-`));
-  tempDirs.push(dir);
-  const appId = uniqueAppId(`fault-${scenario}`);
-  appIds.push(appId);
-  const base: Omit<FaultConfig, 'mode'> = {
+function setup(scenario: FaultConfig['scenario']): Base {
+  const dir = scratch.dir(`fault-${scenario}`);
+  return {
     scenario,
-    appId,
+    appId: scratch.appId(`fault-${scenario}`),
     backend,
     dataDir: backend === 'pglite' ? path.join(dir, 'data') : undefined,
     url: backend === 'postgres' ? POSTGRES_URL : undefined,
@@ -130,17 +52,28 @@ function setup(scenario: FaultConfig['scenario']) {
     leaseSeconds: LEASE_SECONDS,
     sleepSeconds: SLEEP_SECONDS,
   };
-  return base;
 }
 
 /**
- * Kill A, and have B take the job over: on postgres B is already serving when A dies; on pglite B
+ * A (`start`) and, on postgres, B (`resume`), loaded side by side; A is then told to serve and start
+ * the job, while B waits, loaded but not serving, until A is where it is to be killed.
+ */
+async function spawnPair(base: Base, hangOn?: string): Promise<{ a: Child; standby: Child | undefined }> {
+  const a = spawnWorker({ ...base, mode: 'start', standby: true, hangOn });
+  const standby = backend === 'postgres' ? spawnWorker({ ...base, mode: 'resume', standby: true }) : undefined;
+  await Promise.all([a.waitFor('LOADED'), standby?.waitFor('LOADED')]);
+  a.send('serve');
+  return { a, standby };
+}
+
+/**
+ * Kill A, and have B take the job over: on postgres B (on standby) serves before A dies; on pglite B
  * opens the data directory only after A is gone. Returns B and the moment A was killed.
  */
-async function killAndTakeOver(a: Child, base: Omit<FaultConfig, 'mode'>): Promise<{ b: Child; killedAt: number }> {
-  let b: Child | undefined;
-  if (backend === 'postgres') {
-    b = spawnWorker({ ...base, mode: 'resume' });
+async function killAndTakeOver(a: Child, standby: Child | undefined, base: Base): Promise<{ b: Child; killedAt: number }> {
+  let b = standby;
+  if (b) {
+    b.send('serve');
     await b.waitFor('READY');
   }
   const killedAt = Date.now();
@@ -153,16 +86,8 @@ async function killAndTakeOver(a: Child, base: Omit<FaultConfig, 'mode'>): Promi
   return { b: b!, killedAt };
 }
 
-/** B's printed result, after it exits cleanly. */
-async function resultOf(b: Child): Promise<unknown> {
-  const json = await b.waitFor('RESULT ');
-  const { code } = await b.exited;
-  expect(code, `B's stderr: ${b.stderr.join('\n')}`).toBe(0);
-  return JSON.parse(json);
-}
-
 /** Postgres only: the test process itself also waits for the job's result, as a third process. */
-async function resultSeenByTestProcess(base: Omit<FaultConfig, 'mode'>, workflowName: string): Promise<unknown> {
+async function resultSeenByTestProcess(base: Base, workflowName: string): Promise<unknown> {
   const mf = await MemFlow.init({ appId: base.appId, engine: { connection: testConnection() } });
   try {
     const handle = await mf.workflow.getHandle('fault', workflowName, base.workflowId);
@@ -172,37 +97,18 @@ async function resultSeenByTestProcess(base: Omit<FaultConfig, 'mode'>, workflow
   }
 }
 
-afterEach(async () => {
-  // Never leave a child behind, whatever happened in the test.
-  for (const proc of [...children]) {
-    proc.kill('SIGKILL');
-    await new Promise((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve(null) : proc.once('exit', resolve)));
-  }
-  children.clear();
-});
-
-afterAll(async () => {
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-  if (backend === 'postgres' && appIds.length > 0) {
-    const db = new pg.Client({ connectionString: POSTGRES_URL });
-    await db.connect();
-    try {
-      for (const appId of appIds) await db.query(`DROP SCHEMA IF EXISTS "${schemaForApp(appId)}" CASCADE`);
-    } finally {
-      await db.end();
-    }
-  }
-});
+afterEach(killChildren); // never leave a child behind, whatever happened in the test
+afterAll(() => scratch.cleanup());
 
 describe(`crash recovery with real processes (${backend})`, () => {
   it('a worker SIGKILLed during sleepFor is taken over by another process; the workflow completes', async () => {
     const base = setup('sleep');
-    const a = spawnWorker({ ...base, mode: 'start' });
+    const { a, standby } = await spawnPair(base);
     expect(await a.waitFor('STARTED ')).toBe(base.workflowId);
     const dueMs = Number(await a.waitFor('SLEEPING '));
     expect(Number.isFinite(dueMs)).toBe(true);
 
-    const { b, killedAt } = await killAndTakeOver(a, base);
+    const { b, killedAt } = await killAndTakeOver(a, standby, base);
     // A really died mid-sleep: the timer was not yet due when the signal was sent.
     expect(killedAt).toBeLessThan(dueMs);
 
@@ -214,7 +120,7 @@ describe(`crash recovery with real processes (${backend})`, () => {
     expect(fromB).toEqual(expected);
     if (backend === 'postgres') expect(fromTest).toEqual(expected);
 
-    const log = readLog(base.logFile);
+    const log = readLog<ExecutionRecord>(base.logFile);
     // The step before the sleep committed in A and was not run again; the step after ran once, in B.
     expect(pidsOf(log, 'start', 'before')).toEqual([a.proc.pid]);
     expect(pidsOf(log, 'end', 'before')).toEqual([a.proc.pid]);
@@ -228,17 +134,17 @@ describe(`crash recovery with real processes (${backend})`, () => {
 
   it('a worker SIGKILLed mid-activity is taken over; committed activities are not run again', async () => {
     const base = setup('activity');
-    const a = spawnWorker({ ...base, mode: 'start', hangOn: 'three' });
+    const { a, standby } = await spawnPair(base, 'three');
     expect(await a.waitFor('STARTED ')).toBe(base.workflowId);
     expect(await a.waitFor('RUNNING ')).toBe('step three');
 
     // When A dies, 'one', 'two-a' and 'two-b' have committed and 'three' is still running.
-    const before = readLog(base.logFile);
+    const before = readLog<ExecutionRecord>(base.logFile);
     expect(before.map((r) => `${r.ev} ${r.arg}`).sort()).toEqual(
       ['start one', 'end one', 'start two-a', 'end two-a', 'start two-b', 'end two-b', 'start three'].sort(),
     );
 
-    const { b } = await killAndTakeOver(a, base);
+    const { b } = await killAndTakeOver(a, standby, base);
     const expected = ['one:done', 'two-a:done', 'two-b:done', 'three:done', 'four:done'];
     const [fromB, fromTest] = await Promise.all([
       resultOf(b),
@@ -247,7 +153,7 @@ describe(`crash recovery with real processes (${backend})`, () => {
     expect(fromB).toEqual(expected);
     if (backend === 'postgres') expect(fromTest).toEqual(expected);
 
-    const log = readLog(base.logFile);
+    const log = readLog<ExecutionRecord>(base.logFile);
     // Each step whose result had committed before the kill ran exactly once, in A.
     for (const arg of ['one', 'two-a', 'two-b']) {
       expect(pidsOf(log, 'start', arg), arg).toEqual([a.proc.pid]);

@@ -8,26 +8,26 @@
  *               never exits by itself: the test SIGKILLs it.
  *   - `resume`: serve the same workflows on the same app, wait for the job's result, print it, shut
  *               down cleanly and exit 0.
+ * With `standby`, either mode opens the app, prints `LOADED`, and waits for `serve` on stdin before
+ * it serves: the test loads both processes side by side, then has each serve when it is time (B
+ * within milliseconds of A's kill, however long loading took).
  *
- * Protocol (one line each, on stdout): `READY`, `STARTED <id>`, `SLEEPING <dueMs>`,
+ * Protocol (one line each, on stdout): `LOADED`, `READY`, `STARTED <id>`, `SLEEPING <dueMs>`,
  * `RUNNING <activity> <arg>`, `RESULT <json>`, `ERROR <json>`.
  *
  * Every activity execution is counted durably: a JSON line is appended (and fsynced) to `logFile`
  * before the activity does anything else, and another when it returns.
  */
-import fs from 'node:fs';
-import pg from 'pg';
 import { MemFlow } from '../../src/index.js';
+import { type BackendConfig, configFromArgv, connectionFor, exitWithResult, say, untilCommand } from './support/child-side.js';
+import { appendDurably } from './support/execution-log.js';
 
-export interface FaultConfig {
+export interface FaultConfig extends BackendConfig {
   mode: 'start' | 'resume';
   scenario: 'sleep' | 'activity';
   appId: string;
-  backend: 'postgres' | 'pglite';
-  /** PGlite data directory (pglite only). */
-  dataDir?: string;
-  /** PostgreSQL URL (postgres only). */
-  url?: string;
+  /** Open the app, print LOADED, and serve only after `serve` on stdin. */
+  standby?: boolean;
   workflowId: string;
   /** Append-only execution log shared by every process of one test. */
   logFile: string;
@@ -47,24 +47,13 @@ export interface ExecutionRecord {
   at: number;
 }
 
-const config = JSON.parse(process.argv[2] ?? '{}') as FaultConfig;
+const config = configFromArgv<FaultConfig>();
 const TASK_QUEUE = 'fault';
-
-function say(line: string): void {
-  // stdout is a pipe: writes are synchronous on Linux, so the line is out before we can be killed
-  process.stdout.write(`${line}\n`);
-}
 
 function record(ev: ExecutionRecord['ev'], name: string, arg: string): void {
   const ctx = MemFlow.activity.getContext();
   const entry: ExecutionRecord = { ev, name, arg, pid: process.pid, key: ctx.idempotencyKey, attempt: ctx.attempt, at: Date.now() };
-  const fd = fs.openSync(config.logFile, 'a');
-  try {
-    fs.writeSync(fd, `${JSON.stringify(entry)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  appendDurably(config.logFile, entry);
 }
 
 const acts = MemFlow.workflow.proxyActivities({
@@ -99,11 +88,13 @@ async function pipeline() {
   return [one, twoA, twoB, three, four];
 }
 
-const connection =
-  config.backend === 'postgres' ? { class: pg.Client, options: { connectionString: config.url } } : { dataDir: config.dataDir! };
 const workflow = config.scenario === 'sleep' ? sleeper : pipeline;
 
-const mf = await MemFlow.init({ appId: config.appId, engine: { connection } });
+const mf = await MemFlow.init({ appId: config.appId, engine: { connection: connectionFor(config) } });
+if (config.standby) {
+  say('LOADED');
+  await untilCommand('serve');
+}
 await mf.worker.create({ taskQueue: TASK_QUEUE, workflow, options: { leaseSeconds: config.leaseSeconds } });
 say('READY');
 
@@ -130,15 +121,8 @@ if (config.mode === 'start') {
   }
   // Stay up, serving, until the test kills this process.
 } else {
-  try {
-    const handle = await mf.workflow.getHandle(TASK_QUEUE, workflow.name, config.workflowId);
-    const result = await handle.result();
-    say(`RESULT ${JSON.stringify(result)}`);
-    await mf.shutdown();
-    process.exit(0);
-  } catch (err) {
-    say(`ERROR ${JSON.stringify({ message: (err as Error).message, stack: (err as Error).stack })}`);
-    await mf.shutdown().catch(() => {});
-    process.exit(1);
-  }
+  await exitWithResult(
+    () => mf.shutdown(),
+    async () => (await mf.workflow.getHandle(TASK_QUEUE, workflow.name, config.workflowId)).result(),
+  );
 }
