@@ -233,6 +233,35 @@ export class MemFlowFatalError extends terminal(ErrorCode.FATAL) {}
 export class MemFlowMaxedError extends terminal(ErrorCode.MAXED) {}
 /** Thrown by user code to fail at once with a timeout code; the engine never raises it itself. */
 export class MemFlowTimeoutError extends terminal(ErrorCode.TIMEOUT) {}
+
+/**
+ * `waitFor(signalId, { timeout })` ran out of time before the signal came (code 596: uncaught, it
+ * fails the workflow at once). The waiter is retired with it: a later signal is kept for the next wait.
+ */
+export class WaitTimeoutError extends MemFlowTimeoutError {
+  constructor(
+    readonly signalId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`waitFor('${signalId}') timed out after ${timeoutMs} ms`);
+  }
+  override get details(): Record<string, unknown> {
+    return { signalId: this.signalId, timeoutMs: this.timeoutMs };
+  }
+}
+
+/** One activity attempt ran past its `startToCloseTimeout`: it counts as failed and is retried per policy. */
+export class ActivityTimeoutError extends HotMeshError {
+  constructor(
+    readonly activityName: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`Activity '${activityName}' attempt ran past its startToCloseTimeout of ${timeoutMs} ms`);
+  }
+  override get details(): Record<string, unknown> {
+    return { activityName: this.activityName, timeoutMs: this.timeoutMs };
+  }
+}
 /** The default, retryable failure. */
 export class MemFlowRetryError extends terminal(ErrorCode.RETRY) {}
 

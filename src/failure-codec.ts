@@ -21,12 +21,13 @@ import {
   PayloadTooLargeError,
   type StoredFailure,
   ValidationError,
+  WaitTimeoutError,
 } from './errors.js';
 import type { InterruptOptions } from './replay/durable-call.js';
 import { validatePositiveSeconds } from './validation.js';
 
 /** Where a failure is revived: the durable call that delivered it. */
-export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'interrupt';
+export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'interrupt' | 'wait';
 
 type Fallback = 'fatal' | 'retry' | 'plain';
 
@@ -39,6 +40,7 @@ const FALLBACK: { readonly [S in FailureSite]: Fallback } = {
   start: 'plain',
   hook: 'plain',
   interrupt: 'plain',
+  wait: 'plain',
 };
 
 /** Typed engine errors, rebuilt from their details, and the sites that promise them. */
@@ -46,6 +48,7 @@ const TYPED: { readonly [type: string]: { sites: readonly FailureSite[]; build(d
   ContextTypeError: { sites: ['context'], build: (d) => new ContextTypeError(String(d.op), String(d.path), String(d.found)) },
   PayloadTooLargeError: { sites: ['context'], build: (d) => new PayloadTooLargeError(String(d.field), Number(d.bytes), Number(d.limit)) },
   DuplicateJobError: { sites: ['child', 'start'], build: (d) => new DuplicateJobError(String(d.jobId)) },
+  WaitTimeoutError: { sites: ['wait'], build: (d) => new WaitTimeoutError(String(d.signalId), Number(d.timeoutMs)) },
 };
 
 /** Codes that end a workflow at once, with no workflow-level retry. */

@@ -33,6 +33,7 @@ export { workflow, proxyActivities } from './workflow/index.js';
 export type { ActivityConfig, ActivityRetryPolicy } from './workflow/proxy-activities.js';
 export type { RetryConfig } from './replay/durable-call.js';
 export type { WorkflowContext } from './workflow/introspection.js';
+export type { WaitForOptions } from './workflow/signals.js';
 export type { ActivityInterceptor, WorkflowInterceptor, InterceptedActivity, ActivityCallContext } from './workflow/interceptors.js';
 export type { InterruptOptions } from './replay/durable-call.js';
 export type { HookOptions, ExecHookOptions } from './workflow/hooks.js';
@@ -58,6 +59,8 @@ export {
   MemFlowMaxedError,
   MemFlowTimeoutError,
   MemFlowRetryError,
+  WaitTimeoutError,
+  ActivityTimeoutError,
   isHotMeshError,
   didInterrupt,
 } from './errors.js';

@@ -69,13 +69,15 @@ export interface CallContract {
       taskQueue?: string;
       /** The function the proxy was given for this name, if any (run inline). */
       fn?: ActivityFunction;
+      /** Longest one attempt may run before it counts as failed (and is retried per policy). */
+      startToCloseMs?: number;
     };
     result: unknown;
   };
   /** A durable timer; name = the duration as written. */
   sleep: { input: { ms: number; value: number }; result: number };
-  /** waitFor(signalId); name = signal id. */
-  wait: { input: undefined; result: unknown };
+  /** waitFor(signalId, { timeout }); name = signal id. Without a timeout it waits for good. */
+  wait: { input: { timeoutMs?: number }; result: unknown };
   /** signal(signalId, data); name = signal id; result = the message id. */
   signal: { input: { data: unknown; jobId?: string }; result: string };
   /** Start a hook thread; name = hook workflow name; result = the hook's thread id. */

@@ -8,7 +8,7 @@
  * - A failure with a terminal code (596/597/598), or past the policy's retries, is final; anything
  *   else is retried after the policy's delay (`maximumAttempts` N allows N + 1 executions).
  */
-import { ErrorCode, type StoredFailure } from '../errors.js';
+import { ActivityTimeoutError, ErrorCode, type StoredFailure } from '../errors.js';
 import { isTerminalCode, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ActivityFunction } from '../replay/durable-call.js';
@@ -21,14 +21,22 @@ export type AttemptDecision =
   | { type: 'failed'; failure: StoredFailure }
   | { type: 'retry'; failure: StoredFailure; delaySeconds: number };
 
-export async function attemptActivity(fn: ActivityFunction | undefined, args: unknown[], info: ActivityInfo, policy: ResolvedRetry): Promise<AttemptDecision> {
+export async function attemptActivity(
+  fn: ActivityFunction | undefined,
+  args: unknown[],
+  info: ActivityInfo,
+  policy: ResolvedRetry,
+  /** startToCloseTimeout: the attempt fails once it has run this long (its late result is dropped). */
+  timeoutMs?: number,
+): Promise<AttemptDecision> {
   let failure: StoredFailure;
   if (!fn) {
     // retryable: the worker that has it may be deployed meanwhile (memflow-api.md §4.2)
     failure = toFailure(new Error(`Activity '${info.activityName}' is not registered in this worker process`));
   } else {
     try {
-      const value = await runActivityScope(info, () => fn.apply(null, args));
+      const running = runActivityScope(info, () => fn.apply(null, args));
+      const value = timeoutMs === undefined ? await running : await withDeadline(running, timeoutMs, info.activityName);
       try {
         return { type: 'done', value, json: encodeJson(`activity '${info.activityName}' result`, value) };
       } catch (err) {
@@ -40,6 +48,20 @@ export async function attemptActivity(fn: ActivityFunction | undefined, args: un
   }
   if (isTerminalCode(failure.code) || info.attempt > policy.maximumAttempts) return { type: 'failed', failure };
   return { type: 'retry', failure, delaySeconds: retryDelaySeconds(info.attempt, policy) };
+}
+
+/** `work`, or an ActivityTimeoutError once `ms` passed (work goes on; what it returns is ignored). */
+async function withDeadline(work: unknown, ms: number, activityName: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ActivityTimeoutError(activityName, ms)), ms);
+  });
+  Promise.resolve(work).catch(() => {}); // a late failure of abandoned work is not unhandled
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function idempotencyKey(appId: string, jobId: string, thread: string, seq: number): string {

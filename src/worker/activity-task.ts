@@ -18,6 +18,8 @@ export interface ActivityPayload {
   config?: RetryConfig;
   /** Attempts already made. */
   attempt?: number;
+  /** startToCloseTimeout of one attempt, in ms. */
+  startToCloseMs?: number;
 }
 
 export async function runActivityTask(engine: Engine, row: ClaimedRow, registry: ActivityRegistry, workerRetry?: RetryFields): Promise<void> {
@@ -37,6 +39,7 @@ export async function runActivityTask(engine: Engine, row: ClaimedRow, registry:
       namespace: engine.appId,
     },
     resolveRetry(payload.retryPolicy, payload.config, workerRetry),
+    payload.startToCloseMs,
   );
   switch (decision.type) {
     case 'done':

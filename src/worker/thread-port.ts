@@ -10,6 +10,7 @@ import type { DueTimer, RunPort } from '../replay/run-port.js';
 import * as journal from '../sql/queries/journal.js';
 import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { CallSite } from './calls/call-site.js';
+import { toJournalEntry } from './claimed-task.js';
 import { executeCall } from './calls/index.js';
 
 export class ThreadPort implements RunPort {
@@ -27,6 +28,12 @@ export class ThreadPort implements RunPort {
       // the same statement would fail on every run: fail the call instead
       return this.site.journal(call, batch(), { type: 'failed', error: withCode(toFailure(err), ErrorCode.FATAL) });
     }
+  }
+
+  async poll(seqs: number[]): Promise<JournalEntry[]> {
+    const { jobId, thread } = this.site.task;
+    const res = await this.site.engine.query(journal.readJournalRows, { jobId, thread, seqs });
+    return res.rows.map(toJournalEntry);
   }
 
   async stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void> {

@@ -4,6 +4,7 @@
  * once it committed. Failures retry per the retry policy; when retries run out the workflow gets a
  * MemFlowFatalError (or, with `throwOnError: false`, the plain error object).
  */
+import { parseDurationMs } from '../duration.js';
 import { reviveFailure } from '../failure-codec.js';
 import type { ActivityFunction, ActivityRetryPolicy, CallInput } from '../replay/durable-call.js';
 import { RESERVED_KEYS, validateFunctionName } from '../validation.js';
@@ -24,8 +25,11 @@ export interface ActivityConfig<A = object> {
   retryPolicy?: ActivityRetryPolicy;
   /** Accepted for compatibility. */
   expire?: number;
-  /** Accepted for compatibility; not enforced (as upstream). */
-  startToCloseTimeout?: string;
+  /**
+   * Longest one attempt may run (a duration string or ms). Past it the attempt counts as failed and
+   * is retried per the policy; its late result is discarded. Default: no limit.
+   */
+  startToCloseTimeout?: string | number;
 }
 
 type Promisified<T> = {
@@ -36,6 +40,7 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
   options: ActivityConfig<A> = {},
 ): Promisified<A> {
   processActivities()?.register(options.activities);
+  const startToCloseMs = options.startToCloseTimeout === undefined ? undefined : parseDurationMs(options.startToCloseTimeout, 'startToCloseTimeout');
   const own = ownFunctions(options.activities);
   const stubs = new Map<string, (...args: unknown[]) => Promise<unknown>>();
   return new Proxy({} as Promisified<A>, {
@@ -47,7 +52,7 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
         stub = async (...args: unknown[]) => {
           const execution = currentExecution(`proxyActivities(...).${name}`);
           execution.host.activities.register(options.activities);
-          const input: CallInput<'activity'> = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue, fn: own.get(name) };
+          const input: CallInput<'activity'> = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue, fn: own.get(name), startToCloseMs };
           return withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
             const completion = await execution.run.call({ kind: 'activity', name, input });
             if (completion.ok) return completion.value;

@@ -2,6 +2,7 @@
  * Named queries on the journal. Every write made for a running thread is fenced: it happens only if
  * the task is still held with the claims value the worker got when it claimed it (lease_held()).
  */
+import type { RawJournalRow } from '../../worker/claimed-task.js';
 import { type CallPositionParams, defineQuery, type ThreadLeaseParams } from '../define-query.js';
 
 /**
@@ -47,6 +48,12 @@ WITH lease AS (
 )
 SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM stamped)::int AS stamped,
        (SELECT count(*) FROM timers)::int AS timers`);
+
+/** Journal rows of a thread at these seqs (results that arrived from outside while a run was running). */
+export const readJournalRows = defineQuery<{ jobId: string; thread: string; seqs: number[] }, RawJournalRow>(/* sql */ `
+SELECT seq, kind, name, status, result, result IS NULL AS undef, attempt, batch,
+       (extract(epoch FROM due_at) * 1000)::float8 AS due
+  FROM {{schema}}.journal WHERE job_id = $jobId AND thread = $thread AND seq = ANY($seqs::int[])`);
 
 /** A job's journal across its threads, for handle.export(). */
 export const readTimeline = defineQuery<

@@ -13,6 +13,17 @@ export const waitForSignal = defineQuery<
 SELECT o_found AS found, o_data AS data, o_data IS NULL AS data_undefined, o_fenced AS fenced
   FROM {{schema}}.wait_for_signal($jobId, $thread, $seq, $signalId, $batch, $taskId, $claims)`);
 
+/**
+ * waitFor with a timeout (migration 0014): as waitForSignal, plus the waiter's deadline; once it
+ * passed, the timeout is journaled (`timeoutFailure`) and the waiter retired, atomically.
+ */
+export const waitForSignalUntil = defineQuery<
+  CallPositionParams & { signalId: string; timeoutMs: number; timeoutFailure: string },
+  { found: boolean; data: unknown; data_undefined: boolean; fenced: boolean; timed_out: boolean; due: number | null }
+>(/* sql */ `
+SELECT o_found AS found, o_data AS data, o_data IS NULL AS data_undefined, o_fenced AS fenced, o_timed_out AS timed_out, o_due AS due
+  FROM {{schema}}.wait_for_signal_until($jobId, $thread, $seq, $signalId, $batch, $taskId, $claims, $timeoutMs::float8, $timeoutFailure::jsonb)`);
+
 /** signal() from inside a thread: deliver (to job `targetId`) and journal it at (seq, batch), fenced. */
 export const signalFromThread = defineQuery<
   CallPositionParams & { signalId: string; data: string; targetId: string; messageId: string },

@@ -5,6 +5,7 @@
  * default, `<workflowTopic>-activity`), wherever they run, and the thread waits for its result.
  */
 import { encodeJson } from '../../json-value.js';
+import type { IssuedCallOf } from '../../replay/durable-call.js';
 import * as activities from '../../sql/queries/activities.js';
 import * as journal from '../../sql/queries/journal.js';
 import { activityTopic } from '../../topics.js';
@@ -16,7 +17,7 @@ import type { CallSite, Executor } from './call-site.js';
 export const executeActivity: Executor<'activity'> = async (site, call, batch, previous) => {
   const { input } = call;
   const fn = input.taskQueue === undefined ? (input.fn ?? site.activities.find(call.name)) : undefined;
-  if (!fn) return scheduleRemote(site, call.seq, call.name, input.args, input.retryPolicy, activityTopic(input.taskQueue ?? site.info.workflowTopic));
+  if (!fn) return scheduleRemote(site, call, activityTopic(input.taskQueue ?? site.info.workflowTopic));
   const attempt = (previous?.status === 'retry' ? previous.attempt : 0) + 1;
   const { engine, task } = site;
   const decision = await attemptActivity(
@@ -32,6 +33,7 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
       namespace: engine.appId,
     },
     resolveRetry(input.retryPolicy, site.info.config, site.workerRetry),
+    input.startToCloseMs,
   );
   switch (decision.type) {
     case 'done':
@@ -54,15 +56,10 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
   }
 };
 
-async function scheduleRemote(
-  site: CallSite,
-  seq: number,
-  name: string,
-  args: unknown[],
-  retryPolicy: ActivityPayload['retryPolicy'],
-  topic: string,
-) {
-  const payload: ActivityPayload = { name, args, retryPolicy, config: site.info.config };
+async function scheduleRemote(site: CallSite, call: IssuedCallOf<'activity'>, topic: string) {
+  const { seq, name } = call;
+  const { args, retryPolicy, startToCloseMs } = call.input;
+  const payload: ActivityPayload = { name, args, retryPolicy, config: site.info.config, startToCloseMs };
   const { engine } = site;
   const res = await engine.query(activities.scheduleActivity, {
     ...site.lease(),
