@@ -1,0 +1,182 @@
+/**
+ * The faults, each an injector that does its harm and says what it touched: the jobs whose tasks
+ * were leased by its victim (or were running) at that moment, so the oracle can attribute what went
+ * wrong. Recovery times are measured afterwards (report.ts) from the ledger and the lease monitor.
+ */
+import type pg from 'pg';
+import type { ChaosCluster } from './chaos-cluster.js';
+import type { FaultPoint } from './fault-points.js';
+import type { Load } from './load.js';
+import type { SeededRandom } from './seeded-random.js';
+import type { WorkerFleet, WorkerProcess } from './worker-fleet.js';
+
+export type FaultKind =
+  | 'kill-mid-step'
+  | 'kill-mid-hook'
+  | 'kill-mid-context-op'
+  | 'pg-restart'
+  | 'terminate-storm'
+  | 'sigstop-past-lease'
+  | 'half-open'
+  | 'timers-same-instant'
+  | 'start-burst'
+  | 'poison';
+
+export interface Injection {
+  kind: FaultKind;
+  at: number;
+  endedAt: number;
+  /** Jobs it touched. */
+  jobs: Set<string>;
+  /** Its victim process, if any (killed, paused or cut off). */
+  pid?: number;
+  /** What it did, in a few words. */
+  note: string;
+}
+
+export interface FaultContext {
+  cluster: ChaosCluster;
+  fleet: WorkerFleet;
+  load: Load;
+  db: pg.Pool;
+  schema: string;
+  leaseSeconds: number;
+  random: SeededRandom;
+  /** Sizes of the load events (timers, burst, poison) and of the fence probe. */
+  sizes: { timers: number; timersLeadMs: number; burst: number; poisonEach: number; probeChain: number; probeLongMs: number };
+}
+
+type Injector = (ctx: FaultContext) => Promise<Omit<Injection, 'kind' | 'at' | 'endedAt'> | undefined>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Jobs with a task leased (by `pid`, or by anyone) right now. */
+async function leasedJobs(ctx: FaultContext, pid?: number): Promise<Set<string>> {
+  const res = await ctx.db
+    .query<{ job_id: string }>(
+      `SELECT DISTINCT job_id FROM ${ctx.schema}.tasks WHERE lease_owner IS NOT NULL AND ($1::text IS NULL OR lease_owner LIKE $1 || '-%')`,
+      [pid === undefined ? null : String(pid)],
+    )
+    .catch(() => ({ rows: [] as Array<{ job_id: string }> }));
+  return new Set(res.rows.map((r) => r.job_id));
+}
+
+/** SIGKILL the first worker to reach `point` (it holds there, so the kill lands in it). */
+function killAt(point: FaultPoint): Injector {
+  return async (ctx) => {
+    const hit = await ctx.fleet.caught(point, 10_000);
+    if (!hit) return undefined;
+    const jobs = await leasedJobs(ctx, hit.worker.pid);
+    jobs.add(hit.jobId);
+    await ctx.fleet.kill(hit.worker);
+    return { jobs, pid: hit.worker.pid, note: `SIGKILL pid ${hit.worker.pid} in ${point} of ${hit.jobId}` };
+  };
+}
+
+const pgRestart: Injector = async (ctx) => {
+  const jobs = await leasedJobs(ctx);
+  await ctx.cluster.restartImmediate();
+  return { jobs, note: 'restart -m immediate' };
+};
+
+/** For 3 s, every 100-300 ms: terminate every session of every worker. */
+const terminateStorm: Injector = async (ctx) => {
+  const jobs = await leasedJobs(ctx);
+  let terminated = 0;
+  const until = Date.now() + 3000;
+  while (Date.now() < until) {
+    const res = await ctx.db
+      .query<{ n: number }>(
+        `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+          WHERE application_name LIKE 'chaos-worker-%' AND pid <> pg_backend_pid()`,
+      )
+      .catch(() => ({ rows: [{ n: 0 }] }));
+    terminated += res.rows[0]!.n;
+    await sleep(ctx.random.int(100, 300));
+  }
+  return { jobs, note: `${terminated} sessions terminated` };
+};
+
+/**
+ * Pause the worker running a fence probe's long step with SIGSTOP until another worker has taken
+ * the probe over (its lease ran out), then resume it: its stale writes must all be refused.
+ */
+const sigstop: Injector = async (ctx) => {
+  const probe = await ctx.load.start('fence', [ctx.sizes.probeLongMs, ctx.sizes.probeChain]);
+  const hit = await ctx.fleet.caught('long', 20_000);
+  if (!hit) return undefined;
+  const worker = hit.worker;
+  ctx.fleet.pause(worker);
+  const jobs = await leasedJobs(ctx, worker.pid);
+  jobs.add(probe.id);
+  const until = Date.now() + ctx.leaseSeconds * 1000 + 10_000;
+  let takenOver = false;
+  while (Date.now() < until && !takenOver) {
+    await sleep(100);
+    const res = await ctx.db
+      .query<{ owner: string | null }>(`SELECT lease_owner AS owner FROM ${ctx.schema}.tasks WHERE job_id = $1 AND thread = 'main' AND seq = 0`, [hit.jobId])
+      .catch(() => ({ rows: [{ owner: `${worker.pid}-` }] }));
+    const owner = res.rows[0]?.owner;
+    takenOver = !res.rows[0] || (owner !== null && owner !== undefined && !owner.startsWith(`${worker.pid}-`));
+  }
+  await sleep(200);
+  resumeIfAlive(ctx.fleet, worker);
+  return { jobs, pid: worker.pid, note: `SIGSTOP pid ${worker.pid} in ${hit.jobId}, ${takenOver ? 'taken over' : 'NOT taken over'}, SIGCONT` };
+};
+
+function resumeIfAlive(fleet: WorkerFleet, worker: WorkerProcess): void {
+  if (worker.diedAt === undefined) fleet.resume(worker);
+}
+
+/** Make every connection of one worker half-open (its proxy drops all bytes, sends no RST). */
+const halfOpen: Injector = async (ctx) => {
+  const live = ctx.fleet.live();
+  if (live.length === 0) return undefined;
+  const worker = ctx.random.pick(live);
+  const jobs = await leasedJobs(ctx, worker.pid);
+  const n = ctx.fleet.proxies[worker.slot]!.blackhole();
+  return { jobs, pid: worker.pid, note: `${n} connections of pid ${worker.pid} half-open` };
+};
+
+const timers: Injector = async (ctx) => {
+  const dueAt = Date.now() + ctx.sizes.timersLeadMs;
+  const started = await ctx.load.many('timer', ctx.sizes.timers, () => [dueAt]);
+  return { jobs: new Set(started.map((j) => j.id)), note: `${started.length} timers due at +${ctx.sizes.timersLeadMs} ms` };
+};
+
+const burst: Injector = async (ctx) => {
+  const t0 = Date.now();
+  const started = await ctx.load.many('burst', ctx.sizes.burst, () => [], 64);
+  return { jobs: new Set(started.map((j) => j.id)), note: `${started.length} starts in ${Date.now() - t0} ms` };
+};
+
+const poison: Injector = async (ctx) => {
+  const jobs = new Set<string>();
+  for (const kind of ['poison-throw', 'poison-nul', 'poison-nondeterministic'] as const) {
+    for (const job of await ctx.load.many(kind, ctx.sizes.poisonEach, () => [])) jobs.add(job.id);
+  }
+  return { jobs, note: `${jobs.size} poison workflows` };
+};
+
+export const INJECTORS: Record<FaultKind, Injector> = {
+  'kill-mid-step': killAt('step'),
+  'kill-mid-hook': killAt('hook'),
+  'kill-mid-context-op': killAt('ctx'),
+  'pg-restart': pgRestart,
+  'terminate-storm': terminateStorm,
+  'sigstop-past-lease': sigstop,
+  'half-open': halfOpen,
+  'timers-same-instant': timers,
+  'start-burst': burst,
+  poison,
+};
+
+/** Load events run alongside the fault sequence rather than in it (they take a while to start). */
+export const BACKGROUND: ReadonlySet<FaultKind> = new Set(['timers-same-instant', 'start-burst', 'poison']);
+
+/** Inject one fault; undefined when it found nothing to hit (no worker reached the point in time). */
+export async function inject(kind: FaultKind, ctx: FaultContext): Promise<Injection | undefined> {
+  const at = Date.now();
+  const done = await INJECTORS[kind](ctx);
+  return done && { kind, at, endedAt: Date.now(), ...done };
+}

@@ -1,0 +1,190 @@
+/**
+ * The load: starts the workload's workflows and sends what they wait for, from the orchestrator's
+ * process, straight to the server (application_name `chaos-load`, never a fault's target). Every call
+ * is retried through restarts, and a retry first checks whether the lost attempt took effect
+ * (outside signals and hooks have no idempotency key of their own, issue 7), so the load itself never
+ * sends anything twice. What it sent is what the oracle expects.
+ */
+import pg from 'pg';
+import { DuplicateJobError, MemFlow, type MemFlowInstance } from '../../src/index.js';
+import { persist } from './ledger.js';
+import type { SeededRandom } from './seeded-random.js';
+import { type LedgerSpec, TASK_QUEUE, type WorkflowName } from './workload.js';
+
+export type JobKind = 'ledger' | 'fence' | 'timer' | 'burst' | 'poison-throw' | 'poison-nul' | 'poison-nondeterministic';
+
+const WORKFLOW_OF: Record<JobKind, WorkflowName> = {
+  ledger: 'ledgerFlow',
+  fence: 'fenceProbe',
+  timer: 'timerFlow',
+  burst: 'burstFlow',
+  'poison-throw': 'poisonThrow',
+  'poison-nul': 'poisonNul',
+  'poison-nondeterministic': 'poisonNondeterministic',
+};
+
+/** What the load started, and what it sent the job: the oracle's expectations. */
+export interface PlannedJob {
+  id: string;
+  kind: JobKind;
+  args: unknown[];
+  startedAt: number;
+  spec?: LedgerSpec;
+  /** Signal ids sent (and recorded in chaos.signals_sent). */
+  sids: string[];
+  /** Outside hooks started: the digit each adds to `o`. */
+  outsideDigits: number[];
+  /** Outside op-id increments applied: the digit each adds to `x`. */
+  opDigits: number[];
+}
+
+/** Workflow-level retries for poison: one re-run, one second apart. */
+const POISON_CONFIG = { maximumAttempts: 1, backoffCoefficient: 1, maximumInterval: '1s' };
+
+export class Load {
+  readonly jobs = new Map<string, PlannedJob>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private counter = 0;
+  /** Errors the load could not get past (the oracle reports them). */
+  readonly errors: string[] = [];
+
+  private constructor(
+    private readonly mf: MemFlowInstance,
+    private readonly db: pg.Pool,
+    private readonly schema: string,
+    private readonly random: SeededRandom,
+  ) {}
+
+  static async open(appId: string, url: string, db: pg.Pool, schema: string, random: SeededRandom): Promise<Load> {
+    const mf = await MemFlow.init({ appId, engine: { connection: { class: pg.Client, options: { connectionString: url, application_name: 'chaos-load' } } } });
+    return new Load(mf, db, schema, random);
+  }
+
+  /** Start a job (a retry that meets the job its lost reply made counts as started). */
+  async start(kind: JobKind, args: unknown[], extra: Partial<PlannedJob> = {}): Promise<PlannedJob> {
+    const id = `${kind}-${++this.counter}`;
+    const job: PlannedJob = { id, kind, args, startedAt: Date.now(), sids: [], outsideDigits: [], opDigits: [], ...extra };
+    const config = kind.startsWith('poison') ? POISON_CONFIG : undefined;
+    await persist(async () => {
+      try {
+        await this.mf.workflow.start({ workflowName: WORKFLOW_OF[kind], taskQueue: TASK_QUEUE, workflowId: id, args, config });
+      } catch (err) {
+        if (!(err instanceof DuplicateJobError)) throw err;
+      }
+    });
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  /** Run `task` in the background; settle() waits for it. */
+  private background(task: () => Promise<unknown>, what: string): void {
+    const p = task()
+      .catch((err) => this.errors.push(`${what}: ${(err as Error).message}`))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private later(ms: number, task: () => Promise<unknown>, what: string): void {
+    this.background(() => new Promise((resolve) => setTimeout(resolve, ms)).then(task), what);
+  }
+
+  /** A ledger workflow of random shape, with its signals, outside ops and outside hooks scheduled. */
+  async startLedger(): Promise<PlannedJob> {
+    const r = this.random;
+    const spec: LedgerSpec = {
+      signals: r.int(0, 2),
+      sleepMs: r.chance(0.5) ? r.int(100, 2000) : 0,
+      ctxOps: r.int(0, 8),
+      hook: r.chance(0.4),
+      child: r.chance(0.3),
+    };
+    const job = await this.start('ledger', [spec], { spec });
+    for (let i = 0; i < spec.signals; i++) this.later(r.int(0, 4000), () => this.signal(job, `go-${i}`), `signal ${job.id}`);
+    const ops = r.int(0, 2);
+    for (let k = 0; k < ops; k++) this.later(r.int(0, 5000), () => this.outsideOp(job, k), `op ${job.id}`);
+    if (r.chance(0.3)) this.later(r.int(0, 6000), () => this.outsideHook(job, 0), `hook ${job.id}`);
+    return job;
+  }
+
+  /** Send one signal with a unique id; on a retry, only if the lost attempt did not deliver or buffer it. */
+  private async signal(job: PlannedJob, signalId: string): Promise<void> {
+    const sid = `${job.id}/${signalId}`;
+    const handle = await this.mf.workflow.getHandle(TASK_QUEUE, WORKFLOW_OF[job.kind], job.id);
+    let tries = 0;
+    await persist(async () => {
+      if (tries++ > 0 && (await this.signalArrived(sid))) return;
+      await handle.signal(signalId, { sid });
+    });
+    await persist(() => this.db.query('INSERT INTO chaos.signals_sent (sid, job_id, signal_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [sid, job.id, signalId]));
+    job.sids.push(sid);
+  }
+
+  private async signalArrived(sid: string): Promise<boolean> {
+    const res = await this.db.query(
+      `SELECT 1 FROM ${this.schema}.signals WHERE data ->> 'sid' = $1
+       UNION ALL SELECT 1 FROM ${this.schema}.journal WHERE kind = 'wait' AND result ->> 'sid' = $1 LIMIT 1`,
+      [sid],
+    );
+    return res.rows.length > 0;
+  }
+
+  /** An outside increment of `x` by 10^k, with an op id (retried safely by the engine's own rule). */
+  private async outsideOp(job: PlannedJob, k: number): Promise<void> {
+    const ctx = await this.mf.workflow.context(job.id);
+    await persist(() => ctx.withOpId(`x-${k}`).increment('x', 10 ** k));
+    job.opDigits.push(k);
+  }
+
+  /** An outside hook adding 10^digit to `o`; on a retry, only if the lost attempt did not start it. */
+  private async outsideHook(job: PlannedJob, digit: number): Promise<void> {
+    const hookId = `${job.id}/o${digit}`;
+    let tries = 0;
+    await persist(async () => {
+      if (tries++ > 0) {
+        const res = await this.db.query(`SELECT 1 FROM ${this.schema}.threads WHERE job_id = $1 AND args ->> 0 = $2`, [job.id, hookId]);
+        if (res.rows.length > 0) return;
+      }
+      await this.mf.workflow.hook({ workflowId: job.id, taskQueue: TASK_QUEUE, workflowName: 'outsideHook', args: [hookId, digit] });
+    });
+    job.outsideDigits.push(digit);
+  }
+
+  /** `n` starts of `kind` at once, `parallel` in flight; answers the jobs. */
+  async many(kind: JobKind, n: number, args: (i: number) => unknown[], parallel = 32): Promise<PlannedJob[]> {
+    const out: PlannedJob[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, n) }, async () => {
+        while (next < n) {
+          const i = next++;
+          out.push(await this.start(kind, args(i)));
+        }
+      }),
+    );
+    return out;
+  }
+
+  /**
+   * Wait for every background send, then until no job or thread is running, or `timeoutMs`.
+   * Answers whether everything finished.
+   */
+  async settle(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.pending.size > 0 && Date.now() < until) await Promise.race([...this.pending, new Promise((r) => setTimeout(r, 500))]);
+    for (;;) {
+      const res = await persist(() =>
+        this.db.query<{ running: number }>(
+          `SELECT (SELECT count(*) FROM ${this.schema}.jobs WHERE status = 'running')::int
+                + (SELECT count(*) FROM ${this.schema}.threads WHERE status = 'running')::int AS running`,
+        ),
+      );
+      if (res.rows[0]!.running === 0 && this.pending.size === 0) return true;
+      if (Date.now() > until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.mf.shutdown();
+  }
+}
