@@ -126,7 +126,7 @@ export function formatReport(report: ChaosReport): string {
     `chaos run: seed ${report.seed}, ${report.minutes} min of faults${report.control ? `, control ${report.control}` : ''}, ${(report.elapsedMs / 1000).toFixed(0)} s in all${report.settled ? '' : ' (did NOT settle in time)'}`,
     '',
     line(header),
-    `|${widths.map((w, i) => (i === 0 ? `-${'-'.repeat(w)}-` : `-${'-'.repeat(w - 1)}:-`)).join('|')}|`,
+    `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
     ...body.map(line),
     '',
     'oracle:',
