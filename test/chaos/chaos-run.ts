@@ -142,7 +142,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await fleet?.stop(5000).catch(() => fleet?.killAllSync());
     await load?.close().catch(() => {});
     await db.end().catch(() => {});
-    cluster.dropSync();
+    // CHAOS_KEEP_CLUSTER=1 keeps the cluster for a post-mortem (remove it with pg_dropcluster --stop 15 <name>)
+    if (process.env.CHAOS_KEEP_CLUSTER === '1') log(`chaos: kept cluster ${cluster.name}: ${cluster.url()}`);
+    else cluster.dropSync();
     abort = undefined;
   }
 }

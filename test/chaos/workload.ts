@@ -45,11 +45,16 @@ const activities = {
     if (ms > 0) await sleep(ms);
     return { nonce };
   },
-  /** The fence probe's long step: a worker is paused with SIGSTOP in here. */
+  /**
+   * The fence probe's long step: a worker is paused with SIGSTOP in here. Its time runs from its
+   * start, pause or not, so a worker resumed after `ms` finishes it at once, before the worker that
+   * took the probe over (and started the step again) does.
+   */
   async long(ms: number): Promise<Step> {
     const nonce = await recordExecution('long');
+    const done = sleep(ms);
     await reached('long', MemFlow.activity.getContext().workflowId);
-    await sleep(ms);
+    await done;
     return { nonce };
   },
   /** Milliseconds until `dueAt` (journaled, so the timer's duration is the same on every replay). */
@@ -138,7 +143,7 @@ export async function ledgerChild(): Promise<{ ok: true }> {
  */
 export async function fenceProbe(longMs: number, chain: number): Promise<{ steps: number }> {
   await acts.long(longMs);
-  for (let i = 0; i < chain; i++) await acts.step(`p${i}`, 2);
+  for (let i = 0; i < chain; i++) await acts.step(`p${i}`, 10);
   return { steps: chain + 1 };
 }
 
