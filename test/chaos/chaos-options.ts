@@ -2,6 +2,7 @@
  * Options of a chaos run, its two profiles, and the seeded fault schedule.
  *
  *   npm run chaos -- [--minutes N] [--seed S] [--backend postgres|pglite] [--control no-fence|drop-signal] [--profile short]
+ *                    [--faults kind,kind,...]
  */
 import type { FaultKind } from './faults.js';
 import type { SeededRandom } from './seeded-random.js';
@@ -16,6 +17,8 @@ export interface ChaosOptions {
   /** A negative control: the run must make the oracle fail. */
   control?: Control;
   profile: 'full' | 'short';
+  /** Only these faults of the profile's schedule (to chase one fault). Default: all of them. */
+  faults?: FaultKind[];
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
 }
@@ -98,7 +101,7 @@ export interface ScheduledFault {
  * The seeded schedule: each kind's count (rate × minutes, the fraction decided by a draw), at random
  * times in the window, leaving its first and last 5 s alone; load events in the first half.
  */
-export function schedule(profile: Profile, minutes: number, random: SeededRandom): ScheduledFault[] {
+export function schedule(profile: Profile, minutes: number, random: SeededRandom, only?: FaultKind[]): ScheduledFault[] {
   const windowMs = minutes * 60_000;
   const out: ScheduledFault[] = [];
   const at = (from: number, to: number) => from + Math.floor(random.next() * Math.max(1, to - from));
@@ -108,7 +111,7 @@ export function schedule(profile: Profile, minutes: number, random: SeededRandom
     for (let i = 0; i < count; i++) out.push({ at: at(5000, windowMs - 5000), kind });
   }
   for (const kind of profile.once) out.push({ at: at(2000, windowMs / 2), kind });
-  return out.sort((a, b) => a.at - b.at);
+  return out.filter((f) => !only || only.includes(f.kind)).sort((a, b) => a.at - b.at);
 }
 
 export function parseArgs(argv: string[]): ChaosOptions {
@@ -125,6 +128,7 @@ export function parseArgs(argv: string[]): ChaosOptions {
     else if (arg === '--backend') options.backend = value() as ChaosOptions['backend'];
     else if (arg === '--control') options.control = value() as Control;
     else if (arg === '--profile') options.profile = value() as ChaosOptions['profile'];
+    else if (arg === '--faults') options.faults = value().split(',') as FaultKind[];
     else throw new Error(`unknown option ${arg}`);
   }
   if (!(options.minutes > 0)) throw new Error('--minutes must be a positive number');

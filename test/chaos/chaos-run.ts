@@ -45,7 +45,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const t0 = Date.now();
   const random = new SeededRandom(options.seed);
   const profile = profileFor(options);
-  const plan = schedule(profile, options.minutes, random.fork());
+  const plan = schedule(profile, options.minutes, random.fork(), options.faults);
   const schema = `"${schemaForApp(APP_ID)}"`;
 
   log(`chaos: seed ${options.seed}, ${options.minutes} min, ${plan.length} faults scheduled${options.control ? `, control ${options.control}` : ''}`);

@@ -50,13 +50,10 @@ type Injector = (ctx: FaultContext) => Promise<Omit<Injection, 'kind' | 'at' | '
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Jobs with a task leased (by `pid`, or by anyone) right now. */
-async function leasedJobs(ctx: FaultContext, pid?: number): Promise<Set<string>> {
+/** Jobs with a task leased by `pid` right now. */
+async function leasedJobs(ctx: FaultContext, pid: number): Promise<Set<string>> {
   const res = await ctx.db
-    .query<{ job_id: string }>(
-      `SELECT DISTINCT job_id FROM ${ctx.schema}.tasks WHERE lease_owner IS NOT NULL AND ($1::text IS NULL OR lease_owner LIKE $1 || '-%')`,
-      [pid === undefined ? null : String(pid)],
-    )
+    .query<{ job_id: string }>(`SELECT DISTINCT job_id FROM ${ctx.schema}.tasks WHERE lease_owner LIKE $1 || '-%'`, [String(pid)])
     .catch(() => ({ rows: [] as Array<{ job_id: string }> }));
   return new Set(res.rows.map((r) => r.job_id));
 }
@@ -73,15 +70,23 @@ function killAt(point: FaultPoint): Injector {
   };
 }
 
+/** Jobs not finished yet (running, sleeping or waiting): what a fault on the whole server touches. */
+async function runningJobs(ctx: FaultContext): Promise<Set<string>> {
+  const res = await ctx.db
+    .query<{ id: string }>(`SELECT id FROM ${ctx.schema}.jobs WHERE status = 'running'`)
+    .catch(() => ({ rows: [] as Array<{ id: string }> }));
+  return new Set(res.rows.map((r) => r.id));
+}
+
 const pgRestart: Injector = async (ctx) => {
-  const jobs = await leasedJobs(ctx);
+  const jobs = await runningJobs(ctx);
   await ctx.cluster.restartImmediate();
   return { jobs, note: 'restart -m immediate' };
 };
 
 /** For 3 s, every 100-300 ms: terminate every session of every worker. */
 const terminateStorm: Injector = async (ctx) => {
-  const jobs = await leasedJobs(ctx);
+  const jobs = await runningJobs(ctx);
   let terminated = 0;
   const until = Date.now() + 3000;
   while (Date.now() < until) {
