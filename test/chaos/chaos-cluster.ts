@@ -14,8 +14,9 @@ import pg from 'pg';
 
 const run = promisify(execFile);
 const VERSION = '15';
-/** Clusters of this suite are named `chaos<pid>`: a leftover whose process is gone can be told apart. */
+/** Clusters of this suite are named `chaos<pid>_<n>`: a leftover whose process is gone can be told apart. */
 const PREFIX = 'chaos';
+let made = 0;
 
 /** A TCP port nobody listens on right now. */
 export async function freePort(): Promise<number> {
@@ -46,10 +47,10 @@ export class ChaosCluster {
     readonly port: number,
   ) {}
 
-  /** Create and start `chaos<pid>` on a free port, with a database `chaos`. */
+  /** Create and start `chaos<pid>_<n>` on a free port, with a database `chaos`. */
   static async create(): Promise<ChaosCluster> {
     await ChaosCluster.dropLeftovers();
-    const name = `${PREFIX}${process.pid}`;
+    const name = `${PREFIX}${process.pid}_${++made}`;
     const port = await freePort();
     await run('pg_createcluster', [
       VERSION,
@@ -84,7 +85,8 @@ export class ChaosCluster {
     const { stdout } = await run('pg_lsclusters', ['--no-header']);
     for (const line of stdout.split('\n')) {
       const [version, name] = line.trim().split(/\s+/);
-      const pid = name?.startsWith(PREFIX) ? Number(name.slice(PREFIX.length)) : NaN;
+      const match = name?.match(/^chaos(\d+)_\d+$/);
+      const pid = match ? Number(match[1]) : NaN;
       if (version === VERSION && Number.isInteger(pid) && pid !== process.pid && !alive(pid)) {
         await run('pg_dropcluster', ['--stop', VERSION, name!]).catch(() => {});
       }

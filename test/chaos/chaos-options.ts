@@ -52,6 +52,7 @@ export function profileFor(options: ChaosOptions): Profile {
     // run to race the one that took over.
     return {
       ...base,
+      workers: 3, // the paused one, the one that takes over, and one more to take over from that
       startsPerSecond: 1,
       perMinute: { 'sigstop-past-lease': 3 / options.minutes },
       once: [],
@@ -62,6 +63,7 @@ export function profileFor(options: ChaosOptions): Profile {
   if (options.control === 'drop-signal') {
     return {
       ...base,
+      workers: 2,
       startsPerSecond: 2,
       perMinute: {},
       once: [],

@@ -20,6 +20,8 @@ import { SeededRandom } from './seeded-random.js';
 import { WorkerFleet } from './worker-fleet.js';
 
 const APP_ID = 'chaos';
+/** A worker asked to shut down must be gone within this (the engine gives in-flight runs 5 s). */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The SQL that switches a guarantee off (migrations 0012 and 0001 define the originals). */
 export function controlSql(control: Control, schema: string): string {
@@ -31,10 +33,10 @@ export function controlSql(control: Control, schema: string): string {
           LANGUAGE sql AS $$ SELECT 0 $$`;
 }
 
-/** What must be undone if the process is interrupted: the CLI's SIGINT handler calls it. */
-let abort: (() => void) | undefined;
-export function abortRun(): void {
-  abort?.();
+/** What must be undone if the process is interrupted, per run in progress: the CLI's SIGINT handler calls it. */
+const aborts = new Set<() => void>();
+export function abortRuns(): void {
+  for (const abort of aborts) abort();
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,10 +53,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   log(`chaos: seed ${options.seed}, ${options.minutes} min, ${plan.length} faults scheduled${options.control ? `, control ${options.control}` : ''}`);
   const cluster = await ChaosCluster.create();
   let fleet: WorkerFleet | undefined;
-  abort = () => {
+  const abort = () => {
     fleet?.killAllSync();
     cluster.dropSync();
   };
+  aborts.add(abort);
   const db = new pg.Pool({ connectionString: cluster.url(), application_name: 'chaos-oracle', max: 4 });
   db.on('error', () => {});
   let load: Load | undefined;
@@ -119,7 +122,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`chaos: faults over; settling (up to ${profile.settleMs / 1000} s)`);
     const settled = await load.settle(profile.settleMs);
     await monitor.stop();
-    log(`chaos: ${settled ? 'settled' : 'did NOT settle'}; checking`);
+    // before the oracle: no worker changes anything while it reads, and a shutdown that hangs is seen
+    await fleet.stop(SHUTDOWN_GRACE_MS);
+    log(`chaos: ${settled ? 'settled' : 'did NOT settle'}; workers stopped; checking`);
     const violations = await persist(() => runOracle({ db, schema, load: load!, fleet: fleet!, monitor: monitor! }));
     if (!settled && violations.length === 0) violations.push({ check: 'finished', kind: 'lost', detail: 'the run did not settle in time' });
     const rows = await buildRows(injections, violations, db, schema, monitor, load);
@@ -139,12 +144,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
   } finally {
     await monitor?.stop();
-    await fleet?.stop(5000).catch(() => fleet?.killAllSync());
+    await fleet?.stop(SHUTDOWN_GRACE_MS).catch(() => fleet?.killAllSync());
     await load?.close().catch(() => {});
     await db.end().catch(() => {});
     // CHAOS_KEEP_CLUSTER=1 keeps the cluster for a post-mortem (remove it with pg_dropcluster --stop 15 <name>)
     if (process.env.CHAOS_KEEP_CLUSTER === '1') log(`chaos: kept cluster ${cluster.name}: ${cluster.url()}`);
     else cluster.dropSync();
-    abort = undefined;
+    aborts.delete(abort);
   }
 }

@@ -5,14 +5,14 @@
  * `--control`, 0 only when the oracle FAILED (the control showed that it can). SIGINT stops the
  * workers and removes the cluster before exiting.
  */
-import { abortRun, runChaos } from './chaos-run.js';
+import { abortRuns, runChaos } from './chaos-run.js';
 import { parseArgs } from './chaos-options.js';
 import { formatReport } from './report.js';
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     process.stderr.write(`chaos: ${signal}, removing the cluster\n`);
-    abortRun();
+    abortRuns();
     process.exit(130);
   });
 }
@@ -34,6 +34,6 @@ try {
   process.exit(report.passed ? 0 : 1);
 } catch (err) {
   console.error(`chaos: ${(err as Error).stack ?? err}`);
-  abortRun();
+  abortRuns();
   process.exit(2);
 }

@@ -133,14 +133,17 @@ function resumeIfAlive(fleet: WorkerFleet, worker: WorkerProcess): void {
   if (worker.diedAt === undefined) fleet.resume(worker);
 }
 
-/** Make every connection of one worker half-open (its proxy drops all bytes, sends no RST). */
+/**
+ * Make every connection of one worker half-open (its proxy drops all bytes, sends no RST), caught
+ * in the middle of a step, so it holds a task whose next statements meet the dead connections.
+ */
 const halfOpen: Injector = async (ctx) => {
-  const live = ctx.fleet.live();
-  if (live.length === 0) return undefined;
-  const worker = ctx.random.pick(live);
-  const jobs = await leasedJobs(ctx, worker.pid);
-  const n = ctx.fleet.proxies[worker.slot]!.blackhole();
-  return { jobs, pid: worker.pid, note: `${n} connections of pid ${worker.pid} half-open` };
+  const hit = await ctx.fleet.caught('step', 10_000);
+  if (!hit) return undefined;
+  const jobs = await leasedJobs(ctx, hit.worker.pid);
+  jobs.add(hit.jobId);
+  const n = ctx.fleet.proxies[hit.worker.slot]!.blackhole();
+  return { jobs, pid: hit.worker.pid, note: `${n} connections of pid ${hit.worker.pid} half-open in a step of ${hit.jobId}` };
 };
 
 const timers: Injector = async (ctx) => {

@@ -13,6 +13,8 @@
  * - leases:          no task stayed leased by a dead process for longer than one lease;
  * - timers:          no timer fired before its due time;
  * - no-crash:        no worker process died unless a fault killed it;
+ * - shutdown:        asked to shut down after the run, every worker exited within 10 s (the engine's
+ *                    grace is 5 s);
  * - poison-bounded:  the NUL-error activity (one retry allowed) ran at most two attempts;
  * - load:            the load could send everything it meant to (a failure here is the suite's, or
  *                    an outside call the engine refused).
@@ -22,7 +24,17 @@ import type { LeaseMonitor } from './lease-monitor.js';
 import type { Load, PlannedJob } from './load.js';
 import type { WorkerFleet } from './worker-fleet.js';
 
-export type CheckName = 'finished' | 'activities-once' | 'context-once' | 'signals-once' | 'leases' | 'timers' | 'no-crash' | 'poison-bounded' | 'load';
+export type CheckName =
+  | 'finished'
+  | 'activities-once'
+  | 'context-once'
+  | 'signals-once'
+  | 'leases'
+  | 'timers'
+  | 'no-crash'
+  | 'shutdown'
+  | 'poison-bounded'
+  | 'load';
 export type ViolationKind = 'lost' | 'duplicated' | 'other';
 
 export interface Violation {
@@ -40,6 +52,7 @@ export const CHECKS: Record<CheckName, string> = {
   leases: 'no task leased by a dead process longer than one lease',
   timers: 'no timer fired early',
   'no-crash': 'no worker died unless a fault killed it',
+  shutdown: 'every worker shut down within its grace once the run was over',
   'poison-bounded': 'a failing activity ran no more attempts than its policy allows',
   load: 'the load sent everything it meant to',
 };
@@ -202,6 +215,7 @@ export async function runOracle(input: OracleInput): Promise<Violation[]> {
     }
   }
   for (const w of fleet.crashed()) add('no-crash', 'other', `pid ${w.pid} (slot ${w.slot}) died on its own: ${w.stderr.slice(-3).join(' | ')}`);
+  for (const w of fleet.all.filter((x) => x.shutdownHung)) add('shutdown', 'other', `pid ${w.pid} (slot ${w.slot}) did not shut down within the grace`);
   const nul = await db.query<{ job_id: string; attempts: number }>(
     `SELECT job_id, max(attempt)::int AS attempts FROM chaos.ledger WHERE name = 'nul' GROUP BY job_id HAVING max(attempt) > 2`,
   );

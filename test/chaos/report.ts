@@ -7,7 +7,8 @@
  * - kills, SIGSTOP: from the kill (pause) until every task the process held was taken over or ended
  *   (the lease monitor);
  * - restart, storm: from the fault until the first activity began after it (the ledger);
- * - half-open: until the cut-off worker began an activity again ('never': it did not recover);
+ * - half-open: until the cut-off worker began an activity 1 s or more after the cut (sooner: ones
+ *   already under way on other connections), 'never' if it did not;
  * - timers: the latest timer's lateness past the common due instant;
  * - burst: from the first start until the last burst workflow completed.
  */
@@ -64,7 +65,7 @@ async function recoveryOf(injection: Injection, db: pg.Pool, schema: string, mon
     }
     case 'half-open': {
       const ms = await first(
-        `SELECT (extract(epoch FROM min(began_at)) * 1000)::float8 - $1 AS ms FROM chaos.ledger WHERE pid = $2 AND began_at > to_timestamp($1::float8 / 1000)`,
+        `SELECT (extract(epoch FROM min(began_at)) * 1000)::float8 - $1 AS ms FROM chaos.ledger WHERE pid = $2 AND began_at > to_timestamp(($1::float8 + 1000) / 1000)`,
         [injection.at, injection.pid],
       );
       return ms ?? Infinity;

@@ -29,6 +29,8 @@ export interface WorkerProcess {
   endedBy?: 'sigkill' | 'exit';
   /** It exited with neither: failed to start (server down) or crashed. */
   failedToStart: boolean;
+  /** Asked to shut down, it had not exited within the grace and was SIGKILLed. */
+  shutdownHung?: boolean;
   stderr: string[];
   listeners: Array<(line: string) => void>;
 }
@@ -184,7 +186,10 @@ export class WorkerFleet {
         const gone = new Promise((resolve) => worker.proc.once('exit', resolve));
         worker.endedBy = 'exit';
         worker.proc.stdin!.write('exit\n');
-        const timer = setTimeout(() => worker.proc.kill('SIGKILL'), graceMs);
+        const timer = setTimeout(() => {
+          worker.shutdownHung = true;
+          worker.proc.kill('SIGKILL');
+        }, graceMs);
         await gone;
         clearTimeout(timer);
       }),
