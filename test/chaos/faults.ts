@@ -107,8 +107,11 @@ const terminateStorm: Injector = async (ctx) => {
  * the probe over (its lease ran out), then resume it: its stale writes must all be refused.
  */
 const sigstop: Injector = async (ctx) => {
+  // armed before the probe starts: a worker may claim it and reach its long step within milliseconds
+  const catching = ctx.fleet.caught('long', 20_000);
+  await sleep(200);
   const probe = await ctx.load.start('fence', [ctx.sizes.probeLongMs, ctx.sizes.probeChain]);
-  const hit = await ctx.fleet.caught('long', 20_000);
+  const hit = await catching;
   if (!hit) return undefined;
   const worker = hit.worker;
   ctx.fleet.pause(worker);

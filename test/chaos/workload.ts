@@ -141,10 +141,25 @@ export async function ledgerChild(): Promise<{ ok: true }> {
  * Without a working fence the paused worker, once resumed, writes its stale result and runs on through
  * the chain while the worker that took over runs the same chain: steps run again after they committed.
  */
-export async function fenceProbe(longMs: number, chain: number): Promise<{ steps: number }> {
+export async function fenceProbe(longMs: number, chain: number): Promise<{ steps: number; checksum: number }> {
   await acts.long(longMs);
-  for (let i = 0; i < chain; i++) await acts.step(`p${i}`, 10);
-  return { steps: chain + 1 };
+  let checksum = 0;
+  for (let i = 0; i < chain; i++) {
+    await acts.step(`p${i}`, 10);
+    checksum = compute(checksum, i);
+  }
+  return { steps: chain + 1, checksum };
+}
+
+/**
+ * Some pure computation between two steps (about 0.1 ms), as real workflows have. It makes a replay
+ * of the probe take a while (replaying 300 steps: some tens of ms), which is the window in which a
+ * stale run, if its writes are not fenced, commits the step the replaying worker is about to run.
+ */
+function compute(seed: number, i: number): number {
+  let x = (seed ^ i) >>> 0;
+  for (let k = 0; k < 40_000; k++) x = Math.imul(x ^ (x >>> 13), 0x5bd1e995) >>> 0;
+  return x;
 }
 
 /** One of many timers due at the same instant `dueAt` (epoch ms). */
