@@ -125,9 +125,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // before the oracle: no worker changes anything while it reads, and a shutdown that hangs is seen
     await fleet.stop(SHUTDOWN_GRACE_MS);
     log(`chaos: ${settled ? 'settled' : 'did NOT settle'}; workers stopped; checking`);
-    const violations = await persist(() => runOracle({ db, schema, load: load!, fleet: fleet!, monitor: monitor! }));
+    const violations = await persist(() =>
+      runOracle({
+        db,
+        schema,
+        jobs: load!.jobs,
+        loadErrors: load!.errors,
+        workers: fleet!.all,
+        leaseViolations: monitor!.violations,
+        committedAt: 'pg_xact_commit_timestamp(j.xmin)',
+      }),
+    );
     if (!settled && violations.length === 0) violations.push({ check: 'finished', kind: 'lost', detail: 'the run did not settle in time' });
-    const rows = await buildRows(injections, violations, db, schema, monitor, load);
+    const rows = await buildRows(injections, violations, db, schema, monitor, load.jobs.size);
     injections.sort((a, b) => a.at - b.at);
     return {
       seed: options.seed,

@@ -7,13 +7,14 @@
  */
 import pg from 'pg';
 import { DuplicateJobError, MemFlow, type MemFlowInstance } from '../../src/index.js';
+import type { Queryable } from './queryable.js';
 import { persist } from './ledger.js';
 import type { SeededRandom } from './seeded-random.js';
 import { type LedgerSpec, TASK_QUEUE, type WorkflowName } from './workload.js';
 
 export type JobKind = 'ledger' | 'fence' | 'timer' | 'burst' | 'poison-throw' | 'poison-nul' | 'poison-nondeterministic';
 
-const WORKFLOW_OF: Record<JobKind, WorkflowName> = {
+export const WORKFLOW_OF: Record<JobKind, WorkflowName> = {
   ledger: 'ledgerFlow',
   fence: 'fenceProbe',
   timer: 'timerFlow',
@@ -38,6 +39,30 @@ export interface PlannedJob {
   opDigits: number[];
 }
 
+/** A ledger workflow's shape, and what the load sends it (delays from its start). */
+export interface LedgerPlan {
+  spec: LedgerSpec;
+  signals: Array<{ signalId: string; delayMs: number }>;
+  /** Outside op-id increments of `x` by 10^k. */
+  ops: Array<{ k: number; delayMs: number }>;
+  /** Outside hooks adding 10^digit to `o`. */
+  hooks: Array<{ digit: number; delayMs: number }>;
+}
+
+export function planLedger(r: SeededRandom): LedgerPlan {
+  const spec: LedgerSpec = {
+    signals: r.int(0, 2),
+    sleepMs: r.chance(0.5) ? r.int(100, 2000) : 0,
+    ctxOps: r.int(0, 8),
+    hook: r.chance(0.4),
+    child: r.chance(0.3),
+  };
+  const signals = Array.from({ length: spec.signals }, (_, i) => ({ signalId: `go-${i}`, delayMs: r.int(0, 4000) }));
+  const ops = Array.from({ length: r.int(0, 2) }, (_, k) => ({ k, delayMs: r.int(0, 5000) }));
+  const hooks = r.chance(0.3) ? [{ digit: 0, delayMs: r.int(0, 6000) }] : [];
+  return { spec, signals, ops, hooks };
+}
+
 /** Workflow-level retries for poison: one re-run, one second apart. */
 const POISON_CONFIG = { maximumAttempts: 1, backoffCoefficient: 1, maximumInterval: '1s' };
 
@@ -48,21 +73,24 @@ export class Load {
   /** Errors the load could not get past (the oracle reports them). */
   readonly errors: string[] = [];
 
-  private constructor(
+  /** `mf` is closed by close() only if the load opened it. */
+  constructor(
     private readonly mf: MemFlowInstance,
-    private readonly db: pg.Pool,
+    private readonly db: Queryable,
     private readonly schema: string,
     private readonly random: SeededRandom,
+    private readonly ownsMf = false,
   ) {}
 
-  static async open(appId: string, url: string, db: pg.Pool, schema: string, random: SeededRandom): Promise<Load> {
+  /** A load on its own sessions of the server at `url` (application_name `chaos-load`). */
+  static async open(appId: string, url: string, db: Queryable, schema: string, random: SeededRandom): Promise<Load> {
     const mf = await MemFlow.init({ appId, engine: { connection: { class: pg.Client, options: { connectionString: url, application_name: 'chaos-load' } } } });
-    return new Load(mf, db, schema, random);
+    return new Load(mf, db, schema, random, true);
   }
 
-  /** Start a job (a retry that meets the job its lost reply made counts as started). */
+  /** Start a job (a retry that meets the job its lost reply made counts as started). Ids: `<kind>-<n>` unless given. */
   async start(kind: JobKind, args: unknown[], extra: Partial<PlannedJob> = {}): Promise<PlannedJob> {
-    const id = `${kind}-${++this.counter}`;
+    const id = extra.id ?? `${kind}-${++this.counter}`;
     const job: PlannedJob = { id, kind, args, startedAt: Date.now(), sids: [], outsideDigits: [], opDigits: [], ...extra };
     const config = kind.startsWith('poison') ? POISON_CONFIG : undefined;
     await persist(async () => {
@@ -90,24 +118,16 @@ export class Load {
 
   /** A ledger workflow of random shape, with its signals, outside ops and outside hooks scheduled. */
   async startLedger(): Promise<PlannedJob> {
-    const r = this.random;
-    const spec: LedgerSpec = {
-      signals: r.int(0, 2),
-      sleepMs: r.chance(0.5) ? r.int(100, 2000) : 0,
-      ctxOps: r.int(0, 8),
-      hook: r.chance(0.4),
-      child: r.chance(0.3),
-    };
-    const job = await this.start('ledger', [spec], { spec });
-    for (let i = 0; i < spec.signals; i++) this.later(r.int(0, 4000), () => this.signal(job, `go-${i}`), `signal ${job.id}`);
-    const ops = r.int(0, 2);
-    for (let k = 0; k < ops; k++) this.later(r.int(0, 5000), () => this.outsideOp(job, k), `op ${job.id}`);
-    if (r.chance(0.3)) this.later(r.int(0, 6000), () => this.outsideHook(job, 0), `hook ${job.id}`);
+    const plan = planLedger(this.random);
+    const job = await this.start('ledger', [plan.spec], { spec: plan.spec });
+    for (const { signalId, delayMs } of plan.signals) this.later(delayMs, () => this.signal(job, signalId), `signal ${job.id}`);
+    for (const { k, delayMs } of plan.ops) this.later(delayMs, () => this.outsideOp(job, k), `op ${job.id}`);
+    for (const { digit, delayMs } of plan.hooks) this.later(delayMs, () => this.outsideHook(job, digit), `hook ${job.id}`);
     return job;
   }
 
   /** Send one signal with a unique id; on a retry, only if the lost attempt did not deliver or buffer it. */
-  private async signal(job: PlannedJob, signalId: string): Promise<void> {
+  async signal(job: PlannedJob, signalId: string): Promise<void> {
     const sid = `${job.id}/${signalId}`;
     const handle = await this.mf.workflow.getHandle(TASK_QUEUE, WORKFLOW_OF[job.kind], job.id);
     let tries = 0;
@@ -129,14 +149,14 @@ export class Load {
   }
 
   /** An outside increment of `x` by 10^k, with an op id (retried safely by the engine's own rule). */
-  private async outsideOp(job: PlannedJob, k: number): Promise<void> {
+  async outsideOp(job: PlannedJob, k: number): Promise<void> {
     const ctx = await this.mf.workflow.context(job.id);
     await persist(() => ctx.withOpId(`x-${k}`).increment('x', 10 ** k));
     job.opDigits.push(k);
   }
 
   /** An outside hook adding 10^digit to `o`; on a retry, only if the lost attempt did not start it. */
-  private async outsideHook(job: PlannedJob, digit: number): Promise<void> {
+  async outsideHook(job: PlannedJob, digit: number): Promise<void> {
     const hookId = `${job.id}/o${digit}`;
     let tries = 0;
     await persist(async () => {
@@ -149,15 +169,15 @@ export class Load {
     job.outsideDigits.push(digit);
   }
 
-  /** `n` starts of `kind` at once, `parallel` in flight; answers the jobs. */
-  async many(kind: JobKind, n: number, args: (i: number) => unknown[], parallel = 32): Promise<PlannedJob[]> {
+  /** `n` starts of `kind` at once, `parallel` in flight; answers the jobs. Ids `<prefix>-<i>` if a prefix is given. */
+  async many(kind: JobKind, n: number, args: (i: number) => unknown[], parallel = 32, prefix?: string): Promise<PlannedJob[]> {
     const out: PlannedJob[] = [];
     let next = 0;
     await Promise.all(
       Array.from({ length: Math.min(parallel, n) }, async () => {
         while (next < n) {
           const i = next++;
-          out.push(await this.start(kind, args(i)));
+          out.push(await this.start(kind, args(i), prefix === undefined ? {} : { id: `${prefix}-${i}` }));
         }
       }),
     );
@@ -173,7 +193,7 @@ export class Load {
     while (this.pending.size > 0 && Date.now() < until) await Promise.race([...this.pending, new Promise((r) => setTimeout(r, 500))]);
     for (;;) {
       const res = await persist(() =>
-        this.db.query<{ running: number }>(
+        this.db.query(
           `SELECT (SELECT count(*) FROM ${this.schema}.jobs WHERE status = 'running')::int
                 + (SELECT count(*) FROM ${this.schema}.threads WHERE status = 'running')::int AS running`,
         ),
@@ -185,6 +205,6 @@ export class Load {
   }
 
   async close(): Promise<void> {
-    await this.mf.shutdown();
+    if (this.ownsMf) await this.mf.shutdown();
   }
 }

@@ -19,10 +19,10 @@
  * - load:            the load could send everything it meant to (a failure here is the suite's, or
  *                    an outside call the engine refused).
  */
-import type pg from 'pg';
-import type { LeaseMonitor } from './lease-monitor.js';
-import type { Load, PlannedJob } from './load.js';
-import type { WorkerFleet } from './worker-fleet.js';
+import type { LeaseViolation } from './lease-monitor.js';
+import type { PlannedJob } from './load.js';
+import type { Queryable } from './queryable.js';
+import { crashedOf, type WorkerProcess } from './worker-fleet.js';
 
 export type CheckName =
   | 'finished'
@@ -58,11 +58,21 @@ export const CHECKS: Record<CheckName, string> = {
 };
 
 export interface OracleInput {
-  db: pg.Pool;
+  db: Queryable;
   schema: string;
-  load: Load;
-  fleet: WorkerFleet;
-  monitor: LeaseMonitor;
+  /** What the load started and sent, by job id. */
+  jobs: Map<string, PlannedJob>;
+  /** What the load could not send. */
+  loadErrors: string[];
+  /** Every worker process of the run. */
+  workers: WorkerProcess[];
+  /** From the lease monitor (none on PGlite, where nothing can read while the worker runs). */
+  leaseViolations: LeaseViolation[];
+  /**
+   * When a journal row committed: its commit timestamp on PostgreSQL (track_commit_timestamp); on
+   * PGlite, where statements run one at a time, the time its statement ran.
+   */
+  committedAt: 'pg_xact_commit_timestamp(j.xmin)' | 'j.created_at';
 }
 
 interface JobRow {
@@ -106,12 +116,13 @@ const EXPECTED_STATUS: Record<PlannedJob['kind'], { status: string; code?: numbe
 };
 
 export async function runOracle(input: OracleInput): Promise<Violation[]> {
-  const { db, schema, load, fleet, monitor } = input;
+  const { db, schema, jobs: planned, committedAt } = input;
+  const load = { jobs: planned };
   const out: Violation[] = [];
   const add = (check: CheckName, kind: ViolationKind, detail: string, jobId?: string) => out.push({ check, kind, detail, jobId });
 
   const jobs = new Map(
-    (await db.query<JobRow>(`SELECT id, status, workflow_name, parent_id, output, error, context FROM ${schema}.jobs`)).rows.map((r) => [r.id, r]),
+    (await db.query(`SELECT id, status, workflow_name, parent_id, output, error, context FROM ${schema}.jobs`)).rows.map((r: JobRow) => [r.id, r]),
   );
 
   // ---- finished -------------------------------------------------------------------------------
@@ -133,23 +144,23 @@ export async function runOracle(input: OracleInput): Promise<Violation[]> {
       add('finished', 'lost', `child ${job.workflow_name} is ${job.status}`, job.parent_id);
     }
   }
-  const threads = await db.query<{ job_id: string; thread: string; workflow_name: string; status: string }>(
+  const threads: { rows: Array<{ job_id: string; thread: string; workflow_name: string; status: string }> } = await db.query(
     `SELECT job_id, thread, workflow_name, status FROM ${schema}.threads WHERE thread <> 'main' AND status <> 'completed'`,
   );
   for (const t of threads.rows) add('finished', 'lost', `hook ${t.workflow_name} (${t.thread}) is ${t.status}`, t.job_id);
 
   // ---- activities-once ------------------------------------------------------------------------
-  const rerun = await db.query<{ job_id: string; thread: string; seq: number; name: string; pid: number; attempt: number; after_ms: number }>(
+  const rerun: { rows: Array<{ job_id: string; thread: string; seq: number; name: string; pid: number; attempt: number; after_ms: number }> } = await db.query(
     `SELECT l.job_id, l.thread, l.seq, l.name, l.pid, l.attempt,
-            (extract(epoch FROM l.began_at - pg_xact_commit_timestamp(j.xmin)) * 1000)::float8 AS after_ms
+            (extract(epoch FROM l.began_at - ${committedAt}) * 1000)::float8 AS after_ms
        FROM chaos.ledger l
        JOIN ${schema}.journal j ON j.job_id = l.job_id AND j.thread = l.thread AND j.seq = l.seq
-      WHERE j.kind = 'activity' AND j.status IN ('done', 'failed') AND l.began_at > pg_xact_commit_timestamp(j.xmin)`,
+      WHERE j.kind = 'activity' AND j.status IN ('done', 'failed') AND l.began_at > ${committedAt}`,
   );
   for (const r of rerun.rows) {
     add('activities-once', 'duplicated', `${r.name} (${r.thread}:${r.seq}, attempt ${r.attempt}) began in pid ${r.pid} ${Math.round(r.after_ms)} ms after its result committed`, r.job_id);
   }
-  const unrecorded = await db.query<{ job_id: string; thread: string; seq: number }>(
+  const unrecorded: { rows: Array<{ job_id: string; thread: string; seq: number }> } = await db.query(
     `SELECT j.job_id, j.thread, j.seq FROM ${schema}.journal j
       WHERE j.kind = 'activity' AND j.status = 'done' AND j.result ? 'nonce'
         AND NOT EXISTS (SELECT 1 FROM chaos.ledger l WHERE l.nonce = j.result ->> 'nonce')`,
@@ -186,7 +197,7 @@ export async function runOracle(input: OracleInput): Promise<Violation[]> {
   }
 
   // ---- signals-once ---------------------------------------------------------------------------
-  const sent = await db.query<{ sid: string; job_id: string }>('SELECT sid, job_id FROM chaos.signals_sent');
+  const sent: { rows: Array<{ sid: string; job_id: string }> } = await db.query('SELECT sid, job_id FROM chaos.signals_sent');
   const seen = new Map<string, number>();
   for (const job of jobs.values()) for (const sid of Array.isArray(job.context?.seen) ? job.context.seen : []) seen.set(sid, (seen.get(sid) ?? 0) + 1);
   const sentIds = new Set(sent.rows.map((r) => r.sid));
@@ -196,7 +207,7 @@ export async function runOracle(input: OracleInput): Promise<Violation[]> {
     if (n > 1) add('signals-once', 'duplicated', `signal ${r.sid} received ${n} times`, r.job_id);
   }
   for (const sid of seen.keys()) if (!sentIds.has(sid)) add('signals-once', 'other', `signal ${sid} received but never recorded as sent`, sid.split('/')[0]);
-  const buffered = await db.query<{ job_id: string | null; signal_id: string; sid: string | null }>(
+  const buffered: { rows: Array<{ job_id: string | null; signal_id: string; sid: string | null }> } = await db.query(
     `SELECT job_id, signal_id, data ->> 'sid' AS sid FROM ${schema}.signals`,
   );
   for (const b of buffered.rows) {
@@ -205,7 +216,7 @@ export async function runOracle(input: OracleInput): Promise<Violation[]> {
   }
 
   // ---- leases, timers, crashes, poison, load ------------------------------------------------------
-  for (const v of monitor.violations) {
+  for (const v of input.leaseViolations) {
     add('leases', 'other', `task ${v.taskId} leased by dead pid ${v.pid} until ${v.leaseEnd - v.diedAt} ms after its death`, v.jobId);
   }
   for (const planned of load.jobs.values()) {
@@ -214,15 +225,15 @@ export async function runOracle(input: OracleInput): Promise<Violation[]> {
       add('timers', 'other', `fired ${job.output.dueAt - job.output.at} ms early`, job.id);
     }
   }
-  for (const w of fleet.crashed()) add('no-crash', 'other', `pid ${w.pid} (slot ${w.slot}) died on its own: ${w.stderr.slice(-3).join(' | ')}`);
-  for (const w of fleet.all.filter((x) => x.shutdownHung)) add('shutdown', 'other', `pid ${w.pid} (slot ${w.slot}) did not shut down within the grace`);
-  const nul = await db.query<{ job_id: string; attempts: number }>(
+  for (const w of crashedOf(input.workers)) add('no-crash', 'other', `pid ${w.pid} (slot ${w.slot}) died on its own: ${w.stderr.slice(-3).join(' | ')}`);
+  for (const w of input.workers.filter((x) => x.shutdownHung)) add('shutdown', 'other', `pid ${w.pid} (slot ${w.slot}) did not shut down within the grace`);
+  const nul: { rows: Array<{ job_id: string; attempts: number }> } = await db.query(
     `SELECT job_id, max(attempt)::int AS attempts FROM chaos.ledger WHERE name = 'nul' GROUP BY job_id HAVING max(attempt) > 2`,
   );
   for (const r of nul.rows) add('poison-bounded', 'duplicated', `NUL-error activity reached attempt ${r.attempts} (2 allowed)`, r.job_id);
   for (const planned of load.jobs.values()) {
     if (planned.spec && planned.sids.length !== planned.spec.signals) add('load', 'other', `sent ${planned.sids.length} of ${planned.spec.signals} signals`, planned.id);
   }
-  for (const e of load.errors) add('load', 'other', e);
+  for (const e of input.loadErrors) add('load', 'other', e);
   return out;
 }

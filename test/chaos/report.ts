@@ -5,18 +5,17 @@
  *
  * Recovery, per fault:
  * - kills, SIGSTOP: from the kill (pause) until every task the process held was taken over or ended
- *   (the lease monitor);
+ *   (the lease monitor; on PGlite, with no monitor, until the replacement process began an activity);
  * - restart, storm: from the fault until the first activity began after it (the ledger);
  * - half-open: until the cut-off worker began an activity 1 s or more after the cut (sooner: ones
  *   already under way on other connections), 'never' if it did not;
  * - timers: the latest timer's lateness past the common due instant;
  * - burst: from the first start until the last burst workflow completed.
  */
-import type pg from 'pg';
 import type { FaultKind, Injection } from './faults.js';
 import type { LeaseMonitor } from './lease-monitor.js';
-import type { Load } from './load.js';
 import { CHECKS, type CheckName, type Violation } from './oracle.js';
+import type { Queryable } from './queryable.js';
 
 export interface FaultRow {
   fault: FaultKind | 'all';
@@ -44,17 +43,23 @@ export interface ChaosReport {
   elapsedMs: number;
 }
 
-async function recoveryOf(injection: Injection, db: pg.Pool, schema: string, monitor: LeaseMonitor, load: Load): Promise<number | null> {
+async function recoveryOf(injection: Injection, db: Queryable, schema: string, monitor: LeaseMonitor | undefined): Promise<number | null> {
   const first = async (sql: string, params: unknown[]) => {
-    const res = await db.query<{ ms: number | null }>(sql, params);
-    return res.rows[0]?.ms ?? null;
+    const res = await db.query(sql, params);
+    const ms = res.rows[0]?.ms;
+    return ms === null || ms === undefined ? null : Number(ms);
   };
   switch (injection.kind) {
     case 'kill-mid-step':
     case 'kill-mid-hook':
     case 'kill-mid-context-op':
     case 'sigstop-past-lease':
-      return injection.pid === undefined ? null : (monitor.maxRecoveryMs(injection.pid) ?? null);
+      if (injection.pid === undefined) return null;
+      if (monitor) return monitor.maxRecoveryMs(injection.pid) ?? null;
+      return first(
+        `SELECT (extract(epoch FROM min(began_at)) * 1000)::float8 - $1 AS ms FROM chaos.ledger WHERE pid <> $2 AND began_at > to_timestamp($1::float8 / 1000)`,
+        [injection.at, injection.pid],
+      );
     case 'pg-restart':
     case 'terminate-storm': {
       const ms = await first(
@@ -87,10 +92,16 @@ async function recoveryOf(injection: Injection, db: pg.Pool, schema: string, mon
     case 'poison':
       return null;
   }
-  void load;
 }
 
-export async function buildRows(injections: Injection[], violations: Violation[], db: pg.Pool, schema: string, monitor: LeaseMonitor, load: Load): Promise<FaultRow[]> {
+export async function buildRows(
+  injections: Injection[],
+  violations: Violation[],
+  db: Queryable,
+  schema: string,
+  monitor: LeaseMonitor | undefined,
+  totalJobs: number,
+): Promise<FaultRow[]> {
   const kinds = [...new Set(injections.map((i) => i.kind))];
   const rows: FaultRow[] = [];
   const tally = (jobs: Set<string> | undefined) => {
@@ -102,12 +113,12 @@ export async function buildRows(injections: Injection[], violations: Violation[]
     const jobs = new Set(mine.flatMap((i) => [...i.jobs]));
     let max: number | null = null;
     for (const i of mine) {
-      const ms = await recoveryOf(i, db, schema, monitor, load);
+      const ms = await recoveryOf(i, db, schema, monitor);
       if (ms !== null) max = Math.max(max ?? 0, ms);
     }
     rows.push({ fault: kind, injected: mine.length, workflows: jobs.size, ...tally(jobs), maxRecoveryMs: max });
   }
-  rows.push({ fault: 'all', injected: injections.length, workflows: load.jobs.size, ...tally(undefined), maxRecoveryMs: null });
+  rows.push({ fault: 'all', injected: injections.length, workflows: totalJobs, ...tally(undefined), maxRecoveryMs: null });
   return rows;
 }
 

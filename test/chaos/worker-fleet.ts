@@ -35,6 +35,11 @@ export interface WorkerProcess {
   listeners: Array<(line: string) => void>;
 }
 
+/** Processes that ended on their own, not at start-up: a crash (an engine bug). */
+export function crashedOf(workers: WorkerProcess[]): WorkerProcess[] {
+  return workers.filter((w) => w.diedAt !== undefined && !w.endedBy && !w.failedToStart);
+}
+
 export interface FleetOptions {
   size: number;
   appId: string;
@@ -171,10 +176,6 @@ export class WorkerFleet {
     });
   }
 
-  /** Processes that ended on their own after they were serving: a crash (an engine bug). */
-  crashed(): WorkerProcess[] {
-    return this.all.filter((w) => w.diedAt !== undefined && !w.endedBy && !w.failedToStart);
-  }
 
   /** Stop replacing workers, ask each to shut down (SIGKILL after `graceMs`), close the proxies. */
   async stop(graceMs = 10_000): Promise<void> {
