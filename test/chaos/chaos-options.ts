@@ -9,6 +9,11 @@ import type { SeededRandom } from './seeded-random.js';
 
 export type Control = 'no-fence' | 'drop-signal';
 
+/** The app every chaos run uses (its own database, so no other app is near). */
+export const APP_ID = 'chaos';
+/** A worker asked to shut down must be gone within this (the engine gives in-flight runs 5 s). */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface ChaosOptions {
   /** Length of the fault window (the run settles afterwards). Default 2. */
   minutes: number;
@@ -47,6 +52,28 @@ export function profileFor(options: ChaosOptions): Profile {
     leaseSeconds: 2,
     holdMs: 300,
   };
+  if (options.backend === 'pglite') {
+    // One process owns a PGlite directory: the kills (and a fresh process taking the stale lock over),
+    // timers, a burst and poison apply; the restart, the storm, the pause and half-open do not. A
+    // process serves every workflow and the whole load, so the load events are smaller.
+    const short = options.profile === 'short';
+    return {
+      ...base,
+      workers: 1,
+      startsPerSecond: options.control ? 2 : 1,
+      perMinute: options.control ? {} : KILLS,
+      once: options.control ? [] : ['timers-same-instant', 'start-burst', 'poison'],
+      sizes: {
+        timers: short ? 100 : 2000,
+        timersLeadMs: short ? 15_000 : 60_000,
+        burst: short ? 100 : 5000,
+        poisonEach: short ? 1 : 3,
+        probeChain: 0,
+        probeLongMs: 0,
+      },
+      settleMs: options.control ? 10_000 : short ? 60_000 : 600_000,
+    };
+  }
   if (options.control === 'no-fence') {
     // The fence probe alone, three times: each resume of a paused worker is a chance for its stale
     // run to race the one that took over.
@@ -137,6 +164,9 @@ export function parseArgs(argv: string[]): ChaosOptions {
   if (!Number.isInteger(options.seed)) throw new Error('--seed must be an integer');
   if (!['postgres', 'pglite'].includes(options.backend)) throw new Error('--backend must be postgres or pglite');
   if (options.control && !['no-fence', 'drop-signal'].includes(options.control)) throw new Error('--control must be no-fence or drop-signal');
+  if (options.backend === 'pglite' && options.control === 'no-fence') {
+    throw new Error('--control no-fence needs several worker processes on one database: PostgreSQL only');
+  }
   if (!['full', 'short'].includes(options.profile)) throw new Error('--profile must be full or short');
   return options;
 }

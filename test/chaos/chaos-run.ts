@@ -9,40 +9,24 @@
 import pg from 'pg';
 import { schemaForApp } from '../../src/storage/sql-identifier.js';
 import { ChaosCluster } from './chaos-cluster.js';
-import { type ChaosOptions, type Control, profileFor, schedule } from './chaos-options.js';
+import { runPgliteChaos } from './pglite-run.js';
+import { onAbort } from './run-aborts.js';
+import { APP_ID, type ChaosOptions, profileFor, schedule, SHUTDOWN_GRACE_MS } from './chaos-options.js';
 import { BACKGROUND, type FaultContext, inject, type Injection } from './faults.js';
 import { LeaseMonitor } from './lease-monitor.js';
 import { LEDGER_DDL, persist } from './ledger.js';
 import { Load } from './load.js';
+import { controlSql } from './negative-controls.js';
 import { runOracle } from './oracle.js';
 import { buildRows, type ChaosReport, checksOf } from './report.js';
 import { SeededRandom } from './seeded-random.js';
 import { WorkerFleet } from './worker-fleet.js';
 
-const APP_ID = 'chaos';
-/** A worker asked to shut down must be gone within this (the engine gives in-flight runs 5 s). */
-const SHUTDOWN_GRACE_MS = 10_000;
-
-/** The SQL that switches a guarantee off (migrations 0012 and 0001 define the originals). */
-export function controlSql(control: Control, schema: string): string {
-  if (control === 'no-fence') {
-    return `CREATE OR REPLACE FUNCTION ${schema}.lease_held(p_task bigint, p_claims int) RETURNS boolean
-            LANGUAGE sql STABLE AS $$ SELECT true $$`;
-  }
-  return `CREATE OR REPLACE FUNCTION ${schema}.deliver_signal(p_job text, p_signal text, p_data jsonb) RETURNS int
-          LANGUAGE sql AS $$ SELECT 0 $$`;
-}
-
-/** What must be undone if the process is interrupted, per run in progress: the CLI's SIGINT handler calls it. */
-const aborts = new Set<() => void>();
-export function abortRuns(): void {
-  for (const abort of aborts) abort();
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  if (options.backend !== 'postgres') throw new Error('the chaos suite runs on PostgreSQL only for now (PGlite: see docs/chaos.md)');
+  if (options.backend === 'pglite') return runPgliteChaos(options);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const t0 = Date.now();
   const random = new SeededRandom(options.seed);
@@ -53,11 +37,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   log(`chaos: seed ${options.seed}, ${options.minutes} min, ${plan.length} faults scheduled${options.control ? `, control ${options.control}` : ''}`);
   const cluster = await ChaosCluster.create();
   let fleet: WorkerFleet | undefined;
-  const abort = () => {
+  const forget = onAbort(() => {
     fleet?.killAllSync();
     cluster.dropSync();
-  };
-  aborts.add(abort);
+  });
   const db = new pg.Pool({ connectionString: cluster.url(), application_name: 'chaos-oracle', max: 4 });
   db.on('error', () => {});
   let load: Load | undefined;
@@ -133,7 +116,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         loadErrors: load!.errors,
         workers: fleet!.all,
         leaseViolations: monitor!.violations,
-        committedAt: 'pg_xact_commit_timestamp(j.xmin)',
+        commitTime: 'commit-timestamp',
       }),
     );
     if (!settled && violations.length === 0) violations.push({ check: 'finished', kind: 'lost', detail: 'the run did not settle in time' });
@@ -160,6 +143,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // CHAOS_KEEP_CLUSTER=1 keeps the cluster for a post-mortem (remove it with pg_dropcluster --stop 15 <name>)
     if (process.env.CHAOS_KEEP_CLUSTER === '1') log(`chaos: kept cluster ${cluster.name}: ${cluster.url()}`);
     else cluster.dropSync();
-    aborts.delete(abort);
+    forget();
   }
 }

@@ -5,7 +5,8 @@
  * `--control`, 0 only when the oracle FAILED (the control showed that it can). SIGINT stops the
  * workers and removes the cluster before exiting.
  */
-import { abortRuns, runChaos } from './chaos-run.js';
+import { runChaos } from './chaos-run.js';
+import { abortRuns } from './run-aborts.js';
 import { parseArgs } from './chaos-options.js';
 import { formatReport } from './report.js';
 

@@ -3,10 +3,10 @@
  * were leased by its victim (or were running) at that moment, so the oracle can attribute what went
  * wrong. Recovery times are measured afterwards (report.ts) from the ledger and the lease monitor.
  */
-import type pg from 'pg';
 import type { ChaosCluster } from './chaos-cluster.js';
 import type { FaultPoint } from './fault-points.js';
 import type { Load } from './load.js';
+import type { Queryable } from './queryable.js';
 import type { SeededRandom } from './seeded-random.js';
 import type { WorkerFleet, WorkerProcess } from './worker-fleet.js';
 
@@ -35,10 +35,12 @@ export interface Injection {
 }
 
 export interface FaultContext {
-  cluster: ChaosCluster;
+  /** None on PGlite (only the kills and the load events apply there). */
+  cluster?: ChaosCluster;
   fleet: WorkerFleet;
-  load: Load;
-  db: pg.Pool;
+  load?: Load;
+  /** Reads the app's tables while the run goes on (on PGlite nothing can: it rejects, and the fault notes less). */
+  db: Queryable;
   schema: string;
   leaseSeconds: number;
   random: SeededRandom;
@@ -53,9 +55,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Jobs with a task leased by `pid` right now. */
 async function leasedJobs(ctx: FaultContext, pid: number): Promise<Set<string>> {
   const res = await ctx.db
-    .query<{ job_id: string }>(`SELECT DISTINCT job_id FROM ${ctx.schema}.tasks WHERE lease_owner LIKE $1 || '-%'`, [String(pid)])
+    .query(`SELECT DISTINCT job_id FROM ${ctx.schema}.tasks WHERE lease_owner LIKE $1 || '-%'`, [String(pid)])
     .catch(() => ({ rows: [] as Array<{ job_id: string }> }));
-  return new Set(res.rows.map((r) => r.job_id));
+  return new Set(res.rows.map((r: { job_id: string }) => r.job_id));
 }
 
 /** SIGKILL the first worker to reach `point` (it holds there, so the kill lands in it). */
@@ -73,14 +75,14 @@ function killAt(point: FaultPoint): Injector {
 /** Jobs not finished yet (running, sleeping or waiting): what a fault on the whole server touches. */
 async function runningJobs(ctx: FaultContext): Promise<Set<string>> {
   const res = await ctx.db
-    .query<{ id: string }>(`SELECT id FROM ${ctx.schema}.jobs WHERE status = 'running'`)
+    .query(`SELECT id FROM ${ctx.schema}.jobs WHERE status = 'running'`)
     .catch(() => ({ rows: [] as Array<{ id: string }> }));
-  return new Set(res.rows.map((r) => r.id));
+  return new Set(res.rows.map((r: { id: string }) => r.id));
 }
 
 const pgRestart: Injector = async (ctx) => {
   const jobs = await runningJobs(ctx);
-  await ctx.cluster.restartImmediate();
+  await ctx.cluster!.restartImmediate();
   return { jobs, note: 'restart -m immediate' };
 };
 
@@ -91,7 +93,7 @@ const terminateStorm: Injector = async (ctx) => {
   const until = Date.now() + 3000;
   while (Date.now() < until) {
     const res = await ctx.db
-      .query<{ n: number }>(
+      .query(
         `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
           WHERE application_name LIKE 'chaos-worker-%' AND pid <> pg_backend_pid()`,
       )
@@ -110,7 +112,7 @@ const sigstop: Injector = async (ctx) => {
   // armed before the probe starts: a worker may claim it and reach its long step within milliseconds
   const catching = ctx.fleet.caught('long', 20_000);
   await sleep(200);
-  const probe = await ctx.load.start('fence', [ctx.sizes.probeLongMs, ctx.sizes.probeChain]);
+  const probe = await ctx.load!.start('fence', [ctx.sizes.probeLongMs, ctx.sizes.probeChain]);
   const hit = await catching;
   if (!hit) return undefined;
   const worker = hit.worker;
@@ -122,7 +124,7 @@ const sigstop: Injector = async (ctx) => {
   while (Date.now() < until && !takenOver) {
     await sleep(100);
     const res = await ctx.db
-      .query<{ owner: string | null }>(`SELECT lease_owner AS owner FROM ${ctx.schema}.tasks WHERE job_id = $1 AND thread = 'main' AND seq = 0`, [hit.jobId])
+      .query(`SELECT lease_owner AS owner FROM ${ctx.schema}.tasks WHERE job_id = $1 AND thread = 'main' AND seq = 0`, [hit.jobId])
       .catch(() => ({ rows: [{ owner: `${worker.pid}-` }] }));
     const owner = res.rows[0]?.owner;
     takenOver = !res.rows[0] || (owner !== null && owner !== undefined && !owner.startsWith(`${worker.pid}-`));
@@ -151,20 +153,20 @@ const halfOpen: Injector = async (ctx) => {
 
 const timers: Injector = async (ctx) => {
   const dueAt = Date.now() + ctx.sizes.timersLeadMs;
-  const started = await ctx.load.many('timer', ctx.sizes.timers, () => [dueAt]);
+  const started = await ctx.load!.many('timer', ctx.sizes.timers, () => [dueAt]);
   return { jobs: new Set(started.map((j) => j.id)), note: `${started.length} timers due at +${ctx.sizes.timersLeadMs} ms` };
 };
 
 const burst: Injector = async (ctx) => {
   const t0 = Date.now();
-  const started = await ctx.load.many('burst', ctx.sizes.burst, () => [], 64);
+  const started = await ctx.load!.many('burst', ctx.sizes.burst, () => [], 64);
   return { jobs: new Set(started.map((j) => j.id)), note: `${started.length} starts in ${Date.now() - t0} ms` };
 };
 
 const poison: Injector = async (ctx) => {
   const jobs = new Set<string>();
   for (const kind of ['poison-throw', 'poison-nul', 'poison-nondeterministic'] as const) {
-    for (const job of await ctx.load.many(kind, ctx.sizes.poisonEach, () => [])) jobs.add(job.id);
+    for (const job of await ctx.load!.many(kind, ctx.sizes.poisonEach, () => [])) jobs.add(job.id);
   }
   return { jobs, note: `${jobs.size} poison workflows` };
 };

@@ -60,8 +60,13 @@ export async function persist<T>(fn: () => Promise<T>, ms = 120_000): Promise<T>
   }
 }
 
-/** The ledger's writer in one process: a small pool of its own, straight to the server (no proxy). */
-export class LedgerWriter {
+/** Where an activity records its execution. */
+export interface Ledger {
+  record(entry: LedgerEntry): Promise<unknown>;
+}
+
+/** The ledger's writer in a PostgreSQL worker: a small pool of its own, straight to the server (no proxy). */
+export class LedgerWriter implements Ledger {
   private readonly pool: pg.Pool;
 
   constructor(url: string, applicationName: string) {

@@ -69,10 +69,12 @@ export interface OracleInput {
   /** From the lease monitor (none on PGlite, where nothing can read while the worker runs). */
   leaseViolations: LeaseViolation[];
   /**
-   * When a journal row committed: its commit timestamp on PostgreSQL (track_commit_timestamp); on
-   * PGlite, where statements run one at a time, the time its statement ran.
+   * When a journal row committed: its commit timestamp on PostgreSQL (track_commit_timestamp). PGlite
+   * has none: there its statements run one at a time, so a row's `created_at` is when it committed,
+   * except for a row first written as a retry and later overwritten with the result; then only an
+   * attempt past the one that committed counts as run again.
    */
-  committedAt: 'pg_xact_commit_timestamp(j.xmin)' | 'j.created_at';
+  commitTime: 'commit-timestamp' | 'created-at';
 }
 
 interface JobRow {
@@ -116,7 +118,12 @@ const EXPECTED_STATUS: Record<PlannedJob['kind'], { status: string; code?: numbe
 };
 
 export async function runOracle(input: OracleInput): Promise<Violation[]> {
-  const { db, schema, jobs: planned, committedAt } = input;
+  const { db, schema, jobs: planned } = input;
+  const committedAt = input.commitTime === 'commit-timestamp' ? 'pg_xact_commit_timestamp(j.xmin)' : 'j.created_at';
+  const ranAfterCommit =
+    input.commitTime === 'commit-timestamp'
+      ? `l.began_at > ${committedAt}`
+      : `(l.attempt > j.attempt OR (j.attempt = 1 AND l.began_at > ${committedAt}))`;
   const load = { jobs: planned };
   const out: Violation[] = [];
   const add = (check: CheckName, kind: ViolationKind, detail: string, jobId?: string) => out.push({ check, kind, detail, jobId });
@@ -155,7 +162,7 @@ export async function runOracle(input: OracleInput): Promise<Violation[]> {
             (extract(epoch FROM l.began_at - ${committedAt}) * 1000)::float8 AS after_ms
        FROM chaos.ledger l
        JOIN ${schema}.journal j ON j.job_id = l.job_id AND j.thread = l.thread AND j.seq = l.seq
-      WHERE j.kind = 'activity' AND j.status IN ('done', 'failed') AND l.began_at > ${committedAt}`,
+      WHERE j.kind = 'activity' AND j.status IN ('done', 'failed') AND ${ranAfterCommit}`,
   );
   for (const r of rerun.rows) {
     add('activities-once', 'duplicated', `${r.name} (${r.thread}:${r.seq}, attempt ${r.attempt}) began in pid ${r.pid} ${Math.round(r.after_ms)} ms after its result committed`, r.job_id);

@@ -31,6 +31,7 @@ export interface ChaosReport {
   seed: number;
   minutes: number;
   control?: string;
+  backend?: 'postgres' | 'pglite';
   rows: FaultRow[];
   checks: Array<{ name: CheckName; description: string; violations: number }>;
   violations: Violation[];
@@ -135,7 +136,7 @@ export function formatReport(report: ChaosReport): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const out = [
-    `chaos run: seed ${report.seed}, ${report.minutes} min of faults${report.control ? `, control ${report.control}` : ''}, ${(report.elapsedMs / 1000).toFixed(0)} s in all${report.settled ? '' : ' (did NOT settle in time)'}`,
+    `chaos run${report.backend === 'pglite' ? ' (pglite)' : ''}: seed ${report.seed}, ${report.minutes} min of faults${report.control ? `, control ${report.control}` : ''}, ${(report.elapsedMs / 1000).toFixed(0)} s in all${report.settled ? '' : ' (did NOT settle in time)'}`,
     '',
     line(header),
     `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,

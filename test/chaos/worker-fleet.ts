@@ -49,6 +49,8 @@ export interface FleetOptions {
   leaseSeconds: number;
   concurrency: number;
   holdMs: number;
+  /** Another process than chaos-worker.ts, with its config (PGlite: pglite-host.ts); no proxies then. */
+  custom?: { script: string; config: (slot: number) => unknown };
 }
 
 export class WorkerFleet {
@@ -63,7 +65,7 @@ export class WorkerFleet {
 
   /** Start every slot and wait until each worker is READY. */
   async start(timeoutMs = 90_000): Promise<void> {
-    for (let slot = 0; slot < this.options.size; slot++) {
+    for (let slot = 0; slot < this.options.size && !this.options.custom; slot++) {
       const proxy = new HalfOpenProxy(this.options.serverPort);
       this.proxies.push(proxy);
       this.proxyPorts.push(await proxy.listen());
@@ -78,7 +80,7 @@ export class WorkerFleet {
   }
 
   private spawn(slot: number): void {
-    const config: WorkerConfig = {
+    const config: WorkerConfig | unknown = this.options.custom?.config(slot) ?? {
       slot,
       appId: this.options.appId,
       url: `postgres://postgres@127.0.0.1:${this.proxyPorts[slot]}/chaos`,
@@ -87,7 +89,8 @@ export class WorkerFleet {
       concurrency: this.options.concurrency,
       holdMs: this.options.holdMs,
     };
-    const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(config)], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    const script = this.options.custom?.script ?? SCRIPT;
+    const proc = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(config)], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
     const worker: WorkerProcess = {
       slot,
       pid: proc.pid!,
@@ -152,6 +155,8 @@ export class WorkerFleet {
    * working on), or undefined after `timeoutMs`. The others are disarmed.
    */
   async caught(point: FaultPoint, timeoutMs: number): Promise<{ worker: WorkerProcess; jobId: string } | undefined> {
+    const until = Date.now() + timeoutMs;
+    while (this.live().length === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100)); // a replacement starting
     const workers = this.live();
     if (workers.length === 0) return undefined;
     return new Promise((resolve) => {
@@ -164,7 +169,7 @@ export class WorkerFleet {
         }
         resolve(hit);
       };
-      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const timer = setTimeout(() => done(undefined), Math.max(0, until - Date.now()));
       for (const worker of workers) {
         const listener = (line: string) => {
           if (line.startsWith(`IN ${point} `)) done({ worker, jobId: line.slice(`IN ${point} `.length) });
@@ -176,6 +181,23 @@ export class WorkerFleet {
     });
   }
 
+
+  /** Send a line to a worker and answer its first stdout line starting with `prefix` (undefined after `timeoutMs`). */
+  ask(worker: WorkerProcess, line: string, prefix: string, timeoutMs = 10_000): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const listener = (l: string) => {
+        if (l.startsWith(prefix)) done(l.slice(prefix.length));
+      };
+      const done = (answer: string | undefined) => {
+        clearTimeout(timer);
+        worker.listeners.splice(worker.listeners.indexOf(listener), 1);
+        resolve(answer);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      worker.listeners.push(listener);
+      worker.proc.stdin!.write(`${line}\n`);
+    });
+  }
 
   /** Stop replacing workers, ask each to shut down (SIGKILL after `graceMs`), close the proxies. */
   async stop(graceMs = 10_000): Promise<void> {

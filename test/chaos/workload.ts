@@ -10,14 +10,14 @@
 import { randomUUID } from 'node:crypto';
 import { MemFlow } from '../../src/index.js';
 import { reached } from './fault-points.js';
-import type { LedgerWriter } from './ledger.js';
+import type { Ledger } from './ledger.js';
 
 export const TASK_QUEUE = 'chaos';
 
-let ledger: LedgerWriter | undefined;
+let ledger: Ledger | undefined;
 
 /** Installed once by the worker process. */
-export function bindLedger(writer: LedgerWriter): void {
+export function bindLedger(writer: Ledger): void {
   ledger = writer;
 }
 
