@@ -18,7 +18,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const options = parseArgs(process.argv.slice(2));
+let options: ReturnType<typeof parseArgs>;
+try {
+  options = parseArgs(process.argv.slice(2));
+} catch (err) {
+  console.error(`chaos: ${(err as Error).message}`);
+  console.error(
+    'usage: npm run chaos -- [--minutes N] [--seed S] [--backend postgres|pglite] [--control no-fence|drop-signal] [--profile short] [--faults kind,...]',
+  );
+  process.exit(2);
+}
 try {
   const report = await runChaos(options);
   console.log(formatReport(report));
