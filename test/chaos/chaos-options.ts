@@ -2,7 +2,7 @@
  * Options of a chaos run, its two profiles, and the seeded fault schedule.
  *
  *   npm run chaos -- [--minutes N] [--seed S] [--backend postgres|pglite] [--control no-fence|drop-signal] [--profile short]
- *                    [--faults kind,kind,...]
+ *                    [--faults kind,kind,...] [--burst N] [--timers N]
  */
 import type { FaultKind } from './faults.js';
 import type { SeededRandom } from './seeded-random.js';
@@ -24,6 +24,9 @@ export interface ChaosOptions {
   profile: 'full' | 'short';
   /** Only these faults of the profile's schedule (to chase one fault). Default: all of them. */
   faults?: FaultKind[];
+  /** Override the profile's burst size (starts) and timer count. */
+  burst?: number;
+  timers?: number;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
 }
@@ -46,6 +49,13 @@ export interface Profile {
 const KILLS: Partial<Record<FaultKind, number>> = { 'kill-mid-step': 2, 'kill-mid-hook': 1, 'kill-mid-context-op': 1 };
 
 export function profileFor(options: ChaosOptions): Profile {
+  const profile = baseProfile(options);
+  if (options.burst !== undefined) profile.sizes.burst = options.burst;
+  if (options.timers !== undefined) profile.sizes.timers = options.timers;
+  return profile;
+}
+
+function baseProfile(options: ChaosOptions): Profile {
   const base = {
     workers: 4,
     concurrency: 16,
@@ -158,9 +168,12 @@ export function parseArgs(argv: string[]): ChaosOptions {
     else if (arg === '--control') options.control = value() as Control;
     else if (arg === '--profile') options.profile = value() as ChaosOptions['profile'];
     else if (arg === '--faults') options.faults = value().split(',') as FaultKind[];
+    else if (arg === '--burst') options.burst = Number(value());
+    else if (arg === '--timers') options.timers = Number(value());
     else throw new Error(`unknown option ${arg}`);
   }
   if (!(options.minutes > 0)) throw new Error('--minutes must be a positive number');
+  for (const n of [options.burst, options.timers]) if (n !== undefined && !(Number.isInteger(n) && n >= 0)) throw new Error('--burst and --timers take a count');
   if (!Number.isInteger(options.seed)) throw new Error('--seed must be an integer');
   if (!['postgres', 'pglite'].includes(options.backend)) throw new Error('--backend must be postgres or pglite');
   if (options.control && !['no-fence', 'drop-signal'].includes(options.control)) throw new Error('--control must be no-fence or drop-signal');

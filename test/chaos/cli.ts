@@ -24,7 +24,7 @@ try {
 } catch (err) {
   console.error(`chaos: ${(err as Error).message}`);
   console.error(
-    'usage: npm run chaos -- [--minutes N] [--seed S] [--backend postgres|pglite] [--control no-fence|drop-signal] [--profile short] [--faults kind,...]',
+    'usage: npm run chaos -- [--minutes N] [--seed S] [--backend postgres|pglite] [--control no-fence|drop-signal] [--profile short] [--faults kind,...] [--burst N] [--timers N]',
   );
   process.exit(2);
 }
