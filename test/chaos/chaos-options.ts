@@ -43,6 +43,8 @@ export interface Profile {
   sizes: { timers: number; timersLeadMs: number; burst: number; poisonEach: number; probeChain: number; probeLongMs: number };
   /** How long everything may take to finish once the faults stop. */
   settleMs: number;
+  /** Settling gives up sooner when no workflow finished for this long (something hangs). */
+  stallMs: number;
   holdMs: number;
 }
 
@@ -82,6 +84,7 @@ function baseProfile(options: ChaosOptions): Profile {
         probeLongMs: 0,
       },
       settleMs: options.control ? 10_000 : short ? 60_000 : 600_000,
+      stallMs: 60_000,
     };
   }
   if (options.control === 'no-fence') {
@@ -95,6 +98,7 @@ function baseProfile(options: ChaosOptions): Profile {
       once: [],
       sizes: { timers: 0, timersLeadMs: 0, burst: 0, poisonEach: 0, probeChain: 600, probeLongMs: 1500 },
       settleMs: 30_000,
+      stallMs: 30_000,
     };
   }
   if (options.control === 'drop-signal') {
@@ -106,6 +110,7 @@ function baseProfile(options: ChaosOptions): Profile {
       once: [],
       sizes: { timers: 0, timersLeadMs: 0, burst: 0, poisonEach: 0, probeChain: 0, probeLongMs: 0 },
       settleMs: 10_000,
+      stallMs: 10_000,
     };
   }
   if (options.profile === 'short') {
@@ -118,6 +123,7 @@ function baseProfile(options: ChaosOptions): Profile {
       once: ['timers-same-instant', 'start-burst', 'poison'],
       sizes: { timers: 300, timersLeadMs: 15_000, burst: 300, poisonEach: 1, probeChain: 200, probeLongMs: 1500 },
       settleMs: 45_000,
+      stallMs: 30_000,
     };
   }
   return {
@@ -127,6 +133,7 @@ function baseProfile(options: ChaosOptions): Profile {
     once: ['timers-same-instant', 'start-burst', 'poison'],
     sizes: { timers: 10_000, timersLeadMs: 60_000, burst: 50_000, poisonEach: 3, probeChain: 600, probeLongMs: 1500 },
     settleMs: 600_000,
+    stallMs: 60_000,
   };
 }
 

@@ -102,8 +102,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(background);
     for (const w of fleet.current) if (w?.paused) fleet.resume(w);
 
-    log(`chaos: faults over; settling (up to ${profile.settleMs / 1000} s)`);
-    const settled = await load.settle(profile.settleMs);
+    log(`chaos: faults over; settling (up to ${profile.settleMs / 1000} s, or ${profile.stallMs / 1000} s with no workflow finishing)`);
+    const settled = await load.settle(profile.settleMs, profile.stallMs);
     await monitor.stop();
     // before the oracle: no worker changes anything while it reads, and a shutdown that hangs is seen
     await fleet.stop(SHUTDOWN_GRACE_MS);

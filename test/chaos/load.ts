@@ -185,12 +185,13 @@ export class Load {
   }
 
   /**
-   * Wait for every background send, then until no job or thread is running, or `timeoutMs`.
-   * Answers whether everything finished.
+   * Wait for every background send, then until no job or thread is running: at most `timeoutMs`, and
+   * no longer than `stallMs` without one more of them finishing. Answers whether everything finished.
    */
-  async settle(timeoutMs: number): Promise<boolean> {
+  async settle(timeoutMs: number, stallMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     while (this.pending.size > 0 && Date.now() < until) await Promise.race([...this.pending, new Promise((r) => setTimeout(r, 500))]);
+    const progress = new Progress(stallMs);
     for (;;) {
       const res = await persist(() =>
         this.db.query(
@@ -198,13 +199,30 @@ export class Load {
                 + (SELECT count(*) FROM ${this.schema}.threads WHERE status = 'running')::int AS running`,
         ),
       );
-      if (res.rows[0]!.running === 0 && this.pending.size === 0) return true;
-      if (Date.now() > until) return false;
+      const running: number = res.rows[0]!.running;
+      if (running === 0 && this.pending.size === 0) return true;
+      if (Date.now() > until || progress.stalled(running)) return false;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
   async close(): Promise<void> {
     if (this.ownsMf) await this.mf.shutdown();
+  }
+}
+
+/** Whether a count that should fall to 0 has stopped falling for `stallMs`. */
+export class Progress {
+  private best = Infinity;
+  private since = Date.now();
+
+  constructor(private readonly stallMs: number) {}
+
+  stalled(remaining: number): boolean {
+    if (remaining < this.best) {
+      this.best = remaining;
+      this.since = Date.now();
+    }
+    return Date.now() - this.since > this.stallMs;
   }
 }

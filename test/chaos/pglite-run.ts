@@ -16,6 +16,7 @@ import { schemaForApp } from '../../src/storage/sql-identifier.js';
 import { APP_ID, type ChaosOptions, profileFor, schedule, SHUTDOWN_GRACE_MS } from './chaos-options.js';
 import { BACKGROUND, type FaultContext, inject, type Injection } from './faults.js';
 import { LEDGER_DDL } from './ledger.js';
+import { Progress } from './load.js';
 import { controlSql } from './negative-controls.js';
 import { runOracle } from './oracle.js';
 import type { HostConfig } from './pglite-host.js';
@@ -93,17 +94,20 @@ export async function runPgliteChaos(options: ChaosOptions): Promise<ChaosReport
     if (windowStart + windowMs > Date.now()) await sleep(windowStart + windowMs - Date.now());
 
     // settle: the plan done and nothing running, as the host reports it
-    log(`chaos (pglite): faults over; settling (up to ${profile.settleMs / 1000} s)`);
+    log(`chaos (pglite): faults over; settling (up to ${profile.settleMs / 1000} s, or ${profile.stallMs / 1000} s with no workflow finishing)`);
     const until = Date.now() + profile.settleMs;
+    const progress = new Progress(profile.stallMs);
     let settled = false;
+    let stalled = false;
     let loadErrors: string[] = [];
-    while (!settled && Date.now() < until) {
+    while (!settled && !stalled && Date.now() < until) {
       const host = fleet.live()[0];
       const answer = host && (await fleet.ask(host, 'status', 'STATUS ', 5000));
       if (answer) {
         const [running, pending, ...rest] = answer.split(' ');
         loadErrors = JSON.parse(rest.join(' ')) as string[];
         settled = running === '0' && pending === '0';
+        stalled = progress.stalled(Number(running) + Number(pending));
       }
       if (!settled) await sleep(500);
     }
