@@ -1,16 +1,14 @@
 /**
  * One chaos run: its own PostgreSQL cluster, a fleet of worker processes, the load, the seeded
  * faults; then the faults stop, everything is given a bounded time to finish, the oracle checks, and
- * the cluster is removed (also on failure; the CLI removes it on SIGINT too).
+ * the cluster is removed (also on failure; the CLI removes it on SIGINT too). `--backend pglite` runs
+ * in pglite-run.ts.
  *
- * A negative control disables a guarantee from outside the engine, by redefining one SQL function in
- * the chaos app's schema, and must make the oracle fail.
+ * A negative control (negative-controls.ts) is switched on before the workers start.
  */
 import pg from 'pg';
 import { schemaForApp } from '../../src/storage/sql-identifier.js';
 import { ChaosCluster } from './chaos-cluster.js';
-import { runPgliteChaos } from './pglite-run.js';
-import { onAbort } from './run-aborts.js';
 import { APP_ID, type ChaosOptions, profileFor, schedule, SHUTDOWN_GRACE_MS } from './chaos-options.js';
 import { BACKGROUND, type FaultContext, inject, type Injection } from './faults.js';
 import { LeaseMonitor } from './lease-monitor.js';
@@ -18,10 +16,11 @@ import { LEDGER_DDL, persist } from './ledger.js';
 import { Load } from './load.js';
 import { controlSql } from './negative-controls.js';
 import { runOracle } from './oracle.js';
+import { runPgliteChaos } from './pglite-run.js';
 import { buildRows, type ChaosReport, checksOf } from './report.js';
+import { onAbort } from './run-aborts.js';
 import { SeededRandom } from './seeded-random.js';
 import { WorkerFleet } from './worker-fleet.js';
-
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
