@@ -41,6 +41,11 @@ export interface Profile {
   perMinute: Partial<Record<FaultKind, number>>;
   once: FaultKind[];
   sizes: { timers: number; timersLeadMs: number; burst: number; poisonEach: number; probeChain: number; probeLongMs: number };
+  /**
+   * The chance that a paused worker is resumed at about its lease's end, racing the claim of the
+   * worker taking over, rather than once the take-over is seen (faults.ts, sigstop).
+   */
+  resumeAtLeaseEnd: number;
   /** How long everything may take to finish once the faults stop. */
   settleMs: number;
   /** Settling gives up sooner when no workflow finished for this long (something hangs). */
@@ -63,6 +68,7 @@ function baseProfile(options: ChaosOptions): Profile {
     concurrency: 16,
     leaseSeconds: 2,
     holdMs: 300,
+    resumeAtLeaseEnd: 0,
   };
   if (options.backend === 'pglite') {
     // One process owns a PGlite directory: the kills (and a fresh process taking the stale lock over),
@@ -117,8 +123,9 @@ function baseProfile(options: ChaosOptions): Profile {
     return {
       ...base,
       startsPerSecond: 2,
-      // half-open connections are left out: issue 7, fault 3 (a half-open connection stops a worker
-      // for good) is not fixed on main yet.
+      // half-open connections are left out, and a paused worker is resumed only after the take-over:
+      // issue 7's faults 3 (a half-open connection stops a worker for good, shutdown hangs) and 5 (the
+      // fence does not lock) are not fixed on main yet.
       perMinute: { ...KILLS, 'pg-restart': 1, 'terminate-storm': 1, 'sigstop-past-lease': 1 },
       once: ['timers-same-instant', 'start-burst', 'poison'],
       sizes: { timers: 300, timersLeadMs: 15_000, burst: 300, poisonEach: 1, probeChain: 200, probeLongMs: 1500 },
@@ -130,6 +137,7 @@ function baseProfile(options: ChaosOptions): Profile {
     ...base,
     startsPerSecond: 4,
     perMinute: { ...KILLS, 'pg-restart': 0.5, 'terminate-storm': 1, 'sigstop-past-lease': 1, 'half-open': 0.5 },
+    resumeAtLeaseEnd: 0.5,
     once: ['timers-same-instant', 'start-burst', 'poison'],
     sizes: { timers: 10_000, timersLeadMs: 60_000, burst: 50_000, poisonEach: 3, probeChain: 600, probeLongMs: 1500 },
     settleMs: 600_000,

@@ -63,7 +63,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     monitor = new LeaseMonitor(db, schema, fleet, profile.leaseSeconds);
     monitor.start();
 
-    const ctx: FaultContext = { cluster, fleet, load, db, schema, leaseSeconds: profile.leaseSeconds, random: random.fork(), sizes: profile.sizes };
+    const ctx: FaultContext = { cluster, fleet, load, db, schema, leaseSeconds: profile.leaseSeconds, random: random.fork(), sizes: profile.sizes, resumeAtLeaseEnd: profile.resumeAtLeaseEnd };
     const windowMs = options.minutes * 60_000;
     const windowStart = Date.now();
     const injections: Injection[] = [];

@@ -44,6 +44,8 @@ export interface FaultContext {
   schema: string;
   leaseSeconds: number;
   random: SeededRandom;
+  /** The chance that a SIGSTOP is resumed at about the end of the lease rather than after the take-over. */
+  resumeAtLeaseEnd: number;
   /** Sizes of the load events (timers, burst, poison) and of the fence probe. */
   sizes: { timers: number; timersLeadMs: number; burst: number; poisonEach: number; probeChain: number; probeLongMs: number };
 }
@@ -106,7 +108,11 @@ const terminateStorm: Injector = async (ctx) => {
 
 /**
  * Pause the worker running a fence probe's long step with SIGSTOP until another worker has taken
- * the probe over (its lease ran out), then resume it: its stale writes must all be refused.
+ * the probe over (its lease ran out), then resume it: its stale writes must all be refused. With the
+ * profile's `resumeAtLeaseEnd` chance, resume it instead at about the end of its lease, whether or
+ * not the probe was taken over: its stale write then races the other worker's claim (issue 7,
+ * fault 5: the fence did not lock, so a write under the old claims value could land while a claim
+ * had locked the task and read the journal).
  */
 const sigstop: Injector = async (ctx) => {
   // armed before the probe starts: a worker may claim it and reach its long step within milliseconds
@@ -117,21 +123,24 @@ const sigstop: Injector = async (ctx) => {
   if (!hit) return undefined;
   const worker = hit.worker;
   ctx.fleet.pause(worker);
+  const pausedAt = Date.now();
   const jobs = await leasedJobs(ctx, worker.pid);
   jobs.add(probe.id);
-  const until = Date.now() + ctx.leaseSeconds * 1000 + 10_000;
+  const atLeaseEnd = ctx.random.chance(ctx.resumeAtLeaseEnd);
+  const until = atLeaseEnd ? pausedAt + ctx.leaseSeconds * 1000 + ctx.random.int(0, 500) : pausedAt + ctx.leaseSeconds * 1000 + 10_000;
   let takenOver = false;
-  while (Date.now() < until && !takenOver) {
-    await sleep(100);
+  while (Date.now() < until && (atLeaseEnd || !takenOver)) {
+    await sleep(atLeaseEnd ? Math.min(20, Math.max(0, until - Date.now())) : 100);
     const res = await ctx.db
       .query(`SELECT lease_owner AS owner FROM ${ctx.schema}.tasks WHERE job_id = $1 AND thread = 'main' AND seq = 0`, [hit.jobId])
       .catch(() => ({ rows: [{ owner: `${worker.pid}-` }] }));
     const owner = res.rows[0]?.owner;
     takenOver = !res.rows[0] || (owner !== null && owner !== undefined && !owner.startsWith(`${worker.pid}-`));
   }
-  await sleep(200);
+  if (!atLeaseEnd) await sleep(200);
   resumeIfAlive(ctx.fleet, worker);
-  return { jobs, pid: worker.pid, note: `SIGSTOP pid ${worker.pid} in ${hit.jobId}, ${takenOver ? 'taken over' : 'NOT taken over'}, SIGCONT` };
+  const how = atLeaseEnd ? `at its lease end (${takenOver ? 'taken over' : 'not yet taken over'})` : takenOver ? 'after the take-over' : 'NOT taken over';
+  return { jobs, pid: worker.pid, note: `SIGSTOP pid ${worker.pid} in ${hit.jobId}, SIGCONT ${how}` };
 };
 
 function resumeIfAlive(fleet: WorkerFleet, worker: WorkerProcess): void {

@@ -81,7 +81,7 @@ export async function runPgliteChaos(options: ChaosOptions): Promise<ChaosReport
       note: 'planned load event',
     }));
     const noReader = { query: () => Promise.reject(new Error('PGlite: no reader while the host runs')) };
-    const ctx: FaultContext = { fleet, db: noReader, schema, leaseSeconds: profile.leaseSeconds, random: random.fork(), sizes: profile.sizes };
+    const ctx: FaultContext = { fleet, db: noReader, schema, leaseSeconds: profile.leaseSeconds, random: random.fork(), sizes: profile.sizes, resumeAtLeaseEnd: profile.resumeAtLeaseEnd };
     for (const fault of plan.filter((f) => !BACKGROUND.has(f.kind))) {
       const wait = windowStart + fault.at - Date.now();
       if (wait > 0) await sleep(wait);
