@@ -146,4 +146,35 @@ describe('a fenced write and a claim of the same task', () => {
     expect(outcome).toBe('committed before');
     expect(staleExecutions, 'the replay answers the step from the journal').toBe(1);
   }, 30_000);
+
+  it('an interrupt waits for a fenced write of the job it ends, without deadlocking it', async () => {
+    // A fenced write now holds a lock on its task row until it commits, and may then update the job
+    // row (a context op, a search op, the end of the thread). interrupt_job updated the job row first
+    // and then deleted its tasks: the two waited for each other and PostgreSQL aborted one of them.
+    const s = engine.sqlSchema;
+    const handle = await mf.workflow.start({ taskQueue: 'fence-idle', workflowName: 'fencedOnce' });
+    const id = handle.workflowId;
+    const task = (await observer.query<{ id: string; claims: number }>(`SELECT id::text, claims FROM ${s}.tasks WHERE job_id = $1`, [id])).rows[0]!;
+
+    await workerB.query('BEGIN');
+    const held = await workerB.query(`SELECT ${s}.lease_held($1, $2) AS held`, [task.id, task.claims]);
+    expect(held.rows[0].held).toBe(true);
+    const interrupted = handle.interrupt().then(
+      () => 'interrupted',
+      (err: Error) => `interrupt failed: ${err.message}`,
+    );
+    await eventually(async () => {
+      const waiting = await observer.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%interrupt_job%' AND pid <> pg_backend_pid()`);
+      return waiting.rowCount! > 0;
+    });
+    // the rest of the fenced write: an update of the job row (here, what a context op writes)
+    const write = await workerB.query(`UPDATE ${s}.jobs SET context = '{"a": 1}', updated_at = now() WHERE id = $1`, [id]).then(
+      (r) => `updated ${r.rowCount}`,
+      (err: Error) => `write failed: ${err.message}`,
+    );
+    await workerB.query(write.startsWith('updated') ? 'COMMIT' : 'ROLLBACK');
+    expect({ write, interrupt: await interrupted }).toEqual({ write: 'updated 1', interrupt: 'interrupted' });
+    const job = await observer.query(`SELECT status, context FROM ${s}.jobs WHERE id = $1`, [id]);
+    expect(job.rows[0]).toEqual({ status: 'interrupted', context: { a: 1 } });
+  }, 30_000);
 });
