@@ -85,6 +85,25 @@ export class JobNotFoundError extends HotMeshError {
   }
 }
 
+/**
+ * A signal from outside to a job none of whose threads is running or parked: it finished (and no
+ * hook of it runs), so nothing could ever receive the signal. Start a hook first to receive it.
+ */
+export class JobFinishedError extends HotMeshError {
+  constructor(
+    readonly jobId: string,
+    readonly signalId: string,
+  ) {
+    super(
+      `Job ${jobId} has finished and none of its threads is running: nothing can receive signal '${signalId}'. ` +
+        `A hook started on the job (handle.hook) receives the signals sent after it starts.`,
+    );
+  }
+  override get details(): Record<string, unknown> {
+    return { jobId: this.jobId, signalId: this.signalId };
+  }
+}
+
 /** Replay met a different durable call than the journal recorded at the same position. */
 export class NonDeterminismError extends HotMeshError {
   readonly code = ErrorCode.NON_DETERMINISM;
