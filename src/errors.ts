@@ -149,6 +149,32 @@ export class AppSchemaConflictError extends HotMeshError {
   }
 }
 
+/**
+ * An applied migration's text differs from the text this build ships (it was edited after it ran):
+ * the app's schema is not what the code expects, so the app does not start.
+ */
+export class MigrationChecksumError extends HotMeshError {
+  constructor(
+    readonly appId: string,
+    readonly schema: string,
+    readonly version: number,
+    readonly migration: string,
+    readonly recordedChecksum: string,
+    readonly shippedChecksum: string,
+  ) {
+    const file = `${String(version).padStart(4, '0')}_${migration}.sql`;
+    super(
+      `App '${appId}' (schema ${schema}) cannot start: migration ${file} was applied with a different text ` +
+        `(recorded checksum ${recordedChecksum.slice(0, 12)}…, this build ships ${shippedChecksum.slice(0, 12)}…). ` +
+        `Applied migrations are append-only: restore ${file} as it was released and put the change in a new numbered migration. ` +
+        `If the edit is known to be harmless (a comment), record the new checksum in hotmesh_registry.migrations.`,
+    );
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+}
+
 /** A context op met a value of the wrong type at its path (increment a string, append to an object, ...). */
 export class ContextTypeError extends HotMeshError {
   constructor(

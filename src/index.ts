@@ -54,6 +54,7 @@ export {
   NonDeterminismError,
   DataDirLockedError,
   AppSchemaConflictError,
+  MigrationChecksumError,
   ContextTypeError,
   PayloadTooLargeError,
   WorkflowFailedError,
