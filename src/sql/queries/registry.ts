@@ -32,11 +32,19 @@ export const createAppSchema = defineQuery<NoParams>(/* sql */ `CREATE SCHEMA IF
 
 /**
  * The checksum of each applied migration's text (sha-256, hex). Registries written before it was
- * recorded have no such column: it is added here, idempotently, and their rows are NULL until
- * migrate() fills them in.
+ * recorded have no such column: it is added here, once, and their rows are NULL until migrate() fills
+ * them in. Looked up first rather than `ADD COLUMN IF NOT EXISTS`, which would take an exclusive lock
+ * and need ownership of the table on every start.
  */
 export const addMigrationChecksum = defineQuery<NoParams>(/* sql */ `
-ALTER TABLE hotmesh_registry.migrations ADD COLUMN IF NOT EXISTS checksum text`);
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                  WHERE attrelid = 'hotmesh_registry.migrations'::regclass AND attname = 'checksum' AND NOT attisdropped) THEN
+    ALTER TABLE hotmesh_registry.migrations ADD COLUMN checksum text;
+  END IF;
+END
+$$`);
 
 export const appliedMigrations = defineQuery<{ schema: string }, { version: number; name: string; checksum: string | null }>(/* sql */ `
 SELECT version, name, checksum FROM hotmesh_registry.migrations WHERE schema_name = $schema`);
