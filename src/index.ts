@@ -37,6 +37,8 @@ export type { WaitForOptions } from './workflow/signals.js';
 export type { ActivityInterceptor, WorkflowInterceptor, InterceptedActivity, ActivityCallContext } from './workflow/interceptors.js';
 export type { InterruptOptions } from './replay/durable-call.js';
 export type { HookOptions, ExecHookOptions } from './workflow/hooks.js';
+export type { OutsideHookOptions } from './memflow/start-hook.js';
+export type { SignalOptions } from './memflow/send-signal.js';
 export type { ChildOptions } from './workflow/children.js';
 export type { JobContextOptions, ContextChange } from './memflow/job-context.js';
 export { JobContext } from './memflow/job-context.js';
@@ -49,9 +51,11 @@ export {
   ValidationError,
   DuplicateJobError,
   JobNotFoundError,
+  JobFinishedError,
   NonDeterminismError,
   DataDirLockedError,
   AppSchemaConflictError,
+  MigrationChecksumError,
   ContextTypeError,
   PayloadTooLargeError,
   WorkflowFailedError,

@@ -7,11 +7,12 @@
 import { processRuntime, Runtime } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
 import { validateAppId } from '../storage/sql-identifier.js';
-import type { HookOptions } from '../workflow/hooks.js';
 import type { ActivityInterceptor, WorkflowInterceptor } from '../workflow/interceptors.js';
 import { Client, type WorkflowOptions } from './client.js';
 import type { WorkflowHandle } from './handle.js';
 import type { JobContext, JobContextOptions } from './job-context.js';
+import type { SignalOptions } from './send-signal.js';
+import type { OutsideHookOptions } from './start-hook.js';
 import { Worker, type WorkerConfig } from './worker.js';
 
 export interface InitConfig {
@@ -40,8 +41,8 @@ export interface MemFlowInstance {
   readonly workflow: {
     start(options: WorkflowOptions): Promise<WorkflowHandle>;
     getHandle(taskQueue: string, workflowName: string, workflowId: string, namespace?: string): Promise<WorkflowHandle>;
-    signal(signalId: string, data: unknown, namespace?: string): Promise<string>;
-    hook(options: HookOptions & { workflowId: string }): Promise<string>;
+    signal(signalId: string, data: unknown, namespace?: string, options?: SignalOptions): Promise<string>;
+    hook(options: OutsideHookOptions): Promise<string>;
     context(workflowId: string, options?: JobContextOptions & { namespace?: string }): Promise<JobContext>;
   };
   readonly worker: {
@@ -76,7 +77,7 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       start: (options) => client.workflow.start({ ...options, namespace: options.namespace ?? appId }),
       getHandle: (taskQueue, workflowName, workflowId, namespace) =>
         client.workflow.getHandle(taskQueue, workflowName, workflowId, namespace ?? appId),
-      signal: (signalId, data, namespace) => client.workflow.signal(signalId, data, namespace ?? appId),
+      signal: (signalId, data, namespace, options) => client.workflow.signal(signalId, data, namespace ?? appId, options),
       hook: (options) => client.workflow.hook({ ...options, namespace: options.namespace ?? appId }),
       context: (workflowId, options = {}) => client.workflow.context(workflowId, { ...options, namespace: options.namespace ?? appId }),
     },

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import * as jobs from '../sql/queries/jobs.js';
+import * as signals from '../sql/queries/signals.js';
 import * as tasks from '../sql/queries/tasks.js';
 import { isTransientDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
@@ -78,8 +79,12 @@ export class TaskLoop {
     this.unsubscribe.push(this.engine.onReconnect(() => this.kick()));
     this.heartbeat = setInterval(() => void this.extendLeases(), (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
-    // Jobs started with `expire` are deleted once it has passed (records are kept otherwise).
-    this.sweeper = setInterval(() => void this.engine.query(jobs.deleteExpiredJobs, {}).catch(() => {}), SWEEP_MS);
+    // Jobs started with `expire` are deleted once it has passed (records are kept otherwise); buffered
+    // signals nobody can consume any more and old signal idempotency keys go too.
+    this.sweeper = setInterval(() => {
+      void this.engine.query(jobs.deleteExpiredJobs, {}).catch(() => {});
+      void this.engine.query(signals.sweepSignals, { keySeconds: signals.SIGNAL_RETENTION_SECONDS }).catch(() => {});
+    }, SWEEP_MS);
     this.sweeper.unref();
     this.schedulePoll();
   }
