@@ -12,6 +12,7 @@ import { bindParams, type Query } from '../sql/define-query.js';
 import type { Driver, QueryResult } from '../storage/driver.js';
 import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
+import type { Logger } from '../telemetry/logger.js';
 import { bindSchema, channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 
 type Listener = (payload: string) => void;
@@ -46,9 +47,11 @@ export class Engine {
   }
 
   /** Migrate the app's schema on `driver` and subscribe to its channel. */
-  static async open(driver: Driver, target: DriverTarget, appId: string): Promise<Engine> {
+  static async open(driver: Driver, target: DriverTarget, appId: string, logger?: Logger): Promise<Engine> {
     schemaForApp(appId); // validate before anything touches the database
-    await migrate(driver, appId);
+    await migrate(driver, appId, undefined, (m) =>
+      logger?.info({ appId, migration: `${String(m.version).padStart(4, '0')}_${m.name}` }, 'migration applied'),
+    );
     const engine = new Engine(appId, driver, target);
     await engine.subscribe();
     return engine;

@@ -8,6 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime } from '../runtime/runtime.js';
 import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
+import type { Logger, LogLevel } from '../telemetry/logger.js';
 import { workflowTopic } from '../topics.js';
 import { validateId } from '../validation.js';
 import { WorkflowHandle } from './handle.js';
@@ -25,6 +26,12 @@ export interface ClientConfig {
   connection?: ConnectionConfig;
   /** Embedded data directory (default `HOTMESH_DATA_DIR`, else `./.hotmesh`). */
   dataDir?: string;
+  /**
+   * A pino-shaped logger and level for the established form's (process-wide) runtime: the last
+   * client or worker that passes one sets it. See MemFlow.init's `logger` / `logLevel`.
+   */
+  logger?: Logger;
+  logLevel?: LogLevel;
 }
 
 export class Client {
@@ -36,6 +43,7 @@ export class Client {
   constructor(config: ClientConfig = {}, runtime?: Runtime) {
     this.target = resolveTarget(config.connection, config.dataDir);
     this.runtime = runtime ?? processRuntime;
+    if (!runtime && (config.logger || config.logLevel)) processRuntime.setLogger(config);
   }
 
   /** The engine of one app (opened, and migrated, on first use). */
@@ -67,6 +75,7 @@ export class Client {
       prepareStart(options); // refuse bad input before opening anything
       const engine = await this.engine(options.namespace);
       const job = await startJob(engine, options);
+      this.runtime.unserved.notice(engine, job.topic, job.workflowId);
       return new WorkflowHandle(engine, job.workflowId, job.topic);
     },
 

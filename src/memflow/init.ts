@@ -6,6 +6,7 @@
  */
 import { processRuntime, Runtime } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
+import type { Logger, LogLevel } from '../telemetry/logger.js';
 import { validateAppId } from '../storage/sql-identifier.js';
 import type { ActivityInterceptor, WorkflowInterceptor } from '../workflow/interceptors.js';
 import { Client, type WorkflowOptions } from './client.js';
@@ -26,7 +27,10 @@ export interface InitConfig {
   connection?: ConnectionConfig;
   /** Embedded data directory (default `HOTMESH_DATA_DIR`, else `./.hotmesh`). */
   dataDir?: string;
-  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Entries at this level and above are logged. Default 'warn' (stderr) or every entry (your logger). HOTMESH_LOG_LEVEL overrides. */
+  logLevel?: LogLevel;
+  /** Any pino-shaped logger (`debug/info/warn/error(obj, msg?)`). Default: one line per entry on stderr. */
+  logger?: Logger;
   /**
    * Defaults for this instance's workers: `concurrency` (tasks run at once per app, default 16) and
    * `leaseSeconds` (before a dead worker's tasks are taken over, default 30). A worker's own
@@ -62,7 +66,10 @@ export interface MemFlowInstance {
 export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
   const appId = validateAppId(config.appId ?? config.namespace ?? 'memflow');
   const connection = config.engine?.connection ?? config.connection;
-  const runtime = new Runtime({ concurrency: config.worker?.concurrency, leaseSeconds: config.worker?.leaseSeconds }, processRuntime);
+  const runtime = new Runtime(
+    { concurrency: config.worker?.concurrency, leaseSeconds: config.worker?.leaseSeconds, logger: config.logger, logLevel: config.logLevel },
+    processRuntime,
+  );
   const client = new Client({ connection, dataDir: config.dataDir }, runtime);
   try {
     await client.engine(appId); // provision the schema now, as the README promises

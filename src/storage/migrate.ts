@@ -48,7 +48,14 @@ function run<P extends object, R>(tx: Transaction, query: Query<P, R>, params: P
 }
 
 /** `migrations` is for tests (an edited text); the engine always applies the shipped ones. */
-export async function migrate(driver: Driver, appId: string, migrations: readonly Migration[] = MIGRATIONS): Promise<string> {
+export async function migrate(
+  driver: Driver,
+  appId: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  /** Told of each migration this call applied, once its transaction committed. */
+  onApplied?: (migration: Migration) => void,
+): Promise<string> {
+  const appliedNow: Migration[] = [];
   const schema = schemaForApp(appId);
   await driver.transaction(async (tx) => {
     await run(tx, registry.takeMigrationLock, { lock: registry.MIGRATION_LOCK });
@@ -70,6 +77,7 @@ export async function migrate(driver: Driver, appId: string, migrations: readonl
       if (!row) {
         await tx.exec(bindSchema(m.sql, schema));
         await run(tx, registry.recordMigration, { schema, version: m.version, name: m.name, checksum });
+        appliedNow.push(m);
       } else if (row.checksum === null) {
         await run(tx, registry.recordChecksum, { schema, version: m.version, checksum });
       } else if (row.checksum !== checksum) {
@@ -77,5 +85,6 @@ export async function migrate(driver: Driver, appId: string, migrations: readonl
       }
     }
   });
+  for (const m of appliedNow) onApplied?.(m);
   return schema;
 }

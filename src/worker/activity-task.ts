@@ -5,7 +5,8 @@
 import type { Engine } from '../engine/engine.js';
 import type { ActivityRetryPolicy, RetryConfig } from '../replay/durable-call.js';
 import * as activities from '../sql/queries/activities.js';
-import { attemptActivity, idempotencyKey } from './activity-attempt.js';
+import { type Logger, withFields } from '../telemetry/logger.js';
+import { attemptActivity, idempotencyKey, logAttempt } from './activity-attempt.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import type { ClaimedRow } from './claimed-task.js';
 import { resolveRetry, type RetryFields } from './retry-policy.js';
@@ -22,7 +23,13 @@ export interface ActivityPayload {
   startToCloseMs?: number;
 }
 
-export async function runActivityTask(engine: Engine, row: ClaimedRow, registry: ActivityRegistry, workerRetry?: RetryFields): Promise<void> {
+export async function runActivityTask(
+  engine: Engine,
+  row: ClaimedRow,
+  registry: ActivityRegistry,
+  workerRetry?: RetryFields,
+  log?: Logger,
+): Promise<void> {
   const payload = row.payload as ActivityPayload;
   const attempt = (payload.attempt ?? 0) + 1;
   const lease = { taskId: row.id, claims: row.claims };
@@ -41,6 +48,7 @@ export async function runActivityTask(engine: Engine, row: ClaimedRow, registry:
     resolveRetry(payload.retryPolicy, payload.config, workerRetry),
     payload.startToCloseMs,
   );
+  if (log) logAttempt(withFields(log, { appId: engine.appId, jobId: row.job_id, thread: row.thread, topic: row.topic }), payload.name, row.seq, attempt, decision);
   switch (decision.type) {
     case 'done':
       await engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status: 'done', result: decision.json, attempt });

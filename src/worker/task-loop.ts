@@ -10,16 +10,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import * as jobs from '../sql/queries/jobs.js';
+import * as served from '../sql/queries/served-topics.js';
 import * as signals from '../sql/queries/signals.js';
 import * as tasks from '../sql/queries/tasks.js';
 import { isTransientDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
+import { errField, type Logger } from '../telemetry/logger.js';
 import type { RetryFields } from './retry-policy.js';
 import { runThreadTask, type ThreadProgram } from './thread-task.js';
 
 const SWEEP_MS = 15_000;
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface TaskLoopOptions {
   /** Tasks run at once by this process for this app. Default 16. */
@@ -28,6 +31,8 @@ export interface TaskLoopOptions {
   leaseSeconds?: number;
   /** Idle polling interval ceiling in ms. Default 2000. */
   maxPollMs?: number;
+  /** Where the loop and the runs it dispatches log. Default: nowhere. */
+  logger?: Logger;
 }
 
 /** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
@@ -41,6 +46,7 @@ export class TaskLoop {
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly maxPollMs: number;
+  private readonly logger: Logger;
   /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
   private readonly minPollMs: number;
   private pollMs: number;
@@ -64,12 +70,23 @@ export class TaskLoop {
     this.concurrency = options.concurrency ?? 16;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.maxPollMs = options.maxPollMs ?? 2000;
+    this.logger = options.logger ?? SILENT;
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
     this.pollMs = this.minPollMs;
   }
 
+  get appId(): string {
+    return this.engine.appId;
+  }
+
+  /** The topics this loop serves. */
+  topicNames(): string[] {
+    return [...this.topics.keys()];
+  }
+
   register(topic: string, registration: Registration): void {
     this.topics.set(topic, registration);
+    void this.recordServed();
     if (this.unsubscribe.length === 0) this.start();
     this.kick();
   }
@@ -77,7 +94,10 @@ export class TaskLoop {
   private start(): void {
     this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.kick()));
     this.unsubscribe.push(this.engine.onReconnect(() => this.kick()));
-    this.heartbeat = setInterval(() => void this.extendLeases(), (this.leaseSeconds * 1000) / 3);
+    this.heartbeat = setInterval(() => {
+      void this.extendLeases();
+      void this.recordServed();
+    }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
     // Jobs started with `expire` are deleted once it has passed (records are kept otherwise); buffered
     // signals nobody can consume any more and old signal idempotency keys go too.
@@ -159,13 +179,14 @@ export class TaskLoop {
     const started = Date.now();
     const work = (async () => {
       if (registration?.kind === 'activity' && row.kind === 'activity') {
-        await runActivityTask(this.engine, row, this.activities, registration.retry);
+        await runActivityTask(this.engine, row, this.activities, registration.retry, this.logger);
       } else if (registration?.kind === 'workflow' && row.kind === 'thread') {
         await runThreadTask(row, {
           engine: this.engine,
           program: registration.program,
           workerRetry: registration.retry,
           activities: this.activities,
+          logger: this.logger,
           onSuspended: (runAt) => this.wakeAt(runAt, dbNow + (Date.now() - started)),
         });
       } else {
@@ -186,7 +207,7 @@ export class TaskLoop {
           this.wakeAt(now + 1000, now);
           return;
         }
-        process.stderr.write(`hotmesh: task ${row.id} (${row.topic}) failed in the worker: ${(err as Error).stack ?? err}\n`);
+        this.logger.error({ jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id, err: errField(err) }, 'task failed in the worker');
       })
       .finally(() => {
         this.held.delete(row.id);
@@ -201,6 +222,11 @@ export class TaskLoop {
   /** Give a task back, runnable after `delaySeconds` (best effort: its lease expires otherwise). */
   private release(row: ClaimedRow, delaySeconds: number): Promise<unknown> {
     return this.engine.query(tasks.releaseTask, { taskId: row.id, claims: row.claims, delaySeconds }).catch(() => {});
+  }
+
+  /** Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning). */
+  private async recordServed(): Promise<void> {
+    await this.engine.query(served.recordServedTopics, { owner: this.owner, topics: this.topicNames() }).catch(() => {});
   }
 
   private async extendLeases(): Promise<void> {

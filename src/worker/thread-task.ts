@@ -13,8 +13,16 @@ import * as threads from '../sql/queries/threads.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
+import { type Logger, withFields } from '../telemetry/logger.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
+
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A stored failure as a log field (pino's `err` shape). */
+export function failureField(f: StoredFailure): Record<string, unknown> {
+  return { type: f.type, message: f.message, code: f.code, stack: f.stack };
+}
 
 /** What a thread run gives the function it runs: who it is, its run, and its arguments. */
 export interface ThreadExecution {
@@ -31,6 +39,7 @@ export interface ThreadTaskDeps {
   program: ThreadProgram;
   workerRetry?: RetryFields;
   activities: ActivityRegistry;
+  logger?: Logger;
   /** Called with the time (epoch ms, DB clock) at which a suspended thread becomes due. */
   onSuspended(runAtMs: number | null): void;
 }
@@ -58,7 +67,14 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const task = heldTask(row);
   const lease = { taskId: task.taskId, claims: task.claims, jobId: task.jobId, thread: task.thread };
   const args = Array.isArray(row.args) ? row.args : [];
-  const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities);
+  const log = withFields(deps.logger ?? SILENT, {
+    appId: engine.appId,
+    jobId: row.job_id,
+    thread: row.thread,
+    workflowName: info.workflowName,
+    taskQueue: info.taskQueue,
+  });
+  const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log);
   const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread });
   const outcome = await run.run(() => deps.program({ info, run, args }));
 
@@ -92,12 +108,15 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       if (error.retryable === false && !isTerminalCode(error.code)) error = withCode(error, ErrorCode.FATAL);
       const count = outcome.progressed ? 1 : failures + 1;
       if (isTerminalCode(error.code)) {
+        log.error({ code: error.code, err: failureField(error) }, 'workflow failed');
         await finish('failed', null, error);
       } else if (count <= policy.maximumAttempts) {
         const delaySeconds = retryDelaySeconds(count, policy);
+        log.warn({ attempt: count, nextDelaySeconds: delaySeconds, err: failureField(error) }, 'workflow run failed; it will run again');
         await engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) });
         deps.onSuspended(site.now() + delaySeconds * 1000);
       } else {
+        log.error({ code: ErrorCode.MAXED, attempts: count, err: failureField(error) }, 'workflow failed: retries exhausted');
         await finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError'));
       }
       return;
@@ -116,7 +135,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     }
     case 'nondeterminism': {
       const error = withCode(toFailure(outcome.error), ErrorCode.NON_DETERMINISM);
-      process.stderr.write(`hotmesh: ${outcome.error.message}\n`);
+      const { seq, recorded, attempted } = outcome.error;
+      log.error({ seq, recorded, attempted, code: ErrorCode.NON_DETERMINISM, err: failureField(error) }, 'job parked: non-deterministic replay');
       await engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel });
       engine.localDone(row.job_id);
       return;

@@ -9,7 +9,7 @@ import type { IssuedCallOf } from '../../replay/durable-call.js';
 import * as activities from '../../sql/queries/activities.js';
 import * as journal from '../../sql/queries/journal.js';
 import { activityTopic } from '../../topics.js';
-import { attemptActivity, idempotencyKey } from '../activity-attempt.js';
+import { attemptActivity, idempotencyKey, logAttempt } from '../activity-attempt.js';
 import type { ActivityPayload } from '../activity-task.js';
 import { resolveRetry } from '../retry-policy.js';
 import type { CallSite, Executor } from './call-site.js';
@@ -35,6 +35,7 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
     resolveRetry(input.retryPolicy, site.info.config, site.workerRetry),
     input.startToCloseMs,
   );
+  logAttempt(site.log, call.name, call.seq, attempt, decision);
   switch (decision.type) {
     case 'done':
       return site.journal(call, batch(), { type: 'done', value: decision.value }, attempt, decision.json);

@@ -13,6 +13,7 @@ import type { CallPositionParams, ThreadLeaseParams } from '../../sql/define-que
 import * as journal from '../../sql/queries/journal.js';
 import type { ActivityRegistry } from '../activity-registry.js';
 import type { HeldTask } from '../claimed-task.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { RetryFields } from '../retry-policy.js';
 
 export class CallSite {
@@ -27,6 +28,8 @@ export class CallSite {
     private readonly dbNowAtClaim: number,
     readonly workerRetry: RetryFields | undefined,
     readonly activities: ActivityRegistry,
+    /** Entries carry the app, job, thread, workflow and task queue already. */
+    readonly log: Logger,
   ) {}
 
   /** The database clock, estimated (epoch ms). */
