@@ -4,7 +4,9 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { ActivityRetryPolicy, RetryConfig } from '../replay/durable-call.js';
+import { refusedStatementFailure } from '../failure-codec.js';
 import * as activities from '../sql/queries/activities.js';
+import { isDeterministicDbError } from '../storage/transient-error.js';
 import { attemptActivity, idempotencyKey } from './activity-attempt.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import type { ClaimedRow } from './claimed-task.js';
@@ -38,20 +40,27 @@ export async function runActivityTask(engine: Engine, row: ClaimedRow, registry:
     },
     resolveRetry(payload.retryPolicy, payload.config, workerRetry),
   );
-  switch (decision.type) {
-    case 'done':
-      await engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status: 'done', result: decision.json, attempt });
-      return;
-    case 'failed':
-      await engine.query(activities.finishActivityTask, {
-        ...lease,
-        name: payload.name,
-        status: 'failed',
-        result: JSON.stringify(decision.failure),
-        attempt,
-      });
-      return;
-    case 'retry':
-      await engine.query(activities.retryActivityTask, { ...lease, attempt, delaySeconds: decision.delaySeconds });
+  const finish = (status: 'done' | 'failed', result: string | null) =>
+    engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status, result, attempt });
+  let statement = 'finishActivityTask';
+  try {
+    switch (decision.type) {
+      case 'done':
+        await finish('done', decision.json);
+        return;
+      case 'failed':
+        await finish('failed', JSON.stringify(decision.failure));
+        return;
+      case 'retry':
+        statement = 'retryActivityTask';
+        await engine.query(activities.retryActivityTask, { ...lease, attempt, delaySeconds: decision.delaySeconds });
+    }
+  } catch (err) {
+    // Fix: a refusal for its data (SQLSTATE class 22, HM...) escaped to the task loop, which kept the
+    // lease: the activity ran again every lease, forever. The same statement would be refused again:
+    // fail the call (598, naming the statement and the error) instead; the workflow sees it as the
+    // activity's failure. A refusal of this last statement goes to the task loop.
+    if (!isDeterministicDbError(err)) throw err;
+    await finish('failed', JSON.stringify(refusedStatementFailure(statement, err)));
   }
 }

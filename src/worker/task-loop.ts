@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as tasks from '../sql/queries/tasks.js';
-import { isTransientDbError } from '../storage/transient-error.js';
+import { isDeterministicDbError, isTransientDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
@@ -19,6 +19,8 @@ import type { RetryFields } from './retry-policy.js';
 import { runThreadTask, type ThreadProgram } from './thread-task.js';
 
 const SWEEP_MS = 15_000;
+/** A task whose run could not even record its failure is tried again this much later, not every lease. */
+const REFUSED_RETRY_SECONDS = 300;
 
 export interface TaskLoopOptions {
   /** Tasks run at once by this process for this app. Default 16. */
@@ -182,6 +184,12 @@ export class TaskLoop {
           return;
         }
         process.stderr.write(`hotmesh: task ${row.id} (${row.topic}) failed in the worker: ${(err as Error).stack ?? err}\n`);
+        if (isDeterministicDbError(err)) {
+          // The run's closing statement was refused for its data, and so was the 598 failure that
+          // replaces it (thread-task.ts, activity-task.ts). Nothing this worker can do: try again in
+          // REFUSED_RETRY_SECONDS (data fixed, code deployed) rather than every lease.
+          await this.release(row, REFUSED_RETRY_SECONDS);
+        }
       })
       .finally(() => {
         this.held.delete(row.id);

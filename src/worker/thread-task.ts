@@ -4,12 +4,13 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { ErrorCode, LeaseLostError, type StoredFailure } from '../errors.js';
-import { isTerminalCode, toFailure, withCode } from '../failure-codec.js';
+import { isTerminalCode, refusedStatementFailure, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
 import { ThreadRun } from '../replay/thread-run.js';
 import * as tasks from '../sql/queries/tasks.js';
 import * as threads from '../sql/queries/threads.js';
+import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
@@ -62,70 +63,102 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread });
   const outcome = await run.run(() => deps.program({ info, run, args }));
 
-  const finish = async (status: 'completed' | 'failed', output: string | null, error: StoredFailure | null) => {
+  const finish = async (status: 'completed' | 'failed', output: string | null, error: StoredFailure | null, expireSeconds = options.expire ?? null) => {
     await engine.query(threads.finishThread, {
       ...lease,
       status,
       output,
       error: error && JSON.stringify(error),
-      expireSeconds: options.expire ?? null,
+      expireSeconds,
       channel: engine.channel,
     });
     if (row.thread === 'main') engine.localDone(row.job_id);
   };
+  /** The statement that ends the run, run as `statement`: a refusal for its data is tagged with its name. */
+  const closing = async (statement: string, run: () => Promise<unknown>): Promise<void> => {
+    try {
+      await run();
+    } catch (err) {
+      throw isDeterministicDbError(err) ? new RefusedStatement(statement, err) : err;
+    }
+  };
 
-  switch (outcome.type) {
-    case 'completed': {
-      let output: string | null;
-      try {
-        output = encodeJson('workflow result', outcome.value);
-      } catch (err) {
-        await finish('failed', null, withCode(toFailure(err), ErrorCode.FATAL));
+  try {
+    await closeRun();
+  } catch (err) {
+    // Fix: the statement that ends the run was refused for its data (SQLSTATE class 22, HM...). This
+    // escaped to the task loop, which kept the lease, so the task was claimed again every lease and
+    // refused again, forever. The same statement would be refused on every attempt: end the run,
+    // failing the thread with 598, naming the statement and the error. The record is kept (no
+    // expiry): an operator wants to see it. A refusal of this last statement goes to the task loop.
+    if (!(err instanceof RefusedStatement)) throw err;
+    await finish('failed', null, refusedStatementFailure(err.statement, err.cause), null);
+  }
+
+  async function closeRun(): Promise<void> {
+    switch (outcome.type) {
+      case 'completed': {
+        let output: string | null;
+        try {
+          output = encodeJson('workflow result', outcome.value);
+        } catch (err) {
+          await closing('finishThread', () => finish('failed', null, withCode(toFailure(err), ErrorCode.FATAL)));
+          return;
+        }
+        await closing('finishThread', () => finish('completed', output, null));
         return;
       }
-      await finish('completed', output, null);
-      return;
-    }
-    case 'failed': {
-      let error = toFailure(outcome.error);
-      // Bad input and bad data do not get better by running the same code again: fail at once.
-      if (error.retryable === false && !isTerminalCode(error.code)) error = withCode(error, ErrorCode.FATAL);
-      const count = outcome.progressed ? 1 : failures + 1;
-      if (isTerminalCode(error.code)) {
-        await finish('failed', null, error);
-      } else if (count <= policy.maximumAttempts) {
-        const delaySeconds = retryDelaySeconds(count, policy);
-        await engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) });
-        deps.onSuspended(site.now() + delaySeconds * 1000);
-      } else {
-        await finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError'));
+      case 'failed': {
+        let error = toFailure(outcome.error);
+        // Bad input and bad data do not get better by running the same code again: fail at once.
+        if (error.retryable === false && !isTerminalCode(error.code)) error = withCode(error, ErrorCode.FATAL);
+        const count = outcome.progressed ? 1 : failures + 1;
+        if (isTerminalCode(error.code)) {
+          await closing('finishThread', () => finish('failed', null, error));
+        } else if (count <= policy.maximumAttempts) {
+          const delaySeconds = retryDelaySeconds(count, policy);
+          await closing('retryThread', () =>
+            engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) }),
+          );
+          deps.onSuspended(site.now() + delaySeconds * 1000);
+        } else {
+          await closing('finishThread', () => finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError')));
+        }
+        return;
       }
-      return;
+      case 'suspended': {
+        const timers = outcome.timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null, secs: t.remainingMs / 1000 }));
+        let runAt: unknown;
+        await closing('suspendThread', async () => {
+          const res = await engine.query(tasks.suspendThread, { ...lease, timers: JSON.stringify(timers), wakeups: row.wakeups, nextDueAt: outcome.nextDueAt });
+          runAt = res.rows[0]?.run_at;
+        });
+        deps.onSuspended(runAt === undefined || !Number.isFinite(Number(runAt)) ? null : Number(runAt));
+        return;
+      }
+      case 'nondeterminism': {
+        const error = withCode(toFailure(outcome.error), ErrorCode.NON_DETERMINISM);
+        process.stderr.write(`hotmesh: ${outcome.error.message}\n`);
+        await closing('parkThread', () => engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel }));
+        engine.localDone(row.job_id);
+        return;
+      }
+      case 'aborted': {
+        if (outcome.error instanceof LeaseLostError) return;
+        // Infrastructure trouble (connection lost, Postgres restarting): give the task back for a retry soon.
+        await engine.query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds: 1 }).catch(() => {});
+        return;
+      }
     }
-    case 'suspended': {
-      const timers = outcome.timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null, secs: t.remainingMs / 1000 }));
-      const res = await engine.query(tasks.suspendThread, {
-        ...lease,
-        timers: JSON.stringify(timers),
-        wakeups: row.wakeups,
-        nextDueAt: outcome.nextDueAt,
-      });
-      const runAt = res.rows[0]?.run_at;
-      deps.onSuspended(runAt === undefined || !Number.isFinite(Number(runAt)) ? null : Number(runAt));
-      return;
-    }
-    case 'nondeterminism': {
-      const error = withCode(toFailure(outcome.error), ErrorCode.NON_DETERMINISM);
-      process.stderr.write(`hotmesh: ${outcome.error.message}\n`);
-      await engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel });
-      engine.localDone(row.job_id);
-      return;
-    }
-    case 'aborted': {
-      if (outcome.error instanceof LeaseLostError) return;
-      // Infrastructure trouble (connection lost, Postgres restarting): give the task back for a retry soon.
-      await engine.query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds: 1 }).catch(() => {});
-      return;
-    }
+  }
+}
+
+/** A closing statement refused for its data (`cause`): the run ends with 598 instead. */
+class RefusedStatement extends Error {
+  constructor(
+    readonly statement: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${statement} refused`);
   }
 }
