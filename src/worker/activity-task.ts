@@ -10,6 +10,7 @@ import { isDeterministicDbError } from '../storage/transient-error.js';
 import { attemptActivity, idempotencyKey } from './activity-attempt.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import type { ClaimedRow } from './claimed-task.js';
+import type { LeaseGuard } from './lease-guard.js';
 import { resolveRetry, type RetryFields } from './retry-policy.js';
 
 /** What a remote activity task carries (`tasks.payload`). */
@@ -22,7 +23,13 @@ export interface ActivityPayload {
   attempt?: number;
 }
 
-export async function runActivityTask(engine: Engine, row: ClaimedRow, registry: ActivityRegistry, workerRetry?: RetryFields): Promise<void> {
+export async function runActivityTask(
+  engine: Engine,
+  row: ClaimedRow,
+  registry: ActivityRegistry,
+  guard: LeaseGuard,
+  workerRetry?: RetryFields,
+): Promise<void> {
   const payload = row.payload as ActivityPayload;
   const attempt = (payload.attempt ?? 0) + 1;
   const lease = { taskId: row.id, claims: row.claims };
@@ -40,6 +47,9 @@ export async function runActivityTask(engine: Engine, row: ClaimedRow, registry:
     },
     resolveRetry(payload.retryPolicy, payload.config, workerRetry),
   );
+  // The lease was lost (another worker runs the activity now) or the worker shut down while the
+  // function ran (its pool may be closed): the late result is dropped.
+  if (!(await guard.holds())) return;
   const finish = (status: 'done' | 'failed', result: string | null) =>
     engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status, result, attempt });
   let statement = 'finishActivityTask';

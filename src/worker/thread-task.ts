@@ -14,6 +14,7 @@ import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
+import type { LeaseGuard } from './lease-guard.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
 
@@ -34,6 +35,8 @@ export interface ThreadTaskDeps {
   activities: ActivityRegistry;
   /** Called with the time (epoch ms, DB clock) at which a suspended thread becomes due. */
   onSuspended(runAtMs: number | null): void;
+  /** The task's lease as the task loop knows it: the run stops when it is lost. */
+  guard: LeaseGuard;
 }
 
 export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Promise<void> {
@@ -59,9 +62,15 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const task = heldTask(row);
   const lease = { taskId: task.taskId, claims: task.claims, jobId: task.jobId, thread: task.thread };
   const args = Array.isArray(row.args) ? row.args : [];
-  const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities);
+  const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, deps.guard);
   const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread });
+  // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing
+  // inline activities whose results the fence then refused. Now it stops at its next durable call.
+  deps.guard.onLost((error) => run.abort(error));
   const outcome = await run.run(() => deps.program({ info, run, args }));
+  // The lease was lost (another worker may run the thread now) or the worker is shutting down and
+  // gives the task back itself: this run records nothing.
+  if (!(await deps.guard.holds())) return;
 
   const finish = async (status: 'completed' | 'failed', output: string | null, error: StoredFailure | null, expireSeconds = options.expire ?? null) => {
     await engine.query(threads.finishThread, {

@@ -39,7 +39,7 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
     case 'failed':
       return site.journal(call, batch, { type: 'failed', error: decision.failure }, attempt);
     case 'retry': {
-      const res = await engine.query(journal.recordRetry, {
+      const res = await site.query(journal.recordRetry, {
         ...site.lease(),
         seq: call.seq,
         kind: call.kind,
@@ -64,7 +64,7 @@ async function scheduleRemote(
 ) {
   const payload: ActivityPayload = { name, args, retryPolicy, config: site.info.config };
   const { engine } = site;
-  const res = await engine.query(activities.scheduleActivity, {
+  const res = await site.query(activities.scheduleActivity, {
     ...site.lease(),
     seq,
     topic,
