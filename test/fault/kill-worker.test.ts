@@ -10,83 +10,22 @@
  * Activity executions are counted durably (one fsynced line per start and per end, in a file of the
  * test's own temp dir), so "ran exactly once" survives the kill.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemFlow } from '../../src/index.js';
 import { schemaForApp } from '../../src/storage/sql-identifier.js';
 import { backend, POSTGRES_URL, testConnection, uniqueAppId } from '../support/backend.js';
+import { type Child, killChildren, readLog, spawnWorker } from './worker-child.js';
 import type { ExecutionRecord, FaultConfig } from './worker-process.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SCRIPT = path.join(HERE, 'worker-process.ts');
-const REPO = path.resolve(HERE, '../..');
 const LEASE_SECONDS = 2;
 const SLEEP_SECONDS = 3;
-const STEP_MS = 20_000; // ceiling for any single wait on a child
 
-interface Child {
-  proc: ChildProcess;
-  lines: string[];
-  stderr: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The first stdout line starting with `prefix` (waiting for it if needed); its remainder. */
-  waitFor(prefix: string, ms?: number): Promise<string>;
-}
-
-const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 const appIds: string[] = [];
-
-function spawnWorker(config: FaultConfig): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SCRIPT, JSON.stringify(config)], {
-    cwd: REPO,
-    env: { ...process.env, HOTMESH_TEST_BACKEND: config.backend },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(proc);
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  const waiters = new Set<() => void>();
-  readline.createInterface({ input: proc.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const w of [...waiters]) w();
-  });
-  readline.createInterface({ input: proc.stderr! }).on('line', (line) => stderr.push(line));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => {
-      children.delete(proc);
-      resolve({ code, signal });
-      for (const w of [...waiters]) w();
-    }),
-  );
-  const describeChild = () =>
-    `pid ${proc.pid} (${config.mode}/${config.scenario}); stdout: ${JSON.stringify(lines)}; stderr: ${stderr.join('\n')}`;
-  const waitFor = (prefix: string, ms = STEP_MS) =>
-    new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const line = lines.find((l) => l.startsWith(prefix));
-        if (line !== undefined) return done(() => resolve(line.slice(prefix.length).trim()));
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          return done(() => reject(new Error(`child exited before printing '${prefix}': ${describeChild()}`)));
-        }
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`timed out waiting for '${prefix}' from ${describeChild()}`))), ms);
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        settle();
-      };
-      waiters.add(check);
-      check();
-    });
-  return { proc, lines, stderr, exited, waitFor };
-}
 
 /** SIGKILL a child and wait until the OS has reaped it. */
 async function sigkill(child: Child): Promise<void> {
@@ -94,15 +33,6 @@ async function sigkill(child: Child): Promise<void> {
   const { code, signal } = await child.exited;
   expect(code).toBeNull();
   expect(signal).toBe('SIGKILL');
-}
-
-function readLog(file: string): ExecutionRecord[] {
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as ExecutionRecord);
 }
 
 function count(log: ExecutionRecord[], ev: ExecutionRecord['ev'], arg: string): number {
@@ -174,11 +104,7 @@ async function resultSeenByTestProcess(base: Omit<FaultConfig, 'mode'>, workflow
 
 afterEach(async () => {
   // Never leave a child behind, whatever happened in the test.
-  for (const proc of [...children]) {
-    proc.kill('SIGKILL');
-    await new Promise((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve(null) : proc.once('exit', resolve)));
-  }
-  children.clear();
+  await killChildren();
 });
 
 afterAll(async () => {

@@ -3,6 +3,8 @@
  *
  *   node --import tsx test/fault/worker-process.ts '<json FaultConfig>'
  *
+ * Scenarios: 'sleep', 'activity' (kill-worker.test.ts), 'steps' (paused-worker.test.ts).
+ *
  * Modes:
  *   - `start`:  serve the workflows, start one job (`workflowId`), and report progress on stdout. It
  *               never exits by itself: the test SIGKILLs it.
@@ -21,7 +23,7 @@ import { MemFlow } from '../../src/index.js';
 
 export interface FaultConfig {
   mode: 'start' | 'resume';
-  scenario: 'sleep' | 'activity';
+  scenario: 'sleep' | 'activity' | 'steps';
   appId: string;
   backend: 'postgres' | 'pglite';
   /** PGlite data directory (pglite only). */
@@ -99,9 +101,16 @@ async function pipeline() {
   return [one, twoA, twoB, three, four];
 }
 
+/** Scenario 'steps': six steps in a row (paused-worker.test.ts holds back the journal write of the third). */
+async function sixSteps() {
+  const results: string[] = [];
+  for (const arg of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']) results.push(await acts.step(arg));
+  return results;
+}
+
 const connection =
   config.backend === 'postgres' ? { class: pg.Client, options: { connectionString: config.url } } : { dataDir: config.dataDir! };
-const workflow = config.scenario === 'sleep' ? sleeper : pipeline;
+const workflow = config.scenario === 'sleep' ? sleeper : config.scenario === 'steps' ? sixSteps : pipeline;
 
 const mf = await MemFlow.init({ appId: config.appId, engine: { connection } });
 await mf.worker.create({ taskQueue: TASK_QUEUE, workflow, options: { leaseSeconds: config.leaseSeconds } });
