@@ -103,8 +103,8 @@ export class PostgresDriver implements Driver {
   constructor(private readonly options: PostgresDriverOptions) {
     this.ownsPool = !options.pool;
     const { listenCheckMillis, ...poolConfig } = options.poolConfig ?? {};
-    const config = { ...CONNECTION_DEFAULTS, ...withoutUndefined(poolConfig) };
-    delete (config as { listenCheckMillis?: number }).listenCheckMillis;
+    const { listenCheckMillis: _listenDefault, ...pgDefaults } = CONNECTION_DEFAULTS;
+    const config = { ...pgDefaults, ...withoutUndefined(poolConfig) };
     // application_name lets an operator (or a fault test) find the engine's sessions in pg_stat_activity
     this.pool = options.pool ?? new pg.Pool({ max: 10, application_name: 'hotmesh', ...config });
     const owned = (options.pool as unknown as { options?: pg.PoolConfig } | undefined)?.options;
@@ -138,7 +138,8 @@ export class PostgresDriver implements Driver {
     } catch (err) {
       // pg-pool has destroyed the connection that missed its deadline; the idle ones were opened over
       // the same path: each would cost a deadline of its own before the pool opened a fresh one.
-      if (isDeadlineMiss(err)) this.dropIdleConnections();
+      // (An application's own pool is left alone: each of its dead connections costs a deadline.)
+      if (isDeadlineMiss(err) && this.ownsPool) this.dropIdleConnections();
       throw err;
     }
   }
