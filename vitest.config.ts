@@ -4,7 +4,13 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // Every integration test file runs twice: once against real PostgreSQL, once against embedded PGlite.
 // Except these, which need several database sessions (PGlite has one, in process): they run on
 // PostgreSQL only, by configuration rather than by skipping themselves.
-const POSTGRES_ONLY = ['test/fault/dropped-connections.test.ts', 'test/claim-sees-every-counted-wakeup.test.ts', 'test/lease-fence-serialises-with-claims.test.ts'];
+const POSTGRES_ONLY = [
+  'test/fault/dropped-connections.test.ts',
+  'test/claim-sees-every-counted-wakeup.test.ts',
+  'test/lease-fence-serialises-with-claims.test.ts',
+  'test/fault/half-open-connection.test.ts',
+  'test/fault/paused-worker.test.ts',
+];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
 const shared = {
   include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
@@ -25,7 +31,8 @@ export default defineConfig({
           ...shared,
           name: 'pglite',
           env: { HOTMESH_TEST_BACKEND: 'pglite' },
-          // PostgreSQL only: terminates the worker's database sessions, which an in-process database has not got.
+          // PostgreSQL only: terminates the worker's database sessions (or cuts its TCP connections),
+          // which an in-process database has not got.
           exclude: [...configDefaults.exclude, ...POSTGRES_ONLY],
         },
       },

@@ -20,6 +20,7 @@ import { processRuntime } from '../src/runtime/runtime.js';
 import { claimTasks } from '../src/sql/queries/tasks.js';
 import type { ClaimedRow } from '../src/worker/claimed-task.js';
 import { runThreadTask } from '../src/worker/thread-task.js';
+import { LeaseGuard } from '../src/worker/lease-guard.js';
 import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
 let openGate: () => void = () => {};
@@ -80,7 +81,13 @@ describe('a fenced write and a claim of the same task', () => {
   });
 
   const run = (row: ClaimedRow) =>
-    runThreadTask(row, { engine, program: processRuntime.threadProgram(engine, fencedOnce), activities: processRuntime.activities, onSuspended: () => {} });
+    runThreadTask(row, {
+      engine,
+      program: processRuntime.threadProgram(engine, fencedOnce),
+      activities: processRuntime.activities,
+      onSuspended: () => {},
+      guard: new LeaseGuard(row.id, performance.now() + 30_000, async () => {}), // the claim's 30 s lease
+    });
 
   it('serialise: the write of a worker whose lease was taken over fails, and the new holder finishes at once', async () => {
     const s = engine.sqlSchema;
@@ -136,7 +143,13 @@ describe('a fenced write and a claim of the same task', () => {
       return rows.length > 0 && rows;
     });
     await observer.query(`INSERT INTO ${s}.journal (job_id, thread, seq, kind, name, status, result) VALUES ($1, 'main', 1, 'activity', 'staleStep', 'done', '"committed before"')`, [id]);
-    await runThreadTask(row!, { engine, program: processRuntime.threadProgram(engine, staleOnce), activities: processRuntime.activities, onSuspended: () => {} });
+    await runThreadTask(row!, {
+      engine,
+      program: processRuntime.threadProgram(engine, staleOnce),
+      activities: processRuntime.activities,
+      onSuspended: () => {},
+      guard: new LeaseGuard(row!.id, performance.now() + 30_000, async () => {}),
+    });
     expect(staleExecutions).toBe(1);
     const task = await observer.query(`SELECT lease_owner, run_at <= now() AS ready FROM ${s}.tasks WHERE id = $1`, [row!.id]);
     expect(task.rows[0], 'the task after the refused write').toEqual({ lease_owner: null, ready: true });

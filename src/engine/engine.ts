@@ -9,7 +9,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { bindParams, type Query } from '../sql/define-query.js';
-import type { Driver, QueryResult } from '../storage/driver.js';
+import type { Driver, QueryResult, StatementOptions } from '../storage/driver.js';
 import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -70,9 +70,9 @@ export class Engine {
   }
 
   /** Run one of the engine's named queries with its named parameters. */
-  query<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
+  query<P extends object, R>(query: Query<P, R>, params: P, options?: StatementOptions): Promise<QueryResult<R>> {
     const b = this.bind(query);
-    return this.driver.named<R>(b.name, b.text, bindParams(query, params));
+    return this.driver.named<R>(b.name, b.text, bindParams(query, params), query.noDeadline ? { noDeadline: true } : options);
   }
 
   /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */

@@ -4,7 +4,7 @@
  * interceptors and worker defaults are its own, and `mf.shutdown()` closes what it opened. With no
  * connection it runs on the embedded PGlite database.
  */
-import { processRuntime, Runtime } from '../runtime/runtime.js';
+import { processRuntime, Runtime, type ShutdownOptions } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
 import { validateAppId } from '../storage/sql-identifier.js';
@@ -32,11 +32,13 @@ export interface InitConfig {
   /** Any pino-shaped logger (`debug/info/warn/error(obj, msg?)`). Default: one line per entry on stderr. */
   logger?: Logger;
   /**
-   * Defaults for this instance's workers: `concurrency` (tasks run at once per app, default 16) and
-   * `leaseSeconds` (before a dead worker's tasks are taken over, default 30). A worker's own
-   * `options` win when it is the first of its app in this instance.
+   * Defaults for this instance's workers: `concurrency` (tasks run at once per app, default 16),
+   * `leaseSeconds` (before a dead worker's tasks are taken over, default 30) and `shutdownGraceMs`
+   * (at shutdown, how long runs in flight get to finish before they are stopped and their tasks given
+   * back to be run at once by another process, default 5000). A worker's own `options` win when it
+   * is the first of its app in this instance.
    */
-  worker?: { concurrency?: number; leaseSeconds?: number };
+  worker?: { concurrency?: number; leaseSeconds?: number; shutdownGraceMs?: number };
 }
 
 export interface MemFlowInstance {
@@ -59,15 +61,26 @@ export interface MemFlowInstance {
   /** Clears this instance's workflow and activity interceptors. */
   clearInterceptors(): void;
   clearActivityInterceptors(): void;
-  /** Stop this instance's workers and close what it opened (drivers other instances use stay open). */
-  shutdown(): Promise<void>;
+  /**
+   * Stop this instance's workers and close what it opened (drivers other instances use stay open).
+   * Runs in flight get `graceMs` to finish (default: `worker.shutdownGraceMs`, 5000); the tasks of
+   * runs still going then are given back at once. Returns at most about two seconds after the grace,
+   * even with statements hung on dead connections.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>;
 }
 
 export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
   const appId = validateAppId(config.appId ?? config.namespace ?? 'memflow');
   const connection = config.engine?.connection ?? config.connection;
   const runtime = new Runtime(
-    { concurrency: config.worker?.concurrency, leaseSeconds: config.worker?.leaseSeconds, logger: config.logger, logLevel: config.logLevel },
+    {
+      concurrency: config.worker?.concurrency,
+      leaseSeconds: config.worker?.leaseSeconds,
+      shutdownGraceMs: config.worker?.shutdownGraceMs,
+      logger: config.logger,
+      logLevel: config.logLevel,
+    },
     processRuntime,
   );
   const client = new Client({ connection, dataDir: config.dataDir }, runtime);
@@ -98,6 +111,6 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
     registerActivityInterceptor: (interceptor) => runtime.registerActivityInterceptor(interceptor),
     clearInterceptors: () => runtime.clearInterceptors(),
     clearActivityInterceptors: () => runtime.clearActivityInterceptors(),
-    shutdown: () => runtime.shutdown(),
+    shutdown: (options) => runtime.shutdown(options),
   };
 }

@@ -19,6 +19,11 @@ export interface WorkerOptions extends RetryFields {
   concurrency?: number;
   /** Seconds before a dead worker's tasks are taken over. Default 30. (Set by the first worker of an app in a runtime.) */
   leaseSeconds?: number;
+  /**
+   * At shutdown, how long runs in flight get to finish (ms) before they are stopped and their tasks
+   * given back. Default 5000. (Set by the first worker of an app in a runtime.)
+   */
+  shutdownGraceMs?: number;
   logLevel?: LogLevel;
 }
 
@@ -63,11 +68,11 @@ export class Worker {
     const namespace = config.namespace ?? DEFAULT_NAMESPACE;
     const target = resolveTarget(config.connection, config.dataDir);
     const topic = workflowTopic(taskQueue, name);
-    const { concurrency, leaseSeconds, logLevel, logger, ...retry } = config.options ?? {};
+    const { concurrency, leaseSeconds, shutdownGraceMs, logLevel, logger, ...retry } = config.options ?? {};
     if (runtime === processRuntime && (logger || logLevel)) runtime.setLogger({ logger, logLevel });
-    await runtime.serveWorkflow(target, namespace, topic, fn, retry, { concurrency, leaseSeconds });
+    await runtime.serveWorkflow(target, namespace, topic, fn, retry, { concurrency, leaseSeconds, shutdownGraceMs });
     // activities this workflow routes by default (`<topic>-activity`), run for other processes
-    await runtime.serveActivities(target, namespace, activityTopic(topic), retry, { concurrency, leaseSeconds });
+    await runtime.serveActivities(target, namespace, activityTopic(topic), retry, { concurrency, leaseSeconds, shutdownGraceMs });
     return new Worker(taskQueue, name, topic, namespace);
   }
 
@@ -83,11 +88,12 @@ export class Worker {
   ): Promise<{ taskQueue: string; topic: string }> {
     const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
     runtime.activities.register(activities);
-    const { concurrency, leaseSeconds, logLevel: _logLevel, logger: _logger, ...retry } = config.options ?? {};
+    const { concurrency, leaseSeconds, shutdownGraceMs, logLevel: _logLevel, logger: _logger, ...retry } = config.options ?? {};
     const topic = activityTopic(taskQueue);
     await runtime.serveActivities(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE, topic, retry, {
       concurrency,
       leaseSeconds,
+      shutdownGraceMs,
     });
     return { taskQueue, topic };
   }

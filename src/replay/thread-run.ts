@@ -63,6 +63,9 @@ export class ThreadRun {
   /** Successful results this run produced: a workflow that keeps failing without any is not progressing. */
   private liveWrites = 0;
   private onProgress: (() => void) | undefined;
+  private wakeOnAbort: () => void = () => {};
+  /** Settles when abort() is called: the run loop stops waiting on anything in flight. */
+  private readonly aborted = new Promise<void>((resolve) => (this.wakeOnAbort = resolve));
 
   constructor(
     journal: JournalEntry[],
@@ -121,6 +124,18 @@ export class ThreadRun {
     if (next?.kind === 'patch' && next.name === id) void this.call({ kind: 'patch', name: id });
   }
 
+  /**
+   * Stop now: the run's lease is lost, or the worker is shutting down. The run returns `aborted` with
+   * `error` without waiting for calls in flight (an inline activity still running finishes on its
+   * own; its result is not journaled), and the function's later calls are never executed.
+   */
+  abort(error: unknown): void {
+    if (this.stopped) return;
+    this.fatal ??= { type: 'aborted', error };
+    this.wakeOnAbort();
+    this.onProgress?.();
+  }
+
   /** Resolves true when the function issues a durable call or settles, false after `maxMs`. */
   private nonDurableProgress(maxMs = NON_DURABLE_WAIT_MS): Promise<boolean> {
     return new Promise((resolve) => {
@@ -174,8 +189,8 @@ export class ThreadRun {
           this.replayBatch(batch);
           continue;
         }
-        if (this.settled) return this.finish(await this.settle(batch));
-        const delivered = await this.liveBatch(batch);
+        if (this.settled) return this.finish(await Promise.race([this.settle(batch), this.aborted.then(() => this.fatal!)]));
+        const delivered = await Promise.race([this.liveBatch(batch), this.aborted.then(() => false)]);
         if (this.fatal) return this.finish(this.fatal);
         if (!delivered) {
           if (this.inflight.size > 0) continue; // an inline activity still runs: never suspend under it

@@ -27,12 +27,21 @@ import { type ActivityInterceptor, type WorkflowInterceptor, withWorkflowInterce
 
 export type WorkflowFunction = (...args: any[]) => unknown;
 
-/** Worker defaults of a runtime (a worker's own options win for the first worker of an app), and its logging. */
+/**
+ * Worker defaults of a runtime (a worker's own options win for the first worker of an app), and its
+ * logging. `shutdownGraceMs` (default 5000): at shutdown, how long runs in flight get to finish before
+ * they are stopped and their tasks given back (runnable at once).
+ */
 export interface RuntimeOptions extends TaskLoopOptions {
   /** Any pino-shaped logger. Default: one line per entry on stderr, at `warn` and above. */
   logger?: Logger;
   /** Default 'warn' (the stderr logger) or everything (a logger you pass). HOTMESH_LOG_LEVEL overrides. */
   logLevel?: LogLevel;
+}
+
+export interface ShutdownOptions {
+  /** How long runs in flight get to finish (ms). Default: each loop's `shutdownGraceMs` (5000). */
+  graceMs?: number;
 }
 
 interface OpenEngine {
@@ -146,6 +155,7 @@ export class Runtime {
         concurrency: options.concurrency ?? this.options.concurrency,
         leaseSeconds: options.leaseSeconds ?? this.options.leaseSeconds,
         maxPollMs: options.maxPollMs ?? this.options.maxPollMs,
+        shutdownGraceMs: options.shutdownGraceMs ?? this.options.shutdownGraceMs,
         logger: withFields(this.logger, { appId: engine.appId }),
       };
       this.loops.set(engine, (loop = new TaskLoop(engine, this.activities, merged)));
@@ -180,13 +190,16 @@ export class Runtime {
     this.loop(engine, options).register(topic, { kind: 'activity', retry });
   }
 
-  /** Stop this runtime's task loops (in-flight runs get their grace), close its engines, release its drivers. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stop this runtime's task loops (in-flight runs get their grace; the tasks of runs that did not
+   * finish are given back), close its engines, release its drivers.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
     const loops = [...this.loops.values()];
     const engines = [...this.engines.values()];
     this.loops.clear();
     this.engines.clear();
-    await Promise.all(loops.map((l) => l.stop()));
+    await Promise.all(loops.map((l) => l.stop(options.graceMs)));
     for (const loop of loops) this.logger.info({ appId: loop.appId, topics: loop.topicNames() }, 'worker stopped');
     const open = (await Promise.allSettled(engines)).flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     for (const { engine, hold } of open) {

@@ -42,7 +42,7 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
     case 'failed':
       return site.journal(call, batch(), { type: 'failed', error: decision.failure }, attempt);
     case 'retry': {
-      const res = await engine.query(journal.recordRetry, {
+      const res = await site.query(journal.recordRetry, {
         ...site.lease(),
         seq: call.seq,
         kind: call.kind,
@@ -62,7 +62,7 @@ async function scheduleRemote(site: CallSite, call: IssuedCallOf<'activity'>, to
   const { args, retryPolicy, startToCloseMs } = call.input;
   const payload: ActivityPayload = { name, args, retryPolicy, config: site.info.config, startToCloseMs };
   const { engine } = site;
-  const res = await engine.query(activities.scheduleActivity, {
+  const res = await site.query(activities.scheduleActivity, {
     ...site.lease(),
     seq,
     topic,

@@ -18,7 +18,7 @@ export const executeChild: Executor<'child' | 'start'> = async (site, call, batc
   const parent: children.ParentLink = { job: task.jobId, thread: task.thread, seq: call.seq, await: !detached };
   const options = { expire: input.expire ?? info.expire, config: input.config, parentWorkflowId: task.jobId, parent };
   const topic = workflowTopic(input.taskQueue, input.workflowName);
-  const res = await engine.query(children.startChildFromThread, {
+  const res = await site.query(children.startChildFromThread, {
     ...site.at(call, batch()),
     childId: input.workflowId,
     entity: input.entity ?? null,

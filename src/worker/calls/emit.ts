@@ -31,7 +31,7 @@ export const executeEmit: Executor<'emit'> = async (site, call, batch) => {
   const { input } = call;
   if (call.name === 'trace') recordSpan('memflow.trace', input.attributes ?? {});
   const payloads = publishPayloads(input.events ?? {});
-  const res = await site.engine.query(jobs.emitFromThread, {
+  const res = await site.query(jobs.emitFromThread, {
     ...site.at(call, batch()),
     channel: site.engine.channel,
     payloads: JSON.stringify(payloads),
