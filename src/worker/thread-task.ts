@@ -16,6 +16,7 @@ import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
 import type { LeaseGuard } from './lease-guard.js';
 import { type Logger, withFields } from '../telemetry/logger.js';
+import { contextFrom, endSpan, instruments, startSpan, within } from '../telemetry/tracing.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
 
@@ -78,12 +79,23 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     workflowName: info.workflowName,
     taskQueue: info.taskQueue,
   });
-  const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard);
+  const attributes = {
+    'hotmesh.app_id': engine.appId,
+    'hotmesh.job_id': row.job_id,
+    'hotmesh.workflow_name': info.workflowName,
+    'hotmesh.thread': row.thread,
+  };
+  const runStarted = performance.now();
+  const span = startSpan(`workflow ${info.workflowName}`, attributes, contextFrom(options.trace));
+  const traceContext = within(span, contextFrom(options.trace));
+  const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard, traceContext);
   const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread });
   // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing
   // inline activities whose results the fence then refused. Now it stops at its next durable call.
   deps.guard.onLost((error) => run.abort(error));
   const outcome = await run.run(() => deps.program({ info, run, args }));
+  endSpan(span, outcome.type === 'failed' || outcome.type === 'nondeterminism' ? toFailure(outcome.error) : undefined);
+  countOutcome(outcome.type, row.thread, attributes, performance.now() - runStarted);
   // The lease was lost (another worker may run the thread now) or the worker is shutting down and
   // gives the task back itself: this run records nothing.
   if (!(await deps.guard.holds())) return;
@@ -142,16 +154,19 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         const count = outcome.progressed ? 1 : failures + 1;
         if (isTerminalCode(error.code)) {
           log.error({ code: error.code, err: failureField(error) }, 'workflow failed');
+          countFailure(row.thread, attributes, false);
           await closing('finishThread', () => finish('failed', null, error));
         } else if (count <= policy.maximumAttempts) {
           const delaySeconds = retryDelaySeconds(count, policy);
           log.warn({ attempt: count, nextDelaySeconds: delaySeconds, err: failureField(error) }, 'workflow run failed; it will run again');
+          countFailure(row.thread, attributes, true);
           await closing('retryThread', () =>
             engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) }),
           );
           deps.onSuspended(site.now() + delaySeconds * 1000);
         } else {
           log.error({ code: ErrorCode.MAXED, attempts: count, err: failureField(error) }, 'workflow failed: retries exhausted');
+          countFailure(row.thread, attributes, false);
           await closing('finishThread', () => finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError')));
         }
         return;
@@ -192,4 +207,21 @@ class RefusedStatement extends Error {
   ) {
     super(`${statement} refused`);
   }
+}
+
+/** Metrics of one run's end (workflows: the main thread's runs; every run's duration). */
+function countOutcome(type: string, thread: string, attributes: Record<string, string>, ms: number): void {
+  const m = instruments();
+  m.runDuration.record(ms, attributes);
+  if (thread !== 'main') return;
+  const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
+  if (type === 'completed') m.completed.add(1, workflow);
+  else if (type === 'nondeterminism') m.parked.add(1, workflow);
+}
+
+/** A main thread's failed run: counted as retried, or as failed for good. */
+function countFailure(thread: string, attributes: Record<string, string>, retried: boolean): void {
+  if (thread !== 'main') return;
+  const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
+  (retried ? instruments().retried : instruments().failed).add(1, workflow);
 }

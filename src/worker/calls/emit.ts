@@ -6,7 +6,7 @@ import type { Engine } from '../../engine/engine.js';
 import { PayloadTooLargeError } from '../../errors.js';
 import { encodeJson } from '../../json-value.js';
 import * as jobs from '../../sql/queries/jobs.js';
-import { recordSpan } from '../../telemetry/spans.js';
+import { recordSpan } from '../../telemetry/tracing.js';
 import type { Executor } from './call-site.js';
 
 const NOTIFY_LIMIT = 7900;
