@@ -5,6 +5,7 @@
  * call already journaled, and the workflow counters move.
  */
 import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
@@ -39,6 +40,7 @@ export async function tracedFlow(x: string) {
 describe('OpenTelemetry spans and metrics', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()); // what the Node SDK registers
     trace.setGlobalTracerProvider(tracerProvider);
     metrics.setGlobalMeterProvider(meterProvider);
     mf = await MemFlow.init({ appId: uniqueAppId('otel'), engine: { connection: testConnection() }, logLevel: 'silent' });
@@ -48,6 +50,7 @@ describe('OpenTelemetry spans and metrics', () => {
     await mf.shutdown();
     trace.disable();
     metrics.disable();
+    context.disable();
   });
 
   it('continues the caller’s trace, one span per run and per executed call, none for replays', async () => {
@@ -84,7 +87,10 @@ describe('OpenTelemetry spans and metrics', () => {
     await reader.forceFlush();
     const all = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
     const sum = (name: string) =>
-      all.filter((m) => m.descriptor.name === name).flatMap((m) => m.dataPoints).reduce((n, p) => n + Number((p as { value: unknown }).value), 0);
+      all
+        .filter((m) => m.descriptor.name === name)
+        .flatMap((m) => m.dataPoints as Array<{ value: unknown }>)
+        .reduce((n, p) => n + Number(p.value), 0);
     expect(sum('hotmesh.workflows.started')).toBeGreaterThanOrEqual(1);
     expect(sum('hotmesh.workflows.completed')).toBeGreaterThanOrEqual(1);
     expect(all.some((m) => m.descriptor.name === 'hotmesh.step.duration')).toBe(true);
