@@ -122,6 +122,23 @@ export class NonDeterminismError extends HotMeshError {
   }
 }
 
+/** The database could not be reached: names where the setting came from, what was tried, and what to check. */
+export class ConnectionError extends HotMeshError {
+  constructor(
+    readonly source: string,
+    readonly where: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `Cannot connect to PostgreSQL at ${where} (from ${source === 'connection' ? 'the connection option' : source}): ${reason}. ` +
+        `Check that the server runs and accepts connections there, and the host, port, user, password and database` +
+        `${source === 'DATABASE_URL' ? ' in DATABASE_URL (unset it to use the embedded database)' : ''}.`,
+      { cause },
+    );
+  }
+}
+
 /** A second process tried to open an embedded data directory that a live process holds. */
 export class DataDirLockedError extends HotMeshError {
   constructor(

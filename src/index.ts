@@ -55,6 +55,7 @@ export {
   JobFinishedError,
   NonDeterminismError,
   DataDirLockedError,
+  ConnectionError,
   AppSchemaConflictError,
   MigrationChecksumError,
   ContextTypeError,

@@ -12,6 +12,8 @@
  */
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import { Engine } from '../engine/engine.js';
+import { ConnectionError } from '../errors.js';
+import { isConnectionFailure } from '../storage/transient-error.js';
 import { closeAllDrivers, type DriverHold, type DriverTarget, holdDriver } from '../storage/connection.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
 import { ActivityRegistry } from '../worker/activity-registry.js';
@@ -118,10 +120,11 @@ export class Runtime {
         const hold = await holdDriver(target);
         try {
           const engine = await Engine.open(hold.driver, target, appId, this.logger);
+          if (target.source === 'DATABASE_URL') this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
           return { engine, hold };
         } catch (err) {
           await hold.release();
-          throw err;
+          throw !target.embedded && isConnectionFailure(err) ? new ConnectionError(target.source, target.where, err) : err;
         }
       })();
       this.engines.set(key, opening);

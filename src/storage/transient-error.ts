@@ -31,3 +31,10 @@ export function isTransientDbError(err: unknown): boolean {
   if (typeof e.message !== 'string') return false;
   return DEADLINE.test(e.message) || /Connection terminated|terminating connection|the database system is (starting up|shutting down)/i.test(e.message);
 }
+
+/** Errors of opening a connection at all: unreachable, refused, unknown host, bad credentials, no such database. */
+export function isConnectionFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^(28...|3D000)$/.test(code)) return true; // authentication, unknown database
+  return isTransientDbError(err);
+}
