@@ -10,6 +10,7 @@ const POSTGRES_ONLY = [
   'test/lease-fence-serialises-with-claims.test.ts',
   'test/fault/half-open-connection.test.ts',
   'test/fault/paused-worker.test.ts',
+  'test/logging-connection-events.test.ts',
 ];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
 const shared = {

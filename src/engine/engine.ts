@@ -34,6 +34,7 @@ export class Engine {
   private readonly topicListeners = new Set<(topic: string) => void>();
   private readonly doneListeners = new Map<string, Set<() => void>>();
   private readonly reconnectListeners = new Set<() => void>();
+  private readonly lostListeners = new Set<(error?: unknown) => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
   private constructor(
@@ -95,11 +96,20 @@ export class Engine {
     this.driver.onReconnect(() => {
       for (const l of this.reconnectListeners) l();
     });
+    this.driver.onListenerLost?.((error) => {
+      for (const l of this.lostListeners) l(error);
+    });
   }
 
   onTopic(listener: (topic: string) => void): () => void {
     this.topicListeners.add(listener);
     return () => this.topicListeners.delete(listener);
+  }
+
+  /** The LISTEN connection was lost (NOTIFY wake-ups stop until it is back; polling goes on). */
+  onListenerLost(listener: (error?: unknown) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
   }
 
   onReconnect(listener: () => void): () => void {
@@ -131,6 +141,7 @@ export class Engine {
   async close(): Promise<void> {
     this.topicListeners.clear();
     this.reconnectListeners.clear();
+    this.lostListeners.clear();
     await this.unlisten?.().catch(() => {});
   }
 }

@@ -49,5 +49,7 @@ export interface Driver extends Queryable {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Called after the LISTEN connection came back from an outage, so callers can poll once. */
   onReconnect(callback: () => void): void;
+  /** Called when the LISTEN connection is lost (a reconnect follows; onReconnect when it succeeds). */
+  onListenerLost?(callback: (error?: unknown) => void): void;
   close(): Promise<void>;
 }

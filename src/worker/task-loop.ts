@@ -22,7 +22,8 @@ import { isDeterministicDbError, isTransientDbError } from '../storage/transient
 import type { ActivityRegistry } from './activity-registry.js';
 import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
-import { LeaseGuard } from './lease-guard.js';
+import { FailureStreak } from './failure-streak.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { errField, type Logger } from '../telemetry/logger.js';
 import type { RetryFields } from './retry-policy.js';
 import { runThreadTask, type ThreadProgram } from './thread-task.js';
@@ -57,27 +58,21 @@ export interface TaskLoopOptions {
   logger?: Logger;
 }
 
-/** A task this loop holds: the row it claimed and what its run knows of the lease. */
-interface Held {
-  row: ClaimedRow;
-  guard: LeaseGuard;
-}
-
 /** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
 export type Registration = { kind: 'workflow'; program: ThreadProgram; retry?: RetryFields } | { kind: 'activity'; retry?: RetryFields };
 
 export class TaskLoop {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly topics = new Map<string, Registration>();
-  private readonly held = new Map<string, Held>();
+  private readonly leases: LeaseKeeper;
   private readonly running = new Set<Promise<void>>();
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly shutdownGraceMs: number;
-  /** The heartbeat in flight, if any (heartbeats never overlap; an early one joins it). */
-  private extending: Promise<void> | undefined;
   private readonly maxPollMs: number;
   private readonly logger: Logger;
+  /** Claims that keep failing, reported once per streak. */
+  private readonly claimFailures: FailureStreak;
   /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
   private readonly minPollMs: number;
   private pollMs: number;
@@ -102,6 +97,11 @@ export class TaskLoop {
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.maxPollMs = options.maxPollMs ?? 2000;
     this.logger = options.logger ?? SILENT;
+    this.claimFailures = new FailureStreak(
+      (err) => this.logger.error({ topics: this.topicNames(), err: errField(err) }, 'claiming tasks failed; the worker keeps trying'),
+      () => this.logger.info({ topics: this.topicNames() }, 'claiming tasks works again'),
+    );
+    this.leases = new LeaseKeeper(engine, this.owner, this.leaseSeconds, this.logger, LOOP_STATEMENT_DEADLINE);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
     this.pollMs = this.minPollMs;
@@ -125,9 +125,19 @@ export class TaskLoop {
 
   private start(): void {
     this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.kick()));
-    this.unsubscribe.push(this.engine.onReconnect(() => this.kick()));
+    this.unsubscribe.push(
+      this.engine.onReconnect(() => {
+        this.logger.info({ topics: this.topicNames() }, 'database notifications regained (LISTEN reconnected)');
+        this.kick();
+      }),
+    );
+    this.unsubscribe.push(
+      this.engine.onListenerLost((error) =>
+        this.logger.warn({ topics: this.topicNames(), err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile'),
+      ),
+    );
     this.heartbeat = setInterval(() => {
-      void this.extendLeases();
+      void this.leases.extend();
       void this.recordServed();
     }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
@@ -187,11 +197,13 @@ export class TaskLoop {
           LOOP_STATEMENT_DEADLINE,
         );
         rows = res.rows;
-      } catch {
+      } catch (err) {
         // database unreachable, or no answer within the statement's deadline (a half-open connection:
         // the driver destroyed it): the poller tries again, on a fresh connection
+        this.claimFailures.fail(err);
         break;
       }
+      this.claimFailures.ok();
       if (rows.length > 0) {
         this.pollMs = this.minPollMs;
         this.schedulePoll();
@@ -209,9 +221,8 @@ export class TaskLoop {
 
   private dispatch(row: ClaimedRow, claimSentAt: number): void {
     const registration = this.topics.get(row.topic);
-    const guard = new LeaseGuard(row.id, claimSentAt + this.leaseSeconds * 1000, () => this.extendLeases());
-    const held: Held = { row, guard };
-    this.held.set(row.id, held);
+    const held = this.leases.hold(row, claimSentAt);
+    const { guard } = held;
     const dbNow = Number(row.db_now);
     const started = Date.now();
     const work = (async () => {
@@ -255,7 +266,7 @@ export class TaskLoop {
         }
       })
       .finally(() => {
-        if (this.held.get(row.id) === held) this.held.delete(row.id);
+        this.leases.release(held);
         this.running.delete(work);
         // Claim again at once only if slots ran out; otherwise NOTIFY, local wakes and the due
         // timer already bring what is new (an empty claim here cost ~2 ms per workflow on PGlite).
@@ -272,41 +283,6 @@ export class TaskLoop {
   /** Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning). */
   private async recordServed(): Promise<void> {
     await this.engine.query(served.recordServedTopics, { owner: this.owner, topics: this.topicNames() }, LOOP_STATEMENT_DEADLINE).catch(() => {});
-  }
-
-  /**
-   * One heartbeat for every held task (coalesced: a call while one is in flight joins it). A task it
-   * returns is confirmed for one lease from when the heartbeat was sent; a task it does not return is
-   * lost (another worker claimed it, or its run has just closed it), and its run stops. If the
-   * statement fails, nothing is decided: each run's guard goes by its own clock.
-   */
-  private extendLeases(): Promise<void> {
-    this.extending ??= this.sendHeartbeat().finally(() => (this.extending = undefined));
-    return this.extending;
-  }
-
-  private async sendHeartbeat(): Promise<void> {
-    const sent = [...this.held.values()].filter((h) => !h.guard.lost);
-    if (sent.length === 0 || this.stopped) return;
-    const sentAt = performance.now();
-    let kept: Set<string>;
-    try {
-      const res = await this.engine.query(tasks.extendLeases, {
-        ids: sent.map((h) => h.row.id),
-        claims: sent.map((h) => h.row.claims),
-        leaseSeconds: this.leaseSeconds,
-        owner: this.owner,
-      }, LOOP_STATEMENT_DEADLINE);
-      kept = new Set(res.rows.map((r) => r.id));
-    } catch {
-      return;
-    }
-    for (const h of sent) {
-      if (kept.has(h.row.id)) h.guard.confirm(sentAt + this.leaseSeconds * 1000);
-      // Fix: a lease the heartbeat did not return used to be ignored, and the stale run went on making
-      // calls (inline activities) that another worker was making too. Now its run stops.
-      else if (this.held.get(h.row.id) === h) h.guard.lose();
-    }
   }
 
   /**
@@ -327,9 +303,8 @@ export class TaskLoop {
     // Fix: the tasks of runs that did not finish stayed leased, and a restarted fleet waited out their
     // leases (30 s by default). Their runs stop now (late results are dropped, nothing is written on a
     // closed pool) and the tasks are runnable at once; everything the runs did is journaled.
-    const left = [...this.held.values()];
-    for (const h of left) h.guard.lose();
-    if (left.length > 0) await within(Promise.all(left.map((h) => this.release(h.row, 0))), RELEASE_MS);
+    const left = this.leases.loseAll();
+    if (left.length > 0) await within(Promise.all(left.map((row) => this.release(row, 0))), RELEASE_MS);
   }
 }
 

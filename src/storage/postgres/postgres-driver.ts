@@ -88,6 +88,7 @@ export class PostgresDriver implements Driver {
   private listenerConnecting: Promise<pg.Client> | undefined;
   private readonly channels = new Map<string, Set<(payload: string) => void>>();
   private readonly reconnectCallbacks: Array<() => void> = [];
+  private readonly lostCallbacks: Array<(error?: unknown) => void> = [];
   private closed = false;
   private readonly prepare = process.env.HOTMESH_PG_PREPARE !== 'off';
   /** The client-side deadline of one statement (ms). */
@@ -245,7 +246,7 @@ export class PostgresDriver implements Driver {
 
   private async connectListener(): Promise<pg.Client> {
     const client = new pg.Client(this.clientConfig);
-    client.on('error', () => this.listenerLost(client));
+    client.on('error', (err) => this.listenerLost(client, err));
     client.on('end', () => this.listenerLost(client));
     client.on('notification', (msg) => {
       const set = this.channels.get(msg.channel);
@@ -268,11 +269,16 @@ export class PostgresDriver implements Driver {
     return client;
   }
 
-  private listenerLost(client: pg.Client): void {
+  onListenerLost(callback: (error?: unknown) => void): void {
+    this.lostCallbacks.push(callback);
+  }
+
+  private listenerLost(client: pg.Client, error?: unknown): void {
     if (this.listener !== client) return;
     this.listener = undefined;
     client.end().catch(() => {});
     if (this.closed || this.channels.size === 0) return;
+    for (const cb of this.lostCallbacks) cb(error);
     void this.reconnectLoop();
   }
 
