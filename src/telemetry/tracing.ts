@@ -3,7 +3,9 @@
  * application registers an SDK. A workflow run, and each durable call a run executes on new ground,
  * is a span (`workflow <name>`, `activity <name>`, `timer <duration>`, `signal wait <id>`, ...), with
  * `hotmesh.app_id`, `hotmesh.job_id`, `hotmesh.workflow_name`, `hotmesh.seq`. A replayed call is not
- * executed, so it makes no span: one span per journaled call, however many times a thread replays.
+ * executed, so it makes no span: one span per journaled call, however many times a thread replays. A
+ * call still waiting (a signal wait, a child, a remote activity) is registered again, idempotently, by
+ * each run that reaches it before its result arrives, and each registration is a span.
  *
  * The caller's active span at `start()` is stored with the job (`jobs.options.trace`), so every run
  * of the job, on any process and after any crash, continues that trace.
