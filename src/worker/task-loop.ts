@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as served from '../sql/queries/served-topics.js';
+import * as signals from '../sql/queries/signals.js';
 import * as tasks from '../sql/queries/tasks.js';
 import { isDeterministicDbError, isTransientDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
@@ -141,8 +142,12 @@ export class TaskLoop {
       void this.recordServed();
     }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
-    // Jobs started with `expire` are deleted once it has passed (records are kept otherwise).
-    this.sweeper = setInterval(() => void this.engine.query(jobs.deleteExpiredJobs, {}).catch(() => {}), SWEEP_MS);
+    // Jobs started with `expire` are deleted once it has passed (records are kept otherwise); buffered
+    // signals nobody can consume any more and old signal idempotency keys go too.
+    this.sweeper = setInterval(() => {
+      void this.engine.query(jobs.deleteExpiredJobs, {}).catch(() => {});
+      void this.engine.query(signals.sweepSignals, { keySeconds: signals.SIGNAL_RETENTION_SECONDS }).catch(() => {});
+    }, SWEEP_MS);
     this.sweeper.unref();
     this.schedulePoll();
   }

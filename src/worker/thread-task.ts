@@ -190,9 +190,14 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         return;
       }
       case 'aborted': {
-        if (outcome.error instanceof LeaseLostError) return;
+        // A fenced write was refused. Usually another worker holds the task now, and the release below
+        // matches nothing (its claims differ). But the fence of a journal write also refuses a step
+        // that already has a result this run did not replay: the lease is still ours, and keeping it
+        // would stall the thread for a whole lease. Give it back at once; the next claim replays it.
         // Infrastructure trouble (connection lost, Postgres restarting): give the task back for a retry soon.
-        await engine.query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds: 1 }).catch(() => {});
+        const delaySeconds = outcome.error instanceof LeaseLostError ? 0 : 1;
+        await engine.query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds }).catch(() => {});
+        deps.onSuspended(site.now() + delaySeconds * 1000);
         return;
       }
     }
