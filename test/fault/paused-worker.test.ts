@@ -23,8 +23,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemFlow } from '../../src/index.js';
 import { schemaForApp } from '../../src/storage/sql-identifier.js';
 import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from '../support/backend.js';
-import { killChildren, readLog, spawnWorker } from './worker-child.js';
-import type { FaultConfig } from './worker-process.js';
+import { killChildren, spawnChild } from './support/child-process.js';
+import { readLog } from './support/execution-log.js';
+import type { ExecutionRecord, FaultConfig } from './worker-process.js';
+
+const SCRIPT = new URL('./worker-process.ts', import.meta.url).pathname;
+const spawnWorker = (config: FaultConfig) =>
+  spawnChild(SCRIPT, config, { label: `${config.mode}/${config.scenario}`, env: { HOTMESH_TEST_BACKEND: config.backend } });
 
 const LEASE_SECONDS = 2;
 
@@ -99,7 +104,7 @@ describe('a worker paused past its lease and resumed', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     expect(a.proc.exitCode, `A crashed: ${a.stderr.join('\n')}`).toBeNull();
 
-    const log = readLog(base.logFile);
+    const log = readLog<ExecutionRecord>(base.logFile);
     const byA = log.filter((r) => r.pid === a.proc.pid);
     const byB = log.filter((r) => r.pid === b.proc.pid);
     // A ran p1-p3 before it was stopped, and nothing after: no activity started once its lease was lost
