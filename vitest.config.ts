@@ -7,6 +7,10 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const POSTGRES_ONLY = [
   'test/fault/dropped-connections.test.ts',
   'test/claim-sees-every-counted-wakeup.test.ts',
+  'test/lease-fence-serialises-with-claims.test.ts',
+  'test/fault/half-open-connection.test.ts',
+  'test/fault/paused-worker.test.ts',
+  'test/logging-connection-events.test.ts',
   // its own PostgreSQL cluster: kills worker processes, restarts the server, terminates sessions
   'test/chaos-short.test.ts',
 ];
@@ -30,7 +34,8 @@ export default defineConfig({
           ...shared,
           name: 'pglite',
           env: { HOTMESH_TEST_BACKEND: 'pglite' },
-          // PostgreSQL only: terminates the worker's database sessions, which an in-process database has not got.
+          // PostgreSQL only: terminates the worker's database sessions (or cuts its TCP connections),
+          // which an in-process database has not got.
           exclude: [...configDefaults.exclude, ...POSTGRES_ONLY],
         },
       },

@@ -85,6 +85,25 @@ export class JobNotFoundError extends HotMeshError {
   }
 }
 
+/**
+ * A signal from outside to a job none of whose threads is running or parked: it finished (and no
+ * hook of it runs), so nothing could ever receive the signal. Start a hook first to receive it.
+ */
+export class JobFinishedError extends HotMeshError {
+  constructor(
+    readonly jobId: string,
+    readonly signalId: string,
+  ) {
+    super(
+      `Job ${jobId} has finished and none of its threads is running: nothing can receive signal '${signalId}'. ` +
+        `A hook started on the job (handle.hook) receives the signals sent after it starts.`,
+    );
+  }
+  override get details(): Record<string, unknown> {
+    return { jobId: this.jobId, signalId: this.signalId };
+  }
+}
+
 /** Replay met a different durable call than the journal recorded at the same position. */
 export class NonDeterminismError extends HotMeshError {
   readonly code = ErrorCode.NON_DETERMINISM;
@@ -99,6 +118,23 @@ export class NonDeterminismError extends HotMeshError {
       `Non-deterministic replay of job '${jobId}' thread '${thread}' at seq ${seq}: ` +
         `the journal recorded ${recorded} but the code now calls ${attempted}. ` +
         `The job is parked; restore the previous code or guard the change with MemFlow.workflow.patched().`,
+    );
+  }
+}
+
+/** The database could not be reached: names where the setting came from, what was tried, and what to check. */
+export class ConnectionError extends HotMeshError {
+  constructor(
+    readonly source: string,
+    readonly where: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `Cannot connect to PostgreSQL at ${where} (from ${source === 'connection' ? 'the connection option' : source}): ${reason}. ` +
+        `Check that the server runs and accepts connections there, and the host, port, user, password and database` +
+        `${source === 'DATABASE_URL' ? ' in DATABASE_URL (unset it to use the embedded database)' : ''}.`,
+      { cause },
     );
   }
 }
@@ -127,6 +163,32 @@ export class AppSchemaConflictError extends HotMeshError {
     readonly ownerAppId: string,
   ) {
     super(`appId '${appId}' maps to schema '${schema}', which belongs to appId '${ownerAppId}'`);
+  }
+}
+
+/**
+ * An applied migration's text differs from the text this build ships (it was edited after it ran):
+ * the app's schema is not what the code expects, so the app does not start.
+ */
+export class MigrationChecksumError extends HotMeshError {
+  constructor(
+    readonly appId: string,
+    readonly schema: string,
+    readonly version: number,
+    readonly migration: string,
+    readonly recordedChecksum: string,
+    readonly shippedChecksum: string,
+  ) {
+    const file = `${String(version).padStart(4, '0')}_${migration}.sql`;
+    super(
+      `App '${appId}' (schema ${schema}) cannot start: migration ${file} was applied with a different text ` +
+        `(recorded checksum ${recordedChecksum.slice(0, 12)}…, this build ships ${shippedChecksum.slice(0, 12)}…). ` +
+        `Applied migrations are append-only: restore ${file} as it was released and put the change in a new numbered migration. ` +
+        `If the edit is known to be harmless (a comment), record the new checksum in hotmesh_registry.migrations.`,
+    );
+  }
+  override get retryable(): boolean {
+    return false;
   }
 }
 

@@ -66,7 +66,17 @@ function storable(text: string): string {
   return text.replace(/\u0000/g, '\\u0000').replace(LONE_SURROGATE, '\ufffd');
 }
 
-/** Turn anything thrown into its stored form. Always storable as jsonb. */
+/** `details` made storable the same way, keys and string values at every depth. */
+function storableDetails(value: unknown): unknown {
+  if (typeof value === 'string') return storable(value);
+  if (Array.isArray(value)) return value.map(storableDetails);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k), storableDetails(v)]));
+  }
+  return value;
+}
+
+/** Turn anything thrown into its stored form. Always storable as jsonb (details included). */
 export function toFailure(err: unknown): StoredFailure {
   const timestamp = new Date().toISOString();
   if (!(err instanceof Error)) {
@@ -85,8 +95,23 @@ export function toFailure(err: unknown): StoredFailure {
     timestamp,
   };
   const details = typed ? err.details : undefined;
-  if (details) failure.details = details;
+  // Fix: details were stored as given; a ValidationError quoting user input (sleepFor('5\u0000 s'))
+  // carried a raw NUL in `details.rule`, and the statement that ends the run was refused (22P05).
+  if (details) failure.details = storableDetails(details) as Record<string, unknown>;
   return failure;
+}
+
+/**
+ * The failure of a run (or an activity call) whose closing statement the database refused for its
+ * data (SQLSTATE class 22, or the engine's own HM codes): the same statement would be refused on every
+ * attempt, so the run ends with 598, naming the statement and the database's error.
+ */
+export function refusedStatementFailure(statement: string, err: unknown): StoredFailure {
+  const e = (err ?? {}) as { code?: unknown; message?: unknown; detail?: unknown };
+  const detail = typeof e.detail === 'string' && e.detail ? ` (${e.detail})` : '';
+  const message = `${statement} was refused by the database, SQLSTATE ${String(e.code)}: ${String(e.message)}${detail}`;
+  const failure = toFailure(Object.assign(new Error(message), { name: 'MemFlowFatalError' }));
+  return withCode(failure, ErrorCode.FATAL, 'MemFlowFatalError');
 }
 
 /** The same failure with another code (a call or a run that must end now: 598 fatal, 597 maxed, ...). */

@@ -37,11 +37,14 @@ export type { WaitForOptions } from './workflow/signals.js';
 export type { ActivityInterceptor, WorkflowInterceptor, InterceptedActivity, ActivityCallContext } from './workflow/interceptors.js';
 export type { InterruptOptions } from './replay/durable-call.js';
 export type { HookOptions, ExecHookOptions } from './workflow/hooks.js';
+export type { OutsideHookOptions } from './memflow/start-hook.js';
+export type { SignalOptions } from './memflow/send-signal.js';
 export type { ChildOptions } from './workflow/children.js';
 export type { JobContextOptions, ContextChange } from './memflow/job-context.js';
 export { JobContext } from './memflow/job-context.js';
 export type { ActivityContext, ActivityInfo } from './worker/execution-scope.js';
 export type { ConnectionConfig } from './storage/connection.js';
+export type { Logger, LogLevel } from './telemetry/logger.js';
 export * as Errors from './errors.js';
 export { Enums } from './compat/enums.js';
 export {
@@ -49,9 +52,12 @@ export {
   ValidationError,
   DuplicateJobError,
   JobNotFoundError,
+  JobFinishedError,
   NonDeterminismError,
   DataDirLockedError,
+  ConnectionError,
   AppSchemaConflictError,
+  MigrationChecksumError,
   ContextTypeError,
   PayloadTooLargeError,
   WorkflowFailedError,

@@ -25,6 +25,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { processRuntime } from '../src/runtime/runtime.js';
 import { claimTasks } from '../src/sql/queries/tasks.js';
 import type { ClaimedRow } from '../src/worker/claimed-task.js';
+import { LeaseGuard } from '../src/worker/lease-guard.js';
 import { runThreadTask } from '../src/worker/thread-task.js';
 import { backend, eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
@@ -82,7 +83,13 @@ describe('a child finishing while the parent is being claimed', () => {
   const claimOne = async (topic: string) => (await engine.query(claimTasks, { owner: 'review-owner', leaseSeconds: 30, topics: [topic], limit: 1 })).rows;
   /** Run a claimed thread as a worker of this process would. */
   const runAs = (fn: (...args: any[]) => unknown) => (row: ClaimedRow) =>
-    runThreadTask(row, { engine, program: processRuntime.threadProgram(engine, fn), activities: processRuntime.activities, onSuspended: () => {} });
+    runThreadTask(row, {
+      engine,
+      program: processRuntime.threadProgram(engine, fn),
+      activities: processRuntime.activities,
+      onSuspended: () => {},
+      guard: new LeaseGuard(row.id, performance.now() + 30_000, async () => {}), // the claim's 30 s lease
+    });
   const claimParent = () => claimOne(TOPIC);
   const runParent = runAs(twoKids);
   const activityTasks = async (jobId: string) =>

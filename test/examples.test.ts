@@ -2,8 +2,9 @@
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEstablished } from '../examples/established-api.js';
+import { initWithPino } from '../examples/logging.js';
 import { runMemoryFromOutside } from '../examples/memory-from-outside.js';
-import { testConnection, uniqueAppId } from './support/backend.js';
+import { backend, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
 describe('examples', () => {
   let mf: MemFlowInstance;
@@ -30,5 +31,16 @@ describe('examples', () => {
     expect(out.changes).toContain('3 increment visits by client');
     expect(out.changes.some((c) => /append tags by hook-/.test(c))).toBe(true);
     expect(out.atVersion2).toEqual({ userId: 'u-42', visits: 1, tags: [] });
+  });
+
+  it('starts an instance that logs through pino (examples/logging.ts)', async () => {
+    if (backend === 'postgres') process.env.DATABASE_URL = POSTGRES_URL;
+    else {
+      delete process.env.DATABASE_URL;
+      process.env.HOTMESH_DATA_DIR = 'memory://';
+    }
+    const withPino = await initWithPino();
+    expect(withPino.appId).toBe('my-app');
+    await withPino.shutdown();
   });
 });

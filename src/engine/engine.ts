@@ -9,9 +9,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { bindParams, type Query } from '../sql/define-query.js';
-import type { Driver, QueryResult } from '../storage/driver.js';
+import type { Driver, QueryResult, StatementOptions } from '../storage/driver.js';
 import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
+import type { Logger } from '../telemetry/logger.js';
 import { bindSchema, channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 
 type Listener = (payload: string) => void;
@@ -33,6 +34,7 @@ export class Engine {
   private readonly topicListeners = new Set<(topic: string) => void>();
   private readonly doneListeners = new Map<string, Set<() => void>>();
   private readonly reconnectListeners = new Set<() => void>();
+  private readonly lostListeners = new Set<(error?: unknown) => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
   private constructor(
@@ -46,9 +48,11 @@ export class Engine {
   }
 
   /** Migrate the app's schema on `driver` and subscribe to its channel. */
-  static async open(driver: Driver, target: DriverTarget, appId: string): Promise<Engine> {
+  static async open(driver: Driver, target: DriverTarget, appId: string, logger?: Logger): Promise<Engine> {
     schemaForApp(appId); // validate before anything touches the database
-    await migrate(driver, appId);
+    await migrate(driver, appId, undefined, (m) =>
+      logger?.info({ appId, migration: `${String(m.version).padStart(4, '0')}_${m.name}` }, 'migration applied'),
+    );
     const engine = new Engine(appId, driver, target);
     await engine.subscribe();
     return engine;
@@ -67,9 +71,9 @@ export class Engine {
   }
 
   /** Run one of the engine's named queries with its named parameters. */
-  query<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
+  query<P extends object, R>(query: Query<P, R>, params: P, options?: StatementOptions): Promise<QueryResult<R>> {
     const b = this.bind(query);
-    return this.driver.named<R>(b.name, b.text, bindParams(query, params));
+    return this.driver.named<R>(b.name, b.text, bindParams(query, params), query.noDeadline ? { noDeadline: true } : options);
   }
 
   /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */
@@ -92,11 +96,20 @@ export class Engine {
     this.driver.onReconnect(() => {
       for (const l of this.reconnectListeners) l();
     });
+    this.driver.onListenerLost?.((error) => {
+      for (const l of this.lostListeners) l(error);
+    });
   }
 
   onTopic(listener: (topic: string) => void): () => void {
     this.topicListeners.add(listener);
     return () => this.topicListeners.delete(listener);
+  }
+
+  /** The LISTEN connection was lost (NOTIFY wake-ups stop until it is back; polling goes on). */
+  onListenerLost(listener: (error?: unknown) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
   }
 
   onReconnect(listener: () => void): () => void {
@@ -128,6 +141,7 @@ export class Engine {
   async close(): Promise<void> {
     this.topicListeners.clear();
     this.reconnectListeners.clear();
+    this.lostListeners.clear();
     await this.unlisten?.().catch(() => {});
   }
 }

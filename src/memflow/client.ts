@@ -6,16 +6,15 @@
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import type { Engine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
-import { encodeJson } from '../json-value.js';
 import { processRuntime, type Runtime } from '../runtime/runtime.js';
-import * as signals from '../sql/queries/signals.js';
 import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
+import type { Logger, LogLevel } from '../telemetry/logger.js';
 import { workflowTopic } from '../topics.js';
 import { validateId } from '../validation.js';
-import type { HookOptions } from '../workflow/hooks.js';
 import { WorkflowHandle } from './handle.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
-import { prepareHookOutside, startHookOutside } from './start-hook.js';
+import { prepareSignal, type SignalOptions, signalApp } from './send-signal.js';
+import { type OutsideHookOptions, prepareHookOutside, startHookOutside } from './start-hook.js';
 import { prepareStart, startJob, type WorkflowOptions } from './start-job.js';
 
 export type { WorkflowOptions } from './start-job.js';
@@ -27,6 +26,12 @@ export interface ClientConfig {
   connection?: ConnectionConfig;
   /** Embedded data directory (default `HOTMESH_DATA_DIR`, else `./.hotmesh`). */
   dataDir?: string;
+  /**
+   * A pino-shaped logger and level for the established form's (process-wide) runtime: the last
+   * client or worker that passes one sets it. See MemFlow.init's `logger` / `logLevel`.
+   */
+  logger?: Logger;
+  logLevel?: LogLevel;
 }
 
 export class Client {
@@ -38,6 +43,7 @@ export class Client {
   constructor(config: ClientConfig = {}, runtime?: Runtime) {
     this.target = resolveTarget(config.connection, config.dataDir);
     this.runtime = runtime ?? processRuntime;
+    if (!runtime && (config.logger || config.logLevel)) processRuntime.setLogger(config);
   }
 
   /** The engine of one app (opened, and migrated, on first use). */
@@ -69,6 +75,7 @@ export class Client {
       prepareStart(options); // refuse bad input before opening anything
       const engine = await this.engine(options.namespace);
       const job = await startJob(engine, options);
+      this.runtime.unserved.notice(engine, job.topic, job.workflowId);
       return new WorkflowHandle(engine, job.workflowId, job.topic);
     },
 
@@ -82,7 +89,7 @@ export class Client {
      * Start a hook: run `workflowName` (served by a worker of `taskQueue`) against an existing job,
      * running, waiting or finished. Returns the hook's thread id.
      */
-    hook: async (options: HookOptions & { workflowId: string }): Promise<string> => {
+    hook: async (options: OutsideHookOptions): Promise<string> => {
       // Fix: validate before opening the engine (it used to open, and migrate, the app first).
       prepareHookOutside(options);
       const engine = await this.engine(options?.namespace);
@@ -107,14 +114,13 @@ export class Client {
     },
 
     /**
-     * Send a signal to every thread of the app waiting on `signalId` (kept for the next waiter when
-     * none waits). To address one job, use `handle.signal`.
+     * Send a signal to every thread of the app waiting on `signalId`, or keep it for the next waiter
+     * when none waits (7 days by default). To address one job, use `handle.signal`. See SignalOptions
+     * for `signalKey` (idempotency) and `expire`.
      */
-    signal: async (signalId: string, data: unknown, namespace?: string): Promise<string> => {
-      validateId('signalId', signalId);
-      const json = encodeJson('signal data', data) ?? 'null';
-      const engine = await this.engine(namespace);
-      await engine.query(signals.deliverSignal, { jobId: null, signalId, data: json });
+    signal: async (signalId: string, data: unknown, namespace?: string, options?: SignalOptions): Promise<string> => {
+      const prepared = prepareSignal(signalId, data, options); // refuse bad input before opening anything
+      await signalApp(await this.engine(namespace), prepared);
       return signalId;
     },
   };

@@ -6,18 +6,16 @@
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import type { Engine } from '../engine/engine.js';
 import { ErrorCode, JobNotFoundError, type StoredFailure, WorkflowFailedError } from '../errors.js';
-import { encodeJson } from '../json-value.js';
 import type { InterruptOptions } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as journal from '../sql/queries/journal.js';
-import * as signals from '../sql/queries/signals.js';
 import { isTransientDbError } from '../storage/transient-error.js';
 import { validateId } from '../validation.js';
-import type { HookOptions } from '../workflow/hooks.js';
 import { interruptJob } from './interrupt-job.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
 import { readFields, userFields } from './search-fields.js';
-import { startHookOutside } from './start-hook.js';
+import { type SignalOptions, signalJob } from './send-signal.js';
+import { type OutsideHookOptions, startHookOutside } from './start-hook.js';
 
 export interface ResultOptions {
   /** false: resolve with the failure object instead of rejecting. Default true. */
@@ -89,11 +87,14 @@ export class WorkflowHandle {
     }
   }
 
-  /** Send a signal to this job: its oldest waiter on `signalId` gets it, or it is kept until one waits. */
-  async signal(signalId: string, data: unknown): Promise<void> {
-    validateId('signalId', signalId);
-    const json = encodeJson('signal data', data) ?? 'null';
-    await this.engine.query(signals.deliverSignal, { jobId: this.workflowId, signalId, data: json });
+  /**
+   * Send a signal to this job: its newest waiter on `signalId` gets it, or it is kept until one waits.
+   * Rejects with JobNotFoundError if there is no such job, and with JobFinishedError if no thread of
+   * the job is running or parked (a hook running on a finished job still receives its signals). See
+   * SignalOptions for `signalKey` (idempotency) and `expire`.
+   */
+  async signal(signalId: string, data: unknown, options?: SignalOptions): Promise<void> {
+    await signalJob(this.engine, this.workflowId, signalId, data, options);
   }
 
   /** This job's context, from outside: read it and change it atomically, even after the workflow finished. */
@@ -102,7 +103,7 @@ export class WorkflowHandle {
   }
 
   /** Run a hook function against this job. Returns the hook's thread id. */
-  hook(options: Omit<HookOptions, 'workflowId' | 'namespace'>): Promise<string> {
+  hook(options: Omit<OutsideHookOptions, 'workflowId' | 'namespace'>): Promise<string> {
     return startHookOutside(this.engine, { ...options, workflowId: this.workflowId });
   }
 

@@ -4,14 +4,16 @@
  * interceptors and worker defaults are its own, and `mf.shutdown()` closes what it opened. With no
  * connection it runs on the embedded PGlite database.
  */
-import { processRuntime, Runtime } from '../runtime/runtime.js';
+import { processRuntime, Runtime, type ShutdownOptions } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
+import type { Logger, LogLevel } from '../telemetry/logger.js';
 import { validateAppId } from '../storage/sql-identifier.js';
-import type { HookOptions } from '../workflow/hooks.js';
 import type { ActivityInterceptor, WorkflowInterceptor } from '../workflow/interceptors.js';
 import { Client, type WorkflowOptions } from './client.js';
 import type { WorkflowHandle } from './handle.js';
 import type { JobContext, JobContextOptions } from './job-context.js';
+import type { SignalOptions } from './send-signal.js';
+import type { OutsideHookOptions } from './start-hook.js';
 import { Worker, type WorkerConfig } from './worker.js';
 
 export interface InitConfig {
@@ -25,13 +27,18 @@ export interface InitConfig {
   connection?: ConnectionConfig;
   /** Embedded data directory (default `HOTMESH_DATA_DIR`, else `./.hotmesh`). */
   dataDir?: string;
-  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Entries at this level and above are logged. Default 'warn' (stderr) or every entry (your logger). HOTMESH_LOG_LEVEL overrides. */
+  logLevel?: LogLevel;
+  /** Any pino-shaped logger (`debug/info/warn/error(obj, msg?)`). Default: one line per entry on stderr. */
+  logger?: Logger;
   /**
-   * Defaults for this instance's workers: `concurrency` (tasks run at once per app, default 16) and
-   * `leaseSeconds` (before a dead worker's tasks are taken over, default 30). A worker's own
-   * `options` win when it is the first of its app in this instance.
+   * Defaults for this instance's workers: `concurrency` (tasks run at once per app, default 16),
+   * `leaseSeconds` (before a dead worker's tasks are taken over, default 30) and `shutdownGraceMs`
+   * (at shutdown, how long runs in flight get to finish before they are stopped and their tasks given
+   * back to be run at once by another process, default 5000). A worker's own `options` win when it
+   * is the first of its app in this instance.
    */
-  worker?: { concurrency?: number; leaseSeconds?: number };
+  worker?: { concurrency?: number; leaseSeconds?: number; shutdownGraceMs?: number };
 }
 
 export interface MemFlowInstance {
@@ -40,8 +47,8 @@ export interface MemFlowInstance {
   readonly workflow: {
     start(options: WorkflowOptions): Promise<WorkflowHandle>;
     getHandle(taskQueue: string, workflowName: string, workflowId: string, namespace?: string): Promise<WorkflowHandle>;
-    signal(signalId: string, data: unknown, namespace?: string): Promise<string>;
-    hook(options: HookOptions & { workflowId: string }): Promise<string>;
+    signal(signalId: string, data: unknown, namespace?: string, options?: SignalOptions): Promise<string>;
+    hook(options: OutsideHookOptions): Promise<string>;
     context(workflowId: string, options?: JobContextOptions & { namespace?: string }): Promise<JobContext>;
   };
   readonly worker: {
@@ -54,14 +61,28 @@ export interface MemFlowInstance {
   /** Clears this instance's workflow and activity interceptors. */
   clearInterceptors(): void;
   clearActivityInterceptors(): void;
-  /** Stop this instance's workers and close what it opened (drivers other instances use stay open). */
-  shutdown(): Promise<void>;
+  /**
+   * Stop this instance's workers and close what it opened (drivers other instances use stay open).
+   * Runs in flight get `graceMs` to finish (default: `worker.shutdownGraceMs`, 5000); the tasks of
+   * runs still going then are given back at once. Returns at most about two seconds after the grace,
+   * even with statements hung on dead connections.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>;
 }
 
 export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
   const appId = validateAppId(config.appId ?? config.namespace ?? 'memflow');
   const connection = config.engine?.connection ?? config.connection;
-  const runtime = new Runtime({ concurrency: config.worker?.concurrency, leaseSeconds: config.worker?.leaseSeconds }, processRuntime);
+  const runtime = new Runtime(
+    {
+      concurrency: config.worker?.concurrency,
+      leaseSeconds: config.worker?.leaseSeconds,
+      shutdownGraceMs: config.worker?.shutdownGraceMs,
+      logger: config.logger,
+      logLevel: config.logLevel,
+    },
+    processRuntime,
+  );
   const client = new Client({ connection, dataDir: config.dataDir }, runtime);
   try {
     await client.engine(appId); // provision the schema now, as the README promises
@@ -76,7 +97,7 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       start: (options) => client.workflow.start({ ...options, namespace: options.namespace ?? appId }),
       getHandle: (taskQueue, workflowName, workflowId, namespace) =>
         client.workflow.getHandle(taskQueue, workflowName, workflowId, namespace ?? appId),
-      signal: (signalId, data, namespace) => client.workflow.signal(signalId, data, namespace ?? appId),
+      signal: (signalId, data, namespace, options) => client.workflow.signal(signalId, data, namespace ?? appId, options),
       hook: (options) => client.workflow.hook({ ...options, namespace: options.namespace ?? appId }),
       context: (workflowId, options = {}) => client.workflow.context(workflowId, { ...options, namespace: options.namespace ?? appId }),
     },
@@ -90,6 +111,6 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
     registerActivityInterceptor: (interceptor) => runtime.registerActivityInterceptor(interceptor),
     clearInterceptors: () => runtime.clearInterceptors(),
     clearActivityInterceptors: () => runtime.clearActivityInterceptors(),
-    shutdown: () => runtime.shutdown(),
+    shutdown: (options) => runtime.shutdown(options),
   };
 }

@@ -12,19 +12,32 @@ import { validateArgs, validateFunctionName, validateId, validateTaskQueue } fro
 import type { HookOptions } from '../workflow/hooks.js';
 import { guid } from './guid.js';
 
+/** A hook started from outside names its job, and may carry an idempotency key. */
+export interface OutsideHookOptions extends HookOptions {
+  workflowId: string;
+  /**
+   * Idempotency key: the hook's thread id becomes `hook-<hookId>`, so a second start with the same
+   * hookId on the same job (a client retrying after a lost reply) starts nothing and returns the
+   * same thread id. Any id without `/`. Default: none (every start runs a new hook).
+   */
+  hookId?: string;
+}
+
 /** Validate a hook start, before any SQL (and before the client opens its engine). */
-export function prepareHookOutside(options: HookOptions & { workflowId: string }) {
+export function prepareHookOutside(options: OutsideHookOptions) {
   if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
   const workflowId = validateId('workflowId', options.workflowId);
   const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
   const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
   const args = encodeJson('args', validateArgs(options.args))!;
-  return { workflowId, taskQueue, workflowName, args };
+  const hookId = options.hookId === undefined ? undefined : validateId('hookId', options.hookId);
+  if (hookId?.includes('/')) throw new ValidationError('hookId', "must not contain '/' (it names a thread, and '/' marks a hook's own hooks)");
+  return { workflowId, taskQueue, workflowName, args, hookId };
 }
 
-export async function startHookOutside(engine: Engine, options: HookOptions & { workflowId: string }): Promise<string> {
-  const { workflowId, taskQueue, workflowName, args } = prepareHookOutside(options);
-  const thread = `hook-${guid()}`;
+export async function startHookOutside(engine: Engine, options: OutsideHookOptions): Promise<string> {
+  const { workflowId, taskQueue, workflowName, args, hookId } = prepareHookOutside(options);
+  const thread = `hook-${hookId ?? guid()}`;
   const topic = workflowTopic(taskQueue, workflowName);
   const res = await engine.query(hooks.startHookOutside, {
     targetId: workflowId,
@@ -37,6 +50,10 @@ export async function startHookOutside(engine: Engine, options: HookOptions & { 
     origin: engine.origin,
   });
   if (res.rows[0]!.started === 0) {
+    if (hookId !== undefined) {
+      // a retry: the thread is there (seen by this statement, or committed by a concurrent twin since)
+      if (res.rows[0]!.existed || (await engine.query(hooks.threadExists, { jobId: workflowId, thread })).rows[0]!.exists) return thread;
+    }
     const exists = await engine.query(jobs.readJobStatus, { jobId: workflowId });
     if (exists.rowCount === 0) throw new JobNotFoundError(workflowId);
     throw new ValidationError('workflowId', `job '${workflowId}' accepts no hooks (it was started with signalIn: false)`);

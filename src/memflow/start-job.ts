@@ -9,6 +9,7 @@ import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds
 import type { RetryConfig } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import { workflowTopic } from '../topics.js';
+import { currentTraceContext, instruments } from '../telemetry/tracing.js';
 import { toStoredFields } from '../workflow/search.js';
 import { guid } from './guid.js';
 
@@ -55,7 +56,8 @@ export function prepareStart(options: WorkflowOptions) {
   const workflowId = options.workflowId === undefined || options.workflowId === '' ? guid() : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   const expire = validatePositiveSeconds('expire', options.expire);
-  const jobOptions = { expire, config: options.config, signalIn: options.signalIn === false ? false : undefined };
+  // the caller's active span: every run of the job continues its trace (telemetry/tracing.ts)
+  const jobOptions = { expire, config: options.config, signalIn: options.signalIn === false ? false : undefined, trace: currentTraceContext() };
   const search = toStoredFields(options.search?.data ?? {});
   return {
     entity,
@@ -86,6 +88,7 @@ export async function startJob(engine: Engine, options: WorkflowOptions, parentI
   });
   if (res.rows[0]!.created === 0) throw new DuplicateJobError(p.workflowId);
   engine.localWake(p.topic);
+  instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': p.workflowName });
   return { engine, workflowId: p.workflowId, topic: p.topic };
 }
 

@@ -8,15 +8,23 @@ import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
 import { activityTopic, workflowTopic } from '../topics.js';
 import { validateFunctionName, validateTaskQueue } from '../validation.js';
+import type { Logger, LogLevel } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { DEFAULT_NAMESPACE } from './client.js';
 
 export interface WorkerOptions extends RetryFields {
+  /** The established form's logging (see ClientConfig.logger); a logger here sets the process runtime's. */
+  logger?: Logger;
   /** Tasks this runtime runs at once for this app. Default 16. (Set by the first worker of an app in a runtime.) */
   concurrency?: number;
   /** Seconds before a dead worker's tasks are taken over. Default 30. (Set by the first worker of an app in a runtime.) */
   leaseSeconds?: number;
-  logLevel?: string;
+  /**
+   * At shutdown, how long runs in flight get to finish (ms) before they are stopped and their tasks
+   * given back. Default 5000. (Set by the first worker of an app in a runtime.)
+   */
+  shutdownGraceMs?: number;
+  logLevel?: LogLevel;
 }
 
 export interface WorkerConfig {
@@ -60,10 +68,11 @@ export class Worker {
     const namespace = config.namespace ?? DEFAULT_NAMESPACE;
     const target = resolveTarget(config.connection, config.dataDir);
     const topic = workflowTopic(taskQueue, name);
-    const { concurrency, leaseSeconds, logLevel: _logLevel, ...retry } = config.options ?? {};
-    await runtime.serveWorkflow(target, namespace, topic, fn, retry, { concurrency, leaseSeconds });
+    const { concurrency, leaseSeconds, shutdownGraceMs, logLevel, logger, ...retry } = config.options ?? {};
+    if (runtime === processRuntime && (logger || logLevel)) runtime.setLogger({ logger, logLevel });
+    await runtime.serveWorkflow(target, namespace, topic, fn, retry, { concurrency, leaseSeconds, shutdownGraceMs });
     // activities this workflow routes by default (`<topic>-activity`), run for other processes
-    await runtime.serveActivities(target, namespace, activityTopic(topic), retry, { concurrency, leaseSeconds });
+    await runtime.serveActivities(target, namespace, activityTopic(topic), retry, { concurrency, leaseSeconds, shutdownGraceMs });
     return new Worker(taskQueue, name, topic, namespace);
   }
 
@@ -79,11 +88,12 @@ export class Worker {
   ): Promise<{ taskQueue: string; topic: string }> {
     const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
     runtime.activities.register(activities);
-    const { concurrency, leaseSeconds, logLevel: _logLevel, ...retry } = config.options ?? {};
+    const { concurrency, leaseSeconds, shutdownGraceMs, logLevel: _logLevel, logger: _logger, ...retry } = config.options ?? {};
     const topic = activityTopic(taskQueue);
     await runtime.serveActivities(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE, topic, retry, {
       concurrency,
       leaseSeconds,
+      shutdownGraceMs,
     });
     return { taskQueue, topic };
   }

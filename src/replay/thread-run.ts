@@ -22,35 +22,21 @@
  */
 import { NonDeterminismError } from '../errors.js';
 import { type CallKind, type CallRequest, type CallRequestOf, type CallResult, describeCall, FIRE_AND_FORGET, type IssuedCall } from './durable-call.js';
-import { type CallOutcome, type JournalEntry, isDeliverable } from './journal-entry.js';
-import type { Completion, DueTimer, PendingTimer, RunOutcome, RunPort } from './run-port.js';
+import type { CallOutcome, JournalEntry } from './journal-entry.js';
+import {
+  batchContents,
+  completionOf,
+  deliverableBesides,
+  type InFlight,
+  nextDueTime,
+  type Pending,
+  RunEnded,
+  suspensionOf,
+  waitingOutside,
+} from './pending-calls.js';
+import type { Completion, RunOutcome, RunPort } from './run-port.js';
 
 export type { Completion, DueTimer, PendingTimer, RunOutcome, RunPort } from './run-port.js';
-
-interface Pending {
-  call: IssuedCall;
-  resolve: (completion: Completion) => void;
-  /** Executed (or registered) in this run, and waiting on the outside. */
-  blocked: boolean;
-  /** An in-memory timer (a sleep not yet persisted): its due time and result. */
-  timer?: { dueAt: number; value: unknown };
-  /** A blocked call to execute again at this time (a waitFor's deadline), DB-clock epoch ms. */
-  recheckAt?: number;
-}
-
-/** A call being executed: in its own code (an inline activity), then writing its result. */
-interface InFlight {
-  /** True once it asked for its batch: its journal write is under way. */
-  writing: boolean;
-  done: Promise<void>;
-}
-
-/** Thrown to an execution that finishes after its run ended: its result is not written. */
-class RunEnded extends Error {
-  constructor() {
-    super('the run ended before this call finished; its result is discarded');
-  }
-}
 
 const never = new Promise<never>(() => {});
 /** How long a run waits on ordinary async code before it gives the worker slot back: 10 minutes. */
@@ -61,12 +47,6 @@ const NON_DURABLE_WAIT_MS = 10 * 60 * 1000;
  */
 const POLL_WHILE_RUNNING_MS = 200;
 const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function completionOf(entry: JournalEntry): Completion {
-  return entry.status === 'failed'
-    ? { ok: false, error: entry.error ?? { message: 'unknown failure' } }
-    : { ok: true, value: entry.value };
-}
 
 export class ThreadRun {
   private seq = 0;
@@ -83,6 +63,9 @@ export class ThreadRun {
   /** Successful results this run produced: a workflow that keeps failing without any is not progressing. */
   private liveWrites = 0;
   private onProgress: (() => void) | undefined;
+  private wakeOnAbort: () => void = () => {};
+  /** Settles when abort() is called: the run loop stops waiting on anything in flight. */
+  private readonly aborted = new Promise<void>((resolve) => (this.wakeOnAbort = resolve));
 
   constructor(
     journal: JournalEntry[],
@@ -141,6 +124,18 @@ export class ThreadRun {
     if (next?.kind === 'patch' && next.name === id) void this.call({ kind: 'patch', name: id });
   }
 
+  /**
+   * Stop now: the run's lease is lost, or the worker is shutting down. The run returns `aborted` with
+   * `error` without waiting for calls in flight (an inline activity still running finishes on its
+   * own; its result is not journaled), and the function's later calls are never executed.
+   */
+  abort(error: unknown): void {
+    if (this.stopped) return;
+    this.fatal ??= { type: 'aborted', error };
+    this.wakeOnAbort();
+    this.onProgress?.();
+  }
+
   /** Resolves true when the function issues a durable call or settles, false after `maxMs`. */
   private nonDurableProgress(maxMs = NON_DURABLE_WAIT_MS): Promise<boolean> {
     return new Promise((resolve) => {
@@ -194,8 +189,8 @@ export class ThreadRun {
           this.replayBatch(batch);
           continue;
         }
-        if (this.settled) return this.finish(await this.settle(batch));
-        const delivered = await this.liveBatch(batch);
+        if (this.settled) return this.finish(await Promise.race([this.settle(batch), this.aborted.then(() => this.fatal!)]));
+        const delivered = await Promise.race([this.liveBatch(batch), this.aborted.then(() => false)]);
         if (this.fatal) return this.finish(this.fatal);
         if (!delivered) {
           if (this.inflight.size > 0) continue; // an inline activity still runs: never suspend under it
@@ -248,23 +243,14 @@ export class ThreadRun {
       }
       if (this.inflight.size === 0) break;
       await this.progress();
-      if (this.fatal || this.inflight.size === 0 || this.deliverable()) break;
+      if (this.fatal || this.inflight.size === 0 || deliverableBesides(this.pending, this.entries, this.inflight, this.port.now())) break;
     }
     this.open = batch + 1;
     // executions that asked for `batch` are writing into it: the batch is theirs to finish
     await Promise.all([...this.inflight.values()].filter((f) => f.writing).map((f) => f.done));
     if (this.fatal) return false;
 
-    const ready: number[] = [];
-    const externals: number[] = [];
-    const dueTimers: DueTimer[] = [];
-    const clock = this.port.now();
-    for (const [seq, p] of this.pending) {
-      const entry = this.entries.get(seq);
-      if (entry?.batch === batch) ready.push(seq);
-      else if (entry && entry.batch === null && isDeliverable(entry, clock)) externals.push(seq);
-      else if (p.timer && p.timer.dueAt <= clock) dueTimers.push({ seq, name: p.call.name, value: p.timer.value });
-    }
+    const { ready, externals, dueTimers } = batchContents(this.pending, this.entries, batch, this.port.now());
     if (externals.length || dueTimers.length) {
       await this.port.stamp(batch, externals, dueTimers);
       this.liveWrites += dueTimers.length + externals.filter((seq) => this.entries.get(seq)!.status === 'done').length;
@@ -280,35 +266,13 @@ export class ThreadRun {
   }
 
   /**
-   * Something other than this batch's own executions could be delivered now (a due timer, a passed
-   * deadline, a result from outside): then the batch need not wait for the executions still running.
-   */
-  private deliverable(): boolean {
-    const clock = this.port.now();
-    for (const [seq, p] of this.pending) {
-      const entry = this.entries.get(seq);
-      if (entry && entry.batch === null && !this.inflight.has(seq) && isDeliverable(entry, clock)) return true;
-      if (p.timer && p.timer.dueAt <= clock) return true;
-      if (p.recheckAt !== undefined && p.recheckAt <= clock) return true;
-    }
-    return false;
-  }
-
-  /**
    * Wait while executions run: until one finishes, the next due time (timer, deadline, retry) comes,
    * or (every POLL_WHILE_RUNNING_MS, while the function waits on the outside) a result arrived.
    */
   private async progress(): Promise<void> {
     const now = this.port.now();
-    let next = Infinity;
-    const outside: number[] = [];
-    for (const [seq, p] of this.pending) {
-      if (p.timer) next = Math.min(next, p.timer.dueAt);
-      if (p.recheckAt !== undefined) next = Math.min(next, p.recheckAt);
-      const entry = this.entries.get(seq);
-      if (entry?.status === 'retry' && entry.dueAt !== null) next = Math.min(next, entry.dueAt);
-      if (p.blocked && !p.timer && !entry) outside.push(seq);
-    }
+    const next = nextDueTime(this.pending, this.entries);
+    const outside = waitingOutside(this.pending, this.entries);
     const waitMs = Math.min(Math.max(0, next - now), outside.length > 0 && this.port.poll ? POLL_WHILE_RUNNING_MS : Infinity);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const elapsed = Number.isFinite(waitMs) ? new Promise<'time'>((r) => (timer = setTimeout(() => r('time'), waitMs))) : never;
@@ -398,20 +362,7 @@ export class ThreadRun {
   }
 
   private suspension(): RunOutcome {
-    const now = this.port.now();
-    const timers: PendingTimer[] = [];
-    let nextDueAt: number | null = null;
-    for (const [seq, p] of this.pending) {
-      if (p.timer) {
-        timers.push({ seq, name: p.call.name, value: p.timer.value, remainingMs: Math.max(0, p.timer.dueAt - now) });
-        continue;
-      }
-      if (p.recheckAt !== undefined && (nextDueAt === null || p.recheckAt < nextDueAt)) nextDueAt = p.recheckAt;
-      if (p.blocked) continue; // waiting on the outside (a remote attempt, a child): its wake-up brings it back
-      const dueAt = this.entries.get(seq)?.dueAt ?? null;
-      if (dueAt !== null && (nextDueAt === null || dueAt < nextDueAt)) nextDueAt = dueAt;
-    }
-    return { type: 'suspended', timers, nextDueAt };
+    return { type: 'suspended', ...suspensionOf(this.pending, this.entries, this.port.now()) };
   }
 
   private nondeterminism(seq: number, recorded: string, attempted: string): void {

@@ -12,21 +12,39 @@
  */
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import { Engine } from '../engine/engine.js';
+import { ConnectionError } from '../errors.js';
+import { isConnectionFailure } from '../storage/transient-error.js';
 import { closeAllDrivers, type DriverHold, type DriverTarget, holdDriver } from '../storage/connection.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
 import { ActivityRegistry } from '../worker/activity-registry.js';
 import { publishNow } from '../worker/calls/emit.js';
 import { currentThreadScope, runInThreadScope } from '../worker/execution-scope.js';
+import { type Logger, type LogLevel, runtimeLogger, withFields } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { TaskLoop, type TaskLoopOptions } from '../worker/task-loop.js';
+import { UnservedTopics } from './unserved-topics.js';
 import type { ThreadProgram } from '../worker/thread-task.js';
 import { type ExecutionHost, installExecutionBindings, type WorkflowExecution } from '../workflow/execution.js';
 import { type ActivityInterceptor, type WorkflowInterceptor, withWorkflowInterceptors } from '../workflow/interceptors.js';
 
 export type WorkflowFunction = (...args: any[]) => unknown;
 
-/** Worker defaults of a runtime; a worker's own options win for the first worker of an app. */
-export interface RuntimeOptions extends TaskLoopOptions {}
+/**
+ * Worker defaults of a runtime (a worker's own options win for the first worker of an app), and its
+ * logging. `shutdownGraceMs` (default 5000): at shutdown, how long runs in flight get to finish before
+ * they are stopped and their tasks given back (runnable at once).
+ */
+export interface RuntimeOptions extends TaskLoopOptions {
+  /** Any pino-shaped logger. Default: one line per entry on stderr, at `warn` and above. */
+  logger?: Logger;
+  /** Default 'warn' (the stderr logger) or everything (a logger you pass). HOTMESH_LOG_LEVEL overrides. */
+  logLevel?: LogLevel;
+}
+
+export interface ShutdownOptions {
+  /** How long runs in flight get to finish (ms). Default: each loop's `shutdownGraceMs` (5000). */
+  graceMs?: number;
+}
 
 interface OpenEngine {
   engine: Engine;
@@ -35,10 +53,17 @@ interface OpenEngine {
 
 export class Runtime {
   readonly activities: ActivityRegistry;
+  /** Where this runtime logs (see telemetry/logger.ts). */
+  logger: Logger;
   private readonly ownWorkflowInterceptors: WorkflowInterceptor[] = [];
   private readonly ownActivityInterceptors: ActivityInterceptor[] = [];
   private readonly engines = new Map<string, Promise<OpenEngine>>();
   private readonly loops = new Map<Engine, TaskLoop>();
+  /** Warns about starts on topics no worker serves (typos). */
+  readonly unserved = new UnservedTopics(
+    () => this.logger,
+    (engine) => new Set(this.loops.get(engine)?.topicNames() ?? []),
+  );
   /** The runtimes made under this one (the process runtime's children: every MemFlow.init). */
   private readonly children = new Set<Runtime>();
 
@@ -48,6 +73,7 @@ export class Runtime {
     private readonly processWide?: Runtime,
   ) {
     this.activities = new ActivityRegistry(processWide?.activities);
+    this.logger = runtimeLogger(options);
     processWide?.children.add(this);
   }
 
@@ -93,11 +119,12 @@ export class Runtime {
       opening = (async () => {
         const hold = await holdDriver(target);
         try {
-          const engine = await Engine.open(hold.driver, target, appId);
+          const engine = await Engine.open(hold.driver, target, appId, this.logger);
+          if (target.source === 'DATABASE_URL') this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
           return { engine, hold };
         } catch (err) {
           await hold.release();
-          throw err;
+          throw !target.embedded && isConnectionFailure(err) ? new ConnectionError(target.source, target.where, err) : err;
         }
       })();
       this.engines.set(key, opening);
@@ -131,6 +158,8 @@ export class Runtime {
         concurrency: options.concurrency ?? this.options.concurrency,
         leaseSeconds: options.leaseSeconds ?? this.options.leaseSeconds,
         maxPollMs: options.maxPollMs ?? this.options.maxPollMs,
+        shutdownGraceMs: options.shutdownGraceMs ?? this.options.shutdownGraceMs,
+        logger: withFields(this.logger, { appId: engine.appId }),
       };
       this.loops.set(engine, (loop = new TaskLoop(engine, this.activities, merged)));
     }
@@ -141,6 +170,12 @@ export class Runtime {
   async serveWorkflow(target: DriverTarget, appId: string, topic: string, fn: WorkflowFunction, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
     const { engine } = await this.open(target, appId);
     this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
+    this.logger.info({ appId, topic }, 'worker started');
+  }
+
+  /** Use another logger (the established form's `logger` / `logLevel` options set the process runtime's). */
+  setLogger(options: { logger?: Logger; logLevel?: LogLevel }): void {
+    this.logger = runtimeLogger(options);
   }
 
   /** How a thread of `fn` runs on `engine`: in its own scope, inside this runtime's interceptors. */
@@ -158,15 +193,20 @@ export class Runtime {
     this.loop(engine, options).register(topic, { kind: 'activity', retry });
   }
 
-  /** Stop this runtime's task loops (in-flight runs get their grace), close its engines, release its drivers. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stop this runtime's task loops (in-flight runs get their grace; the tasks of runs that did not
+   * finish are given back), close its engines, release its drivers.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
     const loops = [...this.loops.values()];
     const engines = [...this.engines.values()];
     this.loops.clear();
     this.engines.clear();
-    await Promise.all(loops.map((l) => l.stop()));
+    await Promise.all(loops.map((l) => l.stop(options.graceMs)));
+    for (const loop of loops) this.logger.info({ appId: loop.appId, topics: loop.topicNames() }, 'worker stopped');
     const open = (await Promise.allSettled(engines)).flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     for (const { engine, hold } of open) {
+      this.unserved.forget(engine);
       await engine.close();
       await hold.release();
     }

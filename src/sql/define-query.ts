@@ -15,20 +15,22 @@ export interface Query<P extends object, R> {
   readonly params: readonly (keyof P & string)[];
   /** Type-only: the row shape. */
   readonly row?: R;
+  /** DDL that may run for minutes: no statement deadline (storage/driver.ts StatementOptions). */
+  readonly noDeadline?: boolean;
 }
 
 export type NoParams = Record<string, never>;
 
 const NAMED = /\$([a-z][A-Za-z0-9]*)/g;
 
-export function defineQuery<P extends object = NoParams, R = Record<string, unknown>>(text: string): Query<P, R> {
+export function defineQuery<P extends object = NoParams, R = Record<string, unknown>>(text: string, options: { noDeadline?: boolean } = {}): Query<P, R> {
   const params: string[] = [];
   const compiled = text.replace(NAMED, (_, name: string) => {
     let i = params.indexOf(name);
     if (i < 0) i = params.push(name) - 1;
     return `$${i + 1}`;
   });
-  return { text: compiled, params: params as (keyof P & string)[] };
+  return { text: compiled, params: params as (keyof P & string)[], ...(options.noDeadline ? { noDeadline: true } : {}) };
 }
 
 /** The positional values of a call, checking that every named parameter was given (null for SQL NULL). */

@@ -35,6 +35,10 @@ export type ConnectionConfig =
 export interface DriverTarget {
   key: string;
   embedded: boolean;
+  /** Where the setting came from, for errors and logs: 'connection', 'DATABASE_URL', 'pool', 'dataDir', 'default'. */
+  source: string;
+  /** What is being opened, for errors and logs: host:port/database, or the data directory. Never a password. */
+  where: string;
   open(): Promise<Driver>;
 }
 
@@ -59,6 +63,8 @@ function embedded(dataDir: string | undefined): DriverTarget {
   return {
     key: `pglite:${resolved}`,
     embedded: true,
+    source: explicit ? 'dataDir' : process.env.HOTMESH_DATA_DIR ? 'HOTMESH_DATA_DIR' : 'default',
+    where: resolved,
     open: async () => {
       const { openPglite } = await import('./pglite/pglite-driver.js');
       const driver = await openPglite(resolved);
@@ -71,10 +77,30 @@ function embedded(dataDir: string | undefined): DriverTarget {
   };
 }
 
-function postgres(poolConfig: pg.PoolConfig): DriverTarget {
+/** host:port/database of a pool config, without credentials. */
+function describePostgres(c: pg.PoolConfig): string {
+  let host = c.host ?? process.env.PGHOST ?? 'localhost';
+  let port: string | number = c.port ?? process.env.PGPORT ?? 5432;
+  let database = c.database ?? process.env.PGDATABASE ?? '';
+  if (c.connectionString) {
+    try {
+      const url = new URL(c.connectionString);
+      host = url.hostname || host;
+      port = url.port || port;
+      database = decodeURIComponent(url.pathname.replace(/^\//, '')) || database;
+    } catch {
+      return 'an unparsable connection string';
+    }
+  }
+  return `${host}:${port}/${database}`;
+}
+
+function postgres(poolConfig: pg.PoolConfig, source = 'connection'): DriverTarget {
   return {
     key: `postgres:${JSON.stringify(poolConfig, Object.keys(poolConfig).sort())}`,
     embedded: false,
+    source,
+    where: describePostgres(poolConfig),
     open: async () => {
       const { PostgresDriver } = await import('./postgres/postgres-driver.js');
       return new PostgresDriver({ poolConfig });
@@ -89,6 +115,8 @@ function ownedPool(pool: pg.Pool): DriverTarget {
   return {
     key: `postgres:${id}`,
     embedded: false,
+    source: 'pool',
+    where: 'the application\'s pg.Pool',
     open: async () => {
       const { PostgresDriver } = await import('./postgres/postgres-driver.js');
       return new PostgresDriver({ pool });
@@ -96,7 +124,20 @@ function ownedPool(pool: pg.Pool): DriverTarget {
   };
 }
 
-export function resolveTarget(connection: unknown, dataDir?: string): DriverTarget {
+/**
+ * `connection` as given, or, when none is configured (nothing, `{}`, or the README form with no option
+ * set) and no `dataDir` either, the DATABASE_URL environment variable, else the embedded database.
+ */
+export function resolveTarget(connection: unknown, dataDir?: string, env: Record<string, string | undefined> = process.env): DriverTarget {
+  const target = resolveConfigured(connection, dataDir);
+  if (target.embedded && target.source === 'default' && env.DATABASE_URL) {
+    if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new ValidationError('DATABASE_URL', 'must be a postgres:// URL');
+    return postgres({ connectionString: env.DATABASE_URL }, 'DATABASE_URL');
+  }
+  return target;
+}
+
+function resolveConfigured(connection: unknown, dataDir?: string): DriverTarget {
   if (connection === undefined || connection === null) return embedded(dataDir);
   if (typeof connection === 'string') {
     if (connection.startsWith('memory://')) return embedded(connection);
@@ -109,7 +150,7 @@ export function resolveTarget(connection: unknown, dataDir?: string): DriverTarg
   if (isPool(connection)) return ownedPool(connection);
   const c = connection as Record<string, unknown>;
   if (isPool(c.pool)) return ownedPool(c.pool);
-  if ('store' in c) return resolveTarget(c.store, dataDir);
+  if ('store' in c) return resolveConfigured(c.store, dataDir);
   if ('class' in c || 'options' in c) {
     const options = (c.options ?? {}) as Record<string, unknown>;
     if (typeof options !== 'object') throw new ValidationError('connection.options', 'must be an object');

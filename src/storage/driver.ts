@@ -19,12 +19,23 @@ export interface Transaction extends Queryable {
   exec(script: string): Promise<void>;
 }
 
+/** How one statement runs. */
+export interface StatementOptions {
+  /**
+   * No deadline: DDL that may legitimately run for minutes (Entity.createIndex on a large table).
+   * Every other statement has one (postgres-driver.ts).
+   */
+  noDeadline?: boolean;
+  /** A shorter deadline than the driver's (ms): the task loop's own statements (claims, heartbeats). */
+  deadlineMs?: number;
+}
+
 export interface Driver extends Queryable {
   /**
    * Run one of the engine's own named statements. `name` identifies its exact text; a driver may
    * prepare it once per connection (pg does; no SQL depends on it).
    */
-  named<R = Record<string, unknown>>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>>;
+  named<R = Record<string, unknown>>(name: string, sql: string, params: unknown[], options?: StatementOptions): Promise<QueryResult<R>>;
   readonly kind: 'postgres' | 'pglite';
   /** False on PGlite: one session, so transactions run one after another. */
   readonly concurrentTransactions: boolean;
@@ -38,5 +49,7 @@ export interface Driver extends Queryable {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Called after the LISTEN connection came back from an outage, so callers can poll once. */
   onReconnect(callback: () => void): void;
+  /** Called when the LISTEN connection is lost (a reconnect follows; onReconnect when it succeeds). */
+  onListenerLost?(callback: (error?: unknown) => void): void;
   close(): Promise<void>;
 }

@@ -1,11 +1,14 @@
 /**
  * Numbered migrations (src/sql/migrations/NNNN_name.sql), applied once per app, in one transaction,
- * under one advisory lock, and recorded in hotmesh_registry.migrations. Ten processes starting at
- * once all come up: the first applies, the others wait on the lock and find nothing left to do.
- * The same transaction registers appId → schema (UNIQUE on schema), so two app ids can never share one.
+ * under one advisory lock, and recorded in hotmesh_registry.migrations with a checksum of their text.
+ * Ten processes starting at once all come up: the first applies, the others wait on the lock and find
+ * nothing left to do. The same transaction registers appId → schema (UNIQUE on schema), so two app ids
+ * can never share one. An applied migration whose text this build ships differently (it was edited
+ * after it ran) stops the app from starting: the schema would not be what the code expects.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { AppSchemaConflictError } from '../errors.js';
+import { AppSchemaConflictError, MigrationChecksumError } from '../errors.js';
 import { bindParams, type Query } from '../sql/define-query.js';
 import * as registry from '../sql/queries/registry.js';
 import type { Transaction } from './driver.js';
@@ -18,6 +21,11 @@ export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
+}
+
+/** sha-256 of a migration's text, line endings normalised (a checkout with CRLF is the same text). */
+export function migrationChecksum(sql: string): string {
+  return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');
 }
 
 /** Read once, when this module loads: the migrations shipped with this build, in order. */
@@ -39,13 +47,22 @@ function run<P extends object, R>(tx: Transaction, query: Query<P, R>, params: P
   return tx.query<R>(text, bindParams(query, params));
 }
 
-export async function migrate(driver: Driver, appId: string): Promise<string> {
+/** `migrations` is for tests (an edited text); the engine always applies the shipped ones. */
+export async function migrate(
+  driver: Driver,
+  appId: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+  /** Told of each migration this call applied, once its transaction committed. */
+  onApplied?: (migration: Migration) => void,
+): Promise<string> {
+  const appliedNow: Migration[] = [];
   const schema = schemaForApp(appId);
   await driver.transaction(async (tx) => {
     await run(tx, registry.takeMigrationLock, { lock: registry.MIGRATION_LOCK });
     await run(tx, registry.createRegistrySchema, {});
     await run(tx, registry.createAppsTable, {});
     await run(tx, registry.createMigrationsTable, {});
+    await run(tx, registry.addMigrationChecksum, {});
     const owner = await run(tx, registry.schemaOwner, { schema });
     if (owner.rows[0] && owner.rows[0].app_id !== appId) throw new AppSchemaConflictError(appId, schema, owner.rows[0].app_id);
     if (!owner.rows[0]) {
@@ -53,12 +70,21 @@ export async function migrate(driver: Driver, appId: string): Promise<string> {
       await run(tx, registry.createAppSchema, {}, schema);
     }
     const applied = await run(tx, registry.appliedMigrations, { schema });
-    const done = new Set(applied.rows.map((r) => Number(r.version)));
-    for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue;
-      await tx.exec(bindSchema(m.sql, schema));
-      await run(tx, registry.recordMigration, { schema, version: m.version, name: m.name });
+    const recorded = new Map(applied.rows.map((r) => [Number(r.version), r]));
+    for (const m of migrations) {
+      const checksum = migrationChecksum(m.sql);
+      const row = recorded.get(m.version);
+      if (!row) {
+        await tx.exec(bindSchema(m.sql, schema));
+        await run(tx, registry.recordMigration, { schema, version: m.version, name: m.name, checksum });
+        appliedNow.push(m);
+      } else if (row.checksum === null) {
+        await run(tx, registry.recordChecksum, { schema, version: m.version, checksum });
+      } else if (row.checksum !== checksum) {
+        throw new MigrationChecksumError(appId, schema, m.version, m.name, row.checksum, checksum);
+      }
     }
   });
+  for (const m of appliedNow) onApplied?.(m);
   return schema;
 }

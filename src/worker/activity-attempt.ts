@@ -12,6 +12,7 @@ import { ActivityTimeoutError, ErrorCode, type StoredFailure } from '../errors.j
 import { isTerminalCode, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ActivityFunction } from '../replay/durable-call.js';
+import type { Logger } from '../telemetry/logger.js';
 import { type ActivityInfo, runActivityScope } from './execution-scope.js';
 import { type ResolvedRetry, retryDelaySeconds } from './retry-policy.js';
 
@@ -61,6 +62,17 @@ async function withDeadline(work: unknown, ms: number, activityName: string): Pr
     return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** An attempt that failed is logged (warn): which activity, which attempt, what next, and why. */
+export function logAttempt(log: Logger, activity: string, seq: number, attempt: number, decision: AttemptDecision): void {
+  if (decision.type === 'done') return;
+  const err = { type: decision.failure.type, message: decision.failure.message, code: decision.failure.code, stack: decision.failure.stack };
+  if (decision.type === 'retry') {
+    log.warn({ activity, seq, attempt, nextDelaySeconds: decision.delaySeconds, err }, 'activity attempt failed; it will be retried');
+  } else {
+    log.warn({ activity, seq, attempt, err }, 'activity failed for good (no retry left, or not retryable)');
   }
 }
 

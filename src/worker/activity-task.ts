@@ -4,10 +4,14 @@
  */
 import type { Engine } from '../engine/engine.js';
 import type { ActivityRetryPolicy, RetryConfig } from '../replay/durable-call.js';
+import { refusedStatementFailure } from '../failure-codec.js';
 import * as activities from '../sql/queries/activities.js';
-import { attemptActivity, idempotencyKey } from './activity-attempt.js';
+import { isDeterministicDbError } from '../storage/transient-error.js';
+import { type Logger, withFields } from '../telemetry/logger.js';
+import { attemptActivity, idempotencyKey, logAttempt } from './activity-attempt.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import type { ClaimedRow } from './claimed-task.js';
+import type { LeaseGuard } from './lease-guard.js';
 import { resolveRetry, type RetryFields } from './retry-policy.js';
 
 /** What a remote activity task carries (`tasks.payload`). */
@@ -22,7 +26,14 @@ export interface ActivityPayload {
   startToCloseMs?: number;
 }
 
-export async function runActivityTask(engine: Engine, row: ClaimedRow, registry: ActivityRegistry, workerRetry?: RetryFields): Promise<void> {
+export async function runActivityTask(
+  engine: Engine,
+  row: ClaimedRow,
+  registry: ActivityRegistry,
+  guard: LeaseGuard,
+  workerRetry?: RetryFields,
+  log?: Logger,
+): Promise<void> {
   const payload = row.payload as ActivityPayload;
   const attempt = (payload.attempt ?? 0) + 1;
   const lease = { taskId: row.id, claims: row.claims };
@@ -41,20 +52,31 @@ export async function runActivityTask(engine: Engine, row: ClaimedRow, registry:
     resolveRetry(payload.retryPolicy, payload.config, workerRetry),
     payload.startToCloseMs,
   );
-  switch (decision.type) {
-    case 'done':
-      await engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status: 'done', result: decision.json, attempt });
-      return;
-    case 'failed':
-      await engine.query(activities.finishActivityTask, {
-        ...lease,
-        name: payload.name,
-        status: 'failed',
-        result: JSON.stringify(decision.failure),
-        attempt,
-      });
-      return;
-    case 'retry':
-      await engine.query(activities.retryActivityTask, { ...lease, attempt, delaySeconds: decision.delaySeconds });
+  if (log) logAttempt(withFields(log, { appId: engine.appId, jobId: row.job_id, thread: row.thread, topic: row.topic }), payload.name, row.seq, attempt, decision);
+  // The lease was lost (another worker runs the activity now) or the worker shut down while the
+  // function ran (its pool may be closed): the late result is dropped.
+  if (!(await guard.holds())) return;
+  const finish = (status: 'done' | 'failed', result: string | null) =>
+    engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status, result, attempt });
+  let statement = 'finishActivityTask';
+  try {
+    switch (decision.type) {
+      case 'done':
+        await finish('done', decision.json);
+        return;
+      case 'failed':
+        await finish('failed', JSON.stringify(decision.failure));
+        return;
+      case 'retry':
+        statement = 'retryActivityTask';
+        await engine.query(activities.retryActivityTask, { ...lease, attempt, delaySeconds: decision.delaySeconds });
+    }
+  } catch (err) {
+    // Fix: a refusal for its data (SQLSTATE class 22, HM...) escaped to the task loop, which kept the
+    // lease: the activity ran again every lease, forever. The same statement would be refused again:
+    // fail the call (598, naming the statement and the error) instead; the workflow sees it as the
+    // activity's failure. A refusal of this last statement goes to the task loop.
+    if (!isDeterministicDbError(err)) throw err;
+    await finish('failed', JSON.stringify(refusedStatementFailure(statement, err)));
   }
 }

@@ -5,6 +5,7 @@
 import type { StoredFailure } from '../errors.js';
 import type { RetryConfig } from '../replay/durable-call.js';
 import type { JournalEntry } from '../replay/journal-entry.js';
+import type { StoredTraceContext } from '../telemetry/tracing.js';
 
 /** What a job keeps in `jobs.options`. */
 export interface JobOptions {
@@ -13,6 +14,8 @@ export interface JobOptions {
   parentWorkflowId?: string;
   originJobId?: string;
   signalIn?: false;
+  /** The span the job was started in (telemetry/tracing.ts). */
+  trace?: StoredTraceContext;
 }
 
 export interface RawJournalRow {

@@ -5,20 +5,43 @@
  * coming, backing off to `maxPollMs` when idle, plus a local timer for the next due time this
  * process knows of (a suspended sleep). Claims use SKIP LOCKED and take only as many tasks as there
  * are free slots. Leases are kept alive by one heartbeat statement for all held tasks; a worker that
- * dies simply stops extending them.
+ * dies simply stops extending them. A task the heartbeat does not return is lost: its run stops
+ * (lease-guard.ts).
+ *
+ * Shutdown: claiming stops, runs in flight get `shutdownGraceMs` to finish; then the runs still going
+ * are stopped and their tasks given back at once (runnable now), so a restarted fleet does not wait
+ * out their leases. Nothing waits on a statement past that: a statement hung on a half-open
+ * connection has its own deadline (postgres-driver.ts), and the loop does not wait for it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import * as jobs from '../sql/queries/jobs.js';
+import * as served from '../sql/queries/served-topics.js';
+import * as signals from '../sql/queries/signals.js';
 import * as tasks from '../sql/queries/tasks.js';
-import { isTransientDbError } from '../storage/transient-error.js';
+import { isDeterministicDbError, isTransientDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
+import { FailureStreak } from './failure-streak.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { errField, type Logger } from '../telemetry/logger.js';
 import type { RetryFields } from './retry-policy.js';
 import { runThreadTask, type ThreadProgram } from './thread-task.js';
 
 const SWEEP_MS = 15_000;
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+/** A task whose run could not even record its failure is tried again this much later, not every lease. */
+const REFUSED_RETRY_SECONDS = 300;
+/**
+ * The deadline of the loop's own statements (claims, heartbeats, releases), shorter than the driver's
+ * (35 s by default): each takes milliseconds, and a claim stuck on a half-open connection holds up
+ * every later claim until it fails. At 10 s, a worker whose connections all went half-open claims
+ * again, on a fresh connection, about 10 s later (the driver drops the idle ones with it).
+ */
+const LOOP_STATEMENT_DEADLINE = { deadlineMs: 10_000 };
+/** After the grace, how long shutdown waits for the tasks still held to be given back. */
+const RELEASE_MS = 1_000;
 
 export interface TaskLoopOptions {
   /** Tasks run at once by this process for this app. Default 16. */
@@ -27,6 +50,13 @@ export interface TaskLoopOptions {
   leaseSeconds?: number;
   /** Idle polling interval ceiling in ms. Default 2000. */
   maxPollMs?: number;
+  /**
+   * At shutdown, how long runs in flight get to finish (ms). Default 5000. Runs still going then are
+   * stopped and their tasks given back at once; shutdown returns at most about a second later.
+   */
+  shutdownGraceMs?: number;
+  /** Where the loop and the runs it dispatches log. Default: nowhere. */
+  logger?: Logger;
 }
 
 /** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
@@ -35,11 +65,15 @@ export type Registration = { kind: 'workflow'; program: ThreadProgram; retry?: R
 export class TaskLoop {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly topics = new Map<string, Registration>();
-  private readonly held = new Map<string, number>(); // task id -> claims
+  private readonly leases: LeaseKeeper;
   private readonly running = new Set<Promise<void>>();
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
+  private readonly shutdownGraceMs: number;
   private readonly maxPollMs: number;
+  private readonly logger: Logger;
+  /** Claims that keep failing, reported once per streak. */
+  private readonly claimFailures: FailureStreak;
   /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
   private readonly minPollMs: number;
   private pollMs: number;
@@ -63,23 +97,57 @@ export class TaskLoop {
     this.concurrency = options.concurrency ?? 16;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.maxPollMs = options.maxPollMs ?? 2000;
+    this.logger = options.logger ?? SILENT;
+    this.claimFailures = new FailureStreak(
+      (err) => this.logger.error({ topics: this.topicNames(), err: errField(err) }, 'claiming tasks failed; the worker keeps trying'),
+      () => this.logger.info({ topics: this.topicNames() }, 'claiming tasks works again'),
+    );
+    this.leases = new LeaseKeeper(engine, this.owner, this.leaseSeconds, this.logger, LOOP_STATEMENT_DEADLINE);
+    this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
     this.pollMs = this.minPollMs;
   }
 
+  get appId(): string {
+    return this.engine.appId;
+  }
+
+  /** The topics this loop serves. */
+  topicNames(): string[] {
+    return [...this.topics.keys()];
+  }
+
   register(topic: string, registration: Registration): void {
     this.topics.set(topic, registration);
+    void this.recordServed();
     if (this.unsubscribe.length === 0) this.start();
     this.kick();
   }
 
   private start(): void {
     this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.kick()));
-    this.unsubscribe.push(this.engine.onReconnect(() => this.kick()));
-    this.heartbeat = setInterval(() => void this.extendLeases(), (this.leaseSeconds * 1000) / 3);
+    this.unsubscribe.push(
+      this.engine.onReconnect(() => {
+        this.logger.info({ topics: this.topicNames() }, 'database notifications regained (LISTEN reconnected)');
+        this.kick();
+      }),
+    );
+    this.unsubscribe.push(
+      this.engine.onListenerLost((error) =>
+        this.logger.warn({ topics: this.topicNames(), err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile'),
+      ),
+    );
+    this.heartbeat = setInterval(() => {
+      void this.leases.extend();
+      void this.recordServed();
+    }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
-    // Jobs started with `expire` are deleted once it has passed (records are kept otherwise).
-    this.sweeper = setInterval(() => void this.engine.query(jobs.deleteExpiredJobs, {}).catch(() => {}), SWEEP_MS);
+    // Jobs started with `expire` are deleted once it has passed (records are kept otherwise); buffered
+    // signals nobody can consume any more and old signal idempotency keys go too.
+    this.sweeper = setInterval(() => {
+      void this.engine.query(jobs.deleteExpiredJobs, {}).catch(() => {});
+      void this.engine.query(signals.sweepSignals, { keySeconds: signals.SIGNAL_RETENTION_SECONDS }).catch(() => {});
+    }, SWEEP_MS);
     this.sweeper.unref();
     this.schedulePoll();
   }
@@ -126,12 +194,21 @@ export class TaskLoop {
       if (free <= 0) this.saturated = true;
       if (free <= 0 || this.topics.size === 0) break;
       let rows: ClaimedRow[];
+      const sentAt = performance.now(); // the lease runs from no earlier than this
       try {
-        const res = await this.engine.query(tasks.claimTasks, { owner: this.owner, leaseSeconds: this.leaseSeconds, topics: [...this.topics.keys()], limit: free });
+        const res = await this.engine.query(
+          tasks.claimTasks,
+          { owner: this.owner, leaseSeconds: this.leaseSeconds, topics: [...this.topics.keys()], limit: free },
+          LOOP_STATEMENT_DEADLINE,
+        );
         rows = res.rows;
-      } catch {
-        break; // database unreachable: the poller tries again
+      } catch (err) {
+        // database unreachable, or no answer within the statement's deadline (a half-open connection:
+        // the driver destroyed it): the poller tries again, on a fresh connection
+        this.claimFailures.fail(err);
+        break;
       }
+      this.claimFailures.ok();
       if (rows.length > 0) {
         this.pollMs = this.minPollMs;
         this.schedulePoll();
@@ -142,33 +219,37 @@ export class TaskLoop {
         await Promise.all(rows.map((r) => this.release(r, 0)));
         return;
       }
-      for (const row of rows) this.dispatch(row);
+      for (const row of rows) this.dispatch(row, sentAt);
       if (rows.length === free) this.again = true;
     } while (this.again && !this.stopped);
   }
 
-  private dispatch(row: ClaimedRow): void {
+  private dispatch(row: ClaimedRow, claimSentAt: number): void {
     const registration = this.topics.get(row.topic);
-    this.held.set(row.id, row.claims);
+    const held = this.leases.hold(row, claimSentAt);
+    const { guard } = held;
     const dbNow = Number(row.db_now);
     const started = Date.now();
     const work = (async () => {
       if (registration?.kind === 'activity' && row.kind === 'activity') {
-        await runActivityTask(this.engine, row, this.activities, registration.retry);
+        await runActivityTask(this.engine, row, this.activities, guard, registration.retry, this.logger);
       } else if (registration?.kind === 'workflow' && row.kind === 'thread') {
         await runThreadTask(row, {
           engine: this.engine,
           program: registration.program,
           workerRetry: registration.retry,
           activities: this.activities,
+          logger: this.logger,
           onSuspended: (runAt) => this.wakeAt(runAt, dbNow + (Date.now() - started)),
+          guard,
         });
       } else {
         await this.release(row, 1);
       }
     })()
       .catch(async (err) => {
-        if (this.stopped) return; // the connection closed under a run at shutdown; its lease will expire
+        // shutting down (the loop gives the task back), or the lease was lost (another worker has it)
+        if (this.stopped || guard.lost) return;
         if (isTransientDbError(err)) {
           // Fix: the connection dropped under the statement that ends the run (finishThread,
           // suspendThread, retryThread, finishActivityTask, ...). This used to be logged as a worker
@@ -181,10 +262,16 @@ export class TaskLoop {
           this.wakeAt(now + 1000, now);
           return;
         }
-        process.stderr.write(`hotmesh: task ${row.id} (${row.topic}) failed in the worker: ${(err as Error).stack ?? err}\n`);
+        this.logger.error({ jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id, err: errField(err) }, 'task failed in the worker');
+        if (isDeterministicDbError(err)) {
+          // The run's closing statement was refused for its data, and so was the 598 failure that
+          // replaces it (thread-task.ts, activity-task.ts). Nothing this worker can do: try again in
+          // REFUSED_RETRY_SECONDS (data fixed, code deployed) rather than every lease.
+          await this.release(row, REFUSED_RETRY_SECONDS);
+        }
       })
       .finally(() => {
-        this.held.delete(row.id);
+        this.leases.release(held);
         this.running.delete(work);
         // Claim again at once only if slots ran out; otherwise NOTIFY, local wakes and the due
         // timer already bring what is new (an empty claim here cost ~2 ms per workflow on PGlite).
@@ -195,18 +282,19 @@ export class TaskLoop {
 
   /** Give a task back, runnable after `delaySeconds` (best effort: its lease expires otherwise). */
   private release(row: ClaimedRow, delaySeconds: number): Promise<unknown> {
-    return this.engine.query(tasks.releaseTask, { taskId: row.id, claims: row.claims, delaySeconds }).catch(() => {});
+    return this.engine.query(tasks.releaseTask, { taskId: row.id, claims: row.claims, delaySeconds }, LOOP_STATEMENT_DEADLINE).catch(() => {});
   }
 
-  private async extendLeases(): Promise<void> {
-    if (this.held.size === 0) return;
-    const ids = [...this.held.keys()];
-    const claims = ids.map((id) => this.held.get(id)!);
-    await this.engine.query(tasks.extendLeases, { ids, claims, leaseSeconds: this.leaseSeconds, owner: this.owner }).catch(() => {});
+  /** Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning). */
+  private async recordServed(): Promise<void> {
+    await this.engine.query(served.recordServedTopics, { owner: this.owner, topics: this.topicNames() }, LOOP_STATEMENT_DEADLINE).catch(() => {});
   }
 
-  /** Stop claiming, and give in-flight runs up to `graceMs` to finish. */
-  async stop(graceMs = 5000): Promise<void> {
+  /**
+   * Stop claiming, give in-flight runs up to `graceMs` (default: the loop's shutdownGraceMs) to
+   * finish, then stop the runs still going and give their tasks back, runnable at once.
+   */
+  async stop(graceMs = this.shutdownGraceMs): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pollTimer);
     clearInterval(this.heartbeat);
@@ -214,17 +302,20 @@ export class TaskLoop {
     if (this.dueTimer) clearTimeout(this.dueTimer.timer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
-    await this.claiming;
-    if (this.running.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled(this.running),
-        new Promise((r) => {
-          timer = setTimeout(r, graceMs);
-          timer.unref();
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    // A claim in flight gives its rows back when it returns (claimLoop); a claim hung on a dead
+    // connection is not waited for past the grace (it used to be: shutdown hung with it).
+    await within(Promise.allSettled([this.claiming, ...this.running]), graceMs);
+    // Fix: the tasks of runs that did not finish stayed leased, and a restarted fleet waited out their
+    // leases (30 s by default). Their runs stop now (late results are dropped, nothing is written on a
+    // closed pool) and the tasks are runnable at once; everything the runs did is journaled.
+    const left = this.leases.loseAll();
+    if (left.length > 0) await within(Promise.all(left.map((row) => this.release(row, 0))), RELEASE_MS);
   }
+}
+
+/** Wait for `promise`, but not longer than `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -21,6 +21,7 @@ export class ThreadPort implements RunPort {
   }
 
   async execute(call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
+    await this.site.guard.ensure(); // a run whose lease is lost starts nothing new
     try {
       return await executeCall(this.site, call, batch, previous);
     } catch (err) {
@@ -32,12 +33,12 @@ export class ThreadPort implements RunPort {
 
   async poll(seqs: number[]): Promise<JournalEntry[]> {
     const { jobId, thread } = this.site.task;
-    const res = await this.site.engine.query(journal.readJournalRows, { jobId, thread, seqs });
+    const res = await this.site.query(journal.readJournalRows, { jobId, thread, seqs });
     return res.rows.map(toJournalEntry);
   }
 
   async stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void> {
-    const res = await this.site.engine.query(journal.stampDelivered, {
+    const res = await this.site.query(journal.stampDelivered, {
       ...this.site.lease(),
       seqs,
       timers: JSON.stringify(timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null }))),

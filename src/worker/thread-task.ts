@@ -4,17 +4,28 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { ErrorCode, LeaseLostError, type StoredFailure } from '../errors.js';
-import { isTerminalCode, toFailure, withCode } from '../failure-codec.js';
+import { isTerminalCode, refusedStatementFailure, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
 import { ThreadRun } from '../replay/thread-run.js';
 import * as tasks from '../sql/queries/tasks.js';
 import * as threads from '../sql/queries/threads.js';
+import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
+import type { LeaseGuard } from './lease-guard.js';
+import { type Logger, withFields } from '../telemetry/logger.js';
+import { contextFrom, endSpan, instruments, startSpan, within } from '../telemetry/tracing.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
+
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A stored failure as a log field (pino's `err` shape). */
+export function failureField(f: StoredFailure): Record<string, unknown> {
+  return { type: f.type, message: f.message, code: f.code, stack: f.stack };
+}
 
 /** What a thread run gives the function it runs: who it is, its run, and its arguments. */
 export interface ThreadExecution {
@@ -31,8 +42,11 @@ export interface ThreadTaskDeps {
   program: ThreadProgram;
   workerRetry?: RetryFields;
   activities: ActivityRegistry;
+  logger?: Logger;
   /** Called with the time (epoch ms, DB clock) at which a suspended thread becomes due. */
   onSuspended(runAtMs: number | null): void;
+  /** The task's lease as the task loop knows it: the run stops when it is lost. */
+  guard: LeaseGuard;
 }
 
 export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Promise<void> {
@@ -58,74 +72,161 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const task = heldTask(row);
   const lease = { taskId: task.taskId, claims: task.claims, jobId: task.jobId, thread: task.thread };
   const args = Array.isArray(row.args) ? row.args : [];
-  const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities);
+  const log = withFields(deps.logger ?? SILENT, {
+    appId: engine.appId,
+    jobId: row.job_id,
+    thread: row.thread,
+    workflowName: info.workflowName,
+    taskQueue: info.taskQueue,
+  });
+  const attributes = {
+    'hotmesh.app_id': engine.appId,
+    'hotmesh.job_id': row.job_id,
+    'hotmesh.workflow_name': info.workflowName,
+    'hotmesh.thread': row.thread,
+  };
+  const runStarted = performance.now();
+  const span = startSpan(`workflow ${info.workflowName}`, attributes, contextFrom(options.trace));
+  const traceContext = within(span, contextFrom(options.trace));
+  const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard, traceContext);
   const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread });
+  // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing
+  // inline activities whose results the fence then refused. Now it stops at its next durable call.
+  deps.guard.onLost((error) => run.abort(error));
   const outcome = await run.run(() => deps.program({ info, run, args }));
+  endSpan(span, outcome.type === 'failed' || outcome.type === 'nondeterminism' ? toFailure(outcome.error) : undefined);
+  countOutcome(outcome.type, row.thread, attributes, performance.now() - runStarted);
+  // The lease was lost (another worker may run the thread now) or the worker is shutting down and
+  // gives the task back itself: this run records nothing.
+  if (!(await deps.guard.holds())) return;
 
-  const finish = async (status: 'completed' | 'failed', output: string | null, error: StoredFailure | null) => {
+  const finish = async (status: 'completed' | 'failed', output: string | null, error: StoredFailure | null, expireSeconds = options.expire ?? null) => {
     await engine.query(threads.finishThread, {
       ...lease,
       status,
       output,
       error: error && JSON.stringify(error),
-      expireSeconds: options.expire ?? null,
+      expireSeconds,
       channel: engine.channel,
     });
     if (row.thread === 'main') engine.localDone(row.job_id);
   };
+  /** The statement that ends the run, run as `statement`: a refusal for its data is tagged with its name. */
+  const closing = async (statement: string, run: () => Promise<unknown>): Promise<void> => {
+    try {
+      await run();
+    } catch (err) {
+      throw isDeterministicDbError(err) ? new RefusedStatement(statement, err) : err;
+    }
+  };
 
-  switch (outcome.type) {
-    case 'completed': {
-      let output: string | null;
-      try {
-        output = encodeJson('workflow result', outcome.value);
-      } catch (err) {
-        await finish('failed', null, withCode(toFailure(err), ErrorCode.FATAL));
+  try {
+    await closeRun();
+  } catch (err) {
+    // Fix: the statement that ends the run was refused for its data (SQLSTATE class 22, HM...). This
+    // escaped to the task loop, which kept the lease, so the task was claimed again every lease and
+    // refused again, forever. The same statement would be refused on every attempt: end the run,
+    // failing the thread with 598, naming the statement and the error. The record is kept (no
+    // expiry): an operator wants to see it. A refusal of this last statement goes to the task loop.
+    if (!(err instanceof RefusedStatement)) throw err;
+    const failure = refusedStatementFailure(err.statement, err.cause);
+    log.error({ code: failure.code, err: failureField(failure) }, 'workflow failed: the statement that ends its run was refused');
+    await finish('failed', null, failure, null);
+  }
+
+  async function closeRun(): Promise<void> {
+    switch (outcome.type) {
+      case 'completed': {
+        let output: string | null;
+        try {
+          output = encodeJson('workflow result', outcome.value);
+        } catch (err) {
+          await closing('finishThread', () => finish('failed', null, withCode(toFailure(err), ErrorCode.FATAL)));
+          return;
+        }
+        await closing('finishThread', () => finish('completed', output, null));
         return;
       }
-      await finish('completed', output, null);
-      return;
-    }
-    case 'failed': {
-      let error = toFailure(outcome.error);
-      // Bad input and bad data do not get better by running the same code again: fail at once.
-      if (error.retryable === false && !isTerminalCode(error.code)) error = withCode(error, ErrorCode.FATAL);
-      const count = outcome.progressed ? 1 : failures + 1;
-      if (isTerminalCode(error.code)) {
-        await finish('failed', null, error);
-      } else if (count <= policy.maximumAttempts) {
-        const delaySeconds = retryDelaySeconds(count, policy);
-        await engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) });
-        deps.onSuspended(site.now() + delaySeconds * 1000);
-      } else {
-        await finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError'));
+      case 'failed': {
+        let error = toFailure(outcome.error);
+        // Bad input and bad data do not get better by running the same code again: fail at once.
+        if (error.retryable === false && !isTerminalCode(error.code)) error = withCode(error, ErrorCode.FATAL);
+        const count = outcome.progressed ? 1 : failures + 1;
+        if (isTerminalCode(error.code)) {
+          log.error({ code: error.code, err: failureField(error) }, 'workflow failed');
+          countFailure(row.thread, attributes, false);
+          await closing('finishThread', () => finish('failed', null, error));
+        } else if (count <= policy.maximumAttempts) {
+          const delaySeconds = retryDelaySeconds(count, policy);
+          log.warn({ attempt: count, nextDelaySeconds: delaySeconds, err: failureField(error) }, 'workflow run failed; it will run again');
+          countFailure(row.thread, attributes, true);
+          await closing('retryThread', () =>
+            engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) }),
+          );
+          deps.onSuspended(site.now() + delaySeconds * 1000);
+        } else {
+          log.error({ code: ErrorCode.MAXED, attempts: count, err: failureField(error) }, 'workflow failed: retries exhausted');
+          countFailure(row.thread, attributes, false);
+          await closing('finishThread', () => finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError')));
+        }
+        return;
       }
-      return;
-    }
-    case 'suspended': {
-      const timers = outcome.timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null, secs: t.remainingMs / 1000 }));
-      const res = await engine.query(tasks.suspendThread, {
-        ...lease,
-        timers: JSON.stringify(timers),
-        wakeups: row.wakeups,
-        nextDueAt: outcome.nextDueAt,
-      });
-      const runAt = res.rows[0]?.run_at;
-      deps.onSuspended(runAt === undefined || !Number.isFinite(Number(runAt)) ? null : Number(runAt));
-      return;
-    }
-    case 'nondeterminism': {
-      const error = withCode(toFailure(outcome.error), ErrorCode.NON_DETERMINISM);
-      process.stderr.write(`hotmesh: ${outcome.error.message}\n`);
-      await engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel });
-      engine.localDone(row.job_id);
-      return;
-    }
-    case 'aborted': {
-      if (outcome.error instanceof LeaseLostError) return;
-      // Infrastructure trouble (connection lost, Postgres restarting): give the task back for a retry soon.
-      await engine.query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds: 1 }).catch(() => {});
-      return;
+      case 'suspended': {
+        const timers = outcome.timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null, secs: t.remainingMs / 1000 }));
+        let runAt: unknown;
+        await closing('suspendThread', async () => {
+          const res = await engine.query(tasks.suspendThread, { ...lease, timers: JSON.stringify(timers), wakeups: row.wakeups, nextDueAt: outcome.nextDueAt });
+          runAt = res.rows[0]?.run_at;
+        });
+        deps.onSuspended(runAt === undefined || !Number.isFinite(Number(runAt)) ? null : Number(runAt));
+        return;
+      }
+      case 'nondeterminism': {
+        const error = withCode(toFailure(outcome.error), ErrorCode.NON_DETERMINISM);
+        const { seq, recorded, attempted } = outcome.error;
+        log.error({ seq, recorded, attempted, code: ErrorCode.NON_DETERMINISM, err: failureField(error) }, 'job parked: non-deterministic replay');
+        await closing('parkThread', () => engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel }));
+        engine.localDone(row.job_id);
+        return;
+      }
+      case 'aborted': {
+        // A fenced write was refused. Usually another worker holds the task now, and the release below
+        // matches nothing (its claims differ). But the fence of a journal write also refuses a step
+        // that already has a result this run did not replay: the lease is still ours, and keeping it
+        // would stall the thread for a whole lease. Give it back at once; the next claim replays it.
+        // Infrastructure trouble (connection lost, Postgres restarting): give the task back for a retry soon.
+        const delaySeconds = outcome.error instanceof LeaseLostError ? 0 : 1;
+        await engine.query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds }).catch(() => {});
+        deps.onSuspended(site.now() + delaySeconds * 1000);
+        return;
+      }
     }
   }
+}
+
+/** A closing statement refused for its data (`cause`): the run ends with 598 instead. */
+class RefusedStatement extends Error {
+  constructor(
+    readonly statement: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${statement} refused`);
+  }
+}
+
+/** Metrics of one run's end (workflows: the main thread's runs; every run's duration). */
+function countOutcome(type: string, thread: string, attributes: Record<string, string>, ms: number): void {
+  const m = instruments();
+  m.runDuration.record(ms, attributes);
+  if (thread !== 'main') return;
+  const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
+  if (type === 'completed') m.completed.add(1, workflow);
+  else if (type === 'nondeterminism') m.parked.add(1, workflow);
+}
+
+/** A main thread's failed run: counted as retried, or as failed for good. */
+function countFailure(thread: string, attributes: Record<string, string>, retried: boolean): void {
+  if (thread !== 'main') return;
+  const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
+  (retried ? instruments().retried : instruments().failed).add(1, workflow);
 }

@@ -4,7 +4,7 @@
  * each is a durable call and happens once per workflow, whatever the replays; with `once: false` it
  * happens on every run and takes no seq.
  */
-import { recordSpan } from '../telemetry/spans.js';
+import { recordSpan } from '../telemetry/tracing.js';
 import { currentExecution } from './execution.js';
 
 export interface OnceConfig {

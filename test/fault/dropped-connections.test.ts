@@ -303,8 +303,9 @@ describe('dropped connections (postgres)', () => {
       // the op-id increment committed, its reply was lost: the retry returned without applying it again
       // (the context checks above: ext is 3, one ext-1 op in the log)
       expect(lines.filter((l) => l.startsWith(`RETRIED ext ${config.injectId}/1 `))).toHaveLength(1);
-      // the activity's result never reached the journal: it ran once more, and only once more
-      expect(log.filter((r) => r.ev === 'start' && r.arg === `${injectIndex}:a`)).toHaveLength(2);
+      // the activity's result never reached the journal: it ran once more (and more only when a random
+      // termination also cut a later execution off: each re-run is explained by a cut, checked above)
+      expect(log.filter((r) => r.ev === 'start' && r.arg === `${injectIndex}:a`).length).toBeGreaterThanOrEqual(2);
       // whose call: `START-REPLY-LOST <id>`, `RETRIED start <id> <n>`, `RETRIED ext <id>/<k> <n>`
       const idIn = (l: string) => (l.startsWith('RETRIED ') ? l.split(' ')[2]!.split('/')[0] : l.split(' ')[1]);
       const notPlanned = (l: string) => idIn(l) !== config.injectId;

@@ -3,6 +3,8 @@
  *
  *   node --import tsx test/fault/worker-process.ts '<json FaultConfig>'
  *
+ * Scenarios: 'sleep', 'activity' (kill-worker.test.ts), 'steps' (paused-worker.test.ts).
+ *
  * Modes:
  *   - `start`:  serve the workflows, start one job (`workflowId`), and report progress on stdout. It
  *               never exits by itself: the test SIGKILLs it.
@@ -24,7 +26,7 @@ import { appendDurably } from './support/execution-log.js';
 
 export interface FaultConfig extends BackendConfig {
   mode: 'start' | 'resume';
-  scenario: 'sleep' | 'activity';
+  scenario: 'sleep' | 'activity' | 'steps';
   appId: string;
   /** Open the app, print LOADED, and serve only after `serve` on stdin. */
   standby?: boolean;
@@ -88,7 +90,14 @@ async function pipeline() {
   return [one, twoA, twoB, three, four];
 }
 
-const workflow = config.scenario === 'sleep' ? sleeper : pipeline;
+/** Scenario 'steps': six steps in a row (paused-worker.test.ts holds back the journal write of the third). */
+async function sixSteps() {
+  const results: string[] = [];
+  for (const arg of ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']) results.push(await acts.step(arg));
+  return results;
+}
+
+const workflow = config.scenario === 'sleep' ? sleeper : config.scenario === 'steps' ? sixSteps : pipeline;
 
 const mf = await MemFlow.init({ appId: config.appId, engine: { connection: connectionFor(config) } });
 if (config.standby) {

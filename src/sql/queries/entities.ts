@@ -13,6 +13,12 @@ export interface EntityRowData {
 export const findEntityById = defineQuery<{ entity: string; jobId: string }, EntityRowData>(/* sql */ `
 SELECT id, context, status FROM {{schema}}.jobs WHERE entity = $entity AND id = $jobId`);
 
-/** Entity.createIndex: a partial index on one context field (migration 0013). Idempotent. */
-export const createEntityIndex = defineQuery<{ name: string; entity: string; field: string; kind: 'gin' | 'btree' }, { name: string }>(/* sql */ `
-SELECT {{schema}}.create_entity_index($name, $entity, $field, $kind) AS name`);
+/**
+ * Entity.createIndex: a partial index on one context field (migration 0013). Idempotent. No statement
+ * deadline: building an index over many jobs may take minutes.
+ */
+export const createEntityIndex = defineQuery<{ name: string; entity: string; field: string; kind: 'gin' | 'btree' }, { name: string }>(
+  /* sql */ `
+SELECT {{schema}}.create_entity_index($name, $entity, $field, $kind) AS name`,
+  { noDeadline: true },
+);

@@ -47,13 +47,17 @@ WITH lease AS (
 SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM target)::int AS found,
        (SELECT count(*) FROM journal)::int AS journaled, (SELECT count(*) FROM wake)::int AS notified`);
 
-/** A hook started from outside (a client holding the job id). */
-export const startHookOutside = defineQuery<HookParams, { started: number; notified: number }>(/* sql */ `
+/**
+ * A hook started from outside (a client holding the job id). `started` 0 with `existed` true: a
+ * thread of that id was already there (a retry with the same hookId), and nothing was done.
+ */
+export const startHookOutside = defineQuery<HookParams, { started: number; notified: number; existed: boolean }>(/* sql */ `
 WITH target AS (
   SELECT id FROM {{schema}}.jobs WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false'
 ), thread AS (
   INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args)
   SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb FROM target
+  ON CONFLICT DO NOTHING
   RETURNING job_id
 ), task AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
@@ -61,4 +65,9 @@ WITH target AS (
 ), wake AS (
   SELECT pg_notify($channel, $topic || $origin) FROM thread
 )
-SELECT (SELECT count(*) FROM thread)::int AS started, (SELECT count(*) FROM wake)::int AS notified`);
+SELECT (SELECT count(*) FROM thread)::int AS started, (SELECT count(*) FROM wake)::int AS notified,
+       EXISTS (SELECT 1 FROM {{schema}}.threads WHERE job_id = $targetId AND thread = $hookThread) AS existed`);
+
+/** Whether job `jobId` has a thread `thread` (a hook started with a hookId by a concurrent twin). */
+export const threadExists = defineQuery<{ jobId: string; thread: string }, { exists: boolean }>(/* sql */ `
+SELECT EXISTS (SELECT 1 FROM {{schema}}.threads WHERE job_id = $jobId AND thread = $thread) AS exists`);

@@ -30,8 +30,29 @@ INSERT INTO hotmesh_registry.apps (app_id, schema_name) VALUES ($appId, $schema)
 /** The app's own schema; `{{schema}}` is bound by the caller like a migration's. */
 export const createAppSchema = defineQuery<NoParams>(/* sql */ `CREATE SCHEMA IF NOT EXISTS {{schema}}`);
 
-export const appliedMigrations = defineQuery<{ schema: string }, { version: number }>(/* sql */ `
-SELECT version FROM hotmesh_registry.migrations WHERE schema_name = $schema`);
+/**
+ * The checksum of each applied migration's text (sha-256, hex). Registries written before it was
+ * recorded have no such column: it is added here, once, and their rows are NULL until migrate() fills
+ * them in. Looked up first rather than `ADD COLUMN IF NOT EXISTS`, which would take an exclusive lock
+ * and need ownership of the table on every start.
+ */
+export const addMigrationChecksum = defineQuery<NoParams>(/* sql */ `
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                  WHERE attrelid = 'hotmesh_registry.migrations'::regclass AND attname = 'checksum' AND NOT attisdropped) THEN
+    ALTER TABLE hotmesh_registry.migrations ADD COLUMN checksum text;
+  END IF;
+END
+$$`);
 
-export const recordMigration = defineQuery<{ schema: string; version: number; name: string }>(/* sql */ `
-INSERT INTO hotmesh_registry.migrations (schema_name, version, name) VALUES ($schema, $version, $name)`);
+export const appliedMigrations = defineQuery<{ schema: string }, { version: number; name: string; checksum: string | null }>(/* sql */ `
+SELECT version, name, checksum FROM hotmesh_registry.migrations WHERE schema_name = $schema`);
+
+export const recordMigration = defineQuery<{ schema: string; version: number; name: string; checksum: string }>(/* sql */ `
+INSERT INTO hotmesh_registry.migrations (schema_name, version, name, checksum) VALUES ($schema, $version, $name, $checksum)`);
+
+/** A migration applied before checksums were recorded: trust its text as this build ships it. */
+export const recordChecksum = defineQuery<{ schema: string; version: number; checksum: string }>(/* sql */ `
+UPDATE hotmesh_registry.migrations SET checksum = $checksum
+ WHERE schema_name = $schema AND version = $version AND checksum IS NULL`);

@@ -1,9 +1,63 @@
-/** Named queries on signals. The locking logic lives in the SQL functions of migration 0001. */
+/**
+ * Named queries on signals. The locking logic lives in SQL functions (migrations 0001, 0012, 0019):
+ * a send and a wait on the same (job, signal id) serialise on advisory transaction locks.
+ */
 import { type CallPositionParams, defineQuery } from '../define-query.js';
 
-/** Send a signal to a job or, with `jobId` NULL, to every waiter of the app. */
-export const deliverSignal = defineQuery<{ jobId: string | null; signalId: string; data: string }, { delivered: unknown }>(/* sql */ `
-SELECT {{schema}}.deliver_signal($jobId, $signalId, $data::jsonb) AS delivered`);
+/**
+ * How long an app-wide signal nobody waits for is kept by default, and an idempotency key remembered:
+ * 7 days (long enough for any client retry, short enough that unclaimed signals do not pile up).
+ */
+export const SIGNAL_RETENTION_SECONDS = 7 * 86_400;
+
+/** What an outside signal did (migration 0019's signal_job / signal_app). */
+export type SignalOutcome = 'delivered' | 'kept' | 'duplicate' | 'not-found' | 'finished';
+
+/**
+ * A signal from outside to job `jobId`: delivered to its newest waiter, or kept for its next waitFor
+ * (until `expireSeconds`, NULL: while a thread of the job runs). Refused ('not-found', 'finished')
+ * when no thread of the job could ever receive it; a `signalKey` seen before makes it a 'duplicate'.
+ */
+export const signalJob = defineQuery<
+  { jobId: string; signalId: string; data: string; signalKey: string | null; expireSeconds: number | null },
+  { outcome: SignalOutcome }
+>(/* sql */ `
+SELECT {{schema}}.signal_job($jobId, $signalId, $data::jsonb, $signalKey, $expireSeconds::float8) AS outcome`);
+
+/** A signal from outside to every thread of the app waiting on `signalId`, or kept until `expireSeconds`. */
+export const signalApp = defineQuery<
+  { signalId: string; data: string; signalKey: string | null; expireSeconds: number | null },
+  { outcome: SignalOutcome }
+>(/* sql */ `
+SELECT {{schema}}.signal_app($signalId, $data::jsonb, $signalKey, $expireSeconds::float8) AS outcome`);
+
+/**
+ * Drop what no waitFor will consume: buffered signals past their deadline, job-addressed ones whose
+ * job has no thread running or parked any more, and idempotency keys older than `keySeconds`. Run by
+ * every task loop's sweeper, in bounded batches.
+ */
+export const sweepSignals = defineQuery<{ keySeconds: number }, { expired: number; orphaned: number; keys: number }>(/* sql */ `
+WITH expired AS (
+  DELETE FROM {{schema}}.signals
+   WHERE id IN (SELECT id FROM {{schema}}.signals WHERE expire_at <= now() ORDER BY expire_at LIMIT 1000)
+  RETURNING id
+), orphaned AS (
+  DELETE FROM {{schema}}.signals
+   WHERE id IN (SELECT s.id FROM {{schema}}.signals s
+                 WHERE s.job_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM {{schema}}.threads t
+                                    WHERE t.job_id = s.job_id AND t.status IN ('running', 'parked'))
+                 LIMIT 1000)
+  RETURNING id
+), keys AS (
+  DELETE FROM {{schema}}.signal_keys
+   WHERE (job_id, signal_id, signal_key) IN (
+     SELECT job_id, signal_id, signal_key FROM {{schema}}.signal_keys
+      WHERE created_at < now() - make_interval(secs => $keySeconds) ORDER BY created_at LIMIT 1000)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM expired)::int AS expired, (SELECT count(*) FROM orphaned)::int AS orphaned,
+       (SELECT count(*) FROM keys)::int AS keys`);
 
 /** A thread reached waitFor: consume a buffered signal or register the waiter (fenced). */
 export const waitForSignal = defineQuery<

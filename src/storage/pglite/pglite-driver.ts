@@ -87,7 +87,10 @@ export class PgliteDriver implements Driver {
     return this.run<R>(sql, params);
   }
 
-  /** PGlite has no named statements in its API; the text is planned each time. */
+  /**
+   * PGlite has no named statements in its API; the text is planned each time. No deadline: the
+   * database is in this process, there is no connection to go half-open.
+   */
   named<R>(_name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
     return this.run<R>(sql, params);
   }

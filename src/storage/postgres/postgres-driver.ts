@@ -4,19 +4,79 @@
  * Every client has an 'error' listener (an idle client losing its connection must not crash the
  * process). The LISTEN client reconnects with capped exponential backoff, re-issues every LISTEN, and
  * tells the engine to poll once, because notifications sent while it was away are gone.
+ *
+ * Every statement has a deadline. A connection can go half-open (a failover, a NAT table losing its
+ * state): the socket stays up, nothing comes back, and no error ever arrives. Measured before the
+ * deadlines (test/fault/half-open-connection.test.ts): the worker's next claim never returned, every
+ * later claim waited behind it, a job started afterwards did not run, and shutdown() hung. Now:
+ *  - a statement that gets no answer within `query_timeout` fails (a transient error: the run gives
+ *    its task back, the claim loop tries again) and its connection is destroyed, together with the
+ *    pool's idle connections, which were opened over the same path and are presumed dead too (the
+ *    task loop's own statements, claims and heartbeats, have a shorter deadline: task-loop.ts);
+ *  - the server cancels a statement itself after `statement_timeout`, set below query_timeout, so on a
+ *    live connection a slow statement ends in a clean 57014 and the connection is kept;
+ *  - connecting, or waiting for a free pooled client, gives up after `connectionTimeoutMillis`;
+ *  - TCP keepalive probes idle connections; the LISTEN connection, idle by nature, is also checked
+ *    every `listenCheckMillis` with a statement (a repeated LISTEN) that must answer within the same
+ *    time, and replaced if it does not;
+ *  - close() waits CLOSE_MS for goodbyes, then destroys whatever did not answer.
+ * Migrations (transaction()) and Entity.createIndex may run for minutes: they have no deadline.
  */
 import pg from 'pg';
-import type { Driver, QueryResult, Transaction } from '../driver.js';
+import type { Driver, QueryResult, StatementOptions, Transaction } from '../driver.js';
 import { quoteIdentifier } from '../sql-identifier.js';
+
+/** pg's pool options, plus HotMesh's own. */
+export interface HotMeshPoolConfig extends pg.PoolConfig {
+  /**
+   * How often the LISTEN connection is checked (a repeated LISTEN), which must answer within the same
+   * time or the connection is replaced (notifications missed meanwhile are made up by one poll).
+   * Default 10000.
+   */
+  listenCheckMillis?: number;
+}
+
+/**
+ * Defaults for what the user's connection options leave unset (pg's own names; pass any of them in
+ * `connection.options` to change it). Why these values:
+ * - query_timeout 35 s: the default lease is 30 s; a worker that hears nothing from its database for
+ *   longer than a lease has lost its leases anyway, so the connection is presumed dead.
+ * - statement_timeout 30 s: 5 s under query_timeout, so on a live connection the server's own cancel
+ *   (57014) arrives first and the connection is kept. No statement of the engine comes near it
+ *   (claims and journal writes take milliseconds).
+ * - connectionTimeoutMillis 10 s: pg's default waits forever for a host that drops packets, and for a
+ *   free pooled client when every client is stuck.
+ * - keepAlive, first probe after 10 s idle: the OS then probes at its own interval.
+ */
+export const CONNECTION_DEFAULTS = {
+  query_timeout: 35_000,
+  statement_timeout: 30_000,
+  connectionTimeoutMillis: 10_000,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+  listenCheckMillis: 10_000,
+} as const;
 
 export interface PostgresDriverOptions {
   /** Options for `pg.Pool` (connectionString, host, user, ...). Ignored when `pool` is given. */
-  poolConfig?: pg.PoolConfig;
-  /** A pool the application owns. The driver never ends it. */
+  poolConfig?: HotMeshPoolConfig;
+  /** A pool the application owns. The driver never ends it; its own settings are kept. */
   pool?: pg.Pool;
 }
 
 const RECONNECT_MAX_MS = 10_000;
+/** How long close() waits for connections to say goodbye before it destroys them. */
+const CLOSE_MS = 1_000;
+/** setTimeout's maximum: "no deadline" for pg's per-query query_timeout (0 would fall back to the pool's). */
+const NO_DEADLINE_MS = 2 ** 31 - 1;
+
+function isDeadlineMiss(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Query read timeout';
+}
+
+function destroy(client: pg.Client): void {
+  client.connection?.stream?.destroy();
+}
 
 export class PostgresDriver implements Driver {
   readonly kind = 'postgres' as const;
@@ -28,23 +88,65 @@ export class PostgresDriver implements Driver {
   private listenerConnecting: Promise<pg.Client> | undefined;
   private readonly channels = new Map<string, Set<(payload: string) => void>>();
   private readonly reconnectCallbacks: Array<() => void> = [];
+  private readonly lostCallbacks: Array<(error?: unknown) => void> = [];
   private closed = false;
   private readonly prepare = process.env.HOTMESH_PG_PREPARE !== 'off';
+  /** The client-side deadline of one statement (ms). */
+  private readonly deadlineMs: number;
+  private readonly listenCheckMs: number;
+  private listenCheck: NodeJS.Timeout | undefined;
+  /** Connections of the pool, and which of them are checked out now. */
+  private readonly clients = new Set<pg.PoolClient>();
+  private readonly inUse = new Set<pg.PoolClient>();
+  /** Options for a pg.Client of our own (the LISTEN connection). */
+  private readonly clientConfig: pg.ClientConfig;
 
   constructor(private readonly options: PostgresDriverOptions) {
     this.ownsPool = !options.pool;
+    const { listenCheckMillis, ...poolConfig } = options.poolConfig ?? {};
+    const { listenCheckMillis: _listenDefault, ...pgDefaults } = CONNECTION_DEFAULTS;
+    const config = { ...pgDefaults, ...withoutUndefined(poolConfig) };
     // application_name lets an operator (or a fault test) find the engine's sessions in pg_stat_activity
-    this.pool = options.pool ?? new pg.Pool({ max: 10, application_name: 'hotmesh', ...options.poolConfig });
+    this.pool = options.pool ?? new pg.Pool({ max: 10, application_name: 'hotmesh', ...config });
+    const owned = (options.pool as unknown as { options?: pg.PoolConfig } | undefined)?.options;
+    this.deadlineMs = (owned ? owned.query_timeout : config.query_timeout) || CONNECTION_DEFAULTS.query_timeout;
+    this.listenCheckMs = listenCheckMillis ?? CONNECTION_DEFAULTS.listenCheckMillis;
+    this.clientConfig = owned ? { ...owned } : { application_name: 'hotmesh-listen', ...config };
     this.pool.on('error', () => {
       // An idle client died (server restart, terminated backend). The pool drops it; the next
       // checkout opens a fresh connection. Nothing else to do.
     });
+    this.pool.on('connect', (client) => this.clients.add(client));
+    this.pool.on('remove', (client) => {
+      this.clients.delete(client);
+      this.inUse.delete(client);
+    });
+    this.pool.on('acquire', (client) => this.inUse.add(client));
+    this.pool.on('release', (_err, client) => this.inUse.delete(client));
     this.location = describe(options.poolConfig);
   }
 
   async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-    const res = await this.pool.query(sql, params as unknown[]);
-    return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+    return this.run<R>({ text: sql, values: params as unknown[] });
+  }
+
+  /** One statement on the pool, under the deadline (the driver's, or a shorter one the caller asks). */
+  private async run<R>(config: pg.QueryConfig, deadlineMs?: number): Promise<QueryResult<R>> {
+    try {
+      const query_timeout = Math.min(this.deadlineMs, deadlineMs ?? Infinity);
+      const res = await this.pool.query({ ...config, query_timeout } as pg.QueryConfig);
+      return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+    } catch (err) {
+      // pg-pool has destroyed the connection that missed its deadline; the idle ones were opened over
+      // the same path: each would cost a deadline of its own before the pool opened a fresh one.
+      // (An application's own pool is left alone: each of its dead connections costs a deadline.)
+      if (isDeadlineMiss(err) && this.ownsPool) this.dropIdleConnections();
+      throw err;
+    }
+  }
+
+  private dropIdleConnections(): void {
+    for (const client of this.clients) if (!this.inUse.has(client)) destroy(client);
   }
 
   /**
@@ -53,36 +155,39 @@ export class PostgresDriver implements Driver {
    * connection under a name derived from its text. Set HOTMESH_PG_PREPARE=off behind a pooler that
    * cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
    */
-  async named<R>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
-    if (!this.prepare) return this.query<R>(sql, params);
-    const res = await this.pool.query({ name, text: sql, values: params });
-    return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+  async named<R>(name: string, sql: string, params: unknown[], options?: StatementOptions): Promise<QueryResult<R>> {
+    if (options?.noDeadline) return this.transaction((tx) => tx.query<R>(sql, params));
+    if (!this.prepare) return this.run<R>({ text: sql, values: params }, options?.deadlineMs);
+    return this.run<R>({ name, text: sql, values: params }, options?.deadlineMs);
   }
 
   async exec(script: string): Promise<void> {
-    await this.pool.query(script);
+    await this.run({ text: script });
   }
 
+  /** A transaction with no deadline (migrations: a schema change may take minutes). */
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    const unbounded = (text: string, values?: unknown[]) => client.query({ text, values, query_timeout: NO_DEADLINE_MS } as pg.QueryConfig);
     try {
-      await client.query('BEGIN');
+      await unbounded('BEGIN');
+      await unbounded('SET LOCAL statement_timeout = 0');
       const tx: Transaction = {
         async query<R>(sql: string, params?: unknown[]) {
-          const res = await client.query(sql, params as unknown[]);
+          const res = await unbounded(sql, params as unknown[]);
           return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
         },
         async exec(script: string) {
-          await client.query(script);
+          await unbounded(script);
         },
       };
       const result = await fn(tx);
-      await client.query('COMMIT');
+      await unbounded('COMMIT');
       return result;
     } catch (err) {
       try {
-        await client.query('ROLLBACK');
+        await client.query({ text: 'ROLLBACK', query_timeout: this.deadlineMs } as pg.QueryConfig);
       } catch {
         broken = true;
       }
@@ -106,9 +211,27 @@ export class PostgresDriver implements Driver {
       set!.delete(onPayload);
       if (set!.size === 0 && this.channels.get(channel) === set) {
         this.channels.delete(channel);
-        if (this.listener && !this.closed) await this.listener.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
+        // not awaited: on a dead LISTEN connection it would hang (close() follows at shutdown)
+        if (this.listener && !this.closed) void this.listener.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
       }
     };
+  }
+
+  /**
+   * The LISTEN connection is idle by nature: a half-open one would go unnoticed (keepalive takes the
+   * OS's minutes). Ask it something every listenCheckMs; no answer within the same time, replace it.
+   */
+  private checkListener(): void {
+    const client = this.listener;
+    if (!client || this.closed) return;
+    // LISTEN on a channel already listened to is a no-op: a probe that also keeps the session's last
+    // query a LISTEN (operators and test/fault/dropped-connections.test.ts find the session by it)
+    const channel = this.channels.keys().next().value;
+    const text = channel === undefined ? 'SELECT 1' : `LISTEN ${quoteIdentifier(channel)}`;
+    client.query({ text, query_timeout: this.listenCheckMs } as pg.QueryConfig).catch(() => {
+      if (this.listener !== client) return;
+      destroy(client); // its 'end' (or 'error') runs listenerLost: reconnect, then poll once
+    });
   }
 
   onReconnect(callback: () => void): void {
@@ -122,26 +245,40 @@ export class PostgresDriver implements Driver {
   }
 
   private async connectListener(): Promise<pg.Client> {
-    const client = this.options.pool
-      ? new pg.Client((this.options.pool as unknown as { options: pg.ClientConfig }).options)
-      : new pg.Client({ application_name: 'hotmesh-listen', ...this.options.poolConfig });
-    client.on('error', () => this.listenerLost(client));
+    const client = new pg.Client(this.clientConfig);
+    client.on('error', (err) => this.listenerLost(client, err));
     client.on('end', () => this.listenerLost(client));
     client.on('notification', (msg) => {
       const set = this.channels.get(msg.channel);
       if (set) for (const cb of set) cb(msg.payload ?? '');
     });
-    await client.connect();
-    for (const channel of this.channels.keys()) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+    try {
+      await client.connect();
+      for (const channel of this.channels.keys()) {
+        await client.query({ text: `LISTEN ${quoteIdentifier(channel)}`, query_timeout: this.deadlineMs } as pg.QueryConfig);
+      }
+    } catch (err) {
+      destroy(client);
+      throw err;
+    }
     this.listener = client;
+    if (!this.listenCheck) {
+      this.listenCheck = setInterval(() => this.checkListener(), this.listenCheckMs);
+      this.listenCheck.unref();
+    }
     return client;
   }
 
-  private listenerLost(client: pg.Client): void {
+  onListenerLost(callback: (error?: unknown) => void): void {
+    this.lostCallbacks.push(callback);
+  }
+
+  private listenerLost(client: pg.Client, error?: unknown): void {
     if (this.listener !== client) return;
     this.listener = undefined;
     client.end().catch(() => {});
     if (this.closed || this.channels.size === 0) return;
+    for (const cb of this.lostCallbacks) cb(error);
     void this.reconnectLoop();
   }
 
@@ -157,14 +294,28 @@ export class PostgresDriver implements Driver {
     }
   }
 
+  /**
+   * Close the LISTEN connection and (if ours) the pool: CLOSE_MS for goodbyes, then whatever has not
+   * answered is destroyed (a half-open connection never answers; pool.end() would wait forever).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.listenCheck);
     const listener = this.listener;
     this.listener = undefined;
-    await listener?.end().catch(() => {});
-    if (this.ownsPool) await this.pool.end();
+    let timer: NodeJS.Timeout | undefined;
+    const goodbyes = Promise.all([listener?.end().catch(() => {}), this.ownsPool ? this.pool.end().catch(() => {}) : undefined]);
+    const inTime = await Promise.race([goodbyes.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), CLOSE_MS)))]);
+    clearTimeout(timer);
+    if (inTime) return;
+    if (listener) destroy(listener);
+    if (this.ownsPool) for (const client of this.clients) destroy(client);
   }
+}
+
+function withoutUndefined<T extends object>(config: T): Partial<T> {
+  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function describe(config: pg.PoolConfig | undefined): string {

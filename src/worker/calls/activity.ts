@@ -9,7 +9,7 @@ import type { IssuedCallOf } from '../../replay/durable-call.js';
 import * as activities from '../../sql/queries/activities.js';
 import * as journal from '../../sql/queries/journal.js';
 import { activityTopic } from '../../topics.js';
-import { attemptActivity, idempotencyKey } from '../activity-attempt.js';
+import { attemptActivity, idempotencyKey, logAttempt } from '../activity-attempt.js';
 import type { ActivityPayload } from '../activity-task.js';
 import { resolveRetry } from '../retry-policy.js';
 import type { CallSite, Executor } from './call-site.js';
@@ -35,13 +35,14 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
     resolveRetry(input.retryPolicy, site.info.config, site.workerRetry),
     input.startToCloseMs,
   );
+  logAttempt(site.log, call.name, call.seq, attempt, decision);
   switch (decision.type) {
     case 'done':
       return site.journal(call, batch(), { type: 'done', value: decision.value }, attempt, decision.json);
     case 'failed':
       return site.journal(call, batch(), { type: 'failed', error: decision.failure }, attempt);
     case 'retry': {
-      const res = await engine.query(journal.recordRetry, {
+      const res = await site.query(journal.recordRetry, {
         ...site.lease(),
         seq: call.seq,
         kind: call.kind,
@@ -61,7 +62,7 @@ async function scheduleRemote(site: CallSite, call: IssuedCallOf<'activity'>, to
   const { args, retryPolicy, startToCloseMs } = call.input;
   const payload: ActivityPayload = { name, args, retryPolicy, config: site.info.config, startToCloseMs };
   const { engine } = site;
-  const res = await engine.query(activities.scheduleActivity, {
+  const res = await site.query(activities.scheduleActivity, {
     ...site.lease(),
     seq,
     topic,

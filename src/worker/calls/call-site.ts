@@ -9,11 +9,15 @@ import { encodeJson } from '../../json-value.js';
 import type { CallKind, IssuedCall, IssuedCallOf } from '../../replay/durable-call.js';
 import type { ExecutionInfo } from '../../replay/execution-info.js';
 import type { CallOutcome, JournalEntry } from '../../replay/journal-entry.js';
-import type { CallPositionParams, ThreadLeaseParams } from '../../sql/define-query.js';
+import type { QueryResult } from '../../storage/driver.js';
+import type { CallPositionParams, Query, ThreadLeaseParams } from '../../sql/define-query.js';
 import * as journal from '../../sql/queries/journal.js';
 import type { ActivityRegistry } from '../activity-registry.js';
 import type { HeldTask } from '../claimed-task.js';
+import type { Logger } from '../../telemetry/logger.js';
+import type { LeaseGuard } from '../lease-guard.js';
 import type { RetryFields } from '../retry-policy.js';
+import { type Context, ROOT_CONTEXT } from '@opentelemetry/api';
 
 export class CallSite {
   private readonly claimedAt = performance.now();
@@ -27,7 +31,22 @@ export class CallSite {
     private readonly dbNowAtClaim: number,
     readonly workerRetry: RetryFields | undefined,
     readonly activities: ActivityRegistry,
+    /** Entries carry the app, job, thread, workflow and task queue already. */
+    readonly log: Logger,
+    /** The lease as the task loop knows it: checked before every statement a call makes. */
+    readonly guard: LeaseGuard,
+    /** The run's span: the spans of the calls it executes are its children. */
+    readonly traceContext: Context = ROOT_CONTEXT,
   ) {}
+
+  /**
+   * Run one of the call's statements, if the lease is still held. A stale run (its lease lost, or the
+   * worker shut down) writes nothing, not even a refused write: its pool may be closed.
+   */
+  async query<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
+    await this.guard.ensure();
+    return this.engine.query(query, params);
+  }
 
   /** The database clock, estimated (epoch ms). */
   now(): number {
@@ -53,7 +72,7 @@ export class CallSite {
   async journal(call: IssuedCall, batch: number, outcome: CallOutcome, attempt = 1, json?: string | null): Promise<CallOutcome> {
     if (outcome.type === 'blocked') return outcome;
     const result = outcome.type === 'done' ? (json !== undefined ? json : encodeJson('result', outcome.value)) : JSON.stringify(outcome.error);
-    const res = await this.engine.query(journal.appendResult, {
+    const res = await this.query(journal.appendResult, {
       ...this.at(call, batch),
       kind: call.kind,
       name: call.name,

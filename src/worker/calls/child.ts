@@ -8,6 +8,7 @@ import { DuplicateJobError } from '../../errors.js';
 import { toFailure } from '../../failure-codec.js';
 import { encodeJson } from '../../json-value.js';
 import * as children from '../../sql/queries/children.js';
+import { currentTraceContext } from '../../telemetry/tracing.js';
 import { workflowTopic } from '../../topics.js';
 import type { Executor } from './call-site.js';
 
@@ -16,9 +17,10 @@ export const executeChild: Executor<'child' | 'start'> = async (site, call, batc
   const { engine, task, info } = site;
   const detached = call.kind === 'start';
   const parent: children.ParentLink = { job: task.jobId, thread: task.thread, seq: call.seq, await: !detached };
-  const options = { expire: input.expire ?? info.expire, config: input.config, parentWorkflowId: task.jobId, parent };
+  // the child's runs continue the parent run's trace
+  const options = { expire: input.expire ?? info.expire, config: input.config, parentWorkflowId: task.jobId, parent, trace: currentTraceContext(site.traceContext) };
   const topic = workflowTopic(input.taskQueue, input.workflowName);
-  const res = await engine.query(children.startChildFromThread, {
+  const res = await site.query(children.startChildFromThread, {
     ...site.at(call, batch()),
     childId: input.workflowId,
     entity: input.entity ?? null,

@@ -13,8 +13,8 @@ export const executeContextOp: Executor<'context'> = async (site, call, batch) =
   try {
     const res =
       request.op === 'get'
-        ? await site.engine.query(context.contextGetInThread, { ...site.at(call, batch()), path: request.path })
-        : await site.engine.query(context.contextOpInThread, {
+        ? await site.query(context.contextGetInThread, { ...site.at(call, batch()), path: request.path })
+        : await site.query(context.contextOpInThread, {
             ...site.at(call, batch()),
             op: request.op,
             path: request.path,

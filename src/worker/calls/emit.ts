@@ -6,7 +6,7 @@ import type { Engine } from '../../engine/engine.js';
 import { PayloadTooLargeError } from '../../errors.js';
 import { encodeJson } from '../../json-value.js';
 import * as jobs from '../../sql/queries/jobs.js';
-import { recordSpan } from '../../telemetry/spans.js';
+import { recordSpan } from '../../telemetry/tracing.js';
 import type { Executor } from './call-site.js';
 
 const NOTIFY_LIMIT = 7900;
@@ -31,7 +31,7 @@ export const executeEmit: Executor<'emit'> = async (site, call, batch) => {
   const { input } = call;
   if (call.name === 'trace') recordSpan('memflow.trace', input.attributes ?? {});
   const payloads = publishPayloads(input.events ?? {});
-  const res = await site.engine.query(jobs.emitFromThread, {
+  const res = await site.query(jobs.emitFromThread, {
     ...site.at(call, batch()),
     channel: site.engine.channel,
     payloads: JSON.stringify(payloads),

@@ -15,7 +15,7 @@ export const executeHook: Executor<'hook'> = async (site, call, batch) => {
   const sameJob = input.workflowId === task.jobId;
   const hookThread = sameJob ? `${task.thread}/${call.seq}` : `${task.jobId}/${task.thread}/${call.seq}`;
   const topic = workflowTopic(input.taskQueue, input.workflowName);
-  const res = await engine.query(hooks.startHookFromThread, {
+  const res = await site.query(hooks.startHookFromThread, {
     ...site.at(call, batch()),
     targetId: input.workflowId,
     hookThread,

@@ -4,6 +4,7 @@
  */
 import type { CallKind, IssuedCall } from '../../replay/durable-call.js';
 import type { CallOutcome, JournalEntry } from '../../replay/journal-entry.js';
+import { endSpan, instruments, startSpan } from '../../telemetry/tracing.js';
 import { executeActivity } from './activity.js';
 import type { CallSite, Executor } from './call-site.js';
 import { executeChild } from './child.js';
@@ -30,8 +31,48 @@ const EXECUTORS: { readonly [K in CallKind]: Executor<K> } = {
   patch: (site, call, batch) => site.journal(call, batch(), { type: 'done', value: true }),
 };
 
-export function executeCall(site: CallSite, call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
+/** Span names by kind: `activity charge`, `timer 5 seconds`, `signal wait approve`, ... */
+const SPAN: { readonly [K in CallKind]: string } = {
+  activity: 'activity',
+  sleep: 'timer',
+  wait: 'signal wait',
+  signal: 'signal',
+  hook: 'hook',
+  child: 'child',
+  start: 'child',
+  context: 'context',
+  search: 'search',
+  interrupt: 'interrupt',
+  emit: 'emit',
+  patch: 'patch',
+};
+
+/**
+ * Execute a call on new ground, as a span (a replayed call is never executed: it makes none). A call
+ * that blocks (a timer, a wait, a child) is recorded at its registration: its span ends when the
+ * executor returns, not when its result arrives.
+ */
+export async function executeCall(site: CallSite, call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
   // call.kind selects the executor of exactly that kind (the table's type guarantees one per kind)
   const executor = EXECUTORS[call.kind] as (site: CallSite, call: IssuedCall, batch: () => number, previous: JournalEntry | undefined) => Promise<CallOutcome>;
-  return executor(site, call, batch, previous);
+  const attempt = previous?.status === 'retry' ? previous.attempt + 1 : 1;
+  const attributes = {
+    'hotmesh.app_id': site.engine.appId,
+    'hotmesh.job_id': site.task.jobId,
+    'hotmesh.workflow_name': site.info.workflowName,
+    'hotmesh.seq': call.seq,
+    'hotmesh.attempt': attempt,
+  };
+  const span = startSpan(`${SPAN[call.kind]} ${call.name}`, attributes, site.traceContext);
+  const started = performance.now();
+  try {
+    const outcome = await executor(site, call, batch, previous);
+    endSpan(span, outcome.type === 'failed' ? outcome.error : undefined);
+    return outcome;
+  } catch (err) {
+    endSpan(span, err instanceof Error ? err : { message: String(err) });
+    throw err;
+  } finally {
+    instruments().stepDuration.record(performance.now() - started, { 'hotmesh.app_id': site.engine.appId, 'hotmesh.kind': call.kind });
+  }
 }

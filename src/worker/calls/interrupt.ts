@@ -6,7 +6,7 @@ import type { Executor } from './call-site.js';
 
 export const executeInterrupt: Executor<'interrupt'> = async (site, call, batch) => {
   const { jobId: targetId, options } = call.input;
-  const res = await site.engine.query(jobs.interruptFromThread, {
+  const res = await site.query(jobs.interruptFromThread, {
     ...site.at(call, batch()),
     targetId,
     error: JSON.stringify(interruptFailure(targetId, options)),

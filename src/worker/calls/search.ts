@@ -3,7 +3,7 @@ import * as search from '../../sql/queries/search.js';
 import type { Executor } from './call-site.js';
 
 export const executeSearchOp: Executor<'search'> = async (site, call, batch) => {
-  const res = await site.engine.query(search.searchOpInThread, { ...site.at(call, batch()), op: call.input.op, arg: JSON.stringify(call.input.arg) });
+  const res = await site.query(search.searchOpInThread, { ...site.at(call, batch()), op: call.input.op, arg: JSON.stringify(call.input.arg) });
   if (!res.rows[0]) site.leaseLost();
   return { type: 'done', value: res.rows[0].value };
 };

@@ -13,13 +13,13 @@ import type { Executor } from './call-site.js';
 export const executeWait: Executor<'wait'> = async (site, call, batch) => {
   const { timeoutMs } = call.input;
   if (timeoutMs === undefined) {
-    const res = await site.engine.query(signals.waitForSignal, { ...site.at(call, batch()), signalId: call.name });
+    const res = await site.query(signals.waitForSignal, { ...site.at(call, batch()), signalId: call.name });
     const row = res.rows[0]!;
     if (row.fenced) site.leaseLost();
     return row.found ? { type: 'done', value: row.data_undefined ? undefined : row.data } : { type: 'blocked' };
   }
   const timedOut = toFailure(new WaitTimeoutError(call.name, timeoutMs));
-  const res = await site.engine.query(signals.waitForSignalUntil, {
+  const res = await site.query(signals.waitForSignalUntil, {
     ...site.at(call, batch()),
     signalId: call.name,
     timeoutMs,
@@ -38,7 +38,7 @@ export const executeSignal: Executor<'signal'> = async (site, call, batch) => {
   const { jobId, thread } = site.task;
   const targetId = input.jobId ?? replyTarget(site.threadArgs, call.name) ?? jobId;
   const messageId = `${jobId}/${thread}/${call.seq}`;
-  const res = await site.engine.query(signals.signalFromThread, {
+  const res = await site.query(signals.signalFromThread, {
     ...site.at(call, batch()),
     signalId: call.name,
     data: encodeJson('signal data', input.data) ?? 'null',

@@ -1,0 +1,54 @@
+-- 0017: interrupt_job locks the tasks of the jobs it ends before it updates the jobs.
+--
+-- Since 0016 a fenced write holds a lock on its task row until it commits, and many fenced writes go
+-- on to update their job row (a context or search op, the end of the main thread). interrupt_job
+-- updated the job rows first and deleted their tasks after: a fenced write of that job waited for
+-- the job row while the interrupt waited for the task row, and PostgreSQL aborted one of them
+-- ("deadlock detected", test/lease-fence-serialises-with-claims.test.ts). finish_thread already
+-- takes the task row before the job row; now every statement takes them in that order. The task
+-- rows are locked in id order, so two interrupts of overlapping job trees do not deadlock either.
+-- Same semantics as 0003 otherwise.
+CREATE OR REPLACE FUNCTION {{schema}}.interrupt_job(p_job text, p_error jsonb, p_descend boolean, p_expire float8) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_targets text[];
+BEGIN
+  WITH RECURSIVE targets(id) AS (
+    SELECT p_job
+    UNION
+    SELECT j.id FROM {{schema}}.jobs j JOIN targets t ON j.parent_id = t.id WHERE p_descend
+  )
+  SELECT array_agg(id) INTO v_targets FROM targets;
+  PERFORM FROM {{schema}}.tasks WHERE job_id = ANY(v_targets) ORDER BY id FOR UPDATE;
+  RETURN QUERY
+  WITH ended AS (
+    UPDATE {{schema}}.jobs
+       SET status = 'interrupted', error = p_error || jsonb_build_object('job_id', id), completed_at = now(),
+           updated_at = now(),
+           expire_at = CASE WHEN p_expire IS NULL THEN expire_at ELSE now() + make_interval(secs => p_expire) END
+     WHERE id = ANY(v_targets) AND status IN ('running', 'parked')
+    RETURNING id
+  ), threads AS (
+    UPDATE {{schema}}.threads SET status = 'interrupted', completed_at = now()
+     WHERE job_id IN (SELECT id FROM ended) AND status IN ('running', 'parked')
+  ), tasks AS (
+    DELETE FROM {{schema}}.tasks WHERE job_id IN (SELECT id FROM ended)
+  ), waiters AS (
+    DELETE FROM {{schema}}.waiters WHERE job_id IN (SELECT id FROM ended)
+  ), parents AS (
+    -- a parent waiting in execChild gets the interruption as the child's failure
+    INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result)
+    SELECT j.options -> 'parent' ->> 'job', j.options -> 'parent' ->> 'thread', (j.options -> 'parent' ->> 'seq')::int,
+           'child', j.workflow_name, 'failed', p_error || jsonb_build_object('job_id', j.id)
+      FROM {{schema}}.jobs j
+     WHERE j.id IN (SELECT id FROM ended) AND (j.options -> 'parent' ->> 'await')::boolean
+    ON CONFLICT DO NOTHING
+    RETURNING job_id, thread
+  ), woken AS (
+    SELECT {{schema}}.wake_thread(job_id, thread) FROM parents
+  ), done AS (
+    SELECT id, pg_notify({{channel}}, 'done:' || id) FROM ended
+  )
+  SELECT id FROM done WHERE (SELECT count(*) FROM woken) >= 0;
+END
+$$;

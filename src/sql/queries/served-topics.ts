@@ -1,0 +1,15 @@
+/** Named queries on `served_topics` (migration 0021): what workers serve, seen by their heartbeat. */
+import { defineQuery } from '../define-query.js';
+
+/** A worker's heartbeat: it serves these topics now. Rows of owners silent for a day are dropped. */
+export const recordServedTopics = defineQuery<{ owner: string; topics: string[] }>(/* sql */ `
+WITH gone AS (
+  DELETE FROM {{schema}}.served_topics WHERE seen_at < now() - interval '1 day'
+)
+INSERT INTO {{schema}}.served_topics (topic, owner)
+SELECT t, $owner FROM unnest($topics::text[]) AS t
+ON CONFLICT (topic, owner) DO UPDATE SET seen_at = now()`);
+
+/** Topics some worker served within the last `withinSeconds`. */
+export const recentlyServedTopics = defineQuery<{ withinSeconds: number }, { topic: string }>(/* sql */ `
+SELECT DISTINCT topic FROM {{schema}}.served_topics WHERE seen_at > now() - make_interval(secs => $withinSeconds)`);

@@ -1,0 +1,69 @@
+/**
+ * Logging, per runtime. A logger is any object with pino's shape, `debug/info/warn/error(obj, msg?)`:
+ * a pino instance works as it is. Every entry is structured (`appId`, `jobId`, `workflowName`,
+ * `taskQueue`, `seq`, `attempt`, `err` as applicable) and has a short message.
+ *
+ * Levels: `MemFlow.init({ logLevel })`, overridden by the HOTMESH_LOG_LEVEL environment variable.
+ * The default logger writes one line per entry to stderr, at `warn` and above unless told otherwise;
+ * a logger you pass gets every entry at `logLevel` and above (all of them when you set none: your
+ * logger filters). `silent` logs nothing.
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && Object.hasOwn(RANK, value);
+}
+
+/** An error as a log field: message, name, code and stack (what pino's `err` serializer gives). */
+export function errField(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, message: err.message, ...(code === undefined ? {} : { code }), stack: err.stack };
+}
+
+/** One line per entry on stderr: `hotmesh <LEVEL> <msg> {fields}`. */
+function stderrLogger(): Logger {
+  const write = (level: string) => (obj: object, msg?: string) => {
+    let fields = '';
+    try {
+      fields = JSON.stringify(obj, (key, value) => (key === 'stack' && typeof value === 'string' ? value.split('\n').slice(0, 4).join(' | ') : value));
+    } catch {
+      fields = '{}';
+    }
+    process.stderr.write(`hotmesh ${level} ${msg ?? ''} ${fields}\n`);
+  };
+  return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
+}
+
+/**
+ * The logger a runtime uses: the given one (or stderr), filtered at the effective level, with `base`
+ * fields (the app) merged into every entry.
+ */
+export function runtimeLogger(options: { logger?: Logger; logLevel?: LogLevel } = {}, env: Record<string, string | undefined> = process.env): Logger {
+  const fromEnv = env.HOTMESH_LOG_LEVEL;
+  const level: LogLevel = isLogLevel(fromEnv) ? fromEnv : (options.logLevel ?? (options.logger ? 'debug' : 'warn'));
+  const target = options.logger ?? stderrLogger();
+  const at = (name: Exclude<LogLevel, 'silent'>) =>
+    RANK[name] >= RANK[level] ? (obj: object, msg?: string) => target[name](obj, msg) : () => {};
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** A logger that adds `fields` to every entry. */
+export function withFields(logger: Logger, fields: Record<string, unknown>): Logger {
+  return {
+    debug: (obj, msg) => logger.debug({ ...fields, ...obj }, msg),
+    info: (obj, msg) => logger.info({ ...fields, ...obj }, msg),
+    warn: (obj, msg) => logger.warn({ ...fields, ...obj }, msg),
+    error: (obj, msg) => logger.error({ ...fields, ...obj }, msg),
+  };
+}

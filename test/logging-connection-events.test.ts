@@ -1,0 +1,70 @@
+/**
+ * Logged connection trouble (PostgreSQL only, by configuration: it terminates the engine's sessions):
+ * the LISTEN connection lost (warn) and regained (info), and a lease taken away from a running task
+ * (warn), each once, with its fields.
+ */
+import { MemFlow, type MemFlowInstance } from 'hotmesh';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
+
+interface Entry {
+  level: string;
+  msg?: string;
+  obj: Record<string, any>;
+}
+const entries: Entry[] = [];
+const at = (level: string) => (obj: object, msg?: string) => entries.push({ level, msg, obj: obj as Record<string, any> });
+const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+
+let started = false;
+const acts = MemFlow.workflow.proxyActivities({
+  activities: {
+    async longStep() {
+      started = true;
+      await new Promise((r) => setTimeout(r, 4000));
+      return 'done';
+    },
+  },
+});
+
+export async function holdsALease() {
+  return acts.longStep();
+}
+
+describe('logged connection trouble', () => {
+  let mf: MemFlowInstance;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    mf = await MemFlow.init({ appId: uniqueAppId('log-conn'), engine: { connection: testConnection() }, logger, worker: { leaseSeconds: 3 } });
+    await mf.worker.create({ taskQueue: 'log-conn', workflow: holdsALease });
+    admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.end();
+    await mf.shutdown();
+  });
+
+  it('logs the LISTEN connection lost at warn and regained at info', async () => {
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hotmesh-listen'`);
+    expect(killed.rowCount).toBeGreaterThan(0);
+    await eventually(async () => entries.some((e) => e.msg?.startsWith('database notifications regained')), 20_000);
+    const lost = entries.filter((e) => e.msg?.startsWith('database notifications lost'));
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    expect(lost[0]!.level).toBe('warn');
+    expect(lost[0]!.obj.topics).toContain('log-conn-holdsALease');
+    expect(entries.find((e) => e.msg?.startsWith('database notifications regained'))!.level).toBe('info');
+  }, 30_000);
+
+  it('logs a lease taken away from a running task at warn, naming the job', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'log-conn', workflowName: 'holdsALease' });
+    const engine = await mf.client.engine(mf.appId);
+    await eventually(async () => started);
+    // another worker's claim: the claims counter moves on, so this worker's heartbeat no longer returns the task
+    await admin.query(`UPDATE ${engine.sqlSchema}.tasks SET claims = claims + 1 WHERE job_id = $1`, [handle.workflowId]);
+    const lost = await eventually(async () => entries.find((e) => e.msg?.startsWith('lease lost') && e.obj.jobId === handle.workflowId), 15_000);
+    expect(lost.level).toBe('warn');
+    expect(lost.obj).toMatchObject({ thread: 'main', topic: 'log-conn-holdsALease' });
+  }, 30_000);
+});

@@ -1,0 +1,174 @@
+/**
+ * Nothing fails silently: a runtime's logger hears, once each and at its level, an activity attempt
+ * that failed (with the next delay), a workflow run that will be retried, a job that failed for good,
+ * a parked job (with the non-determinism details), migrations applied, a worker started and stopped.
+ * Entries are structured (appId, jobId, workflowName, taskQueue, seq, attempt, err).
+ */
+import { MemFlow, type MemFlowInstance } from 'hotmesh';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeLogger } from '../src/telemetry/logger.js';
+import { testConnection, uniqueAppId } from './support/backend.js';
+
+interface Entry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string | undefined;
+  obj: Record<string, any>;
+}
+
+function recorder() {
+  const entries: Entry[] = [];
+  const at = (level: Entry['level']) => (obj: object, msg?: string) => entries.push({ level, msg, obj: obj as Record<string, any> });
+  return { entries, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+}
+
+let flakyRuns = 0;
+const acts = MemFlow.workflow.proxyActivities({
+  activities: {
+    async alwaysBroken() {
+      throw new TypeError('cannot read the thing');
+    },
+  },
+  retryPolicy: { maximumAttempts: 1, backoffCoefficient: 1 },
+});
+
+export async function logBrokenActivity() {
+  return acts.alwaysBroken();
+}
+
+export async function logFlakyWorkflow() {
+  flakyRuns++;
+  throw new Error(`flaky run ${flakyRuns}`);
+}
+
+let drift = false;
+export async function logDrifting() {
+  if (drift) await MemFlow.workflow.sleepFor('1 second');
+  else await MemFlow.workflow.waitFor('go');
+  return 'done';
+}
+
+describe('logging', () => {
+  const rec = recorder();
+  let mf: MemFlowInstance;
+  let appId: string;
+  beforeAll(async () => {
+    appId = uniqueAppId('logs');
+    mf = await MemFlow.init({ appId, engine: { connection: testConnection() }, logger: rec.logger });
+    for (const workflow of [logBrokenActivity, logFlakyWorkflow, logDrifting]) await mf.worker.create({ taskQueue: 'logs', workflow });
+  });
+  afterAll(() => mf.shutdown());
+
+  const of = (msg: string) => rec.entries.filter((e) => e.msg === msg);
+
+  it('logs migrations applied and workers started', () => {
+    const migrations = of('migration applied');
+    expect(migrations.length).toBeGreaterThan(5);
+    expect(migrations.every((e) => e.level === 'info' && e.obj.appId === appId)).toBe(true);
+    expect(migrations.map((e) => e.obj.migration)).toContain('0001_engine');
+    expect(of('worker started').map((e) => e.obj.topic).sort()).toEqual(['logs-logBrokenActivity', 'logs-logDrifting', 'logs-logFlakyWorkflow']);
+  });
+
+  it('logs each failed activity attempt at warn with the next delay, then the failed job at error', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logBrokenActivity', config: { maximumAttempts: 1 } });
+    await expect(handle.result()).rejects.toMatchObject({ code: expect.any(Number) });
+    const attempts = rec.entries.filter((e) => e.obj.activity === 'alwaysBroken' && e.obj.jobId === handle.workflowId);
+    expect(attempts.map((e) => [e.level, e.obj.attempt, e.obj.nextDelaySeconds])).toEqual([
+      ['warn', 1, 1],
+      ['warn', 2, undefined],
+    ]);
+    expect(attempts[0]!.msg).toBe('activity attempt failed; it will be retried');
+    expect(attempts[0]!.obj).toMatchObject({ appId, workflowName: 'logBrokenActivity', taskQueue: 'logs', seq: 1 });
+    expect(attempts[0]!.obj.err).toMatchObject({ type: 'TypeError', message: 'cannot read the thing' });
+    expect(attempts[0]!.obj.err.stack).toContain('alwaysBroken');
+    const failed = rec.entries.filter((e) => e.level === 'error' && e.obj.jobId === handle.workflowId);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.msg).toBe('workflow failed');
+  }, 30_000);
+
+  it('logs a workflow run that will be retried (warn) and the job that failed for good (error), once each', async () => {
+    const handle = await mf.workflow.start({
+      taskQueue: 'logs',
+      workflowName: 'logFlakyWorkflow',
+      config: { maximumAttempts: 1, backoffCoefficient: 1 },
+    });
+    await expect(handle.result()).rejects.toMatchObject({ code: 597 });
+    const mine = rec.entries.filter((e) => e.obj.jobId === handle.workflowId);
+    expect(mine.map((e) => [e.level, e.msg, e.obj.attempt ?? e.obj.attempts])).toEqual([
+      ['warn', 'workflow run failed; it will run again', 1],
+      ['error', 'workflow failed: retries exhausted', 2],
+    ]);
+    expect(mine[0]!.obj).toMatchObject({ workflowName: 'logFlakyWorkflow', taskQueue: 'logs', nextDelaySeconds: 1 });
+    expect(mine[1]!.obj.err.message).toBe('flaky run 2');
+  }, 30_000);
+
+  it('logs a parked job at error with the non-determinism details', async () => {
+    drift = false;
+    const handle = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logDrifting' });
+    const engine = await mf.client.engine(appId);
+    for (let i = 0; i < 200; i++) {
+      const w = await engine.driver.query(`SELECT 1 FROM ${engine.sqlSchema}.waiters WHERE job_id = $1`, [handle.workflowId]);
+      if (w.rows.length > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    drift = true; // the code changes under the suspended job
+    await handle.signal('go', null);
+    await expect(handle.result()).rejects.toMatchObject({ code: 593 });
+    const parked = rec.entries.filter((e) => e.obj.jobId === handle.workflowId && e.msg === 'job parked: non-deterministic replay');
+    expect(parked).toHaveLength(1);
+    expect(parked[0]!.level).toBe('error');
+    expect(parked[0]!.obj).toMatchObject({ seq: 1, recorded: "wait('go')", attempted: "sleep('1 second')", code: 593 });
+  }, 30_000);
+
+  it('warns within seconds of a start on a topic no worker serves, naming the nearest served topics', async () => {
+    drift = false;
+    const fine = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logDrifting' }); // served: no warning
+    const handle = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logFlakyWorkfow' }); // typo
+    const started = Date.now();
+    let warning: Entry | undefined;
+    while (!warning && Date.now() - started < 10_000) {
+      warning = rec.entries.find((e) => e.obj.jobId === handle.workflowId && e.level === 'warn');
+      if (!warning) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(warning, 'a warning about the unserved topic').toBeDefined();
+    expect(warning!.obj).toMatchObject({ appId, topic: 'logs-logFlakyWorkfow', nearestServedTopics: ['logs-logFlakyWorkflow'] });
+    expect(warning!.msg).toContain("did you mean 'logs-logFlakyWorkflow'?");
+    expect(rec.entries.filter((e) => e.obj.jobId === fine.workflowId)).toEqual([]);
+    await fine.signal('go', null);
+    expect(await fine.result()).toBe('done');
+  }, 30_000);
+
+  it('logs the workers stopped at shutdown', async () => {
+    const extra = await MemFlow.init({ appId, engine: { connection: testConnection() }, logger: rec.logger });
+    await extra.worker.create({ taskQueue: 'logs-extra', workflow: logFlakyWorkflow });
+    await extra.shutdown();
+    const stopped = of('worker stopped').filter((e) => e.obj.topics?.includes('logs-extra-logFlakyWorkflow'));
+    expect(stopped).toHaveLength(1);
+    expect(stopped[0]!.level).toBe('info');
+  });
+});
+
+describe('log levels', () => {
+  it('filters below logLevel, and HOTMESH_LOG_LEVEL overrides it', () => {
+    const rec = recorder();
+    const warnOnly = runtimeLogger({ logger: rec.logger, logLevel: 'warn' }, {});
+    warnOnly.info({}, 'dropped');
+    warnOnly.warn({}, 'kept');
+    const overridden = runtimeLogger({ logger: rec.logger, logLevel: 'debug' }, { HOTMESH_LOG_LEVEL: 'error' });
+    overridden.warn({}, 'dropped too');
+    overridden.error({}, 'kept too');
+    const silent = runtimeLogger({ logger: rec.logger, logLevel: 'silent' }, {});
+    silent.error({}, 'never');
+    expect(rec.entries.map((e) => e.msg)).toEqual(['kept', 'kept too']);
+  });
+
+  it('takes a pino logger as it is', () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const log = runtimeLogger({ logger }, {});
+    log.warn({ appId: 'a', jobId: 'j', err: { message: 'boom' } }, 'activity attempt failed; it will be retried');
+    log.debug({}, 'below pino level');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, appId: 'a', jobId: 'j', msg: 'activity attempt failed; it will be retried' });
+  });
+});

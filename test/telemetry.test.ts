@@ -1,0 +1,98 @@
+/**
+ * OpenTelemetry through the API: with an SDK registered (sdk-trace-base's in-memory exporter,
+ * sdk-metrics' in-memory reader), the README hooks example makes a span tree under the caller's span
+ * (a span per workflow run, one per durable call the runs executed), a replay makes no span for a
+ * call already journaled, and the workflow counters move.
+ */
+import { context, metrics, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { MemFlow, type MemFlowInstance } from 'hotmesh';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConnection, uniqueAppId } from './support/backend.js';
+
+const spans = new InMemorySpanExporter();
+const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 60_000 });
+const meterProvider = new MeterProvider({ readers: [reader] });
+
+let steps = 0;
+const acts = MemFlow.workflow.proxyActivities({
+  activities: {
+    async tracedStep(x: string) {
+      steps++;
+      return `step:${x}`;
+    },
+  },
+});
+
+/** An activity, then a sleep (the run suspends; the next run replays the activity), then another. */
+export async function tracedFlow(x: string) {
+  const a = await acts.tracedStep(x);
+  await MemFlow.workflow.sleepFor('200 milliseconds');
+  const ctx = await MemFlow.workflow.context();
+  await ctx.set({ a });
+  return acts.tracedStep(`${x}-2`);
+}
+
+describe('OpenTelemetry spans and metrics', () => {
+  let mf: MemFlowInstance;
+  beforeAll(async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()); // what the Node SDK registers
+    trace.setGlobalTracerProvider(tracerProvider);
+    metrics.setGlobalMeterProvider(meterProvider);
+    mf = await MemFlow.init({ appId: uniqueAppId('otel'), engine: { connection: testConnection() }, logLevel: 'silent' });
+    await mf.worker.create({ taskQueue: 'otel', workflow: tracedFlow });
+  });
+  afterAll(async () => {
+    await mf.shutdown();
+    trace.disable();
+    metrics.disable();
+    context.disable();
+  });
+
+  it('continues the caller’s trace, one span per run and per executed call, none for replays', async () => {
+    const caller = tracerProvider.getTracer('test').startSpan('caller');
+    const handle = await context.with(trace.setSpan(context.active(), caller), () =>
+      mf.workflow.start({ taskQueue: 'otel', workflowName: 'tracedFlow', args: ['x'] }),
+    );
+    caller.end();
+    expect(await handle.result()).toBe('step:x-2');
+    expect(steps).toBe(2);
+
+    const mine = spans.getFinishedSpans().filter((s) => s.attributes['hotmesh.job_id'] === handle.workflowId);
+    const names = mine.map((s) => s.name);
+    const runs = mine.filter((s) => s.name === 'workflow tracedFlow');
+    expect(runs.length).toBeGreaterThanOrEqual(2); // the sleep suspended the first run
+    // each call executed once: the replay of the first activity made no second span
+    expect(names.filter((n) => n === 'activity tracedStep')).toHaveLength(2);
+    expect(names.filter((n) => n === 'timer 200 milliseconds')).toHaveLength(1);
+    expect(names.filter((n) => n === 'context set')).toHaveLength(1);
+    // every run is a child of the caller's span, in its trace; every call a child of a run
+    const callerContext = caller.spanContext();
+    for (const run of runs) {
+      expect(run.spanContext().traceId).toBe(callerContext.traceId);
+      expect(run.parentSpanContext?.spanId).toBe(callerContext.spanId);
+    }
+    const runIds = new Set(runs.map((r) => r.spanContext().spanId));
+    for (const call of mine.filter((s) => s.name !== 'workflow tracedFlow')) {
+      expect(runIds.has(call.parentSpanContext?.spanId ?? '')).toBe(true);
+      expect(call.attributes).toMatchObject({ 'hotmesh.workflow_name': 'tracedFlow', 'hotmesh.seq': expect.any(Number) });
+    }
+  });
+
+  it('counts workflows started and completed, and records step durations', async () => {
+    await reader.forceFlush();
+    const all = metricExporter.getMetrics().flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics));
+    const sum = (name: string) =>
+      all
+        .filter((m) => m.descriptor.name === name)
+        .flatMap((m) => m.dataPoints as Array<{ value: unknown }>)
+        .reduce((n, p) => n + Number(p.value), 0);
+    expect(sum('hotmesh.workflows.started')).toBeGreaterThanOrEqual(1);
+    expect(sum('hotmesh.workflows.completed')).toBeGreaterThanOrEqual(1);
+    expect(all.some((m) => m.descriptor.name === 'hotmesh.step.duration')).toBe(true);
+  });
+});
