@@ -40,7 +40,7 @@ export interface Profile {
   /** Faults per minute of the window (load events: how many times in the run). */
   perMinute: Partial<Record<FaultKind, number>>;
   once: FaultKind[];
-  sizes: { timers: number; timersLeadMs: number; burst: number; poisonEach: number; probeChain: number; probeLongMs: number };
+  sizes: { timers: number; timersLeadMs: number; burst: number; poisonEach: number; probeChain: number };
   /**
    * The chance that a paused worker is resumed at about its lease's end, racing the claim of the
    * worker taking over, rather than once the take-over is seen (faults.ts, sigstop).
@@ -87,22 +87,21 @@ function baseProfile(options: ChaosOptions): Profile {
         burst: short ? 100 : 5000,
         poisonEach: short ? 1 : 3,
         probeChain: 0,
-        probeLongMs: 0,
       },
       settleMs: options.control ? 10_000 : short ? 60_000 : 600_000,
       stallMs: 60_000,
     };
   }
   if (options.control === 'no-fence') {
-    // The fence probe alone, three times: each resume of a paused worker is a chance for its stale
-    // run to race the one that took over.
+    // The fence probe alone, three times: each paused worker's stale write arrives while the worker
+    // that took the probe over replays it.
     return {
       ...base,
       workers: 3, // the paused one, the one that takes over, and one more to take over from that
       startsPerSecond: 1,
       perMinute: { 'sigstop-past-lease': 3 / options.minutes },
       once: [],
-      sizes: { timers: 0, timersLeadMs: 0, burst: 0, poisonEach: 0, probeChain: 600, probeLongMs: 1500 },
+      sizes: { timers: 0, timersLeadMs: 0, burst: 0, poisonEach: 0, probeChain: 300 },
       settleMs: 30_000,
       stallMs: 30_000,
     };
@@ -114,7 +113,7 @@ function baseProfile(options: ChaosOptions): Profile {
       startsPerSecond: 2,
       perMinute: {},
       once: [],
-      sizes: { timers: 0, timersLeadMs: 0, burst: 0, poisonEach: 0, probeChain: 0, probeLongMs: 0 },
+      sizes: { timers: 0, timersLeadMs: 0, burst: 0, poisonEach: 0, probeChain: 0 },
       settleMs: 10_000,
       stallMs: 10_000,
     };
@@ -128,7 +127,7 @@ function baseProfile(options: ChaosOptions): Profile {
       // fence does not lock) are not fixed on main yet.
       perMinute: { ...KILLS, 'pg-restart': 1, 'terminate-storm': 1, 'sigstop-past-lease': 1 },
       once: ['timers-same-instant', 'start-burst', 'poison'],
-      sizes: { timers: 300, timersLeadMs: 15_000, burst: 300, poisonEach: 1, probeChain: 200, probeLongMs: 1500 },
+      sizes: { timers: 300, timersLeadMs: 15_000, burst: 300, poisonEach: 1, probeChain: 300 },
       settleMs: 45_000,
       stallMs: 30_000,
     };
@@ -139,7 +138,7 @@ function baseProfile(options: ChaosOptions): Profile {
     perMinute: { ...KILLS, 'pg-restart': 0.5, 'terminate-storm': 1, 'sigstop-past-lease': 1, 'half-open': 0.5 },
     resumeAtLeaseEnd: 0.5,
     once: ['timers-same-instant', 'start-burst', 'poison'],
-    sizes: { timers: 10_000, timersLeadMs: 60_000, burst: 50_000, poisonEach: 3, probeChain: 600, probeLongMs: 1500 },
+    sizes: { timers: 10_000, timersLeadMs: 60_000, burst: 50_000, poisonEach: 3, probeChain: 300 },
     settleMs: 600_000,
     stallMs: 60_000,
   };

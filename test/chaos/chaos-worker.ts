@@ -9,14 +9,14 @@
  * the server.
  *
  * Protocol: stdout `READY`, `IN <point> <jobId>` (fault-points.ts), `ERROR <message>` (init failed);
- * stdin `watch <point>`, `unwatch <point>`, `exit` (shut down, print `BYE`, exit 0).
+ * stdin `watch <point> [jobId]`, `unwatch <point>`, `exit` (shut down, print `BYE`, exit 0).
  */
 import readline from 'node:readline';
 import pg from 'pg';
 import { MemFlow } from '../../src/index.js';
 import { arm, bindFaultPoints, disarm, type FaultPoint, reached } from './fault-points.js';
 import { LedgerWriter } from './ledger.js';
-import { bindLedger, TASK_QUEUE, WORKFLOWS } from './workload.js';
+import { bindLedger, PROBE_PAUSE_SEQ, TASK_QUEUE, WORKFLOWS } from './workload.js';
 
 export interface WorkerConfig {
   slot: number;
@@ -54,11 +54,16 @@ try {
   process.exit(1);
 }
 
-// The `ctx` fault point: after a context op from a thread committed, before the run sees the reply.
+// Fault points at statements: `write` (below) and `ctx`, after a context op from a thread committed,
+// before the run sees the reply.
 const driver = (await mf.client.engine(config.appId)).driver;
 const named = driver.named.bind(driver);
-driver.named = (async (name: string, sql: string, params: unknown[]) => {
-  const res = await named(name, sql, params);
+driver.named = (async (name: string, sql: string, params: unknown[], options?: Parameters<typeof named>[3]) => {
+  // the `write` fault point: before a fence probe's step result is journaled (its lease check passed)
+  if (sql.includes('.journal_append(') && String(params[2]).startsWith('fence-') && Number(params[4]) >= PROBE_PAUSE_SEQ) {
+    await reached('write', String(params[2]));
+  }
+  const res = await named(name, sql, params, options);
   if (sql.includes('.context_op_in_thread(')) await reached('ctx', String(params[2]));
   return res;
 }) as typeof driver.named;
@@ -66,8 +71,8 @@ driver.named = (async (name: string, sql: string, params: unknown[]) => {
 say('READY');
 
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  const [command, point] = line.trim().split(' ');
-  if (command === 'watch') arm(point as FaultPoint);
+  const [command, point, jobId] = line.trim().split(' ');
+  if (command === 'watch') arm(point as FaultPoint, jobId);
   else if (command === 'unwatch') disarm(point as FaultPoint);
   else if (command === 'exit') void exit();
 });

@@ -47,7 +47,7 @@ export interface FaultContext {
   /** The chance that a SIGSTOP is resumed at about the end of the lease rather than after the take-over. */
   resumeAtLeaseEnd: number;
   /** Sizes of the load events (timers, burst, poison) and of the fence probe. */
-  sizes: { timers: number; timersLeadMs: number; burst: number; poisonEach: number; probeChain: number; probeLongMs: number };
+  sizes: { timers: number; timersLeadMs: number; burst: number; poisonEach: number; probeChain: number };
 }
 
 type Injector = (ctx: FaultContext) => Promise<Omit<Injection, 'kind' | 'at' | 'endedAt'> | undefined>;
@@ -107,18 +107,19 @@ const terminateStorm: Injector = async (ctx) => {
 };
 
 /**
- * Pause the worker running a fence probe's long step with SIGSTOP until another worker has taken
- * the probe over (its lease ran out), then resume it: its stale writes must all be refused. With the
- * profile's `resumeAtLeaseEnd` chance, resume it instead at about the end of its lease, whether or
- * not the probe was taken over: its stale write then races the other worker's claim (issue 7,
- * fault 5: the fence did not lock, so a write under the old claims value could land while a claim
- * had locked the task and read the journal).
+ * Start a fence probe, pause with SIGSTOP the worker that is about to journal one of its steps (its
+ * lease check passed), and resume it as soon as another worker has claimed the probe (its lease ran
+ * out): the stale write must be refused. With the profile's `resumeAtLeaseEnd` chance, resume it
+ * instead at about the end of its lease, whether or not the probe was taken over: its stale write
+ * then races the other worker's claim (issue 7, fault 5: the fence did not lock, so a write under the
+ * old claims value could land while a claim had locked the task and read the journal).
  */
 const sigstop: Injector = async (ctx) => {
-  // armed before the probe starts: a worker may claim it and reach its long step within milliseconds
-  const catching = ctx.fleet.caught('long', 20_000);
+  const id = ctx.load!.nextId('fence');
+  // armed for this probe before it starts
+  const catching = ctx.fleet.caught('write', 30_000, id);
   await sleep(200);
-  const probe = await ctx.load!.start('fence', [ctx.sizes.probeLongMs, ctx.sizes.probeChain]);
+  const probe = await ctx.load!.start('fence', [ctx.sizes.probeChain], { id });
   const hit = await catching;
   if (!hit) return undefined;
   const worker = hit.worker;
@@ -127,20 +128,19 @@ const sigstop: Injector = async (ctx) => {
   const jobs = await leasedJobs(ctx, worker.pid);
   jobs.add(probe.id);
   const atLeaseEnd = ctx.random.chance(ctx.resumeAtLeaseEnd);
-  const until = atLeaseEnd ? pausedAt + ctx.leaseSeconds * 1000 + ctx.random.int(0, 500) : pausedAt + ctx.leaseSeconds * 1000 + 10_000;
+  const until = pausedAt + ctx.leaseSeconds * 1000 + (atLeaseEnd ? ctx.random.int(0, 500) : 10_000);
   let takenOver = false;
   while (Date.now() < until && (atLeaseEnd || !takenOver)) {
-    await sleep(atLeaseEnd ? Math.min(20, Math.max(0, until - Date.now())) : 100);
+    await sleep(Math.min(20, Math.max(0, until - Date.now())));
     const res = await ctx.db
       .query(`SELECT lease_owner AS owner FROM ${ctx.schema}.tasks WHERE job_id = $1 AND thread = 'main' AND seq = 0`, [hit.jobId])
       .catch(() => ({ rows: [{ owner: `${worker.pid}-` }] }));
     const owner = res.rows[0]?.owner;
     takenOver = !res.rows[0] || (owner !== null && owner !== undefined && !owner.startsWith(`${worker.pid}-`));
   }
-  if (!atLeaseEnd) await sleep(200);
   resumeIfAlive(ctx.fleet, worker);
-  const how = atLeaseEnd ? `at its lease end (${takenOver ? 'taken over' : 'not yet taken over'})` : takenOver ? 'after the take-over' : 'NOT taken over';
-  return { jobs, pid: worker.pid, note: `SIGSTOP pid ${worker.pid} in ${hit.jobId}, SIGCONT ${how}` };
+  const how = atLeaseEnd ? `at its lease end (${takenOver ? 'taken over' : 'not yet taken over'})` : takenOver ? 'once taken over' : 'NOT taken over';
+  return { jobs, pid: worker.pid, note: `SIGSTOP pid ${worker.pid} before a write of ${hit.jobId}, SIGCONT ${how}` };
 };
 
 function resumeIfAlive(fleet: WorkerFleet, worker: WorkerProcess): void {

@@ -88,9 +88,14 @@ export class Load {
     return new Load(mf, db, schema, random, true);
   }
 
+  /** A fresh job id for `kind`: `<kind>-<n>`. */
+  nextId(kind: JobKind): string {
+    return `${kind}-${++this.counter}`;
+  }
+
   /** Start a job (a retry that meets the job its lost reply made counts as started). Ids: `<kind>-<n>` unless given. */
   async start(kind: JobKind, args: unknown[], extra: Partial<PlannedJob> = {}): Promise<PlannedJob> {
-    const id = extra.id ?? `${kind}-${++this.counter}`;
+    const id = extra.id ?? this.nextId(kind);
     const job: PlannedJob = { id, kind, args, startedAt: Date.now(), sids: [], outsideDigits: [], opDigits: [], ...extra };
     const config = kind.startsWith('poison') ? POISON_CONFIG : undefined;
     await persist(async () => {

@@ -18,7 +18,7 @@ import { LEDGER_DDL } from './ledger.js';
 import { Load, type PlannedJob } from './load.js';
 import { type Action, ACTIONS_DDL } from './pglite-plan.js';
 import { SeededRandom } from './seeded-random.js';
-import { bindLedger, TASK_QUEUE, WORKFLOWS } from './workload.js';
+import { bindLedger, PROBE_PAUSE_SEQ, TASK_QUEUE, WORKFLOWS } from './workload.js';
 
 export interface HostConfig {
   appId: string;
@@ -59,10 +59,14 @@ bindLedger({
 for (const workflow of Object.values(WORKFLOWS)) {
   await mf.worker.create({ taskQueue: TASK_QUEUE, workflow, options: { leaseSeconds: config.leaseSeconds, concurrency: config.concurrency } });
 }
-// the `ctx` fault point, as in chaos-worker.ts
+// fault points at statements, as in chaos-worker.ts
 const named = driver.named.bind(driver);
-driver.named = (async (name: string, sql: string, params: unknown[]) => {
-  const res = await named(name, sql, params);
+driver.named = (async (name: string, sql: string, params: unknown[], options?: Parameters<typeof named>[3]) => {
+  // the `write` fault point: before a fence probe's step result is journaled (its lease check passed)
+  if (sql.includes('.journal_append(') && String(params[2]).startsWith('fence-') && Number(params[4]) >= PROBE_PAUSE_SEQ) {
+    await reached('write', String(params[2]));
+  }
+  const res = await named(name, sql, params, options);
   if (sql.includes('.context_op_in_thread(')) await reached('ctx', String(params[2]));
   return res;
 }) as typeof driver.named;
@@ -115,8 +119,8 @@ async function status(): Promise<string> {
 }
 
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  const [command, point] = line.trim().split(' ');
-  if (command === 'watch') arm(point as FaultPoint);
+  const [command, point, jobId] = line.trim().split(' ');
+  if (command === 'watch') arm(point as FaultPoint, jobId);
   else if (command === 'unwatch') disarm(point as FaultPoint);
   else if (command === 'status') void status().then(say, (err) => say(`STATUS -1 -1 ${JSON.stringify([(err as Error).message])}`));
   else if (command === 'exit') void exit();

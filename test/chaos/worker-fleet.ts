@@ -151,10 +151,11 @@ export class WorkerFleet {
   }
 
   /**
-   * Arm a fault point in every live worker; answers the first worker to reach it (and the job it was
-   * working on), or undefined after `timeoutMs`. The others are disarmed.
+   * Arm a fault point in every live worker (for one job, if `jobId` is given); answers the first
+   * worker to reach it (and the job it was working on), or undefined after `timeoutMs`. The others
+   * are disarmed.
    */
-  async caught(point: FaultPoint, timeoutMs: number): Promise<{ worker: WorkerProcess; jobId: string } | undefined> {
+  async caught(point: FaultPoint, timeoutMs: number, jobId = ''): Promise<{ worker: WorkerProcess; jobId: string } | undefined> {
     const until = Date.now() + timeoutMs;
     while (this.live().length === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100)); // a replacement starting
     const workers = this.live();
@@ -176,7 +177,7 @@ export class WorkerFleet {
         };
         listeners.set(worker, listener);
         worker.listeners.push(listener);
-        worker.proc.stdin!.write(`watch ${point}\n`);
+        worker.proc.stdin!.write(`watch ${point} ${jobId}\n`);
       }
     });
   }

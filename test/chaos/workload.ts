@@ -45,18 +45,6 @@ const activities = {
     if (ms > 0) await sleep(ms);
     return { nonce };
   },
-  /**
-   * The fence probe's long step: a worker is paused with SIGSTOP in here. Its time runs from its
-   * start, pause or not, so a worker resumed after `ms` finishes it at once, before the worker that
-   * took the probe over (and started the step again) does.
-   */
-  async long(ms: number): Promise<Step> {
-    const nonce = await recordExecution('long');
-    const done = sleep(ms);
-    await reached('long', MemFlow.activity.getContext().workflowId);
-    await done;
-    return { nonce };
-  },
   /** Milliseconds until `dueAt` (journaled, so the timer's duration is the same on every replay). */
   async remaining(dueAt: number): Promise<Step & { ms: number }> {
     const nonce = await recordExecution('remaining');
@@ -136,29 +124,33 @@ export async function ledgerChild(): Promise<{ ok: true }> {
   return { ok: true };
 }
 
+/** The fence probe's workers are paused before the journal write of a step at this seq or later. */
+export const PROBE_PAUSE_SEQ = 150;
+
 /**
- * The fence probe: a long step (a worker is paused in it past its lease), then a chain of short ones.
- * Without a working fence the paused worker, once resumed, writes its stale result and runs on through
- * the chain while the worker that took over runs the same chain: steps run again after they committed.
+ * The fence probe: a chain of short steps with some computation after each. The SIGSTOP fault pauses
+ * a worker right before it journals a step's result (its lease check passed), past its lease, and
+ * resumes it as soon as another worker has claimed the probe: the stale write then arrives while the
+ * new holder replays. Without a working fence it commits, and the new holder runs that step again
+ * after its result committed.
  */
-export async function fenceProbe(longMs: number, chain: number): Promise<{ steps: number; checksum: number }> {
-  await acts.long(longMs);
+export async function fenceProbe(chain: number): Promise<{ steps: number; checksum: number }> {
   let checksum = 0;
   for (let i = 0; i < chain; i++) {
-    await acts.step(`p${i}`, 10);
+    await acts.step(`p${i}`, 5);
     checksum = compute(checksum, i);
   }
-  return { steps: chain + 1, checksum };
+  return { steps: chain, checksum };
 }
 
 /**
- * Some pure computation between two steps (about 0.1 ms), as real workflows have. It makes a replay
- * of the probe take a while (replaying 300 steps: some tens of ms), which is the window in which a
- * stale run, if its writes are not fenced, commits the step the replaying worker is about to run.
+ * Pure computation between two steps (about 1 ms), as real workflows have. It makes a replay of the
+ * probe take a while (150 steps: some 150 ms), the window in which the paused worker's stale write
+ * arrives.
  */
 function compute(seed: number, i: number): number {
   let x = (seed ^ i) >>> 0;
-  for (let k = 0; k < 40_000; k++) x = Math.imul(x ^ (x >>> 13), 0x5bd1e995) >>> 0;
+  for (let k = 0; k < 400_000; k++) x = Math.imul(x ^ (x >>> 13), 0x5bd1e995) >>> 0;
   return x;
 }
 
