@@ -122,10 +122,8 @@ function baseProfile(options: ChaosOptions): Profile {
     return {
       ...base,
       startsPerSecond: 2,
-      // half-open connections are left out, and a paused worker is resumed only after the take-over:
-      // issue 7's faults 3 (a half-open connection stops a worker for good, shutdown hangs) and 5 (the
-      // fence does not lock) are not fixed on main yet.
-      perMinute: { ...KILLS, 'pg-restart': 1, 'terminate-storm': 1, 'sigstop-past-lease': 1 },
+      perMinute: { ...KILLS, 'pg-restart': 1, 'terminate-storm': 1, 'sigstop-past-lease': 1, 'half-open': 1 },
+      resumeAtLeaseEnd: 0.5,
       once: ['timers-same-instant', 'start-burst', 'poison'],
       sizes: { timers: 300, timersLeadMs: 15_000, burst: 300, poisonEach: 1, probeChain: 300 },
       settleMs: 45_000,
