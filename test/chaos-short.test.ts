@@ -27,10 +27,10 @@ describe('chaos, short profile (postgres)', () => {
   }, 240_000);
 
   it('the negative controls make the oracle fail: a disabled fence (duplicates), a dropped signal (losses)', async () => {
-    const [noFence, dropSignal] = await Promise.all([
-      runChaos(options({ control: 'no-fence', minutes: 0.25 })),
-      runChaos(options({ control: 'drop-signal', minutes: 0.25 })),
-    ]);
+    // one after the other: the no-fence control times a resume against a replay, which a second
+    // run competing for the CPU makes less certain
+    const noFence = await runChaos(options({ control: 'no-fence', minutes: 0.25 }));
+    const dropSignal = await runChaos(options({ control: 'drop-signal', minutes: 0.25 }));
     console.log(formatReport(noFence));
     console.log(formatReport(dropSignal));
     expect(noFence.violations.filter((v) => v.check === 'activities-once' && v.kind === 'duplicated').length).toBeGreaterThan(0);

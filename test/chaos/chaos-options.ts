@@ -93,13 +93,13 @@ function baseProfile(options: ChaosOptions): Profile {
     };
   }
   if (options.control === 'no-fence') {
-    // The fence probe alone, three times: each paused worker's stale write arrives while the worker
+    // The fence probe alone, four times: each paused worker's stale write arrives while the worker
     // that took the probe over replays it.
     return {
       ...base,
       workers: 3, // the paused one, the one that takes over, and one more to take over from that
       startsPerSecond: 1,
-      perMinute: { 'sigstop-past-lease': 3 / options.minutes },
+      perMinute: { 'sigstop-past-lease': 4 / options.minutes },
       once: [],
       sizes: { timers: 0, timersLeadMs: 0, burst: 0, poisonEach: 0, probeChain: 300 },
       settleMs: 30_000,

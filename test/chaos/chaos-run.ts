@@ -14,7 +14,7 @@ import { BACKGROUND, type FaultContext, inject, type Injection } from './faults.
 import { LeaseMonitor } from './lease-monitor.js';
 import { LEDGER_DDL, persist } from './ledger.js';
 import { Load } from './load.js';
-import { controlSql } from './negative-controls.js';
+import { applyControl } from './negative-controls.js';
 import { runOracle } from './oracle.js';
 import { runPgliteChaos } from './pglite-run.js';
 import { buildRows, type ChaosReport, checksOf } from './report.js';
@@ -48,7 +48,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`chaos: cluster ${cluster.name} on port ${cluster.port}`);
     await db.query(LEDGER_DDL);
     load = await Load.open(APP_ID, cluster.url(), db, schema, random.fork());
-    if (options.control) await db.query(controlSql(options.control, schema));
+    if (options.control) log(`chaos: control ${options.control}: ${(await applyControl(db, options.control, schemaForApp(APP_ID))).join(', ')} switched off`);
     fleet = new WorkerFleet({
       size: profile.workers,
       appId: APP_ID,

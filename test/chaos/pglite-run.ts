@@ -17,7 +17,7 @@ import { APP_ID, type ChaosOptions, profileFor, schedule, SHUTDOWN_GRACE_MS } fr
 import { BACKGROUND, type FaultContext, inject, type Injection } from './faults.js';
 import { LEDGER_DDL } from './ledger.js';
 import { Progress } from './load.js';
-import { controlSql } from './negative-controls.js';
+import { applyControl } from './negative-controls.js';
 import { runOracle } from './oracle.js';
 import type { HostConfig } from './pglite-host.js';
 import { ACTIONS_DDL, planPglite } from './pglite-plan.js';
@@ -53,7 +53,7 @@ export async function runPgliteChaos(options: ChaosOptions): Promise<ChaosReport
     const setup = await MemFlow.init({ appId: APP_ID, engine: { connection: { dataDir } } });
     const setupDriver = (await setup.client.engine(APP_ID)).driver;
     await setupDriver.exec(LEDGER_DDL + ACTIONS_DDL);
-    if (options.control) await setupDriver.exec(controlSql(options.control, schema));
+    if (options.control) log(`chaos (pglite): control ${options.control}: ${(await applyControl(setupDriver, options.control, schemaForApp(APP_ID))).join(', ')} switched off`);
     await setup.shutdown();
 
     const windowStart = Date.now() + STARTUP_MS;

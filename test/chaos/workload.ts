@@ -125,7 +125,7 @@ export async function ledgerChild(): Promise<{ ok: true }> {
 }
 
 /** The fence probe's workers are paused before the journal write of a step at this seq or later. */
-export const PROBE_PAUSE_SEQ = 150;
+export const PROBE_PAUSE_SEQ = 200;
 
 /**
  * The fence probe: a chain of short steps with some computation after each. The SIGSTOP fault pauses
@@ -144,13 +144,13 @@ export async function fenceProbe(chain: number): Promise<{ steps: number; checks
 }
 
 /**
- * Pure computation between two steps (about 1 ms), as real workflows have. It makes a replay of the
- * probe take a while (150 steps: some 150 ms), the window in which the paused worker's stale write
- * arrives.
+ * Pure computation between two steps (about 1.5 ms), as real workflows have. It makes a replay of
+ * the probe take a while (200 steps: some 300 ms), the window in which the paused worker's stale
+ * write arrives.
  */
 function compute(seed: number, i: number): number {
   let x = (seed ^ i) >>> 0;
-  for (let k = 0; k < 400_000; k++) x = Math.imul(x ^ (x >>> 13), 0x5bd1e995) >>> 0;
+  for (let k = 0; k < 600_000; k++) x = Math.imul(x ^ (x >>> 13), 0x5bd1e995) >>> 0;
   return x;
 }
 
