@@ -232,7 +232,7 @@ export async function runOracle(input: OracleInput): Promise<Violation[]> {
       add('timers', 'other', `fired ${job.output.dueAt - job.output.at} ms early`, job.id);
     }
   }
-  for (const w of crashedOf(input.workers)) add('no-crash', 'other', `pid ${w.pid} (slot ${w.slot}) died on its own: ${w.stderr.slice(-3).join(' | ')}`);
+  for (const w of crashedOf(input.workers)) add('no-crash', 'other', `pid ${w.pid} (slot ${w.slot}) died on its own: ${w.stderr.slice(-25).join('\n    ')}`);
   for (const w of input.workers.filter((x) => x.shutdownHung)) add('shutdown', 'other', `pid ${w.pid} (slot ${w.slot}) did not shut down within the grace`);
   const nul: { rows: Array<{ job_id: string; attempts: number }> } = await db.query(
     `SELECT job_id, max(attempt)::int AS attempts FROM chaos.ledger WHERE name = 'nul' GROUP BY job_id HAVING max(attempt) > 2`,

@@ -111,7 +111,8 @@ export class WorkerFleet {
       for (const listener of [...worker.listeners]) listener(line);
     });
     readline.createInterface({ input: proc.stderr! }).on('line', (line) => {
-      if (worker.stderr.length < 200) worker.stderr.push(line);
+      worker.stderr.push(line);
+      if (worker.stderr.length > 100) worker.stderr.shift(); // the last lines: a crash's trace is at the end
     });
     proc.once('exit', (code, signal) => {
       worker.diedAt = Date.now();
