@@ -57,6 +57,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       leaseSeconds: profile.leaseSeconds,
       concurrency: profile.concurrency,
       holdMs: profile.holdMs,
+      log,
     });
     await fleet.start();
     log(`chaos: ${profile.workers} workers ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);

@@ -49,6 +49,8 @@ export interface FleetOptions {
   leaseSeconds: number;
   concurrency: number;
   holdMs: number;
+  /** Progress lines: a worker that ended on its own is reported here. */
+  log?: (line: string) => void;
   /** Another process than chaos-worker.ts, with its config (PGlite: pglite-host.ts); no proxies then. */
   custom?: { script: string; config: (slot: number) => unknown };
 }
@@ -119,6 +121,10 @@ export class WorkerFleet {
       worker.ready = false;
       if (signal === 'SIGKILL' && !worker.endedBy) worker.endedBy = 'sigkill';
       if (code === 0 && !worker.endedBy) worker.endedBy = 'exit';
+      if (!worker.endedBy) {
+        const why = worker.failedToStart ? 'failed to start' : 'CRASHED';
+        this.options.log?.(`chaos: worker pid ${worker.pid} (slot ${slot}) ${why}: exit ${code ?? signal}; ${worker.stderr.slice(-3).join(' | ')}`);
+      }
       if (this.running && this.current[slot] === worker) {
         // a replacement, at once (after a failed start, a moment later: the server may be restarting)
         setTimeout(() => this.running && this.current[slot] === worker && this.spawn(slot), worker.failedToStart ? 500 : 50);
