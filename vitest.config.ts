@@ -4,7 +4,12 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // Every integration test file runs twice: once against real PostgreSQL, once against embedded PGlite.
 // Except these, which need several database sessions (PGlite has one, in process): they run on
 // PostgreSQL only, by configuration rather than by skipping themselves.
-const POSTGRES_ONLY = ['test/fault/dropped-connections.test.ts', 'test/claim-sees-every-counted-wakeup.test.ts'];
+// readme-promises-postgres: a server restart, pg_stat_activity, `{ tx }` and pg connection forms.
+const POSTGRES_ONLY = [
+  'test/fault/dropped-connections.test.ts',
+  'test/claim-sees-every-counted-wakeup.test.ts',
+  'test/readme-promises-postgres.test.ts',
+];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
 const shared = {
   include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
