@@ -10,6 +10,9 @@ const POSTGRES_ONLY = [
   'test/claim-sees-every-counted-wakeup.test.ts',
   'test/readme-promises-postgres.test.ts',
 ];
+// Embedded-database promises (the startup notice, the version stamp, HOTMESH_LOCK_WAIT_MS): these
+// open data directories of their own whatever the backend, so they run once, in the pglite project.
+const PGLITE_ONLY = ['test/readme-promises-embedded.test.ts'];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
 const shared = {
   include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
@@ -23,7 +26,10 @@ export default defineConfig({
   resolve: { alias: { hotmesh: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     projects: [
-      { extends: true, test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' } } },
+      {
+        extends: true,
+        test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' }, exclude: [...configDefaults.exclude, ...PGLITE_ONLY] },
+      },
       {
         extends: true,
         test: {
