@@ -14,6 +14,8 @@ const POSTGRES_ONLY = [
 // open data directories of their own whatever the backend, so they run once, in the pglite project.
 const PGLITE_ONLY = ['test/readme-promises-embedded.test.ts'];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
+// Stryker's sandboxes (.stryker-tmp/, `npm run mutate`) hold copies of src/ and test/: never run those.
+const NEVER = [...configDefaults.exclude, '**/.stryker-tmp/**'];
 const shared = {
   include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
   testTimeout: 60_000,
@@ -28,7 +30,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' }, exclude: [...configDefaults.exclude, ...PGLITE_ONLY] },
+        test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' }, exclude: [...NEVER, ...PGLITE_ONLY] },
       },
       {
         extends: true,
@@ -37,7 +39,7 @@ export default defineConfig({
           name: 'pglite',
           env: { HOTMESH_TEST_BACKEND: 'pglite' },
           // PostgreSQL only: terminates the worker's database sessions, which an in-process database has not got.
-          exclude: [...configDefaults.exclude, ...POSTGRES_ONLY],
+          exclude: [...NEVER, ...POSTGRES_ONLY],
         },
       },
     ],
