@@ -4,11 +4,13 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // Every integration test file runs twice: once against real PostgreSQL, once against embedded PGlite.
 // Except these, which need several database sessions (PGlite has one, in process): they run on
 // PostgreSQL only, by configuration rather than by skipping themselves.
+// lease-fence: two worker processes on one database.
 // readme-promises-postgres: a server restart, pg_stat_activity, `{ tx }` and pg connection forms.
 const POSTGRES_ONLY = [
   'test/fault/dropped-connections.test.ts',
   'test/claim-sees-every-counted-wakeup.test.ts',
   'test/readme-promises-postgres.test.ts',
+  'test/fault/lease-fence.test.ts',
 ];
 // Embedded-database promises (the startup notice, the version stamp, HOTMESH_LOCK_WAIT_MS): these
 // open data directories of their own whatever the backend, so they run once, in the pglite project.
