@@ -71,7 +71,7 @@ function runOf(journal: JournalEntry[], port: RunPort): ThreadRun {
 }
 
 const act = (name: string): CallRequest => ({ kind: 'activity', name, input: { args: [] } });
-const napFor = (name: string, value = 1): CallRequest => ({ kind: 'sleep', name, input: { ms: 10, value } });
+const napFor = (name: string, value: unknown = 1): CallRequest => ({ kind: 'sleep', name, input: { ms: 10, value: value as number } });
 const valueOf = (c: Completion) => (c.ok ? c.value : c.error);
 
 function expectCompleted(outcome: RunOutcome, value: unknown): void {
