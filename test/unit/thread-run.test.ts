@@ -6,7 +6,7 @@
  * test in src/replay/thread-run.test.ts checks replay equivalence over random programs; these pin the
  * individual decisions it relies on.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StoredFailure } from '../../src/errors.js';
 import { type CallKind, type CallRequest, FIRE_AND_FORGET, describeCall, type IssuedCall } from '../../src/replay/durable-call.js';
 import { type CallOutcome, isDeliverable, type JournalEntry } from '../../src/replay/journal-entry.js';
@@ -145,13 +145,41 @@ describe('ThreadRun: new ground', () => {
     const run = runOf([], port);
     const outcome = await run.run(async () => {
       await run.call(act('a'));
-      await sleep(30); // a plain timer: not durable
+      await sleep(300); // a plain timer (a fetch, ...): not durable
       await run.call(act('b'));
       await sleep(10);
       return 'end';
     });
     expectCompleted(outcome, 'end');
     expect(port.executed.map((e) => e.name)).toEqual(['a', 'b']);
+  });
+
+  describe('a function stuck in ordinary async code', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    const turns = async (n: number) => {
+      for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+    };
+
+    it('gives the worker slot back (suspends) after 10 minutes without a durable call', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const run = runOf([entry(1, 'activity', 'a', 1)], new ScriptedPort());
+      let outcome: RunOutcome | undefined;
+      void run
+        .run(async () => {
+          await run.call(act('a'));
+          await new Promise(() => {}); // never settles, never calls anything durable
+        })
+        .then((o) => (outcome = o));
+      await turns(20);
+      await vi.advanceTimersByTimeAsync(10 * 60 * 1000 - 1);
+      await turns(20);
+      expect(outcome).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      await turns(20);
+      expect(outcome).toEqual({ type: 'suspended', timers: [], nextDueAt: null });
+    });
   });
 });
 
@@ -500,6 +528,14 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     expectCompleted(await run2.run(async () => valueOf(await run2.call(act('flaky')))), 'second');
     expect(port2.executed).toEqual([{ seq: 1, kind: 'activity', name: 'flaky', previous: retryRow }]);
     expect(run2.journal().get(1)).toMatchObject({ status: 'done', attempt: 2, batch: 1 });
+  });
+
+  it('the next attempt that fails for good is journaled as failed, one attempt later', async () => {
+    const retryRow = entry(1, 'activity', 'flaky', null, { status: 'retry', attempt: 3, dueAt: Date.now() - 1, value: undefined });
+    const port = new ScriptedPort(() => ({ type: 'failed', error: { message: 'gave up', code: 598 } }));
+    const run = runOf([retryRow], port);
+    expectCompleted(await run.run(async () => run.call(act('flaky'))), { ok: false, error: { message: 'gave up', code: 598 } });
+    expect(run.journal().get(1)).toMatchObject({ status: 'failed', attempt: 4, batch: 1 });
   });
 
   it('a retry that is not due yet is not run again within the run', async () => {
