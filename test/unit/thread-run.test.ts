@@ -311,6 +311,13 @@ describe('ThreadRun: replay', () => {
     expect(port.written.get(3)).toBe(3); // the batch after the recorded ones
   });
 
+  it('replays as many batches as the highest recorded one, whatever the seq order', async () => {
+    // b (seq 2) came back in batch 1, a (seq 1) in batch 2
+    const run = runOf([entry(1, 'activity', 'a', 2), entry(2, 'activity', 'b', 1)], new ScriptedPort());
+    const outcome = await run.run(() => Promise.all([run.call(act('a')).then(() => run.replaying), run.call(act('b')).then(() => run.replaying)]));
+    expectCompleted(outcome, [false, true]);
+  });
+
   it('counts recorded batches from the journal, ignoring undelivered rows', async () => {
     const run = runOf([entry(1, 'activity', 'a', 2), entry(2, 'wait', 'w', null)], new ScriptedPort());
     expect(run.replaying).toBe(true);
@@ -438,6 +445,37 @@ describe('ThreadRun: patches', () => {
     }
   });
 
+  it('patched() after replayed calls, on new ground, answers true', async () => {
+    const port = new ScriptedPort();
+    const run = runOf([entry(1, 'activity', 'a', 1)], port);
+    let answer: boolean | undefined;
+    expectCompleted(await run.run(async () => {
+      await run.call(act('a'));
+      answer = run.patched('v2');
+      return run.counter;
+    }), 2);
+    expect(answer).toBe(true);
+    expect(port.executed.map((e) => `${e.seq} ${e.kind} ${e.name}`)).toEqual(['2 patch v2']);
+  });
+
+  it('patched() meeting a call (not a marker) that happens to bear its name answers false', async () => {
+    const run = runOf([entry(1, 'activity', 'v2', 1)], new ScriptedPort());
+    let answer: boolean | undefined;
+    expectCompleted(await run.run(async () => {
+      answer = run.patched('v2');
+      return valueOf(await run.call(act('v2')));
+    }), 'activity:v2');
+    expect(answer).toBe(false);
+  });
+
+  it('deprecatePatch() leaves another patch\'s marker for the patched() call that owns it', async () => {
+    const run = runOf([entry(1, 'patch', 'v1', 1)], new ScriptedPort());
+    expectCompleted(await run.run(async () => {
+      run.deprecatePatch('v2');
+      return run.patched('v1');
+    }), true);
+  });
+
   it('patched() with no row at its seq but rows after it is old history (answers false)', async () => {
     // seq 1 was a wait still pending when recorded (no row), seq 2 a hook start recorded
     const run = runOf([entry(2, 'hook', 'h', 1)], new ScriptedPort(() => ({ type: 'blocked' })));
@@ -555,26 +593,49 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     const outcome = await run.run(() => Promise.all([run.call(act('flaky')), run.call(act('slow'))]).then((cs) => cs.map(valueOf)));
     expectCompleted(outcome, ['flaky', 'slow']);
     expect(port.executed.map((e) => e.name)).toEqual(['slow', 'flaky']);
+    expect([...port.written]).toEqual([[1, 1], [2, 1]]); // the retry woke the batch up in time to join it
   });
 
-  it('a waitFor deadline that passes is executed again (the port decides, atomically)', async () => {
-    let tries = 0;
+  it('a retry row without a due time is not run again', async () => {
+    const port = new ScriptedPort();
+    const run = runOf([entry(1, 'activity', 'flaky', null, { status: 'retry', attempt: 1, dueAt: null })], port);
+    expect((await run.run(async () => run.call(act('flaky')))).type).toBe('suspended');
+    expect(port.executed).toEqual([]);
+  });
+
+  it('a waitFor whose deadline passes is executed again then, once, while an activity still runs', async () => {
+    const deadline = Date.now() + 40;
+    const waits: number[] = [];
     const port = new ScriptedPort(async (call) => {
-      if (call.kind === 'wait') return ++tries === 1 ? { type: 'blocked', recheckAt: Date.now() + 40 } : done('timed out');
+      if (call.kind === 'wait') {
+        waits.push(Date.now());
+        return Date.now() < deadline ? { type: 'blocked', recheckAt: deadline } : done('timed out');
+      }
       await sleep(300);
       return done(call.name);
     });
     const run = runOf([], port);
-    const order: string[] = [];
-    const outcome = await run.run(() =>
-      Promise.all([
-        run.call({ kind: 'wait', name: 'approval' }).then((c) => order.push(String(valueOf(c)))),
-        run.call(act('slow')).then((c) => order.push(String(valueOf(c)))),
-      ]),
-    );
-    expect(outcome.type).toBe('completed');
-    expect(order).toEqual(['timed out', 'slow']); // the deadline did not wait for the activity
-    expect(port.executed.map((e) => e.name)).toEqual(['approval', 'slow', 'approval']);
+    const outcome = await run.run(() => Promise.all([run.call({ kind: 'wait', name: 'approval' }), run.call(act('slow'))]).then((cs) => cs.map(valueOf)));
+    expectCompleted(outcome, ['timed out', 'slow']);
+    expect(waits).toHaveLength(2); // once, then once more when its deadline passed: never in a loop
+    expect(waits[1]!).toBeGreaterThanOrEqual(deadline);
+    // Both results land in one batch: the first when the deadline check and the clock agree to the
+    // millisecond, else the second (batch 1 closed empty at the deadline). Either way, together.
+    expect(port.written.get(1)).toBe(port.written.get(2));
+  });
+
+  it('a timer or a deadline that is far off does not close the batch under a running activity', async () => {
+    const port = new ScriptedPort(async (call) => {
+      if (call.kind === 'sleep') return { type: 'blocked', dueAt: Date.now() + 60_000 };
+      if (call.kind === 'wait') return { type: 'blocked', recheckAt: Date.now() + 60_000 };
+      await sleep(80);
+      return done(call.name);
+    });
+    const run = runOf([], port);
+    const outcome = await run.run(() => Promise.all([run.call(napFor('1m')), run.call({ kind: 'wait', name: 'w' }), run.call(act('slow'))]));
+    expect(outcome.type).toBe('suspended');
+    expect(port.written.get(3)).toBe(1);
+    expect(port.stamps).toEqual([]);
   });
 
   it('results that arrive from outside while an activity runs are polled for, stamped and delivered first', async () => {
@@ -599,7 +660,9 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     );
     expect(outcome.type).toBe('completed');
     expect(order).toEqual(['grown', 'slow']);
-    expect(port.polls[0]).toEqual([1]); // only the call blocked on the outside is asked for
+    expect(port.polls.length).toBeGreaterThanOrEqual(2);
+    for (const seqs of port.polls) expect(seqs).toEqual([1]); // only the call blocked on the outside is asked for
+    expect(port.written.get(2)).toBe(2); // the activity finished after the child's batch closed
     expect(port.stamps[0]).toEqual({ batch: 1, seqs: [1], timers: [] });
     expect(run.journal().has(9)).toBe(false);
     expect(run.journal().get(1)).toMatchObject({ batch: 1, value: 'grown' });
@@ -615,6 +678,88 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     expectCompleted(outcome, 'signal data');
     expect(port.stamps).toEqual([{ batch: 2, seqs: [2], timers: [] }]);
     expect(port.executed).toEqual([]);
+  });
+
+  it('a timer row that came due while nothing ran is delivered, not executed again', async () => {
+    const port = new ScriptedPort(() => ({ type: 'blocked', dueAt: Date.now() + 60_000 }));
+    const run = runOf([entry(1, 'sleep', '1m', null, { value: 60, dueAt: Date.now() - 1000 })], port);
+    expectCompleted(await run.run(async () => valueOf(await run.call(napFor('1m', 60)))), 60);
+    expect(port.executed).toEqual([]);
+    expect(port.stamps).toEqual([{ batch: 1, seqs: [1], timers: [] }]);
+  });
+
+  it('results of one batch are handed back in seq order, outside results included', async () => {
+    const port = new ScriptedPort(async (call) => done(call.name));
+    const run = runOf([entry(1, 'wait', 'go', null, { value: 'signal' })], port);
+    const order: unknown[] = [];
+    const outcome = await run.run(() =>
+      Promise.all([
+        run.call({ kind: 'wait', name: 'go' }).then((c) => order.push(valueOf(c))),
+        run.call(act('a')).then((c) => order.push(valueOf(c))),
+      ]),
+    );
+    expect(outcome.type).toBe('completed');
+    expect(order).toEqual(['signal', 'a']);
+    expect(port.stamps).toEqual([{ batch: 1, seqs: [1], timers: [] }]);
+    expect(port.written.get(2)).toBe(1);
+  });
+
+  it('a timer or a successful result from outside counts as progress; a failed one does not', async () => {
+    const boom = new Error('boom');
+    const timerPort = new ScriptedPort(() => ({ type: 'blocked', dueAt: Date.now() - 1 }));
+    const byTimer = runOf([], timerPort);
+    expect(await byTimer.run(async () => {
+      await byTimer.call(napFor('0s'));
+      throw boom;
+    })).toEqual({ type: 'failed', error: boom, progressed: true });
+
+    const external = (status: 'done' | 'failed') => {
+      const run = runOf([entry(1, 'child', 'kid', null, { status, error: status === 'failed' ? { message: 'no' } : undefined })], new ScriptedPort());
+      return run.run(async () => {
+        await run.call({ kind: 'child', name: 'kid', input: {} as never });
+        throw boom;
+      });
+    };
+    expect(await external('done')).toEqual({ type: 'failed', error: boom, progressed: true });
+    expect(await external('failed')).toEqual({ type: 'failed', error: boom, progressed: false });
+  });
+
+  it('an execution that is writing when the batch closes early lands in that batch', async () => {
+    const port = new ScriptedPort(async (call) => {
+      if (call.kind === 'sleep') return { type: 'blocked', dueAt: Date.now() + 40 };
+      await sleep(10);
+      return done(call.name);
+    });
+    // the write itself (after batch() was asked) takes 100 ms: the timer comes due during it
+    const execute = port.execute.bind(port);
+    port.execute = async (call, batch, previous) =>
+      execute(call, () => batch(), previous).then(async (outcome) => {
+        if (call.kind === 'activity') await sleep(100);
+        return outcome;
+      });
+    const run = runOf([], port);
+    const outcome = await run.run(() => Promise.all([run.call(napFor('40ms', 'slept')), run.call(act('a'))]).then((cs) => cs.map(valueOf)));
+    expectCompleted(outcome, ['slept', 'a']);
+    expect(port.written.get(2)).toBe(1);
+    expect(port.stamps).toEqual([{ batch: 1, seqs: [], timers: [{ seq: 1, name: '40ms', value: 'slept' }] }]);
+  });
+
+  it('an execution that asks for its batch while the previous one is being stamped gets the next one', async () => {
+    const port = new ScriptedPort(async (call) => {
+      if (call.kind === 'sleep') return { type: 'blocked', dueAt: Date.now() + 20 };
+      await sleep(60);
+      return done(call.name);
+    });
+    const stamp = port.stamp.bind(port);
+    port.stamp = async (batch, seqs, timers) => {
+      await sleep(120); // the activity asks for its batch in the meantime
+      return stamp(batch, seqs, timers);
+    };
+    const run = runOf([], port);
+    const outcome = await run.run(() => Promise.all([run.call(napFor('20ms')), run.call(act('a'))]).then((cs) => cs.map(valueOf)));
+    expectCompleted(outcome, [1, 'a']);
+    expect(port.stamps.map((s) => s.batch)).toEqual([1]);
+    expect(port.written.get(2)).toBe(2);
   });
 
   it('a result from outside that is not deliverable yet (due later) is not stamped', async () => {
