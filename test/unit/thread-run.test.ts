@@ -275,6 +275,27 @@ describe('ThreadRun: how a run ends', () => {
     expect(retryFirst.journal().get(2)).toMatchObject({ status: 'retry', attempt: 2, batch: null, dueAt: now + 30_000 });
   });
 
+  it('suspended: the next due time is the minimum whatever the order of the calls', async () => {
+    const now = Date.now();
+    const due: Record<string, CallOutcome> = {
+      soon: { type: 'blocked', recheckAt: now + 40_000 },
+      late: { type: 'blocked', recheckAt: now + 50_000 },
+      r45: { type: 'blocked', attempt: 1, dueAt: now + 45_000 },
+      r60: { type: 'blocked', attempt: 1, dueAt: now + 60_000 },
+    };
+    const run = runOf([entry(5, 'activity', 'rnull', null, { status: 'retry', dueAt: null })], new ScriptedPort((call) => due[call.name]!));
+    const outcome = await run.run(() =>
+      Promise.all([
+        run.call({ kind: 'wait', name: 'soon' }),
+        run.call({ kind: 'wait', name: 'late' }),
+        run.call(act('r45')),
+        run.call(act('r60')),
+        run.call(act('rnull')),
+      ]),
+    );
+    expect(outcome).toEqual({ type: 'suspended', timers: [], nextDueAt: now + 40_000 });
+  });
+
   it('suspended with nothing due: a call blocked on the outside holds no due time', async () => {
     const run = runOf([], new ScriptedPort(() => ({ type: 'blocked' })));
     expect(await run.run(async () => run.call({ kind: 'wait', name: 'forever' }))).toEqual({ type: 'suspended', timers: [], nextDueAt: null });
@@ -532,7 +553,7 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
       if (call.kind === 'sleep') return { type: 'blocked', dueAt: Date.now() + 30 };
       await sleep(300);
       return done(call.name);
-    });
+    }).withPoll(async () => []);
     const run = runOf([], port);
     const order: string[] = [];
     const outcome = await run.run(() =>
@@ -545,6 +566,7 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     expect(order).toEqual(['slept', 'slow']);
     expect(port.stamps.map((s) => [s.batch, s.timers.map((t) => t.seq)])).toEqual([[1, [1]]]);
     expect(port.written.get(2)).toBe(2); // the activity finished after batch 1 closed: it journals into batch 2
+    expect(port.polls).toEqual([]); // nothing waits on the outside: nothing to poll for
   });
 
   it('an activity in backoff runs its next attempt once due, with the previous entry', async () => {
@@ -628,13 +650,16 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     const port = new ScriptedPort(async (call) => {
       if (call.kind === 'sleep') return { type: 'blocked', dueAt: Date.now() + 60_000 };
       if (call.kind === 'wait') return { type: 'blocked', recheckAt: Date.now() + 60_000 };
-      await sleep(80);
+      await sleep(call.name === 'fast' ? 10 : 80);
       return done(call.name);
     });
     const run = runOf([], port);
-    const outcome = await run.run(() => Promise.all([run.call(napFor('1m')), run.call({ kind: 'wait', name: 'w' }), run.call(act('slow'))]));
+    const outcome = await run.run(() =>
+      Promise.all([run.call(napFor('1m')), run.call({ kind: 'wait', name: 'w' }), run.call(act('fast')), run.call(act('slow'))]),
+    );
     expect(outcome.type).toBe('suspended');
-    expect(port.written.get(3)).toBe(1);
+    // 'fast' finishing is no reason to close the batch while 'slow' runs: both land in batch 1
+    expect([...port.written]).toEqual([[3, 1], [4, 1]]);
     expect(port.stamps).toEqual([]);
   });
 
@@ -724,23 +749,29 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     expect(await external('failed')).toEqual({ type: 'failed', error: boom, progressed: false });
   });
 
-  it('an execution that is writing when the batch closes early lands in that batch', async () => {
+  it('an execution that is writing when the batch closes early lands in that batch; one asking later, in the next', async () => {
     const port = new ScriptedPort(async (call) => {
       if (call.kind === 'sleep') return { type: 'blocked', dueAt: Date.now() + 40 };
-      await sleep(10);
+      await sleep(call.name === 'a' ? 10 : 60);
       return done(call.name);
     });
-    // the write itself (after batch() was asked) takes 100 ms: the timer comes due during it
+    // a's write (after it asked for its batch) takes 100 ms: the timer comes due during it, and b asks
+    // for its batch (after the close) and finishes before a's write ends
     const execute = port.execute.bind(port);
     port.execute = async (call, batch, previous) =>
       execute(call, () => batch(), previous).then(async (outcome) => {
-        if (call.kind === 'activity') await sleep(100);
+        if (call.name === 'a') await sleep(100);
         return outcome;
       });
     const run = runOf([], port);
-    const outcome = await run.run(() => Promise.all([run.call(napFor('40ms', 'slept')), run.call(act('a'))]).then((cs) => cs.map(valueOf)));
-    expectCompleted(outcome, ['slept', 'a']);
-    expect(port.written.get(2)).toBe(1);
+    const outcome = await run.run(() =>
+      Promise.all([run.call(napFor('40ms', 'slept')), run.call(act('a')), run.call(act('b'))]).then((cs) => cs.map(valueOf)),
+    );
+    expectCompleted(outcome, ['slept', 'a', 'b']);
+    expect(Object.fromEntries(port.written)).toEqual({ 2: 1, 3: 2 });
+    expect(run.journal().get(2)!.batch).toBe(1);
+    expect(run.journal().get(3)!.batch).toBe(2);
+    // b is this run's own result for batch 2, not a result from outside to stamp into batch 1
     expect(port.stamps).toEqual([{ batch: 1, seqs: [], timers: [{ seq: 1, name: '40ms', value: 'slept' }] }]);
   });
 
@@ -786,6 +817,24 @@ describe('ThreadRun: settling', () => {
       expect(port.executed.map((e) => e.kind), kind).toEqual(FIRE_AND_FORGET[kind] ? [kind] : []);
     }
     expect(kinds.filter((k) => FIRE_AND_FORGET[k]).sort()).toEqual(['context', 'emit', 'hook', 'interrupt', 'patch', 'search', 'signal', 'start']);
+  });
+
+  it('a fire-and-forget call still running when the function returns is not executed twice', async () => {
+    const port = new ScriptedPort(async (call) => {
+      if (call.kind === 'sleep') return { type: 'blocked', dueAt: Date.now() + 20 };
+      await sleep(100);
+      return done('sent');
+    });
+    const run = runOf([], port);
+    const outcome = await run.run(async () => {
+      void run.call({ kind: 'signal', name: 's', input: { data: 1 } });
+      await run.call(napFor('20ms'));
+      return 'returned';
+    });
+    expectCompleted(outcome, 'returned');
+    await sleep(150);
+    expect(port.executed.map((e) => e.kind)).toEqual(['signal', 'sleep']);
+    expect(run.journal().has(1)).toBe(false); // it finished after the run ended: not recorded in it
   });
 
   it('a fire-and-forget call that fails at settle makes the run end as the port says', async () => {
