@@ -53,24 +53,19 @@ const FAULTS = [
   },
   {
     id: 'lease-fence-disabled',
-    fault: 'lease_held() always true (migration 0012)',
+    fault: 'lease_held() always true (a last migration redefines it)',
     patch: {
-      file: 'src/sql/migrations/0012_lease_fence.sql',
-      find: 'SELECT EXISTS (SELECT 1 FROM {{schema}}.tasks WHERE id = p_task AND claims = p_claims)',
-      replace: 'SELECT true',
+      migration: 'CREATE OR REPLACE FUNCTION {{schema}}.lease_held(p_task bigint, p_claims int) RETURNS boolean\nLANGUAGE sql AS $$ SELECT true $$;\n',
     },
     tests: { files: ['test/fault/lease-fence.test.ts'] },
   },
   {
     id: 'signal-dropped',
-    fault: 'deliver_signal() does nothing (migration 0001)',
+    fault: 'a signal to a waiter is dropped (deliver_to_waiters reports it delivered and does nothing)',
     patch: {
-      file: 'src/sql/migrations/0001_engine.sql',
-      find: 'CREATE FUNCTION {{schema}}.deliver_signal(p_job text, p_signal text, p_data jsonb) RETURNS int\nLANGUAGE plpgsql AS $$',
-      replace:
-        'CREATE FUNCTION {{schema}}.deliver_signal(p_job text, p_signal text, p_data jsonb) RETURNS int\n' +
-        'LANGUAGE sql AS $fault$ SELECT 0 $fault$;\n' +
-        'CREATE FUNCTION {{schema}}.deliver_signal_dropped(p_job text, p_signal text, p_data jsonb) RETURNS int\nLANGUAGE plpgsql AS $$',
+      migration:
+        'CREATE OR REPLACE FUNCTION {{schema}}.deliver_to_waiters(p_job text, p_signal text, p_data jsonb) RETURNS int\n' +
+        'LANGUAGE sql AS $$ SELECT 1 $$;\n',
     },
     tests: { files: ['test/workflow-basics.test.ts', 'test/readme-promises-crash.test.ts'] },
     // a dropped signal leaves the test waiting: a short timeout makes that a quick failure
@@ -101,7 +96,15 @@ function scratchCopy(label) {
   return dir;
 }
 
-function applyPatch(dir, { file, find, replace }) {
+/**
+ * A patch is either a text replacement in one file, or a SQL fault appended as the last migration
+ * (`migration`): it redefines a function whatever earlier migrations did to it.
+ */
+function applyPatch(dir, { file, find, replace, migration }) {
+  if (migration !== undefined) {
+    fs.writeFileSync(path.join(dir, 'src/sql/migrations/9999_negative_control.sql'), migration);
+    return;
+  }
   const target = path.join(dir, file);
   const text = fs.readFileSync(target, 'utf8');
   const count = text.split(find).length - 1;
