@@ -57,7 +57,9 @@ const FAULTS = [
     patch: {
       migration: 'CREATE OR REPLACE FUNCTION {{schema}}.lease_held(p_task bigint, p_claims int) RETURNS boolean\nLANGUAGE sql AS $$ SELECT true $$;\n',
     },
-    tests: { files: ['test/fault/lease-fence.test.ts'] },
+    // the test that drives a fenced write past the lease guard (the guard alone stops a stale run
+    // that knows its lease ran out, so the end-to-end fault test cannot tell the fence is gone)
+    tests: { files: ['test/lease-fence-serialises-with-claims.test.ts'] },
   },
   {
     id: 'signal-dropped',
