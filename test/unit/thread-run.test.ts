@@ -242,7 +242,7 @@ describe('ThreadRun: how a run ends', () => {
     });
     const run = runOf([], port);
     const outcome = await run.run(() =>
-      Promise.all([run.call(napFor('1 minute', 60)), run.call({ kind: 'wait', name: 'go' }), run.call({ kind: 'child', name: 'kid', input: {} as never })]),
+      Promise.all([run.call(napFor('1 minute', 60)), run.call({ kind: 'wait', name: 'go', input: {} }), run.call({ kind: 'child', name: 'kid', input: {} as never })]),
     );
     expect(outcome.type).toBe('suspended');
     if (outcome.type !== 'suspended') return;
@@ -262,12 +262,12 @@ describe('ThreadRun: how a run ends', () => {
     });
     const run = runOf([], port);
     const outcome = await run.run(() =>
-      Promise.all([run.call({ kind: 'wait', name: 'late' }), run.call(act('flaky')), run.call({ kind: 'wait', name: 'soon' })]),
+      Promise.all([run.call({ kind: 'wait', name: 'late', input: {} }), run.call(act('flaky')), run.call({ kind: 'wait', name: 'soon', input: {} })]),
     );
     expect(outcome).toEqual({ type: 'suspended', timers: [], nextDueAt: now + 40_000 });
 
     const retryFirst = runOf([], new ScriptedPort((call) => (call.kind === 'wait' ? { type: 'blocked', recheckAt: now + 50_000 } : { type: 'blocked', attempt: 2, dueAt: now + 30_000 })));
-    expect(await retryFirst.run(() => Promise.all([retryFirst.call({ kind: 'wait', name: 'w' }), retryFirst.call(act('flaky'))]))).toEqual({
+    expect(await retryFirst.run(() => Promise.all([retryFirst.call({ kind: 'wait', name: 'w', input: {} }), retryFirst.call(act('flaky'))]))).toEqual({
       type: 'suspended',
       timers: [],
       nextDueAt: now + 30_000,
@@ -286,8 +286,8 @@ describe('ThreadRun: how a run ends', () => {
     const run = runOf([entry(5, 'activity', 'rnull', null, { status: 'retry', dueAt: null })], new ScriptedPort((call) => due[call.name]!));
     const outcome = await run.run(() =>
       Promise.all([
-        run.call({ kind: 'wait', name: 'soon' }),
-        run.call({ kind: 'wait', name: 'late' }),
+        run.call({ kind: 'wait', name: 'soon', input: {} }),
+        run.call({ kind: 'wait', name: 'late', input: {} }),
         run.call(act('r45')),
         run.call(act('r60')),
         run.call(act('rnull')),
@@ -298,14 +298,14 @@ describe('ThreadRun: how a run ends', () => {
 
   it('suspended with nothing due: a call blocked on the outside holds no due time', async () => {
     const run = runOf([], new ScriptedPort(() => ({ type: 'blocked' })));
-    expect(await run.run(async () => run.call({ kind: 'wait', name: 'forever' }))).toEqual({ type: 'suspended', timers: [], nextDueAt: null });
+    expect(await run.run(async () => run.call({ kind: 'wait', name: 'forever', input: {} }))).toEqual({ type: 'suspended', timers: [], nextDueAt: null });
   });
 
   it('a call issued after the run ended never settles and is never executed', async () => {
     const port = new ScriptedPort(() => ({ type: 'blocked' }));
     const run = runOf([], port);
     let settled = false;
-    await run.run(async () => run.call({ kind: 'wait', name: 'w' }));
+    await run.run(async () => run.call({ kind: 'wait', name: 'w', input: {} }));
     void run.call(act('after')).then(() => (settled = true));
     await sleep(20);
     expect(settled).toBe(false);
@@ -503,7 +503,7 @@ describe('ThreadRun: patches', () => {
     let answer: boolean | undefined;
     await run.run(async () => {
       answer = run.patched('v2');
-      await Promise.all([run.call({ kind: 'wait', name: 'w' }), run.call({ kind: 'hook', name: 'h', input: {} as never })]);
+      await Promise.all([run.call({ kind: 'wait', name: 'w', input: {} }), run.call({ kind: 'hook', name: 'h', input: {} as never })]);
     });
     expect(answer).toBe(false);
   });
@@ -637,7 +637,7 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
       return done(call.name);
     });
     const run = runOf([], port);
-    const outcome = await run.run(() => Promise.all([run.call({ kind: 'wait', name: 'approval' }), run.call(act('slow'))]).then((cs) => cs.map(valueOf)));
+    const outcome = await run.run(() => Promise.all([run.call({ kind: 'wait', name: 'approval', input: {} }), run.call(act('slow'))]).then((cs) => cs.map(valueOf)));
     expectCompleted(outcome, ['timed out', 'slow']);
     expect(waits).toHaveLength(2); // once, then once more when its deadline passed: never in a loop
     expect(waits[1]!).toBeGreaterThanOrEqual(deadline);
@@ -655,7 +655,7 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     });
     const run = runOf([], port);
     const outcome = await run.run(() =>
-      Promise.all([run.call(napFor('1m')), run.call({ kind: 'wait', name: 'w' }), run.call(act('fast')), run.call(act('slow'))]),
+      Promise.all([run.call(napFor('1m')), run.call({ kind: 'wait', name: 'w', input: {} }), run.call(act('fast')), run.call(act('slow'))]),
     );
     expect(outcome.type).toBe('suspended');
     // 'fast' finishing is no reason to close the batch while 'slow' runs: both land in batch 1
@@ -698,7 +698,7 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     const run = runOf([entry(1, 'activity', 'a', 1), entry(2, 'wait', 'go', null, { value: 'signal data' })], port);
     const outcome = await run.run(async () => {
       await run.call(act('a'));
-      return valueOf(await run.call({ kind: 'wait', name: 'go' }));
+      return valueOf(await run.call({ kind: 'wait', name: 'go', input: {} }));
     });
     expectCompleted(outcome, 'signal data');
     expect(port.stamps).toEqual([{ batch: 2, seqs: [2], timers: [] }]);
@@ -719,7 +719,7 @@ describe('ThreadRun: timers, retries, deadlines and results from outside', () =>
     const order: unknown[] = [];
     const outcome = await run.run(() =>
       Promise.all([
-        run.call({ kind: 'wait', name: 'go' }).then((c) => order.push(valueOf(c))),
+        run.call({ kind: 'wait', name: 'go', input: {} }).then((c) => order.push(valueOf(c))),
         run.call(act('a')).then((c) => order.push(valueOf(c))),
       ]),
     );
