@@ -4,6 +4,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // Every integration test file runs twice: once against real PostgreSQL, once against embedded PGlite.
 // Except these, which need several database sessions (PGlite has one, in process): they run on
 // PostgreSQL only, by configuration rather than by skipping themselves.
+// lease-fence: two worker processes on one database.
+// readme-promises-postgres: a server restart, pg_stat_activity, `{ tx }` and pg connection forms.
 const POSTGRES_ONLY = [
   'test/fault/dropped-connections.test.ts',
   'test/claim-sees-every-counted-wakeup.test.ts',
@@ -11,10 +13,17 @@ const POSTGRES_ONLY = [
   'test/fault/half-open-connection.test.ts',
   'test/fault/paused-worker.test.ts',
   'test/logging-connection-events.test.ts',
+  'test/readme-promises-postgres.test.ts',
+  'test/fault/lease-fence.test.ts',
   // its own PostgreSQL cluster: kills worker processes, restarts the server, terminates sessions
   'test/chaos-short.test.ts',
 ];
+// Embedded-database promises (the startup notice, the version stamp, HOTMESH_LOCK_WAIT_MS): these
+// open data directories of their own whatever the backend, so they run once, in the pglite project.
+const PGLITE_ONLY = ['test/readme-promises-embedded.test.ts'];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
+// Stryker's sandboxes (.stryker-tmp/, `npm run mutate`) hold copies of src/ and test/: never run those.
+const NEVER = [...configDefaults.exclude, '**/.stryker-tmp/**'];
 const shared = {
   include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
   testTimeout: 60_000,
@@ -27,7 +36,10 @@ export default defineConfig({
   resolve: { alias: { hotmesh: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     projects: [
-      { extends: true, test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' } } },
+      {
+        extends: true,
+        test: { ...shared, name: 'postgres', env: { HOTMESH_TEST_BACKEND: 'postgres' }, exclude: [...NEVER, ...PGLITE_ONLY] },
+      },
       {
         extends: true,
         test: {
@@ -36,7 +48,7 @@ export default defineConfig({
           env: { HOTMESH_TEST_BACKEND: 'pglite' },
           // PostgreSQL only: terminates the worker's database sessions (or cuts its TCP connections),
           // which an in-process database has not got.
-          exclude: [...configDefaults.exclude, ...POSTGRES_ONLY],
+          exclude: [...NEVER, ...POSTGRES_ONLY],
         },
       },
     ],

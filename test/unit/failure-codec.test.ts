@@ -1,0 +1,190 @@
+/**
+ * The failure codec (src/failure-codec.ts): what is stored for anything thrown, and what each call
+ * site gets back when a stored failure is revived.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  ContextTypeError,
+  DuplicateJobError,
+  MemFlowFatalError,
+  MemFlowMaxedError,
+  MemFlowRetryError,
+  MemFlowTimeoutError,
+  PayloadTooLargeError,
+  type StoredFailure,
+  ValidationError,
+} from '../../src/errors.js';
+import { type FailureSite, interruptFailure, isTerminalCode, reviveFailure, toFailure, withCode } from '../../src/failure-codec.js';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const SITES: FailureSite[] = ['activity', 'search', 'context', 'child', 'start', 'hook', 'interrupt'];
+
+describe('isTerminalCode', () => {
+  it('is true for 596, 597 and 598 only', () => {
+    expect([596, 597, 598].map(isTerminalCode)).toEqual([true, true, true]);
+    expect([595, 599, 410, 593, 0, undefined].map(isTerminalCode)).toEqual([false, false, false, false, false, false]);
+  });
+});
+
+describe('toFailure', () => {
+  it('stores a thrown non-Error as a retryable Error with its text', () => {
+    const f = toFailure('boom');
+    expect(f).toEqual({ type: 'Error', name: 'Error', code: 599, message: 'boom', retryable: true, timestamp: expect.stringMatching(ISO) });
+    expect(toFailure(42).message).toBe('42');
+    expect(toFailure(undefined).message).toBe('undefined');
+    expect(toFailure('a\u0000b').message).toBe('a\\u0000b');
+  });
+
+  it('stores a plain Error by its name, with code 599 and its stack', () => {
+    const err = new TypeError('bad card');
+    const f = toFailure(err);
+    expect(f).toEqual({
+      message: 'bad card',
+      name: 'TypeError',
+      type: 'TypeError',
+      code: 599,
+      stack: err.stack,
+      retryable: true,
+      timestamp: expect.stringMatching(ISO),
+    });
+    expect('details' in f).toBe(false);
+  });
+
+  it('keeps a numeric code; a terminal code is not retryable; a non-numeric code is 599', () => {
+    expect(toFailure(Object.assign(new Error('x'), { code: 598 }))).toMatchObject({ code: 598, retryable: false });
+    expect(toFailure(Object.assign(new Error('x'), { code: 597 }))).toMatchObject({ code: 597, retryable: false });
+    expect(toFailure(Object.assign(new Error('x'), { code: 596 }))).toMatchObject({ code: 596, retryable: false });
+    expect(toFailure(Object.assign(new Error('x'), { code: 410 }))).toMatchObject({ code: 410, retryable: true });
+    expect(toFailure(Object.assign(new Error('x'), { code: '23505' }))).toMatchObject({ code: 599, retryable: true });
+  });
+
+  it('stores an engine error by its kind, with its details; bad input is not retryable', () => {
+    const v = toFailure(new ValidationError('path', 'must not be empty'));
+    expect(v).toMatchObject({ type: 'ValidationError', name: 'ValidationError', code: 599, retryable: false, details: { field: 'path', rule: 'must not be empty' } });
+    const fatal = toFailure(new MemFlowFatalError('stop'));
+    expect(fatal).toMatchObject({ type: 'MemFlowFatalError', code: 598, retryable: false, message: 'stop' });
+    expect('details' in fatal).toBe(false);
+    expect(toFailure(new DuplicateJobError('j1'))).toMatchObject({ type: 'DuplicateJobError', retryable: true, details: { jobId: 'j1' } });
+  });
+
+  it('makes message, name and stack storable as jsonb: NUL as the text \\u0000, a lone surrogate as U+FFFD', () => {
+    const err = new Error('a\u0000b\ud800c\udc00d');
+    err.name = 'N\u0000ame\udbff';
+    err.stack = 'stack\u0000\ud800';
+    const f = toFailure(err);
+    expect(f.message).toBe('a\\u0000b\ufffdc\ufffdd');
+    expect(f.name).toBe('N\\u0000ame\ufffd');
+    expect(f.type).toBe('N\\u0000ame\ufffd');
+    expect(f.stack).toBe('stack\\u0000\ufffd');
+    expect(toFailure(new Error('pair \ud83d\ude00 kept')).message).toBe('pair \ud83d\ude00 kept');
+    const noStack = new Error('x');
+    noStack.stack = undefined;
+    expect(toFailure(noStack).stack).toBeUndefined();
+  });
+});
+
+describe('withCode', () => {
+  const base: StoredFailure = { message: 'm', type: 'Error', code: 599, retryable: true };
+  it('sets the code, and retryable false for a terminal one', () => {
+    expect(withCode(base, 598)).toEqual({ message: 'm', type: 'Error', code: 598, retryable: false });
+    expect(withCode(base, 410)).toEqual({ message: 'm', type: 'Error', code: 410, retryable: true });
+  });
+  it('never makes a non-retryable failure retryable', () => {
+    expect(withCode({ ...base, retryable: false }, 599).retryable).toBe(false);
+    expect(withCode({ message: 'm' }, 599).retryable).toBe(true);
+  });
+  it('replaces the type when given one', () => {
+    expect(withCode(base, 597, 'MemFlowMaxedError').type).toBe('MemFlowMaxedError');
+    expect(withCode(base, 597, '').type).toBe('Error');
+  });
+});
+
+describe('reviveFailure', () => {
+  const stack = 'Error: original\n    at somewhere';
+
+  it('revives 597 as MemFlowMaxedError and 596 as MemFlowTimeoutError at every site', () => {
+    for (const site of SITES) {
+      const maxed = reviveFailure({ message: 'out', code: 597, stack }, site);
+      expect(maxed, site).toBeInstanceOf(MemFlowMaxedError);
+      expect(maxed.message).toBe('out');
+      expect(maxed.stack).toBe(stack);
+      expect(reviveFailure({ message: 'late', code: 596, stack }, site), site).toBeInstanceOf(MemFlowTimeoutError);
+    }
+  });
+
+  it('revives 598 as MemFlowFatalError where the site promises MemFlow errors, as a plain Error elsewhere', () => {
+    for (const site of ['activity', 'search', 'context', 'child'] as const) {
+      const e = reviveFailure({ message: 'stop', code: 598, stack }, site);
+      expect(e, site).toBeInstanceOf(MemFlowFatalError);
+      expect(e.stack).toBe(stack);
+    }
+    for (const site of ['start', 'hook', 'interrupt'] as const) {
+      const e = reviveFailure({ message: 'stop', code: 598, type: 'MemFlowFatalError', stack }, site);
+      expect(e, site).not.toBeInstanceOf(MemFlowFatalError);
+      expect(e).toMatchObject({ message: 'stop', name: 'MemFlowFatalError', code: 598, stack });
+    }
+  });
+
+  it('falls back per site for any other code: fatal for activity/search/context, retry for child, plain otherwise', () => {
+    const failure: StoredFailure = { message: 'flaky', code: 599, type: 'TypeError', name: 'TypeErrorName', stack };
+    for (const site of ['activity', 'search', 'context'] as const) expect(reviveFailure(failure, site), site).toBeInstanceOf(MemFlowFatalError);
+    const child = reviveFailure(failure, 'child');
+    expect(child).toBeInstanceOf(MemFlowRetryError);
+    expect(child).toMatchObject({ message: 'flaky', stack });
+    for (const site of ['start', 'hook', 'interrupt'] as const) {
+      const e = reviveFailure(failure, site);
+      expect(e.constructor, site).toBe(Error);
+      expect(e).toMatchObject({ message: 'flaky', name: 'TypeError', code: 599, stack });
+    }
+    // the name falls back to `name`, then 'Error'
+    expect(reviveFailure({ message: 'x', name: 'RangeError' }, 'hook').name).toBe('RangeError');
+    expect(reviveFailure({ message: 'x' }, 'hook').name).toBe('Error');
+  });
+
+  it('rebuilds typed engine errors from their details, only where the site promises them', () => {
+    const clash: StoredFailure = { message: 'stored message', type: 'ContextTypeError', code: 598, stack, details: { op: 'increment', path: 'a.b', found: 'string' } };
+    const revived = reviveFailure(clash, 'context');
+    expect(revived).toBeInstanceOf(ContextTypeError);
+    expect(revived).toMatchObject({ op: 'increment', path: 'a.b', found: 'string', message: 'stored message', stack });
+    expect(reviveFailure(clash, 'activity')).toBeInstanceOf(MemFlowFatalError); // not promised there
+
+    const big: StoredFailure = { message: 'too big', type: 'PayloadTooLargeError', details: { field: 'value', bytes: '10', limit: 5 } };
+    const tooLarge = reviveFailure(big, 'context');
+    expect(tooLarge).toBeInstanceOf(PayloadTooLargeError);
+    expect(tooLarge).toMatchObject({ field: 'value', bytes: 10, limit: 5, message: 'too big' });
+
+    const dup: StoredFailure = { message: 'Duplicate job: c1', type: 'DuplicateJobError', details: { jobId: 'c1' } };
+    for (const site of ['child', 'start'] as const) expect(reviveFailure(dup, site), site).toMatchObject({ jobId: 'c1' });
+    expect(reviveFailure(dup, 'start')).toBeInstanceOf(DuplicateJobError);
+    expect(reviveFailure(dup, 'hook')).not.toBeInstanceOf(DuplicateJobError);
+
+    // without details, or with an unknown or inherited type: by code
+    expect(reviveFailure({ ...clash, details: undefined }, 'context')).toBeInstanceOf(MemFlowFatalError);
+    expect(reviveFailure({ message: 'x', type: 'toString', details: {} }, 'context')).toBeInstanceOf(MemFlowFatalError);
+    const keepsOwnStack = reviveFailure({ ...dup, stack: undefined }, 'start');
+    expect(keepsOwnStack.stack).toContain('DuplicateJobError');
+  });
+});
+
+describe('interruptFailure', () => {
+  it('defaults: the message names the job, code 410, thrown', () => {
+    expect(interruptFailure('j1', {})).toEqual({ message: 'job [j1] interrupted', code: 410, stack: undefined, type: 'JobInterrupted', throw: true });
+  });
+  it('takes reason, code, stack and throw: false', () => {
+    expect(interruptFailure('j1', { reason: 'stop now', code: 499, stack: 's', throw: false })).toEqual({
+      message: 'stop now',
+      code: 499,
+      stack: 's',
+      type: 'JobInterrupted',
+      throw: false,
+    });
+    expect(interruptFailure('j1', { throw: true }).throw).toBe(true);
+  });
+  it('refuses options that are not an object, a bad expire and a non-integer code', () => {
+    expect(() => interruptFailure('j1', 'now' as never)).toThrow(/interrupt options: must be an object/);
+    expect(() => interruptFailure('j1', null as never)).toThrow(ValidationError);
+    expect(() => interruptFailure('j1', { expire: -1 })).toThrow(/expire/);
+    expect(() => interruptFailure('j1', { code: 1.5 })).toThrow(/code: must be an integer/);
+    expect(interruptFailure('j1', { expire: 0, code: 7 }).code).toBe(7);
+  });
+});
