@@ -87,7 +87,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   };
   const runStarted = performance.now();
   const span = startSpan(`workflow ${info.workflowName}`, attributes, contextFrom(options.trace));
-  const traceContext = within(span, contextFrom(options.trace));
+  // no SDK registered (or the run sampled out): its calls make no spans either, and cost nothing
+  const traceContext = span.isRecording() ? within(span, contextFrom(options.trace)) : undefined;
   const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard, traceContext);
   const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread });
   // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing

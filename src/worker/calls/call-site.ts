@@ -17,7 +17,7 @@ import type { HeldTask } from '../claimed-task.js';
 import type { Logger } from '../../telemetry/logger.js';
 import type { LeaseGuard } from '../lease-guard.js';
 import type { RetryFields } from '../retry-policy.js';
-import { type Context, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 
 export class CallSite {
   private readonly claimedAt = performance.now();
@@ -35,8 +35,8 @@ export class CallSite {
     readonly log: Logger,
     /** The lease as the task loop knows it: checked before every statement a call makes. */
     readonly guard: LeaseGuard,
-    /** The run's span: the spans of the calls it executes are its children. */
-    readonly traceContext: Context = ROOT_CONTEXT,
+    /** The run's span (the spans of the calls it executes are its children); undefined: not traced. */
+    readonly traceContext?: Context,
   ) {}
 
   /**

@@ -18,7 +18,7 @@ export const executeChild: Executor<'child' | 'start'> = async (site, call, batc
   const detached = call.kind === 'start';
   const parent: children.ParentLink = { job: task.jobId, thread: task.thread, seq: call.seq, await: !detached };
   // the child's runs continue the parent run's trace
-  const options = { expire: input.expire ?? info.expire, config: input.config, parentWorkflowId: task.jobId, parent, trace: currentTraceContext(site.traceContext) };
+  const options = { expire: input.expire ?? info.expire, config: input.config, parentWorkflowId: task.jobId, parent, trace: site.traceContext && currentTraceContext(site.traceContext) };
   const topic = workflowTopic(input.taskQueue, input.workflowName);
   const res = await site.query(children.startChildFromThread, {
     ...site.at(call, batch()),

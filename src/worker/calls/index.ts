@@ -55,22 +55,27 @@ const SPAN: { readonly [K in CallKind]: string } = {
 export async function executeCall(site: CallSite, call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
   // call.kind selects the executor of exactly that kind (the table's type guarantees one per kind)
   const executor = EXECUTORS[call.kind] as (site: CallSite, call: IssuedCall, batch: () => number, previous: JournalEntry | undefined) => Promise<CallOutcome>;
-  const attempt = previous?.status === 'retry' ? previous.attempt + 1 : 1;
-  const attributes = {
-    'hotmesh.app_id': site.engine.appId,
-    'hotmesh.job_id': site.task.jobId,
-    'hotmesh.workflow_name': site.info.workflowName,
-    'hotmesh.seq': call.seq,
-    'hotmesh.attempt': attempt,
-  };
-  const span = startSpan(`${SPAN[call.kind]} ${call.name}`, attributes, site.traceContext);
   const started = performance.now();
+  // not traced (no SDK registered, or the run sampled out): no span to make
+  const span = site.traceContext
+    ? startSpan(
+        `${SPAN[call.kind]} ${call.name}`,
+        {
+          'hotmesh.app_id': site.engine.appId,
+          'hotmesh.job_id': site.task.jobId,
+          'hotmesh.workflow_name': site.info.workflowName,
+          'hotmesh.seq': call.seq,
+          'hotmesh.attempt': previous?.status === 'retry' ? previous.attempt + 1 : 1,
+        },
+        site.traceContext,
+      )
+    : undefined;
   try {
     const outcome = await executor(site, call, batch, previous);
-    endSpan(span, outcome.type === 'failed' ? outcome.error : undefined);
+    if (span) endSpan(span, outcome.type === 'failed' ? outcome.error : undefined);
     return outcome;
   } catch (err) {
-    endSpan(span, err instanceof Error ? err : { message: String(err) });
+    if (span) endSpan(span, err instanceof Error ? err : { message: String(err) });
     throw err;
   } finally {
     instruments().stepDuration.record(performance.now() - started, { 'hotmesh.app_id': site.engine.appId, 'hotmesh.kind': call.kind });
