@@ -24,6 +24,14 @@ export function isLogLevel(value: unknown): value is LogLevel {
   return typeof value === 'string' && Object.hasOwn(RANK, value);
 }
 
+/** A logger that drops everything (a loop or run given none). */
+export const SILENT_LOGGER: Logger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });
+
+/** A stored failure as a log field (pino's `err` shape). */
+export function failureField(f: { type?: string; message: string; code?: number; stack?: string }): Record<string, unknown> {
+  return { type: f.type, message: f.message, code: f.code, stack: f.stack };
+}
+
 /** An error as a log field: message, name, code and stack (what pino's `err` serializer gives). */
 export function errField(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: String(err) };

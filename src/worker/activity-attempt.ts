@@ -12,7 +12,7 @@ import { ActivityTimeoutError, ErrorCode, type StoredFailure } from '../errors.j
 import { isTerminalCode, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ActivityFunction } from '../replay/durable-call.js';
-import type { Logger } from '../telemetry/logger.js';
+import { failureField, type Logger } from '../telemetry/logger.js';
 import { type ActivityInfo, runActivityScope } from './execution-scope.js';
 import { type ResolvedRetry, retryDelaySeconds } from './retry-policy.js';
 
@@ -68,7 +68,7 @@ async function withDeadline(work: unknown, ms: number, activityName: string): Pr
 /** An attempt that failed is logged (warn): which activity, which attempt, what next, and why. */
 export function logAttempt(log: Logger, activity: string, seq: number, attempt: number, decision: AttemptDecision): void {
   if (decision.type === 'done') return;
-  const err = { type: decision.failure.type, message: decision.failure.message, code: decision.failure.code, stack: decision.failure.stack };
+  const err = failureField(decision.failure);
   if (decision.type === 'retry') {
     log.warn({ activity, seq, attempt, nextDelaySeconds: decision.delaySeconds, err }, 'activity attempt failed; it will be retried');
   } else {

@@ -25,12 +25,11 @@ import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
 import { FailureStreak } from './failure-streak.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { errField, type Logger } from '../telemetry/logger.js';
+import { errField, type Logger, SILENT_LOGGER } from '../telemetry/logger.js';
 import type { RetryFields } from './retry-policy.js';
 import { runThreadTask, type ThreadProgram } from './thread-task.js';
 
 const SWEEP_MS = 15_000;
-const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 /** A task whose run could not even record its failure is tried again this much later, not every lease. */
 const REFUSED_RETRY_SECONDS = 300;
 /**
@@ -97,7 +96,7 @@ export class TaskLoop {
     this.concurrency = options.concurrency ?? 16;
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.maxPollMs = options.maxPollMs ?? 2000;
-    this.logger = options.logger ?? SILENT;
+    this.logger = options.logger ?? SILENT_LOGGER;
     this.claimFailures = new FailureStreak(
       (err) => this.logger.error({ topics: this.topicNames(), err: errField(err) }, 'claiming tasks failed; the worker keeps trying'),
       () => this.logger.info({ topics: this.topicNames() }, 'claiming tasks works again'),

@@ -15,17 +15,10 @@ import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
 import type { LeaseGuard } from './lease-guard.js';
-import { type Logger, withFields } from '../telemetry/logger.js';
+import { failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
 import { contextFrom, endSpan, instruments, startSpan, within } from '../telemetry/tracing.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
-
-const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** A stored failure as a log field (pino's `err` shape). */
-export function failureField(f: StoredFailure): Record<string, unknown> {
-  return { type: f.type, message: f.message, code: f.code, stack: f.stack };
-}
 
 /** What a thread run gives the function it runs: who it is, its run, and its arguments. */
 export interface ThreadExecution {
@@ -72,7 +65,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const task = heldTask(row);
   const lease = { taskId: task.taskId, claims: task.claims, jobId: task.jobId, thread: task.thread };
   const args = Array.isArray(row.args) ? row.args : [];
-  const log = withFields(deps.logger ?? SILENT, {
+  const log = withFields(deps.logger ?? SILENT_LOGGER, {
     appId: engine.appId,
     jobId: row.job_id,
     thread: row.thread,
