@@ -27,8 +27,8 @@ describe('chaos, short profile (postgres)', () => {
   }, 240_000);
 
   it('the negative controls make the oracle fail: a disabled fence (duplicates), a dropped signal (losses)', async () => {
-    // one after the other: the no-fence control times a resume against a replay, which a second
-    // run competing for the CPU makes less certain
+    // one after the other, so the two runs' workers do not compete for the CPU (the no-fence control
+    // no longer depends on timing: faults.ts, sigstop)
     const noFence = await runChaos(options({ control: 'no-fence', minutes: 0.25 }));
     const dropSignal = await runChaos(options({ control: 'drop-signal', minutes: 0.25 }));
     console.log(formatReport(noFence));

@@ -9,12 +9,13 @@
  * the server.
  *
  * Protocol: stdout `READY`, `IN <point> <jobId>` (fault-points.ts), `ERROR <message>` (init failed);
- * stdin `watch <point> [jobId]`, `unwatch <point>`, `exit` (shut down, print `BYE`, exit 0).
+ * `WROTE <jobId> committed|refused|failed` (after a held `write`); stdin `watch <point> [jobId]`, `unwatch <point>`,
+ * `release <point>` (a gated point goes on), `exit` (shut down, print `BYE`, exit 0).
  */
 import readline from 'node:readline';
 import pg from 'pg';
 import { MemFlow } from '../../src/index.js';
-import { arm, bindFaultPoints, disarm, type FaultPoint, reached } from './fault-points.js';
+import { arm, bindFaultPoints, disarm, type FaultPoint, reached, release } from './fault-points.js';
 import { LedgerWriter } from './ledger.js';
 import { bindLedger, PROBE_PAUSE_SEQ, TASK_QUEUE, WORKFLOWS } from './workload.js';
 
@@ -60,10 +61,13 @@ const driver = (await mf.client.engine(config.appId)).driver;
 const named = driver.named.bind(driver);
 driver.named = (async (name: string, sql: string, params: unknown[], options?: Parameters<typeof named>[3]) => {
   // the `write` fault point: before a fence probe's step result is journaled (its lease check passed)
-  if (sql.includes('.journal_append(') && String(params[2]).startsWith('fence-') && Number(params[4]) >= PROBE_PAUSE_SEQ) {
-    await reached('write', String(params[2]));
-  }
-  const res = await named(name, sql, params, options);
+  const held = sql.includes('.journal_append(') && String(params[2]).startsWith('fence-') && Number(params[4]) >= PROBE_PAUSE_SEQ && (await reached('write', String(params[2])));
+  const res = await named(name, sql, params, options).catch((err: unknown) => {
+    if (held) say(`WROTE ${params[2]} failed`);
+    throw err;
+  });
+  // a refused fence answers no row (migration 0012)
+  if (held) say(`WROTE ${params[2]} ${res.rows.length > 0 ? 'committed' : 'refused'}`);
   if (sql.includes('.context_op_in_thread(')) await reached('ctx', String(params[2]));
   return res;
 }) as typeof driver.named;
@@ -74,6 +78,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const [command, point, jobId] = line.trim().split(' ');
   if (command === 'watch') arm(point as FaultPoint, jobId);
   else if (command === 'unwatch') disarm(point as FaultPoint);
+  else if (command === 'release') release(point as FaultPoint);
   else if (command === 'exit') void exit();
 });
 

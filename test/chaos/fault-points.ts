@@ -8,9 +8,18 @@
  * - `hook`: inside an activity of a hook thread;
  * - `ctx`:  right after a context op committed, before the run has seen its reply;
  * - `write`: right before a fence probe's step result is journaled (the SIGSTOP target; see
- *   workload.ts, fenceProbe).
+ *   workload.ts, fenceProbe); once the statement is answered the worker prints
+ *   `WROTE <jobId> committed|refused|failed`;
+ * - `begin`: right before an activity of a workflow's main thread starts (before its ledger row).
+ *   It holds until the orchestrator sends `release begin` (30 s at most), not for a moment: the
+ *   fence probe holds the worker that took a probe over there while the paused one's stale write
+ *   arrives (faults.ts, sigstop).
  */
-export type FaultPoint = 'step' | 'hook' | 'ctx' | 'write';
+export type FaultPoint = 'step' | 'hook' | 'ctx' | 'write' | 'begin';
+
+/** Points that hold until released rather than for `holdMs`. */
+const GATED: ReadonlySet<FaultPoint> = new Set(['begin']);
+const GATE_MS = 30_000;
 
 /** Armed points, each for one job or (empty) for any. */
 const armed = new Map<FaultPoint, string>();
@@ -31,11 +40,31 @@ export function disarm(point: FaultPoint): void {
   armed.delete(point);
 }
 
-/** Pass a fault point: announce it and hold if it is armed (once), return at once otherwise. */
-export async function reached(point: FaultPoint, jobId: string): Promise<void> {
+/** Gated points being held, each with what lets it go. */
+const gates = new Map<FaultPoint, () => void>();
+
+/** Let a gated point go on (no-op when nothing holds there). */
+export function release(point: FaultPoint): void {
+  gates.get(point)?.();
+}
+
+/**
+ * Pass a fault point: announce it and hold if it is armed (once), return at once otherwise. Answers
+ * whether it held.
+ */
+export async function reached(point: FaultPoint, jobId: string): Promise<boolean> {
   const only = armed.get(point);
-  if (only === undefined || (only !== '' && only !== jobId)) return;
+  if (only === undefined || (only !== '' && only !== jobId)) return false;
   armed.delete(point);
   announce(`IN ${point} ${jobId}`);
-  await new Promise((resolve) => setTimeout(resolve, holdMs));
+  await new Promise<void>((resolve) => {
+    const go = () => {
+      clearTimeout(timer);
+      gates.delete(point);
+      resolve();
+    };
+    const timer = setTimeout(go, GATED.has(point) ? GATE_MS : holdMs);
+    if (GATED.has(point)) gates.set(point, go);
+  });
+  return true;
 }

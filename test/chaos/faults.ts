@@ -107,12 +107,18 @@ const terminateStorm: Injector = async (ctx) => {
 };
 
 /**
- * Start a fence probe, pause with SIGSTOP the worker that is about to journal one of its steps (its
- * lease check passed), and resume it as soon as another worker has claimed the probe (its lease ran
- * out): the stale write must be refused. With the profile's `resumeAtLeaseEnd` chance, resume it
- * instead at about the end of its lease, whether or not the probe was taken over: its stale write
- * then races the other worker's claim (issue 7, fault 5: the fence did not lock, so a write under the
- * old claims value could land while a claim had locked the task and read the journal).
+ * Start a fence probe and pause with SIGSTOP the worker that is about to journal one of its steps
+ * (its lease check passed). Then, by default, wait until another worker, having claimed the probe
+ * once the lease ran out and replayed it, is about to run that step again (the `begin` point holds
+ * it there); resume the paused worker and let the new holder go on only once the stale write was
+ * answered. The stale write thus always arrives after the new holder read the journal and before it
+ * runs the step: a working fence refuses it; without one it commits, and the step runs again after
+ * its result committed (the no-fence control counts on that, so it cannot pass by luck).
+ *
+ * With the profile's `resumeAtLeaseEnd` chance, resume it instead at about the end of its lease,
+ * whether or not the probe was taken over: its stale write then races the other worker's claim
+ * (issue 7, fault 5: the fence did not lock, so a write under the old claims value could land while
+ * a claim had locked the task and read the journal).
  */
 const sigstop: Injector = async (ctx) => {
   const id = ctx.load!.nextId('fence');
@@ -127,10 +133,11 @@ const sigstop: Injector = async (ctx) => {
   const pausedAt = Date.now();
   const jobs = await leasedJobs(ctx, worker.pid);
   jobs.add(probe.id);
-  const atLeaseEnd = ctx.random.chance(ctx.resumeAtLeaseEnd);
-  const until = pausedAt + ctx.leaseSeconds * 1000 + (atLeaseEnd ? ctx.random.int(0, 500) : 10_000);
+  if (!ctx.random.chance(ctx.resumeAtLeaseEnd)) return { jobs, ...(await handOver(ctx, worker, hit.jobId)) };
+
+  const until = pausedAt + ctx.leaseSeconds * 1000 + ctx.random.int(0, 500);
   let takenOver = false;
-  while (Date.now() < until && (atLeaseEnd || !takenOver)) {
+  while (Date.now() < until) {
     await sleep(Math.min(20, Math.max(0, until - Date.now())));
     const res = await ctx.db
       .query(`SELECT lease_owner AS owner FROM ${ctx.schema}.tasks WHERE job_id = $1 AND thread = 'main' AND seq = 0`, [hit.jobId])
@@ -139,9 +146,26 @@ const sigstop: Injector = async (ctx) => {
     takenOver = !res.rows[0] || (owner !== null && owner !== undefined && !owner.startsWith(`${worker.pid}-`));
   }
   resumeIfAlive(ctx.fleet, worker);
-  const how = atLeaseEnd ? `at its lease end (${takenOver ? 'taken over' : 'not yet taken over'})` : takenOver ? 'once taken over' : 'NOT taken over';
-  return { jobs, pid: worker.pid, note: `SIGSTOP pid ${worker.pid} before a write of ${hit.jobId}, SIGCONT ${how}` };
+  return { jobs, pid: worker.pid, note: `SIGSTOP pid ${worker.pid} before a write of ${hit.jobId}, SIGCONT at its lease end (${takenOver ? 'taken over' : 'not yet taken over'})` };
 };
+
+/**
+ * The paused `worker`'s stale write, delivered while the worker that took `jobId` over holds right
+ * before running the step again (see sigstop).
+ */
+async function handOver(ctx: FaultContext, worker: WorkerProcess, jobId: string): Promise<{ pid: number; note: string }> {
+  const stopped = `SIGSTOP pid ${worker.pid} before a write of ${jobId}`;
+  const rerun = await ctx.fleet.caught('begin', ctx.leaseSeconds * 1000 + 30_000, jobId);
+  if (!rerun) {
+    resumeIfAlive(ctx.fleet, worker);
+    return { pid: worker.pid, note: `${stopped}, NOT taken over` };
+  }
+  const answered = ctx.fleet.next(worker, `WROTE ${jobId} `, 15_000);
+  resumeIfAlive(ctx.fleet, worker);
+  const outcome = (await answered) ?? 'not answered in 15 s';
+  ctx.fleet.release(rerun.worker, 'begin');
+  return { pid: worker.pid, note: `${stopped}, SIGCONT once pid ${rerun.worker.pid} took it over and was about to run the step again: stale write ${outcome}` };
+}
 
 function resumeIfAlive(fleet: WorkerFleet, worker: WorkerProcess): void {
   if (worker.diedAt === undefined) fleet.resume(worker);

@@ -192,6 +192,13 @@ export class WorkerFleet {
 
   /** Send a line to a worker and answer its first stdout line starting with `prefix` (undefined after `timeoutMs`). */
   ask(worker: WorkerProcess, line: string, prefix: string, timeoutMs = 10_000): Promise<string | undefined> {
+    const answer = this.next(worker, prefix, timeoutMs);
+    worker.proc.stdin!.write(`${line}\n`);
+    return answer;
+  }
+
+  /** A worker's next stdout line starting with `prefix`, without it (undefined after `timeoutMs`). */
+  next(worker: WorkerProcess, prefix: string, timeoutMs: number): Promise<string | undefined> {
     return new Promise((resolve) => {
       const listener = (l: string) => {
         if (l.startsWith(prefix)) done(l.slice(prefix.length));
@@ -203,8 +210,12 @@ export class WorkerFleet {
       };
       const timer = setTimeout(() => done(undefined), timeoutMs);
       worker.listeners.push(listener);
-      worker.proc.stdin!.write(`${line}\n`);
     });
+  }
+
+  /** Let a worker held at a gated fault point go on (fault-points.ts). */
+  release(worker: WorkerProcess, point: FaultPoint): void {
+    if (worker.diedAt === undefined) worker.proc.stdin!.write(`release ${point}\n`);
   }
 
   /** Stop replacing workers, ask each to shut down (SIGKILL after `graceMs`), close the proxies. */

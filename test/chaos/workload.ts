@@ -39,8 +39,9 @@ export interface Step {
 const activities = {
   /** A step of `ms` milliseconds. */
   async step(name: string, ms: number): Promise<Step> {
-    const nonce = await recordExecution(name);
     const info = MemFlow.activity.getContext();
+    if (info.thread === 'main') await reached('begin', info.workflowId);
+    const nonce = await recordExecution(name);
     await reached(info.thread === 'main' ? 'step' : 'hook', info.workflowId);
     if (ms > 0) await sleep(ms);
     return { nonce };
