@@ -1,0 +1,131 @@
+/**
+ * The management API's vocabulary (issue 8): what `client.workflow.list`, `handle.describe()` and
+ * `handle.history()` answer, and what the bulk operations take. The CLI (`hotmesh`) and the
+ * dashboard print and render exactly these shapes; `--json` output is these objects.
+ *
+ * Times are ISO 8601 strings (UTC), so the shapes survive JSON unchanged.
+ */
+
+/**
+ * A workflow's status as the management API reports it. `waiting` is a running job none of whose
+ * threads can go on now (every one waits for a timer, a signal, a child or a remote activity);
+ * `terminated` is an interrupted job (`handle.terminate()`, `handle.interrupt()`); `cancelled` a job
+ * whose workflow did not catch the CancelledError of `handle.cancel()`.
+ */
+export type WorkflowStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'parked' | 'cancelled' | 'terminated';
+
+export const WORKFLOW_STATUSES: readonly WorkflowStatus[] = ['running', 'waiting', 'completed', 'failed', 'parked', 'cancelled', 'terminated'];
+
+/** Which jobs `list` (and the bulk operations) select. Every field narrows; none given: all jobs. */
+export interface WorkflowFilter {
+  status?: WorkflowStatus | WorkflowStatus[];
+  workflowName?: string;
+  taskQueue?: string;
+  entity?: string;
+  /** Jobs whose id starts with this. */
+  idPrefix?: string;
+  /** Created at or after / before this instant (a Date or an ISO string). */
+  createdAfter?: Date | string;
+  createdBefore?: Date | string;
+  /** Search fields (`search()` / `enrich()` values): every one must equal. */
+  search?: Record<string, string>;
+}
+
+export interface ListOptions extends WorkflowFilter {
+  /** Page size, 1-1000. Default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page (opaque). */
+  cursor?: string;
+}
+
+/** One job in a list: newest first. */
+export interface WorkflowListItem {
+  workflowId: string;
+  workflowName: string;
+  taskQueue: string;
+  entity: string | null;
+  status: WorkflowStatus;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  parentId: string | null;
+}
+
+export interface WorkflowPage {
+  items: WorkflowListItem[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+/** A job's failure as stored: the message, its numeric code (ErrorCode), the stack where one was kept. */
+export interface WorkflowErrorInfo {
+  message: string;
+  code: number | null;
+  stack: string | null;
+}
+
+/** What a job waits for now (every list empty: it is running, or finished). */
+export interface WaitingFor {
+  timers: Array<{ thread: string; seq: number; dueAt: string }>;
+  signals: Array<{ thread: string; seq: number; signalId: string; dueAt: string | null }>;
+  children: Array<{ thread: string; seq: number; workflowId: string; status: WorkflowStatus }>;
+  /** Remote activities (and retries) queued for a worker. */
+  activities: Array<{ thread: string; seq: number; name: string; taskQueue: string; attempt: number; dueAt: string }>;
+  /** Topics of this job's pending tasks that no worker has served recently (a typo, or no worker up). */
+  unservedTopics: string[];
+}
+
+export interface WorkflowDescription extends WorkflowListItem {
+  /** The main thread's run attempts so far (1 on a first run). */
+  attempt: number;
+  error: WorkflowErrorInfo | null;
+  waitingFor: WaitingFor;
+  contextVersion: number;
+  children: Array<{ workflowId: string; workflowName: string; status: WorkflowStatus }>;
+  /** Hook threads run against the job. */
+  hooks: Array<{ thread: string; workflowName: string; taskQueue: string; status: string; createdAt: string; completedAt: string | null }>;
+  /** Journal entries (durable calls recorded) over all threads. */
+  stepCount: number;
+}
+
+/** One journal entry, as `handle.history()` and `hotmesh history` give it. */
+export interface HistoryEntry {
+  thread: string;
+  seq: number;
+  /** The durable call's kind: activity, sleep, wait, signal, hook, child, start, context, search, … */
+  kind: string;
+  name: string;
+  status: 'done' | 'failed' | 'retry';
+  /** The recorded result (status done). */
+  result?: unknown;
+  /** The recorded failure (status failed or retry). */
+  error?: WorkflowErrorInfo;
+  /** The delivery batch that handed it to the function (null: not delivered yet). */
+  batch: number | null;
+  attempt: number;
+  createdAt: string;
+  /** When the result may be delivered (timers, retries). */
+  dueAt: string | null;
+}
+
+/**
+ * A recorded history with what is needed to replay it: what `hotmesh export` writes (and
+ * `handle.export()` includes as `history`), and what `MemFlow.testing.replay` and `hotmesh replay`
+ * take. `handle.history()` gives the `entries` alone (the journal as a plain JSON array).
+ */
+export interface WorkflowHistory {
+  workflowId: string;
+  workflowName: string;
+  taskQueue: string;
+  /** The main thread's arguments. */
+  args: unknown[];
+  entries: HistoryEntry[];
+}
+
+/** What a bulk operation did. */
+export interface BulkResult {
+  /** Jobs the filter selected. */
+  matched: number;
+  /** Jobs the operation changed (the others were in a state it does not apply to). */
+  affected: number;
+}
