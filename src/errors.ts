@@ -258,6 +258,16 @@ export interface StoredFailure {
 export type SerializedError = StoredFailure;
 
 /** `handle.result()` rejects with this when the workflow failed or was interrupted. */
+/**
+ * Thrown by `MemFlow.workflow.continueAsNew(...args)`: the run ends here and the thread starts over
+ * with `args` (see workflow/continue-as-new.ts). Not a failure: let it propagate.
+ */
+export class ContinueAsNew extends HotMeshError {
+  constructor(readonly args: unknown[]) {
+    super('continueAsNew: this run ends and the thread starts over with new arguments');
+  }
+}
+
 export class WorkflowFailedError extends HotMeshError {
   readonly code: number;
   readonly job_id: string;

@@ -67,6 +67,7 @@ export {
   MemFlowRetryError,
   WaitTimeoutError,
   ActivityTimeoutError,
+  ContinueAsNew,
   isHotMeshError,
   didInterrupt,
 } from './errors.js';

@@ -3,7 +3,7 @@
  * how the run ended (completed, failed, retried, suspended or parked), fenced by the lease.
  */
 import type { Engine } from '../engine/engine.js';
-import { ErrorCode, LeaseLostError, type StoredFailure } from '../errors.js';
+import { ContinueAsNew, ErrorCode, LeaseLostError, type StoredFailure } from '../errors.js';
 import { isTerminalCode, refusedStatementFailure, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
@@ -142,6 +142,13 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         return;
       }
       case 'failed': {
+        if (outcome.error instanceof ContinueAsNew) {
+          const args = outcome.error.args;
+          await closing('continueThread', () => engine.query(threads.continueThread, { ...lease, args: encodeJson('continueAsNew arguments', args) ?? '[]' }));
+          log.debug({}, 'continueAsNew: the thread starts over');
+          deps.onSuspended(site.now());
+          return;
+        }
         let error = toFailure(outcome.error);
         // Bad input and bad data do not get better by running the same code again: fail at once.
         if (error.retryable === false && !isTerminalCode(error.code)) error = withCode(error, ErrorCode.FATAL);

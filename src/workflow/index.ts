@@ -5,6 +5,7 @@
 import { didInterrupt } from '../errors.js';
 import { execChild, executeChild, startChild } from './children.js';
 import { context, entity } from './context.js';
+import { continueAsNew } from './continue-as-new.js';
 import { didRun, getHotMesh, isSideEffectAllowed } from './escape-hatches.js';
 import { interrupt } from './interrupt.js';
 import { deprecatePatch, patched } from './patching.js';
@@ -39,6 +40,7 @@ export const workflow = {
   emit,
   trace,
   interrupt,
+  continueAsNew,
   patched,
   deprecatePatch,
   didRun,
@@ -46,4 +48,4 @@ export const workflow = {
   getHotMesh,
 };
 
-export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch, execChild, executeChild, startChild, search, enrich, emit, trace, interrupt, patched, deprecatePatch };
+export { proxyActivities, sleepFor, waitFor, signal, context, entity, random, all, getContext, hook, execHook, execHookBatch, execChild, executeChild, startChild, search, enrich, emit, trace, interrupt, continueAsNew, patched, deprecatePatch };

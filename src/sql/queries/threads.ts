@@ -57,3 +57,10 @@ WITH thread AS (
   SELECT pg_notify($channel, 'done:' || id) FROM job
 )
 SELECT (SELECT count(*) FROM thread)::int AS parked, (SELECT count(*) FROM done)::int AS notified`);
+
+/**
+ * continueAsNew: the run ends and the thread starts over with `args` (migration 0042). False when the
+ * lease was lost (nothing changed).
+ */
+export const continueThread = defineQuery<ThreadLeaseParams & { args: string }, { continued: boolean }>(/* sql */ `
+SELECT {{schema}}.continue_thread($taskId, $claims, $jobId, $thread, $args::jsonb) AS continued`);

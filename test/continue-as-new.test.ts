@@ -1,0 +1,101 @@
+/**
+ * continueAsNew (issue 12, long-lived threads): a loop that starts its thread over keeps a journal
+ * of one run, on the same job, with its context carried over; what a run left pending (a signal
+ * wait, a timer) goes with it; arguments that cannot be stored fail the workflow before anything
+ * ends.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemFlow, type MemFlowInstance } from '../src/index.js';
+import { eventually, testConnection, uniqueAppId } from './support/backend.js';
+
+const executions: Record<string, number[]> = {};
+
+const acts = MemFlow.workflow.proxyActivities({
+  activities: {
+    async think(jobId: string, round: number) {
+      (executions[jobId] ??= []).push(round);
+      return round * 10;
+    },
+  },
+});
+
+export async function agentLoop(round: number, rounds: number): Promise<{ round: number; rounds: number; thoughts: number }> {
+  const { workflowId } = MemFlow.workflow.getContext();
+  const ctx = await MemFlow.workflow.context();
+  const thought = await acts.think(workflowId, round);
+  const thoughts = await ctx.increment('thoughts', thought);
+  await MemFlow.workflow.sleepFor('10 ms');
+  if (round < rounds) await MemFlow.workflow.continueAsNew(round + 1, rounds);
+  return { round, rounds, thoughts };
+}
+
+export async function slowChild(): Promise<string> {
+  await MemFlow.workflow.sleepFor('600 ms');
+  return 'late';
+}
+
+/** Run 1 leaves a child, a signal wait (both lost to a timer) and a long timer behind; run 2 waits for 'go'. */
+export async function leavesWaitsBehind(run: number): Promise<string> {
+  if (run === 1) {
+    const { workflowId } = MemFlow.workflow.getContext();
+    const child = MemFlow.workflow.execChild<string>({ taskQueue: 'loop', workflowName: 'slowChild', workflowId: `${workflowId}-child` });
+    await Promise.race([child, MemFlow.workflow.waitFor('stale'), MemFlow.workflow.sleepFor('50 ms')]);
+    void MemFlow.workflow.sleepFor('1 hour');
+    await MemFlow.workflow.continueAsNew(2);
+  }
+  const go = await MemFlow.workflow.waitFor<string>('go');
+  return `run ${run}: ${go}`;
+}
+
+export async function continuesWithBadArgs(): Promise<void> {
+  await MemFlow.workflow.continueAsNew(10n);
+}
+
+describe('continueAsNew', () => {
+  let mf: MemFlowInstance;
+  beforeAll(async () => {
+    mf = await MemFlow.init({ appId: uniqueAppId('continue'), engine: { connection: testConnection() }, logLevel: 'silent' });
+    for (const workflow of [agentLoop, leavesWaitsBehind, slowChild, continuesWithBadArgs]) await mf.worker.create({ taskQueue: 'loop', workflow });
+  });
+  afterAll(() => mf.shutdown());
+
+  it('starts the thread over with new arguments: one run in the journal, the context carried over, each round run once', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'loop', workflowName: 'agentLoop', args: [1, 12] });
+    expect(await handle.result()).toEqual({ round: 12, rounds: 12, thoughts: 780 }); // 10 + 20 + … + 120
+    expect(executions[handle.workflowId]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(await (await mf.workflow.context(handle.workflowId)).get('thoughts')).toBe(780);
+
+    const engine = await mf.client.engine(mf.appId);
+    const s = engine.sqlSchema;
+    const journal = await engine.driver.query<{ kind: string }>(`SELECT kind FROM ${s}.journal WHERE job_id = $1 AND thread = 'main' ORDER BY seq`, [handle.workflowId]);
+    expect(journal.rows.map((r) => r.kind), 'the journal of the last run only').toEqual(['activity', 'context', 'sleep']);
+    const thread = await engine.driver.query<{ runs: number; args: unknown }>(`SELECT runs, args FROM ${s}.threads WHERE job_id = $1 AND thread = 'main'`, [handle.workflowId]);
+    expect(thread.rows[0]).toEqual({ runs: 12, args: [12, 12] });
+  });
+
+  it('drops what the ended run left pending: its signal wait, its timer, the delivery of its child', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'loop', workflowName: 'leavesWaitsBehind', args: [1] });
+    const engine = await mf.client.engine(mf.appId);
+    const s = engine.sqlSchema;
+    const waits = async () =>
+      (await engine.driver.query<{ signal_id: string }>(`SELECT signal_id FROM ${s}.waiters WHERE job_id = $1 ORDER BY signal_id`, [handle.workflowId])).rows.map((r) => r.signal_id);
+    await eventually(async () => (await waits()).includes('go'));
+    expect(await waits(), 'run 1 waited for stale; run 2 only for go').toEqual(['go']);
+    const timers = await engine.driver.query(`SELECT seq FROM ${s}.journal WHERE job_id = $1 AND kind = 'sleep'`, [handle.workflowId]);
+    expect(timers.rowCount, "run 1's timers").toBe(0);
+    // the child finishes on its own; its result does not land in run 2's journal
+    const child = await mf.workflow.getHandle('loop', 'slowChild', `${handle.workflowId}-child`);
+    expect(await child.result()).toBe('late');
+    await new Promise((r) => setTimeout(r, 200));
+    const rows = await engine.driver.query<{ kind: string }>(`SELECT kind FROM ${s}.journal WHERE job_id = $1 AND thread = 'main'`, [handle.workflowId]);
+    expect(rows.rows.map((r) => r.kind), 'run 2 journaled nothing yet (it waits for go)').toEqual([]);
+    await handle.signal('go', 'now');
+    expect(await handle.result()).toBe('run 2: now');
+  });
+
+  it('refuses arguments that cannot be stored: the workflow fails, naming them', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'loop', workflowName: 'continuesWithBadArgs' });
+    const failure = await handle.result({ throwOnError: false });
+    expect(String((failure as Error).message)).toMatch(/continueAsNew arguments/);
+  });
+});
