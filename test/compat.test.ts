@@ -49,7 +49,7 @@ describe('established API details', () => {
     });
     // sweep (what every worker's sweeper runs every 15 s) until the second has passed
     await eventually(async () => {
-      await engine.query(deleteExpiredJobs, {});
+      await engine.query(deleteExpiredJobs, { lockKey: 'test-sweep-jobs' });
       return (await engine.driver.query(`SELECT 1 FROM ${engine.sqlSchema}.jobs WHERE id = $1`, [expiring.workflowId])).rows.length === 0;
     });
     expect(await kept.result()).toBe('done');

@@ -94,7 +94,7 @@ describe('signals and hooks from outside', () => {
     const handle = await mf.workflow.start({ taskQueue: 'sig', workflowName: 'waitsTwice' });
     await eventually(async () => (await engine.driver.query(`SELECT 1 FROM ${engine.sqlSchema}.waiters WHERE job_id = $1`, [handle.workflowId])).rowCount === 1);
     // ... and the sweep removes it
-    await engine.query(signals.sweepSignals, { keySeconds: 7 * 86_400 });
+    await engine.query(signals.sweepSignals, { keySeconds: 7 * 86_400, lockKey: 'test-sweep-signals' });
     expect((await buffered('s')).filter((r) => r.job_id === null)).toEqual([]);
     await handle.signal('s', 'live');
     await handle.signal('t', 'too');
@@ -108,7 +108,7 @@ describe('signals and hooks from outside', () => {
     await handle.signal('t', 'never consumed'); // the job waits for 't' once
     expect(await handle.result()).toEqual([1, 2]);
     expect((await buffered('t')).filter((r) => r.job_id === handle.workflowId)).toHaveLength(1);
-    await engine.query(signals.sweepSignals, { keySeconds: 7 * 86_400 });
+    await engine.query(signals.sweepSignals, { keySeconds: 7 * 86_400, lockKey: 'test-sweep-signals' });
     expect((await buffered('t')).filter((r) => r.job_id === handle.workflowId)).toEqual([]);
   });
 

@@ -4,6 +4,7 @@
  * interceptors and worker defaults are its own, and `mf.shutdown()` closes what it opened. With no
  * connection it runs on the embedded PGlite database.
  */
+import { parseDurationMs } from '../duration.js';
 import { processRuntime, Runtime, type ShutdownOptions } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
@@ -36,9 +37,10 @@ export interface InitConfig {
    * `leaseSeconds` (before a dead worker's tasks are taken over, default 30) and `shutdownGraceMs`
    * (at shutdown, how long runs in flight get to finish before they are stopped and their tasks given
    * back to be run at once by another process, default 5000). A worker's own `options` win when it
-   * is the first of its app in this instance.
+   * is the first of its app in this instance. `journalRetention` (`'30 days'`, or ms): compact the
+   * journals of threads finished longer ago than that (README "Bounded growth"); default never.
    */
-  worker?: { concurrency?: number; leaseSeconds?: number; shutdownGraceMs?: number };
+  worker?: { concurrency?: number; leaseSeconds?: number; shutdownGraceMs?: number; journalRetention?: string | number };
 }
 
 export interface MemFlowInstance {
@@ -72,12 +74,14 @@ export interface MemFlowInstance {
 
 export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
   const appId = validateAppId(config.appId ?? config.namespace ?? 'memflow');
+  if (config.worker?.journalRetention !== undefined) parseDurationMs(config.worker.journalRetention, 'worker.journalRetention');
   const connection = config.engine?.connection ?? config.connection;
   const runtime = new Runtime(
     {
       concurrency: config.worker?.concurrency,
       leaseSeconds: config.worker?.leaseSeconds,
       shutdownGraceMs: config.worker?.shutdownGraceMs,
+      journalRetention: config.worker?.journalRetention,
       logger: config.logger,
       logLevel: config.logLevel,
     },

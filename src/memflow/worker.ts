@@ -3,6 +3,7 @@
  * registers a function on topic `<taskQueue>-<name>` and starts serving it. The same function can run
  * as a main workflow and as a hook; there is no separate hook-worker API.
  */
+import { parseDurationMs } from '../duration.js';
 import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/runtime.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
@@ -24,6 +25,11 @@ export interface WorkerOptions extends RetryFields {
    * given back. Default 5000. (Set by the first worker of an app in a runtime.)
    */
   shutdownGraceMs?: number;
+  /**
+   * Compact the journals of threads finished longer ago than this (`'30 days'`, or ms); see README
+   * "Bounded growth". Default: never. (Set by the first worker of an app in a runtime.)
+   */
+  journalRetention?: string | number;
   logLevel?: LogLevel;
 }
 
@@ -68,11 +74,13 @@ export class Worker {
     const namespace = config.namespace ?? DEFAULT_NAMESPACE;
     const target = resolveTarget(config.connection, config.dataDir);
     const topic = workflowTopic(taskQueue, name);
-    const { concurrency, leaseSeconds, shutdownGraceMs, logLevel, logger, ...retry } = config.options ?? {};
+    const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, logLevel, logger, ...retry } = config.options ?? {};
+    if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention'); // before anything opens
     if (runtime === processRuntime && (logger || logLevel)) runtime.setLogger({ logger, logLevel });
-    await runtime.serveWorkflow(target, namespace, topic, fn, retry, { concurrency, leaseSeconds, shutdownGraceMs });
+    const loop = { concurrency, leaseSeconds, shutdownGraceMs, journalRetention };
+    await runtime.serveWorkflow(target, namespace, topic, fn, retry, loop);
     // activities this workflow routes by default (`<topic>-activity`), run for other processes
-    await runtime.serveActivities(target, namespace, activityTopic(topic), retry, { concurrency, leaseSeconds, shutdownGraceMs });
+    await runtime.serveActivities(target, namespace, activityTopic(topic), retry, loop);
     return new Worker(taskQueue, name, topic, namespace);
   }
 
@@ -88,12 +96,14 @@ export class Worker {
   ): Promise<{ taskQueue: string; topic: string }> {
     const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
     runtime.activities.register(activities);
-    const { concurrency, leaseSeconds, shutdownGraceMs, logLevel: _logLevel, logger: _logger, ...retry } = config.options ?? {};
+    const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, logLevel: _logLevel, logger: _logger, ...retry } = config.options ?? {};
+    if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention');
     const topic = activityTopic(taskQueue);
     await runtime.serveActivities(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE, topic, retry, {
       concurrency,
       leaseSeconds,
       shutdownGraceMs,
+      journalRetention,
     });
     return { taskQueue, topic };
   }

@@ -159,6 +159,7 @@ export class Runtime {
         leaseSeconds: options.leaseSeconds ?? this.options.leaseSeconds,
         maxPollMs: options.maxPollMs ?? this.options.maxPollMs,
         shutdownGraceMs: options.shutdownGraceMs ?? this.options.shutdownGraceMs,
+        journalRetention: options.journalRetention ?? this.options.journalRetention,
         logger: withFields(this.logger, { appId: engine.appId }),
       };
       this.loops.set(engine, (loop = new TaskLoop(engine, this.activities, merged)));

@@ -14,10 +14,9 @@
  * connection has its own deadline (postgres-driver.ts), and the loop does not wait for it.
  */
 import { randomUUID } from 'node:crypto';
+import { parseDurationMs } from '../duration.js';
 import type { Engine } from '../engine/engine.js';
-import * as jobs from '../sql/queries/jobs.js';
 import * as served from '../sql/queries/served-topics.js';
-import * as signals from '../sql/queries/signals.js';
 import * as tasks from '../sql/queries/tasks.js';
 import { isDeterministicDbError, isTransientDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
@@ -27,9 +26,9 @@ import { FailureStreak } from './failure-streak.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { errField, type Logger, SILENT_LOGGER } from '../telemetry/logger.js';
 import type { RetryFields } from './retry-policy.js';
+import { Sweeper } from './sweeper.js';
 import { runThreadTask, type ThreadProgram } from './thread-task.js';
 
-const SWEEP_MS = 15_000;
 /** A task whose run could not even record its failure is tried again this much later, not every lease. */
 const REFUSED_RETRY_SECONDS = 300;
 /**
@@ -54,6 +53,13 @@ export interface TaskLoopOptions {
    * stopped and their tasks given back at once; shutdown returns at most about a second later.
    */
   shutdownGraceMs?: number;
+  /**
+   * Compact the journals of threads finished longer ago than this (`'30 days'`, or ms): their
+   * durable-call results are deleted and a summary (calls per kind) stays on the thread; the job's
+   * context, context log, result, error and search fields stay. A compacted thread can no longer be
+   * replayed (resumed, retried or forked). Default: never (records are permanent).
+   */
+  journalRetention?: string | number;
   /** Where the loop and the runs it dispatches log. Default: nowhere. */
   logger?: Logger;
 }
@@ -84,7 +90,7 @@ export class TaskLoop {
   private pollTimer: NodeJS.Timeout | undefined;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private sweeper: NodeJS.Timeout | undefined;
+  private readonly sweeper: Sweeper;
   private unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -103,6 +109,8 @@ export class TaskLoop {
     );
     this.leases = new LeaseKeeper(engine, this.owner, this.leaseSeconds, this.logger, LOOP_STATEMENT_DEADLINE);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
+    const retention = options.journalRetention === undefined ? undefined : parseDurationMs(options.journalRetention, 'journalRetention');
+    this.sweeper = new Sweeper(engine, this.logger, retention);
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
     this.pollMs = this.minPollMs;
   }
@@ -141,13 +149,7 @@ export class TaskLoop {
       void this.recordServed();
     }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
-    // Jobs started with `expire` are deleted once it has passed (records are kept otherwise); buffered
-    // signals nobody can consume any more and old signal idempotency keys go too.
-    this.sweeper = setInterval(() => {
-      void this.engine.query(jobs.deleteExpiredJobs, {}).catch(() => {});
-      void this.engine.query(signals.sweepSignals, { keySeconds: signals.SIGNAL_RETENTION_SECONDS }).catch(() => {});
-    }, SWEEP_MS);
-    this.sweeper.unref();
+    this.sweeper.start();
     this.schedulePoll();
   }
 
@@ -297,7 +299,7 @@ export class TaskLoop {
     this.stopped = true;
     clearTimeout(this.pollTimer);
     clearInterval(this.heartbeat);
-    clearInterval(this.sweeper);
+    this.sweeper.stop();
     if (this.dueTimer) clearTimeout(this.dueTimer.timer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];

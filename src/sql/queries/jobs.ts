@@ -59,11 +59,16 @@ export const readJobStatus = defineQuery<
 >(/* sql */ `
 SELECT status, output, output IS NULL AS output_undefined, error FROM {{schema}}.jobs WHERE id = $jobId`);
 
-/** Jobs whose retention ran out (only jobs started with `expire` have one). */
-export const deleteExpiredJobs = defineQuery<NoParams, { deleted: number }>(/* sql */ `
-WITH gone AS (
+/**
+ * Jobs whose retention ran out (only jobs started with `expire` have one). One process per app at a
+ * time (`lockKey`, a try-lock: a sweeper that finds it taken skips this round).
+ */
+export const deleteExpiredJobs = defineQuery<{ lockKey: string }, { deleted: number }>(/* sql */ `
+WITH lock AS MATERIALIZED (
+  SELECT pg_try_advisory_xact_lock(hashtextextended($lockKey, 0)) AS held
+), gone AS (
   DELETE FROM {{schema}}.jobs
-   WHERE id IN (SELECT id FROM {{schema}}.jobs WHERE expire_at <= now() ORDER BY expire_at LIMIT 500)
+   WHERE id IN (SELECT id FROM {{schema}}.jobs WHERE expire_at <= now() AND (SELECT held FROM lock) ORDER BY expire_at LIMIT 500)
   RETURNING id
 ), threads AS (
   DELETE FROM {{schema}}.threads WHERE job_id IN (SELECT id FROM gone)

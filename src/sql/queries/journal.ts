@@ -62,3 +62,38 @@ export const readTimeline = defineQuery<
 >(/* sql */ `
 SELECT thread, seq, kind, name, status, result, created_at
   FROM {{schema}}.journal WHERE job_id = $jobId ORDER BY created_at, thread, seq`);
+
+/**
+ * Journal retention (migration 0043): delete the journals of up to `batch` threads finished more than
+ * `olderThanSeconds` ago, oldest first, and keep a summary on each thread. One process per app at a
+ * time (`lockKey`, a try-lock: a sweeper that finds it taken skips this round).
+ */
+export const compactJournals = defineQuery<{ olderThanSeconds: number; batch: number; lockKey: string }, { compacted: number; deleted: number }>(/* sql */ `
+WITH lock AS MATERIALIZED (
+  SELECT pg_try_advisory_xact_lock(hashtextextended($lockKey, 0)) AS held
+), picked AS (
+  SELECT job_id, thread FROM {{schema}}.threads
+   WHERE completed_at IS NOT NULL AND compacted_at IS NULL
+     AND completed_at < now() - make_interval(secs => $olderThanSeconds::float8)
+     AND status IN ('completed', 'failed', 'interrupted')
+     AND (SELECT held FROM lock)
+   ORDER BY completed_at
+   LIMIT $batch::int
+   FOR UPDATE SKIP LOCKED
+), gone AS (
+  DELETE FROM {{schema}}.journal j USING picked p
+   WHERE j.job_id = p.job_id AND j.thread = p.thread
+  RETURNING j.job_id, j.thread, j.kind
+), per_kind AS (
+  SELECT job_id, thread, kind, count(*) AS n FROM gone GROUP BY job_id, thread, kind
+), summary AS (
+  SELECT job_id, thread, jsonb_object_agg(kind, n) AS by_kind, sum(n)::int AS calls FROM per_kind GROUP BY job_id, thread
+), marked AS (
+  UPDATE {{schema}}.threads t
+     SET compacted_at = now(),
+         journal_summary = jsonb_build_object('calls', coalesce(s.calls, 0), 'byKind', coalesce(s.by_kind, '{}'::jsonb))
+    FROM picked p LEFT JOIN summary s ON s.job_id = p.job_id AND s.thread = p.thread
+   WHERE t.job_id = p.job_id AND t.thread = p.thread
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM marked)::int AS compacted, (SELECT count(*) FROM gone)::int AS deleted`);

@@ -34,17 +34,19 @@ SELECT {{schema}}.signal_app($signalId, $data::jsonb, $signalKey, $expireSeconds
 /**
  * Drop what no waitFor will consume: buffered signals past their deadline, job-addressed ones whose
  * job has no thread running or parked any more, and idempotency keys older than `keySeconds`. Run by
- * every task loop's sweeper, in bounded batches.
+ * every task loop's sweeper, in bounded batches; one process per app at a time (`lockKey`, a try-lock).
  */
-export const sweepSignals = defineQuery<{ keySeconds: number }, { expired: number; orphaned: number; keys: number }>(/* sql */ `
-WITH expired AS (
+export const sweepSignals = defineQuery<{ keySeconds: number; lockKey: string }, { expired: number; orphaned: number; keys: number }>(/* sql */ `
+WITH lock AS MATERIALIZED (
+  SELECT pg_try_advisory_xact_lock(hashtextextended($lockKey, 0)) AS held
+), expired AS (
   DELETE FROM {{schema}}.signals
-   WHERE id IN (SELECT id FROM {{schema}}.signals WHERE expire_at <= now() ORDER BY expire_at LIMIT 1000)
+   WHERE id IN (SELECT id FROM {{schema}}.signals WHERE expire_at <= now() AND (SELECT held FROM lock) ORDER BY expire_at LIMIT 1000)
   RETURNING id
 ), orphaned AS (
   DELETE FROM {{schema}}.signals
    WHERE id IN (SELECT s.id FROM {{schema}}.signals s
-                 WHERE s.job_id IS NOT NULL
+                 WHERE s.job_id IS NOT NULL AND (SELECT held FROM lock)
                    AND NOT EXISTS (SELECT 1 FROM {{schema}}.threads t
                                     WHERE t.job_id = s.job_id AND t.status IN ('running', 'parked'))
                  LIMIT 1000)
@@ -53,7 +55,7 @@ WITH expired AS (
   DELETE FROM {{schema}}.signal_keys
    WHERE (job_id, signal_id, signal_key) IN (
      SELECT job_id, signal_id, signal_key FROM {{schema}}.signal_keys
-      WHERE created_at < now() - make_interval(secs => $keySeconds) ORDER BY created_at LIMIT 1000)
+      WHERE created_at < now() - make_interval(secs => $keySeconds) AND (SELECT held FROM lock) ORDER BY created_at LIMIT 1000)
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM expired)::int AS expired, (SELECT count(*) FROM orphaned)::int AS orphaned,
