@@ -6,6 +6,7 @@ import type { Query } from '../define-query.js';
 import * as activities from './activities.js';
 import * as children from './children.js';
 import * as context from './context.js';
+import * as dashboardInterim from './dashboard-interim.js';
 import * as entities from './entities.js';
 import * as hooks from './hooks.js';
 import * as jobs from './jobs.js';
@@ -25,4 +26,4 @@ function queriesOf(...modules: object[]): Readonly<Record<string, Query<any, any
   return Object.freeze(all);
 }
 
-export const NAMED_QUERIES = queriesOf(jobs, tasks, journal, threads, signals, context, hooks, children, search, activities, entities);
+export const NAMED_QUERIES = queriesOf(jobs, tasks, journal, threads, signals, context, hooks, children, search, activities, entities, dashboardInterim);

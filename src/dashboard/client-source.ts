@@ -1,0 +1,122 @@
+/**
+ * The dashboard's DashboardSource on a Client: reads through the management API's shapes and acts
+ * through the handle's own operations, so the dashboard can do nothing the API cannot.
+ */
+import type { Engine } from '../engine/engine.js';
+import { ValidationError } from '../errors.js';
+import type { HistoryEntry, ListOptions, WorkflowDescription, WorkflowFilter, WorkflowPage } from '../manage/types.js';
+import type { Client } from '../memflow/client.js';
+import type { WorkflowHandle } from '../memflow/handle.js';
+import { listApps } from '../sql/queries/registry.js';
+import type { Logger } from '../telemetry/logger.js';
+import { errField } from '../telemetry/logger.js';
+import type { ActionInput, ActionResult, AppSummary, DashboardSource, StatusCounts } from './dashboard-source.js';
+import * as interim from './interim-management.js';
+
+/** Polling beside NOTIFY: context changes and finished timers send no NOTIFY; PGlite has one session. */
+const POLL_MS = { postgres: 5000, pglite: 1000 } as const;
+/** Several NOTIFYs in a burst (a job's steps) make one refresh. */
+const DEBOUNCE_MS = 150;
+
+export class ClientSource implements DashboardSource {
+  constructor(
+    private readonly client: Client,
+    /** The app the dashboard opens on (its database connection also lists the others). */
+    private readonly defaultApp: string,
+    private readonly logger: Logger,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {}
+
+  private engine(appId: string): Promise<Engine> {
+    return this.client.engine(appId);
+  }
+
+  private async handle(appId: string, workflowId: string): Promise<WorkflowHandle> {
+    // A handle is (app, workflowId); the topic is for information only.
+    return this.client.workflow.getHandle('dashboard', 'dashboard', workflowId, appId);
+  }
+
+  async apps(): Promise<AppSummary[]> {
+    const { driver } = await this.engine(this.defaultApp);
+    const res = await driver.query<{ app_id: string; schema_name: string; created_at: Date }>(listApps.text);
+    return res.rows.map((r) => ({ appId: r.app_id, schema: r.schema_name, createdAt: r.created_at.toISOString() }));
+  }
+
+  async list(appId: string, options: ListOptions): Promise<WorkflowPage> {
+    return interim.list(await this.engine(appId), options);
+  }
+
+  async counts(appId: string, filter: WorkflowFilter): Promise<StatusCounts> {
+    return interim.counts(await this.engine(appId), filter);
+  }
+
+  async describe(appId: string, workflowId: string): Promise<WorkflowDescription> {
+    return interim.describe(await this.engine(appId), workflowId);
+  }
+
+  async history(appId: string, workflowId: string): Promise<HistoryEntry[]> {
+    return interim.history(await this.engine(appId), workflowId);
+  }
+
+  async context(appId: string, workflowId: string): Promise<{ value: unknown; version: number }> {
+    const ctx = (await this.handle(appId, workflowId)).context();
+    const [value, version] = await Promise.all([ctx.get(), ctx.version()]);
+    return { value, version };
+  }
+
+  async contextAt(appId: string, workflowId: string, version: number): Promise<unknown> {
+    return (await this.handle(appId, workflowId)).context().at(version);
+  }
+
+  async contextLog(appId: string, workflowId: string) {
+    return (await this.handle(appId, workflowId)).context().history();
+  }
+
+  async act(appId: string, workflowId: string, input: ActionInput): Promise<ActionResult> {
+    const handle = await this.handle(appId, workflowId);
+    switch (input.action) {
+      case 'signal':
+        await handle.signal(input.signalId, input.payload);
+        return { message: `signal '${input.signalId}' sent` };
+      case 'hook': {
+        const thread = await handle.hook({ taskQueue: input.taskQueue, workflowName: input.workflowName, args: input.args });
+        return { message: `hook started as thread ${thread}` };
+      }
+      case 'terminate':
+        await handle.interrupt({ reason: input.reason });
+        return { message: 'terminated' };
+      case 'cancel':
+      case 'resume':
+      case 'retry':
+      case 'fork':
+        throw new ValidationError('action', `'${input.action}' needs the management API (issue 8), not in this build yet`);
+    }
+  }
+
+  async watch(appId: string, listener: () => void): Promise<() => void> {
+    const engine = await this.engine(appId);
+    let timer: NodeJS.Timeout | undefined;
+    const fire = () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        try {
+          listener();
+        } catch (err) {
+          this.logger.warn({ appId, err: errField(err) }, 'dashboard live update failed');
+        }
+      }, DEBOUNCE_MS);
+    };
+    const off = engine.onPayload(fire);
+    const poll = setInterval(fire, POLL_MS[engine.driver.kind]);
+    return () => {
+      off();
+      clearInterval(poll);
+      clearTimeout(timer);
+    };
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
