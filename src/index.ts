@@ -45,6 +45,7 @@ export { JobContext } from './memflow/job-context.js';
 export type { ActivityContext, ActivityInfo } from './worker/execution-scope.js';
 export type { ConnectionConfig } from './storage/connection.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
+export type { DashboardOptions, DashboardHandle } from './dashboard/dashboard.js';
 export * as Errors from './errors.js';
 export { Enums } from './compat/enums.js';
 export {

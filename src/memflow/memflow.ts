@@ -5,6 +5,7 @@
  * `MemFlow.init` instance falls back to.
  */
 import { Connection } from '../compat/connection.js';
+import { startDashboard } from '../dashboard/dashboard.js';
 import { Enums } from '../compat/enums.js';
 import { SearchQueries } from '../compat/search-statics.js';
 import * as Errors from '../errors.js';
@@ -32,6 +33,11 @@ export class MemFlow {
   static readonly activity = { getContext: currentActivityInfo };
   static readonly init = init;
   static readonly guid = guid;
+  /**
+   * Serve the web dashboard (apps, jobs, a job's timeline and memory, actions) on
+   * `http://127.0.0.1:7070` by default. Returns `{ url, close() }`. See DashboardOptions.
+   */
+  static readonly dashboard = startDashboard;
   static readonly registerActivityWorker = Worker.registerActivityWorker;
   /** Process-wide: wraps every workflow and hook run of every runtime, outside each one's own. */
   static registerInterceptor(interceptor: WorkflowInterceptor): void {
