@@ -59,6 +59,6 @@ export function hostAllowed(req: IncomingMessage, tokenRequired: boolean): boole
 export function sameOrigin(req: IncomingMessage): boolean {
   const origin = header(req, 'origin');
   const host = header(req, 'host');
-  if (origin !== undefined) return host !== undefined && origin === `http://${host}`;
+  if (origin !== undefined && origin !== 'null') return host !== undefined && origin === `http://${host}`;
   return header(req, 'sec-fetch-site') === 'same-origin';
 }
