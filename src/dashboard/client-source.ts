@@ -7,11 +7,10 @@ import { ValidationError } from '../errors.js';
 import type { HistoryEntry, ListOptions, WorkflowDescription, WorkflowFilter, WorkflowPage } from '../manage/types.js';
 import type { Client } from '../memflow/client.js';
 import type { WorkflowHandle } from '../memflow/handle.js';
-import { listApps } from '../sql/queries/registry.js';
+import { schemaForApp } from '../storage/sql-identifier.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errField } from '../telemetry/logger.js';
 import type { ActionInput, ActionResult, AppSummary, DashboardSource, StatusCounts } from './dashboard-source.js';
-import * as interim from './interim-management.js';
 
 /** Polling beside NOTIFY: context changes and finished timers send no NOTIFY; PGlite has one session. */
 const POLL_MS = { postgres: 5000, pglite: 1000 } as const;
@@ -37,25 +36,24 @@ export class ClientSource implements DashboardSource {
   }
 
   async apps(): Promise<AppSummary[]> {
-    const { driver } = await this.engine(this.defaultApp);
-    const res = await driver.query<{ app_id: string; schema_name: string; created_at: Date }>(listApps.text);
-    return res.rows.map((r) => ({ appId: r.app_id, schema: r.schema_name, createdAt: r.created_at.toISOString() }));
+    const apps = await this.client.workflow.apps(this.defaultApp);
+    return apps.map((appId) => ({ appId, schema: schemaForApp(appId) }));
   }
 
   async list(appId: string, options: ListOptions): Promise<WorkflowPage> {
-    return interim.list(await this.engine(appId), options);
+    return this.client.workflow.list(options, appId);
   }
 
   async counts(appId: string, filter: WorkflowFilter): Promise<StatusCounts> {
-    return interim.counts(await this.engine(appId), filter);
+    return this.client.workflow.counts(filter, appId);
   }
 
   async describe(appId: string, workflowId: string): Promise<WorkflowDescription> {
-    return interim.describe(await this.engine(appId), workflowId);
+    return (await this.handle(appId, workflowId)).describe();
   }
 
   async history(appId: string, workflowId: string): Promise<HistoryEntry[]> {
-    return interim.history(await this.engine(appId), workflowId);
+    return (await this.handle(appId, workflowId)).history();
   }
 
   async context(appId: string, workflowId: string): Promise<{ value: unknown; version: number }> {

@@ -8,8 +8,8 @@ import type { ContextChange } from '../memflow/job-context.js';
 
 export interface AppSummary {
   appId: string;
+  /** Its Postgres schema (`my-app` → `my_app`). */
   schema: string;
-  createdAt: string;
 }
 
 export type StatusCounts = Record<WorkflowStatus, number>;

@@ -6,11 +6,11 @@ import type { Query } from '../define-query.js';
 import * as activities from './activities.js';
 import * as children from './children.js';
 import * as context from './context.js';
-import * as dashboardInterim from './dashboard-interim.js';
 import * as entities from './entities.js';
 import * as hooks from './hooks.js';
 import * as jobs from './jobs.js';
 import * as journal from './journal.js';
+import * as manage from './manage.js';
 import * as search from './search.js';
 import * as signals from './signals.js';
 import * as tasks from './tasks.js';
@@ -26,4 +26,4 @@ function queriesOf(...modules: object[]): Readonly<Record<string, Query<any, any
   return Object.freeze(all);
 }
 
-export const NAMED_QUERIES = queriesOf(jobs, tasks, journal, threads, signals, context, hooks, children, search, activities, entities, dashboardInterim);
+export const NAMED_QUERIES = queriesOf(jobs, tasks, journal, threads, signals, context, hooks, children, search, activities, entities, manage);

@@ -56,7 +56,3 @@ INSERT INTO hotmesh_registry.migrations (schema_name, version, name, checksum) V
 export const recordChecksum = defineQuery<{ schema: string; version: number; checksum: string }>(/* sql */ `
 UPDATE hotmesh_registry.migrations SET checksum = $checksum
  WHERE schema_name = $schema AND version = $version AND checksum IS NULL`);
-
-/** Every app registered on this database (the dashboard's first page). */
-export const listApps = defineQuery<NoParams, { app_id: string; schema_name: string; created_at: Date }>(/* sql */ `
-SELECT app_id, schema_name, created_at FROM hotmesh_registry.apps ORDER BY app_id`);
