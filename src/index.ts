@@ -57,6 +57,7 @@ export {
   DataDirLockedError,
   ConnectionError,
   AppSchemaConflictError,
+  AppNotFoundError,
   MigrationChecksumError,
   ContextTypeError,
   PayloadTooLargeError,
