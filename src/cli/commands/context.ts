@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import type { CliCommand } from '../cli-command.js';
 import type { CliEnv } from '../cli-env.js';
+import { ValidationError } from '../../errors.js';
 import type { JobContext } from '../../memflow/job-context.js';
 import { parseIntegerArgument, parseJsonArgument } from '../json-argument.js';
 import { prettyJson, table, time } from '../table.js';
@@ -32,19 +33,20 @@ function pathAndValue(first: string, second: string | undefined): { path?: strin
   return second === undefined ? { value: parseJsonArgument('value', first) } : { path: first, value: parseJsonArgument('value', second) };
 }
 
-function op(parent: Command, env: CliEnv, spec: string, description: string, run: (ctx: JobContext, ...args: string[]) => Promise<unknown>) {
+/** What an op does with the context, made from its arguments before anything is opened (bad JSON is refused first). */
+type Prepared = (ctx: JobContext) => Promise<unknown>;
+
+function op(parent: Command, env: CliEnv, spec: string, description: string, prepare: (...args: string[]) => Prepared) {
   parent
     .command(spec)
     .description(description)
     .option('--actor <name>', 'who the context history records as the author', 'cli')
     .action(async (...received: unknown[]) => {
       // commander passes the declared arguments, then the options, then the command
-      const args = received.slice(0, -2) as Array<string | undefined>;
+      const [workflowId, ...rest] = received.slice(0, -2) as string[];
       const opts = received[received.length - 2] as ActorOption;
-      const [workflowId, ...rest] = args;
-      const ctx = await contextOf(env, workflowId!, opts);
-      const result = await run(ctx, ...(rest as string[]));
-      env.print(result, prettyJson);
+      const run = prepare(...rest);
+      env.print(await run(await contextOf(env, workflowId!, opts)), prettyJson);
     });
 }
 
@@ -52,21 +54,25 @@ export const contextCommand: CliCommand = {
   names: ['context'],
   register(program, env) {
     const context = program.command('context').description("read and change a workflow's context (its permanent JSON memory)");
-    op(context, env, 'get <workflowId> [path]', 'the whole context, or the value at a dotted path (null when missing)', (ctx, path) => ctx.get(path));
-    op(context, env, 'set <workflowId> <pathOrJson> [json]', 'replace the document (set <id> <json>) or the value at a path (set <id> <path> <json>)', (ctx, a, b) => {
+    op(context, env, 'get <workflowId> [path]', 'the whole context, or the value at a dotted path (null when missing)', (path) => (ctx) => ctx.get(path));
+    op(context, env, 'set <workflowId> <pathOrJson> [json]', 'replace the document (set <id> <json>) or the value at a path (set <id> <path> <json>)', (a, b) => {
       const { path, value } = pathAndValue(a!, b);
-      return path === undefined ? ctx.set(value) : ctx.set(path, value);
+      return (ctx) => (path === undefined ? ctx.set(value) : ctx.set(path, value));
     });
-    op(context, env, 'merge <workflowId> <pathOrJson> [json]', 'deep-merge an object into the document, or at a path', (ctx, a, b) => {
+    op(context, env, 'merge <workflowId> <pathOrJson> [json]', 'deep-merge an object into the document, or at a path', (a, b) => {
       const { path, value } = pathAndValue(a!, b);
-      return path === undefined ? ctx.merge(value) : ctx.merge(path, value);
+      return (ctx) => (path === undefined ? ctx.merge(value) : ctx.merge(path, value));
     });
-    op(context, env, 'increment <workflowId> <path> [by]', 'add a number (default 1) to the number at a path', (ctx, path, by) => {
+    op(context, env, 'increment <workflowId> <path> [by]', 'add a number (default 1, negative to subtract) to the number at a path', (path, by) => {
       const amount = by === undefined ? 1 : parseJsonArgument('by', by);
-      return ctx.increment(path!, amount as number);
+      if (typeof amount !== 'number') throw new ValidationError('by', `must be a number (got ${by})`);
+      return (ctx) => ctx.increment(path!, amount);
     });
-    op(context, env, 'append <workflowId> <path> <json>', 'append one element to the array at a path', (ctx, path, json) => ctx.append(path!, parseJsonArgument('value', json!)));
-    op(context, env, 'delete <workflowId> <path>', 'remove the value at a path', (ctx, path) => ctx.delete(path!));
+    op(context, env, 'append <workflowId> <path> <json>', 'append one element to the array at a path', (path, json) => {
+      const value = parseJsonArgument('value', json!);
+      return (ctx) => ctx.append(path!, value);
+    });
+    op(context, env, 'delete <workflowId> <path>', 'remove the value at a path', (path) => (ctx) => ctx.delete(path!));
 
     context
       .command('log <workflowId>')
