@@ -44,6 +44,21 @@ export type { JobContextOptions, ContextChange } from './memflow/job-context.js'
 export { JobContext } from './memflow/job-context.js';
 export type { ActivityContext, ActivityInfo } from './worker/execution-scope.js';
 export type { ConnectionConfig } from './storage/connection.js';
+export type {
+  WorkflowStatus,
+  WorkflowFilter,
+  ListOptions,
+  WorkflowListItem,
+  WorkflowPage,
+  WorkflowErrorInfo,
+  WorkflowDescription,
+  WaitingFor,
+  HistoryEntry,
+  HistoryError,
+  WorkflowHistory,
+  BulkResult,
+} from './manage/types.js';
+export { WORKFLOW_STATUSES } from './manage/types.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
 export * as Errors from './errors.js';
 export { Enums } from './compat/enums.js';

@@ -16,6 +16,9 @@ import { JobContext, type JobContextOptions } from './job-context.js';
 import { prepareSignal, type SignalOptions, signalApp } from './send-signal.js';
 import { type OutsideHookOptions, prepareHookOutside, startHookOutside } from './start-hook.js';
 import { prepareStart, startJob, type WorkflowOptions } from './start-job.js';
+import { countWorkflows, listApps, listParams, listWorkflows } from '../manage/list.js';
+import { filterParams } from '../manage/filter.js';
+import type { ListOptions, WorkflowFilter, WorkflowPage, WorkflowStatus } from '../manage/types.js';
 
 export type { WorkflowOptions } from './start-job.js';
 
@@ -112,6 +115,24 @@ export class Client {
       const engine = await this.engine(namespace ?? undefined);
       return (await engine.driver.query(sql, params)).rows;
     },
+
+    /**
+     * One page of the app's workflows, newest first (see ListOptions): `{ items, nextCursor }`; pass
+     * `nextCursor` as `cursor` for the next page. Bad options get a ValidationError before any SQL.
+     */
+    list: async (options: ListOptions = {}, namespace?: string): Promise<WorkflowPage> => {
+      listParams(options); // refuse bad input before opening anything
+      return listWorkflows(await this.engine(namespace), options);
+    },
+
+    /** How many of the app's workflows match `filter`, for every status (0 where none). */
+    counts: async (filter: WorkflowFilter = {}, namespace?: string): Promise<Record<WorkflowStatus, number>> => {
+      filterParams(filter);
+      return countWorkflows(await this.engine(namespace), filter);
+    },
+
+    /** The app ids in this database: the schemas that hold this engine's tables. */
+    apps: async (namespace?: string): Promise<string[]> => listApps(await this.engine(namespace)),
 
     /**
      * Send a signal to every thread of the app waiting on `signalId`, or keep it for the next waiter

@@ -12,6 +12,9 @@ import * as journal from '../sql/queries/journal.js';
 import { isTransientDbError } from '../storage/transient-error.js';
 import { validateId } from '../validation.js';
 import { interruptJob } from './interrupt-job.js';
+import { describeWorkflow } from '../manage/describe.js';
+import { readHistory, readWorkflowHistory } from '../manage/history.js';
+import type { HistoryEntry, WorkflowDescription } from '../manage/types.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
 import { readFields, userFields } from './search-fields.js';
 import { type SignalOptions, signalJob } from './send-signal.js';
@@ -113,6 +116,23 @@ export class WorkflowHandle {
   }
 
   /**
+   * The job as `list` shows it, plus its attempt, error, what it waits for (timers, signals, children,
+   * remote activities, topics no worker serves), context version, children, hooks and step count.
+   * Rejects with JobNotFoundError if there is no such job.
+   */
+  describe(): Promise<WorkflowDescription> {
+    return describeWorkflow(this.engine, this.workflowId);
+  }
+
+  /**
+   * The journal as plain JSON: one HistoryEntry per durable call recorded, the main thread first
+   * (then hooks by thread id), by seq. Rejects with JobNotFoundError if there is no such job.
+   */
+  history(): Promise<HistoryEntry[]> {
+    return readHistory(this.engine, this.workflowId);
+  }
+
+  /**
    * The job's state: `{ done, response, $error?, jc, ju }`, or `{ metadata, data }` with `metadata`
    * true (`metadata.js` is the status semaphore).
    */
@@ -139,10 +159,11 @@ export class WorkflowHandle {
 
   /**
    * An export of the job: `data` (search fields, `_` removed), `state`, `status` (semaphore) and
-   * `timeline` (the journal; values left out with `values: false`). `allow` / `block` pick parts.
+   * `timeline` (the journal; values left out with `values: false`) and `history` (a WorkflowHistory:
+   * what `MemFlow.testing.replay` takes). `allow` / `block` pick parts.
    */
   async export(options: { allow?: string[]; block?: string[]; values?: boolean } = {}): Promise<Record<string, unknown>> {
-    const parts = ['data', 'state', 'status', 'timeline', 'transitions'].filter(
+    const parts = ['data', 'state', 'status', 'timeline', 'transitions', 'history'].filter(
       (p) => (!options.allow || options.allow.includes(p)) && !options.block?.includes(p),
     );
     const out: Record<string, unknown> = {};
@@ -154,6 +175,7 @@ export class WorkflowHandle {
       out.timeline = rows.rows.map((r) => ({ ...r, result: options.values === false ? undefined : r.result }));
     }
     if (parts.includes('transitions')) out.transitions = [];
+    if (parts.includes('history')) out.history = await readWorkflowHistory(this.engine, this.workflowId);
     return out;
   }
 
