@@ -5,7 +5,12 @@
 import type { CliCommand } from '../cli-command.js';
 import { appsCommand } from './apps.js';
 import { contextCommand } from './context.js';
+import { countsCommand } from './counts.js';
+import { describeCommand } from './describe.js';
+import { exportCommand } from './export.js';
+import { historyCommand } from './history.js';
 import { hookCommand } from './hook.js';
+import { listCommand } from './list.js';
 import { migrateCommand } from './migrate.js';
 import { signalCommand } from './signal.js';
 import { startCommand } from './start.js';
@@ -13,6 +18,11 @@ import { startCommand } from './start.js';
 export const COMMANDS: readonly CliCommand[] = [
   migrateCommand,
   appsCommand,
+  listCommand,
+  countsCommand,
+  describeCommand,
+  historyCommand,
+  exportCommand,
   startCommand,
   signalCommand,
   hookCommand,
