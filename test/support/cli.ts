@@ -30,6 +30,14 @@ function sourceHash(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** Builds of earlier sources (and abandoned partial builds) untouched for an hour: no run uses them now. */
+function removeOldBuilds(cache: string, current: string): void {
+  for (const name of fs.readdirSync(cache)) {
+    const full = path.join(cache, name);
+    if (full !== current && Date.now() - fs.statSync(full).mtimeMs > 3_600_000) fs.rmSync(full, { recursive: true, force: true });
+  }
+}
+
 let built: Promise<string> | undefined;
 
 /** The compiled bin (cli/main.js of a fresh build of src/). */
@@ -49,6 +57,7 @@ export function builtCli(): Promise<string> {
     } catch {
       fs.rmSync(temp, { recursive: true, force: true }); // another build won the race: same sources, same output
     }
+    removeOldBuilds(cache, dir);
     return bin;
   })();
   return built;
