@@ -155,6 +155,26 @@ export class DataDirLockedError extends HotMeshError {
   }
 }
 
+/**
+ * A management command named an app the database does not have (a typo in `--app`, or a database no
+ * process has provisioned it on). Reading commands refuse rather than create an empty app.
+ */
+export class AppNotFoundError extends HotMeshError {
+  readonly code = ErrorCode.NOT_FOUND;
+  constructor(
+    readonly appId: string,
+    readonly knownApps: readonly string[],
+  ) {
+    super(
+      `No app '${appId}' in this database (` +
+        (knownApps.length === 0
+          ? 'it has no apps yet'
+          : `its apps: ${knownApps.slice(0, 10).join(', ')}${knownApps.length > 10 ? ` and ${knownApps.length - 10} more` : ''}`) +
+        `). Start a worker or run \`hotmesh migrate --app ${appId}\` to create it.`,
+    );
+  }
+}
+
 /** The appId maps to a schema another app already owns. */
 export class AppSchemaConflictError extends HotMeshError {
   constructor(

@@ -73,6 +73,7 @@ export {
   DataDirLockedError,
   ConnectionError,
   AppSchemaConflictError,
+  AppNotFoundError,
   MigrationChecksumError,
   ContextTypeError,
   PayloadTooLargeError,

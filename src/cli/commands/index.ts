@@ -1,0 +1,30 @@
+/**
+ * Every `hotmesh` command, in the order `hotmesh --help` lists them. A new command is a file in this
+ * folder exporting a CliCommand, and one line here.
+ */
+import type { CliCommand } from '../cli-command.js';
+import { appsCommand } from './apps.js';
+import { contextCommand } from './context.js';
+import { countsCommand } from './counts.js';
+import { describeCommand } from './describe.js';
+import { exportCommand } from './export.js';
+import { historyCommand } from './history.js';
+import { hookCommand } from './hook.js';
+import { listCommand } from './list.js';
+import { migrateCommand } from './migrate.js';
+import { signalCommand } from './signal.js';
+import { startCommand } from './start.js';
+
+export const COMMANDS: readonly CliCommand[] = [
+  migrateCommand,
+  appsCommand,
+  listCommand,
+  countsCommand,
+  describeCommand,
+  historyCommand,
+  exportCommand,
+  startCommand,
+  signalCommand,
+  hookCommand,
+  contextCommand,
+];
