@@ -52,6 +52,7 @@ export function builtCli(): Promise<string> {
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     await promisify(execFile)(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', temp, '--sourceMap', 'false', '--declaration', 'false'], { cwd: ROOT });
     fs.cpSync(path.join(ROOT, 'src', 'sql', 'migrations'), path.join(temp, 'sql', 'migrations'), { recursive: true });
+    fs.cpSync(path.join(ROOT, 'src', 'dashboard', 'assets'), path.join(temp, 'dashboard', 'assets'), { recursive: true });
     try {
       fs.renameSync(temp, dir);
     } catch {

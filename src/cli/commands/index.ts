@@ -6,6 +6,7 @@ import type { CliCommand } from '../cli-command.js';
 import { appsCommand } from './apps.js';
 import { contextCommand } from './context.js';
 import { countsCommand } from './counts.js';
+import { dashboardCommand } from './dashboard.js';
 import { describeCommand } from './describe.js';
 import { exportCommand } from './export.js';
 import { historyCommand } from './history.js';
@@ -27,4 +28,5 @@ export const COMMANDS: readonly CliCommand[] = [
   signalCommand,
   hookCommand,
   contextCommand,
+  dashboardCommand,
 ];
