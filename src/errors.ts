@@ -27,6 +27,11 @@ export const ErrorCode = {
   RETRY: 599,
   NOT_FOUND: 404,
   INTERRUPT: 410,
+  /**
+   * `handle.cancel()`: the workflow's durable wait threw a CancelledError, and the workflow did not
+   * catch it (the job ends `cancelled`; `result()` rejects with a WorkflowFailedError of this code).
+   */
+  CANCELLED: 499,
 } as const;
 
 export class HotMeshError extends Error {
@@ -119,6 +124,48 @@ export class NonDeterminismError extends HotMeshError {
         `the journal recorded ${recorded} but the code now calls ${attempted}. ` +
         `The job is parked; restore the previous code or guard the change with MemFlow.workflow.patched().`,
     );
+  }
+}
+
+/**
+ * `handle.cancel()` asked the job to stop: the workflow's current (or next) durable wait (an
+ * activity, a sleep, a waitFor, a child) throws this once. The workflow may catch it and clean up
+ * (its later durable calls run as usual); uncaught, the job ends `cancelled` (code 499).
+ */
+export class CancelledError extends HotMeshError {
+  readonly code = ErrorCode.CANCELLED;
+  constructor(
+    readonly jobId: string,
+    readonly reason: string | null = null,
+  ) {
+    super(`Workflow ${jobId} was cancelled${reason ? `: ${reason}` : ''}`);
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+  override get details(): Record<string, unknown> {
+    return { jobId: this.jobId, reason: this.reason };
+  }
+}
+
+/**
+ * An operator's action does not apply to the job in the state it is in (resume a running job, retry
+ * a completed one, cancel a finished one). Names the job, the action and the state.
+ */
+export class WorkflowStateError extends HotMeshError {
+  constructor(
+    readonly jobId: string,
+    readonly action: string,
+    readonly state: string,
+    readonly expected: string,
+  ) {
+    super(`Cannot ${action} workflow ${jobId}: it is ${state} (${action} applies to ${expected} workflows)`);
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+  override get details(): Record<string, unknown> {
+    return { jobId: this.jobId, action: this.action, state: this.state, expected: this.expected };
   }
 }
 

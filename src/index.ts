@@ -59,6 +59,8 @@ export type {
   BulkResult,
 } from './manage/types.js';
 export { WORKFLOW_STATUSES } from './manage/types.js';
+export type { ForkOptions } from './manage/fork.js';
+export type { ReplayableHistory, ReplayOptions } from './manage/testing-replay.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
 export type { DashboardOptions, DashboardHandle } from './dashboard/dashboard.js';
 export * as Errors from './errors.js';
@@ -84,6 +86,9 @@ export {
   MemFlowRetryError,
   WaitTimeoutError,
   ActivityTimeoutError,
+  CancelledError,
+  WorkflowStateError,
+  ErrorCode,
   isHotMeshError,
   didInterrupt,
 } from './errors.js';

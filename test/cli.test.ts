@@ -5,15 +5,18 @@
  * directory admits one process at a time (cli-errors.test.ts checks what a run meets otherwise).
  *
  * One session, in order: migrate, start, list, describe, read and change the context, hook, signal,
- * history, context log, export; then an unknown id, an unknown app and a finished job. Every
- * subprocess start costs (PGlite opens its directory each time), so each run is asserted on fully.
+ * cancel, terminate, retry, fork, resume (refused: wrong state), history, context log, export, and
+ * replay of the export against compatible and diverging code; then an unknown id, an unknown app and
+ * a finished job. Every subprocess start costs (PGlite opens its directory each time), so the worker
+ * opens twice in all and each run is asserted on fully.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemFlow, type MemFlowInstance } from '../src/index.js';
+import { CancelledError, MemFlow, type MemFlowInstance, WorkflowFailedError } from '../src/index.js';
 import { MIGRATIONS } from '../src/storage/migrate.js';
 import { backend, POSTGRES_URL, uniqueAppId } from './support/backend.js';
 import { builtCli, type CliRun, errorLines, runCli } from './support/cli.js';
@@ -24,6 +27,34 @@ export async function greeter(name: string) {
   await ctx.set({ greeting: `hello ${name}` });
   const data = await MemFlow.workflow.waitFor<{ ok: boolean }>('go');
   return { name, data };
+}
+
+let chargeFixed = false;
+const { charge } = MemFlow.workflow.proxyActivities({
+  activities: {
+    async charge(cents: number) {
+      if (!chargeFixed) throw new MemFlow.Errors.MemFlowFatalError('card declined');
+      return { charged: cents };
+    },
+  },
+  retryPolicy: { maximumAttempts: 1, backoffCoefficient: 1, maximumInterval: '1s' },
+});
+
+/** Fails (its activity throws a fatal error) until the test fixes `charge`. */
+export async function checkout(cents: number) {
+  const ctx = await MemFlow.workflow.context();
+  await ctx.set({ cents });
+  return charge(cents);
+}
+
+/** Waits until cancelled or terminated. */
+export async function idler() {
+  try {
+    await MemFlow.workflow.waitFor('never');
+  } catch (err) {
+    if (err instanceof CancelledError) return `cancelled: ${err.reason}`;
+    throw err;
+  }
 }
 
 export async function tagger(tag: string) {
@@ -38,6 +69,7 @@ describe(`hotmesh CLI session (${backend})`, () => {
   const workflowId = `cli-${appId}`;
   let root: string;
   let where: string[];
+  let bin: string;
   const runs: Array<{ args: string; ms: number }> = [];
 
   /** `hotmesh --app <appId> <where> ...args`, timed. */
@@ -54,6 +86,8 @@ describe(`hotmesh CLI session (${backend})`, () => {
     try {
       await mf.worker.create({ taskQueue: 'cli', workflow: greeter });
       await mf.worker.create({ taskQueue: 'cli', workflow: tagger });
+      await mf.worker.create({ taskQueue: 'cli', workflow: checkout });
+      await mf.worker.create({ taskQueue: 'cli', workflow: idler });
       return await fn(mf);
     } finally {
       await mf.shutdown();
@@ -63,14 +97,14 @@ describe(`hotmesh CLI session (${backend})`, () => {
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-cli-'));
     where = backend === 'postgres' ? ['--url', POSTGRES_URL] : ['--data-dir', path.join(root, 'data')];
-    await builtCli();
+    bin = await builtCli();
   }, 120_000);
   afterAll(() => {
     fs.rmSync(root, { recursive: true, force: true });
     console.log(`hotmesh CLI runs (${backend}): ${runs.map((r) => `${r.args.split(' ')[0]} ${r.ms} ms`).join(', ')}`);
   });
 
-  it('migrates, starts, lists, describes, changes context, hooks, signals, and reads the history', async () => {
+  it('migrates, starts, lists, describes, changes context, hooks, signals, cancels, terminates, retries, forks, exports and replays', async () => {
     const migrated = await hotmesh('migrate', '--json');
     expect(migrated.code, migrated.stderr).toBe(0);
     expect(migrated.json()).toEqual({ appId, schema: appId.replace(/-/g, '_'), applied: MIGRATIONS.map(label), pending: [] });
@@ -79,7 +113,17 @@ describe(`hotmesh CLI session (${backend})`, () => {
     expect(started.code, started.stderr).toBe(0);
     expect(started.json()).toEqual({ workflowId });
 
-    await serve(async (mf) => untilWaiting(await mf.client.engine(appId), workflowId, 'go'));
+    const ids = { cancel: `${workflowId}-cancel`, terminate: `${workflowId}-terminate`, retry: `${workflowId}-retry`, fork: `${workflowId}-fork` };
+    await serve(async (mf) => {
+      const db = await mf.client.engine(appId);
+      await mf.workflow.start({ taskQueue: 'cli', workflowName: 'idler', workflowId: ids.cancel });
+      await mf.workflow.start({ taskQueue: 'cli', workflowName: 'idler', workflowId: ids.terminate });
+      const failing = await mf.workflow.start({ taskQueue: 'cli', workflowName: 'checkout', workflowId: ids.retry, args: [4200] });
+      await expect(failing.result()).rejects.toThrow('card declined');
+      await untilWaiting(db, ids.cancel, 'never');
+      await untilWaiting(db, ids.terminate, 'never');
+      await untilWaiting(db, workflowId, 'go');
+    });
 
     const listed = await hotmesh('list', '--workflow', 'greeter', '--status', 'waiting,running', '--json');
     expect(listed.code, listed.stderr).toBe(0);
@@ -108,7 +152,29 @@ describe(`hotmesh CLI session (${backend})`, () => {
     expect(signalled.code, signalled.stderr).toBe(0);
     expect(signalled.json()).toEqual({ workflowId, signalId: 'go' });
 
+    const cancelled = await hotmesh('cancel', ids.cancel, '--reason', 'customer left', '--json');
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.json()).toEqual({ workflowId: ids.cancel, action: 'cancel' });
+    const terminated = await hotmesh('terminate', ids.terminate, '--reason', 'stuck');
+    expect(terminated.code, terminated.stderr).toBe(0);
+    expect(terminated.stdout).toBe(`terminated ${ids.terminate}\n`);
+    const refused = await hotmesh('resume', ids.terminate);
+    expect(refused.code).toBe(1);
+    expect(errorLines(refused)).toEqual([`hotmesh: Cannot resume workflow ${ids.terminate}: it is terminated (resume applies to parked workflows)`]);
+    chargeFixed = true; // the fix is deployed
+    const retried = await hotmesh('retry', ids.retry, '--json');
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.json()).toEqual({ workflowId: ids.retry, action: 'retry' });
+    const forked = await hotmesh('fork', ids.retry, '--from', '1', '--id', ids.fork, '--json');
+    expect(forked.code, forked.stderr).toBe(0);
+    expect(forked.json()).toEqual({ workflowId: ids.fork, forkedFrom: ids.retry });
+
     await serve(async (mf) => {
+      const handleOf = (id: string) => mf.workflow.getHandle('cli', 'idler', id);
+      expect(await (await handleOf(ids.cancel)).result()).toBe('cancelled: customer left');
+      await expect((await handleOf(ids.terminate)).result()).rejects.toBeInstanceOf(WorkflowFailedError);
+      expect(await (await handleOf(ids.retry)).result()).toEqual({ charged: 4200 });
+      expect(await (await handleOf(ids.fork)).result()).toEqual({ charged: 4200 });
       const handle = await mf.workflow.getHandle('cli', 'greeter', workflowId);
       expect(await handle.result()).toEqual({ name: 'Ann', data: { ok: true } });
       const ctx = await mf.workflow.context(workflowId);
@@ -136,6 +202,41 @@ describe(`hotmesh CLI session (${backend})`, () => {
     const written = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(written).toMatchObject({ workflowId, workflowName: 'greeter', taskQueue: 'cli', args: ['Ann'], entries: history.json() });
     expect(written.export.state.data.done).toBe(true);
+
+    const statuses = await hotmesh('list', '--id-prefix', `${workflowId}-`, '--json');
+    expect(statuses.code, statuses.stderr).toBe(0);
+    expect(Object.fromEntries(statuses.json().items.map((i: { workflowId: string; status: string }) => [i.workflowId, i.status]))).toEqual({
+      [ids.cancel]: 'completed', // it caught the CancelledError and returned
+      [ids.terminate]: 'terminated',
+      [ids.retry]: 'completed',
+      [ids.fork]: 'completed',
+    });
+
+    // the export replays against the code that wrote it, and names the first call of code that diverges
+    const code = (name: string, body: string) => {
+      const file = path.join(root, `${name}.mjs`);
+      fs.writeFileSync(file, `import { MemFlow } from ${JSON.stringify(pathToFileURL(path.join(path.dirname(path.dirname(bin)), 'index.js')).href)};\n${body}\n`);
+      return file;
+    };
+    const same = code('greeter-same', `export async function greeter(name) {
+  const ctx = await MemFlow.workflow.context();
+  await ctx.set({ greeting: 'hello ' + name });
+  const data = await MemFlow.workflow.waitFor('go');
+  return { name, data };
+}`);
+    const changed = code('greeter-changed', `export async function greeter(name) {
+  await MemFlow.workflow.sleepFor('1 second');
+  return name;
+}`);
+    const compatible = await runCli(['replay', file, '--module', same, '--export', 'greeter', '--json']);
+    expect(compatible.code, compatible.stderr).toBe(0);
+    expect(compatible.json()).toEqual({ compatible: true, file, workflow: `${same}#greeter` });
+    const diverging = await runCli(['replay', file, '--module', changed, '--export', 'greeter']);
+    expect(diverging.code).toBe(1);
+    expect(diverging.stdout).toBe('');
+    expect(errorLines(diverging)).toEqual([
+      expect.stringMatching(new RegExp(`^hotmesh: .*greeter diverges from .* at seq 1 \\(thread main\\): the history recorded context\\('set'\\), the code now calls sleep\\('1 second'\\)$`)),
+    ]);
 
     const finished = await hotmesh('describe', workflowId);
     expect(finished.code, finished.stderr).toBe(0);

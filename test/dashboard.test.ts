@@ -127,6 +127,19 @@ describe(`dashboard (${backend})`, () => {
     expect(await handle.result()).toEqual({ approved: true, by: 'dashboard' });
   });
 
+  it('forks a job from the page, and shows a refused cancel of a finished one as a message', async () => {
+    await page.goto(`${dashboard.url}/apps/my-app/jobs/${encodeURIComponent(hooks.workflowId)}`);
+    const fork = page.locator('form[data-action="fork"]');
+    await fork.locator('button').click();
+    await expect.poll(() => fork.locator('output').textContent()).toMatch(/^forked as \S+/);
+    const forkedId = (await fork.locator('output a').textContent())!;
+    expect(await (await mf.workflow.getHandle('contextual', 'example', forkedId)).context().get()).toEqual(await hooks.context().get());
+    const cancel = page.locator('form[data-action="cancel"]');
+    await cancel.locator('button').click();
+    await expect.poll(() => cancel.locator('output').getAttribute('class')).toBe('result failed');
+    expect(await cancel.locator('output').textContent()).toMatch(/completed/);
+  });
+
   it('refuses a payload that is not JSON, with a message', async () => {
     const form = page.locator('form[data-action="signal"]');
     await form.locator('input[name="signalId"]').fill('approve');

@@ -15,6 +15,7 @@ import type { Driver } from '../storage/driver.js';
 import { registeredApps } from '../storage/migrate.js';
 import { isConnectionFailure } from '../storage/transient-error.js';
 import { validateAppId } from '../storage/sql-identifier.js';
+import type { ExitCode } from './exit-codes.js';
 
 export interface GlobalOptions {
   url?: string;
@@ -31,6 +32,8 @@ export interface CliOutput {
 }
 
 export class CliEnv {
+  /** Set by a command that completes but must exit non-zero (`replay` of diverging code). */
+  exitCode: ExitCode | undefined;
   private hold: Promise<DriverHold> | undefined;
   private instance: Promise<MemFlowInstance> | undefined;
 

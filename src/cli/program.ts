@@ -33,6 +33,7 @@ export async function runCli(argv: readonly string[], output: CliOutput): Promis
   let code: ExitCode = EXIT.ok;
   try {
     await program.parseAsync([...argv], { from: 'user' });
+    code = env.exitCode ?? EXIT.ok;
   } catch (err) {
     const failure = describeFailure(err);
     code = failure.code;

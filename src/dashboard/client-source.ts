@@ -3,7 +3,6 @@
  * through the handle's own operations, so the dashboard can do nothing the API cannot.
  */
 import type { Engine } from '../engine/engine.js';
-import { ValidationError } from '../errors.js';
 import type { HistoryEntry, ListOptions, WorkflowDescription, WorkflowFilter, WorkflowPage } from '../manage/types.js';
 import type { Client } from '../memflow/client.js';
 import type { WorkflowHandle } from '../memflow/handle.js';
@@ -80,14 +79,22 @@ export class ClientSource implements DashboardSource {
         const thread = await handle.hook({ taskQueue: input.taskQueue, workflowName: input.workflowName, args: input.args });
         return { message: `hook started as thread ${thread}` };
       }
-      case 'terminate':
-        await handle.interrupt({ reason: input.reason });
-        return { message: 'terminated' };
       case 'cancel':
+        await handle.cancel({ reason: input.reason });
+        return { message: 'cancel requested: the workflow gets a CancelledError at its current or next durable wait' };
+      case 'terminate':
+        await handle.terminate({ reason: input.reason });
+        return { message: 'terminated' };
       case 'resume':
+        await handle.resume();
+        return { message: 'resumed: the job replays with the current code' };
       case 'retry':
-      case 'fork':
-        throw new ValidationError('action', `'${input.action}' needs the management API (issue 8), not in this build yet`);
+        await handle.retry();
+        return { message: 'retrying from the failed call' };
+      case 'fork': {
+        const fork = await handle.fork(input.fromSeq === undefined ? {} : { fromSeq: input.fromSeq });
+        return { message: `forked as ${fork.workflowId}`, workflowId: fork.workflowId };
+      }
     }
   }
 

@@ -43,7 +43,7 @@ function statusOf(err: unknown): number {
   if (isHotMeshError(err, 'ValidationError')) return 400;
   if (isHotMeshError(err, 'JobNotFoundError')) return 404;
   if (isHotMeshError(err, 'PayloadTooLargeError')) return 413;
-  if (isHotMeshError(err, 'JobFinishedError') || isHotMeshError(err, 'ContextTypeError') || isHotMeshError(err, 'DuplicateJobError')) return 409;
+  if (isHotMeshError(err, 'JobFinishedError') || isHotMeshError(err, 'ContextTypeError') || isHotMeshError(err, 'DuplicateJobError') || isHotMeshError(err, 'WorkflowStateError')) return 409;
   return 500;
 }
 

@@ -18,7 +18,8 @@ import { type OutsideHookOptions, prepareHookOutside, startHookOutside } from '.
 import { prepareStart, startJob, type WorkflowOptions } from './start-job.js';
 import { countWorkflows, listApps, listParams, listWorkflows } from '../manage/list.js';
 import { filterParams } from '../manage/filter.js';
-import type { ListOptions, WorkflowFilter, WorkflowPage, WorkflowStatus } from '../manage/types.js';
+import { prepareBulk } from '../manage/bulk.js';
+import type { BulkResult, ListOptions, WorkflowFilter, WorkflowPage, WorkflowStatus } from '../manage/types.js';
 
 export type { WorkflowOptions } from './start-job.js';
 
@@ -133,6 +134,24 @@ export class Client {
 
     /** The app ids in this database: the schemas that hold this engine's tables. */
     apps: async (namespace?: string): Promise<string[]> => listApps(await this.engine(namespace)),
+
+    /** handle.cancel() on every running job the filter selects: `{ matched, affected }`. */
+    cancelMany: async (filter: WorkflowFilter, options?: { reason?: string }, namespace?: string): Promise<BulkResult> => {
+      const run = prepareBulk('cancel', filter, options);
+      return run(await this.engine(namespace));
+    },
+
+    /** handle.terminate() on every running, waiting or parked job the filter selects. */
+    terminateMany: async (filter: WorkflowFilter, options?: { reason?: string }, namespace?: string): Promise<BulkResult> => {
+      const run = prepareBulk('terminate', filter, options);
+      return run(await this.engine(namespace));
+    },
+
+    /** handle.resume() on every parked job the filter selects. */
+    resumeMany: async (filter: WorkflowFilter, namespace?: string): Promise<BulkResult> => {
+      const run = prepareBulk('resume', filter);
+      return run(await this.engine(namespace));
+    },
 
     /**
      * Send a signal to every thread of the app waiting on `signalId`, or keep it for the next waiter

@@ -13,6 +13,12 @@ import { isTransientDbError } from '../storage/transient-error.js';
 import { validateId } from '../validation.js';
 import { interruptJob } from './interrupt-job.js';
 import { describeWorkflow } from '../manage/describe.js';
+import { cancelWorkflow } from '../manage/cancel.js';
+import { type ForkOptions, forkWorkflow } from '../manage/fork.js';
+import { resumeWorkflow } from '../manage/resume.js';
+import { retryWorkflow } from '../manage/retry.js';
+import { terminateWorkflow } from '../manage/terminate.js';
+import { workflowTopic } from '../topics.js';
 import { readHistory, readWorkflowHistory } from '../manage/history.js';
 import type { HistoryEntry, WorkflowDescription } from '../manage/types.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
@@ -32,7 +38,7 @@ const POLL_MS = 2000;
 /** Upstream's status semaphore: 0 = complete, > 0 = running, negative = interrupted. */
 function semaphore(status: string): number {
   if (status === 'running' || status === 'parked') return 1;
-  if (status === 'interrupted') return -1_000_000_000;
+  if (status === 'interrupted' || status === 'cancelled') return -1_000_000_000;
   return 0;
 }
 
@@ -130,6 +136,44 @@ export class WorkflowHandle {
    */
   history(): Promise<HistoryEntry[]> {
     return readHistory(this.engine, this.workflowId);
+  }
+
+  /**
+   * Ask the job to stop gracefully: the workflow's current or next durable wait (an activity, a
+   * sleep, a waitFor, a child) throws a CancelledError, which it may catch to clean up (durable calls
+   * included). Uncaught, the job ends `cancelled` and `result()` rejects with a WorkflowFailedError of
+   * code 499 (ErrorCode.CANCELLED). Only a running (or waiting) job can be cancelled: others get a
+   * WorkflowStateError naming their state.
+   */
+  cancel(options?: { reason?: string }): Promise<void> {
+    return cancelWorkflow(this.engine, this.workflowId, options);
+  }
+
+  /**
+   * End the job now: no more of its code runs (`interrupt()` with a typed error for a job that already
+   * ended). `result()` rejects with a WorkflowFailedError of code 410 whose message is the reason.
+   */
+  terminate(options?: { reason?: string }): Promise<void> {
+    return terminateWorkflow(this.engine, this.workflowId, options);
+  }
+
+  /** Replay a parked job with the code the workers run now (it parks again if it still diverges). */
+  resume(): Promise<void> {
+    return resumeWorkflow(this.engine, this.workflowId);
+  }
+
+  /** Run a failed job again from its failed call; the steps before it are replayed, not run again. */
+  retry(): Promise<void> {
+    return retryWorkflow(this.engine, this.workflowId);
+  }
+
+  /**
+   * A new job from this one's journal up to seq `fromSeq` (default: every delivered call), with the
+   * context as it was at that point; this job is not touched. Returns the new job's handle.
+   */
+  async fork(options?: ForkOptions): Promise<WorkflowHandle> {
+    const forked = await forkWorkflow(this.engine, this.workflowId, options);
+    return new WorkflowHandle(this.engine, forked.workflowId, workflowTopic(forked.taskQueue, forked.workflowName));
   }
 
   /**

@@ -15,7 +15,7 @@ import type { JobContext, JobContextOptions } from './job-context.js';
 import type { SignalOptions } from './send-signal.js';
 import type { OutsideHookOptions } from './start-hook.js';
 import { Worker, type WorkerConfig } from './worker.js';
-import type { ListOptions, WorkflowFilter, WorkflowPage, WorkflowStatus } from '../manage/types.js';
+import type { BulkResult, ListOptions, WorkflowFilter, WorkflowPage, WorkflowStatus } from '../manage/types.js';
 
 export interface InitConfig {
   /** The app id: its own Postgres schema (`my-app` → `my_app`). Default 'memflow'. */
@@ -57,6 +57,10 @@ export interface MemFlowInstance {
     counts(filter?: WorkflowFilter): Promise<Record<WorkflowStatus, number>>;
     /** The app ids in this database. */
     apps(): Promise<string[]>;
+    /** Cancel (gracefully), terminate or resume every job the filter selects: `{ matched, affected }`. */
+    cancelMany(filter: WorkflowFilter, options?: { reason?: string }): Promise<BulkResult>;
+    terminateMany(filter: WorkflowFilter, options?: { reason?: string }): Promise<BulkResult>;
+    resumeMany(filter: WorkflowFilter): Promise<BulkResult>;
   };
   readonly worker: {
     create(config: Omit<WorkerConfig, 'connection' | 'namespace'> & Partial<WorkerConfig>): Promise<Worker>;
@@ -110,6 +114,9 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       list: (options) => client.workflow.list(options, appId),
       counts: (filter) => client.workflow.counts(filter, appId),
       apps: () => client.workflow.apps(appId),
+      cancelMany: (filter, options) => client.workflow.cancelMany(filter, options, appId),
+      terminateMany: (filter, options) => client.workflow.terminateMany(filter, options, appId),
+      resumeMany: (filter) => client.workflow.resumeMany(filter, appId),
     },
     worker: {
       create: (workerConfig) =>

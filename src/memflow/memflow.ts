@@ -20,6 +20,7 @@ import { guid } from './guid.js';
 import { WorkflowHandle } from './handle.js';
 import { init } from './init.js';
 import { Worker } from './worker.js';
+import { replayHistory } from '../manage/testing-replay.js';
 
 export class MemFlow {
   static readonly Client = Client;
@@ -53,6 +54,13 @@ export class MemFlow {
   static clearActivityInterceptors(): void {
     processRuntime.clearActivityInterceptors();
   }
+  /**
+   * Tools for tests. `replay(history, workflowFn, options?)` replays a recorded history (`history()`'s
+   * entries, an export's `history`, or what `hotmesh export` wrote) against a function, with no
+   * database: it throws the NonDeterminismError of the first divergent call, and returns quietly when
+   * the function is compatible with the record.
+   */
+  static readonly testing = { replay: replayHistory };
   static readonly didInterrupt = didInterrupt;
   static readonly Errors = Errors;
   static readonly Enums = Enums;

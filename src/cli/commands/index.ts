@@ -3,16 +3,19 @@
  * folder exporting a CliCommand, and one line here.
  */
 import type { CliCommand } from '../cli-command.js';
+import { actionCommands } from './actions.js';
 import { appsCommand } from './apps.js';
 import { contextCommand } from './context.js';
 import { countsCommand } from './counts.js';
 import { dashboardCommand } from './dashboard.js';
 import { describeCommand } from './describe.js';
 import { exportCommand } from './export.js';
+import { forkCommand } from './fork.js';
 import { historyCommand } from './history.js';
 import { hookCommand } from './hook.js';
 import { listCommand } from './list.js';
 import { migrateCommand } from './migrate.js';
+import { replayCommand } from './replay.js';
 import { signalCommand } from './signal.js';
 import { startCommand } from './start.js';
 
@@ -24,9 +27,12 @@ export const COMMANDS: readonly CliCommand[] = [
   describeCommand,
   historyCommand,
   exportCommand,
+  replayCommand,
   startCommand,
   signalCommand,
   hookCommand,
   contextCommand,
+  actionCommands,
+  forkCommand,
   dashboardCommand,
 ];

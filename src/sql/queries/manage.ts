@@ -155,3 +155,46 @@ export const readMainThread = defineQuery<{ jobId: string }, { workflow_name: st
 SELECT th.workflow_name, th.task_queue, th.args, j.status
   FROM {{schema}}.jobs j JOIN {{schema}}.threads th ON th.job_id = j.id AND th.thread = 'main'
  WHERE j.id = $jobId`);
+
+/** Ask a running job to stop gracefully (migration 0023): 'requested', 'not-found' or its status. */
+export const cancelJob = defineQuery<{ jobId: string; cancel: string }, { outcome: string }>(/* sql */ `
+SELECT {{schema}}.cancel_job($jobId, $cancel::jsonb) AS outcome`);
+
+/** A run journals the cancellation into the calls it waits on (fenced; migration 0023). */
+export const cancelCalls = defineQuery<
+  { taskId: string; claims: number; jobId: string; thread: string; batch: number; calls: string; failure: string },
+  { seq: number }
+>(/* sql */ `
+SELECT seq FROM {{schema}}.cancel_calls($taskId, $claims, $jobId, $thread, $batch, $calls::jsonb, $failure::jsonb) AS seq`);
+
+/** Resume a parked job: 'resumed', 'not-found' or its status (migration 0023). */
+export const resumeJob = defineQuery<{ jobId: string; channel: string }, { outcome: string }>(/* sql */ `
+SELECT {{schema}}.resume_job($jobId, $channel) AS outcome`);
+
+/** Run a failed job again from its failed call: 'retried', 'not-found' or its status (migration 0023). */
+export const retryJob = defineQuery<{ jobId: string; topic: string; channel: string }, { outcome: string }>(/* sql */ `
+SELECT {{schema}}.retry_job($jobId, $topic, $channel) AS outcome`);
+
+/** A new job from a journal prefix of another: 'forked:<context version>', 'not-found' or 'duplicate'. */
+export const forkJob = defineQuery<{ sourceId: string; newId: string; seq: number | null; topic: string; channel: string }, { outcome: string }>(/* sql */ `
+SELECT {{schema}}.fork_job($sourceId, $newId, $seq::int, $topic, $channel) AS outcome`);
+
+type BulkRow = { matched: number; affected: number };
+
+const MATCH = `{{schema}}.match_jobs($statuses::text[], $waiting::boolean, $workflowName::text, $taskQueue::text, $entity::text,
+  $idPrefix::text, $createdAfter::timestamptz, $createdBefore::timestamptz, $fields::text[], $values::text[]) AS m(id)`;
+
+/** cancel_job on every match. */
+export const cancelMatching = defineQuery<FilterParams & { cancel: string }, BulkRow>(/* sql */ `
+SELECT count(*)::int AS matched, count(*) FILTER (WHERE r.outcome = 'requested')::int AS affected
+  FROM ${MATCH}, LATERAL {{schema}}.cancel_job(m.id, $cancel::jsonb) AS r(outcome)`);
+
+/** interrupt_job (no descent, record kept) on every match; `error` is what each stores. */
+export const terminateMatching = defineQuery<FilterParams & { error: string }, BulkRow>(/* sql */ `
+SELECT count(*)::int AS matched, count(*) FILTER (WHERE r.n > 0)::int AS affected
+  FROM ${MATCH}, LATERAL (SELECT count(*) AS n FROM {{schema}}.interrupt_job(m.id, $error::jsonb, false, NULL)) AS r`);
+
+/** resume_job on every match. */
+export const resumeMatching = defineQuery<FilterParams & { channel: string }, BulkRow>(/* sql */ `
+SELECT count(*)::int AS matched, count(*) FILTER (WHERE r.outcome = 'resumed')::int AS affected
+  FROM ${MATCH}, LATERAL {{schema}}.resume_job(m.id, $channel) AS r(outcome)`);
