@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MemFlow } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDashboard } from '../examples/dashboard.js';
 import { backend, POSTGRES_URL, uniqueAppId } from './support/backend.js';
 import { builtCli, errorLines, runCli } from './support/cli.js';
 
@@ -53,6 +54,21 @@ describe(`hotmesh dashboard (${backend})`, () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+
+  it("serves through the README's openDashboard (examples/dashboard.ts)", async () => {
+    const mf = await MemFlow.init({ appId, ...(backend === 'postgres' ? { connection: POSTGRES_URL } : { dataDir }) });
+    try {
+      const dashboard = await openDashboard(mf).catch(async (err: { code?: string }) => {
+        // 7070 taken on this machine (another dashboard): the example's own port is not the point here
+        if (err.code !== 'EADDRINUSE') throw err;
+        return MemFlow.dashboard({ mf, port: 0 });
+      });
+      expect((await fetch(`${dashboard.url}/apps/${appId}/jobs`)).status).toBe(200);
+      await dashboard.close();
+    } finally {
+      await mf.shutdown();
+    }
   });
 
   it('refuses a non-loopback host without a token, before opening anything', async () => {
