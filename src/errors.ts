@@ -27,6 +27,11 @@ export const ErrorCode = {
   RETRY: 599,
   NOT_FOUND: 404,
   INTERRUPT: 410,
+  /**
+   * `handle.cancel()`: the workflow's durable wait threw a CancelledError, and the workflow did not
+   * catch it (the job ends `cancelled`; `result()` rejects with a WorkflowFailedError of this code).
+   */
+  CANCELLED: 499,
 } as const;
 
 export class HotMeshError extends Error {
@@ -122,6 +127,48 @@ export class NonDeterminismError extends HotMeshError {
   }
 }
 
+/**
+ * `handle.cancel()` asked the job to stop: the workflow's current (or next) durable wait (an
+ * activity, a sleep, a waitFor, a child) throws this once. The workflow may catch it and clean up
+ * (its later durable calls run as usual); uncaught, the job ends `cancelled` (code 499).
+ */
+export class CancelledError extends HotMeshError {
+  readonly code = ErrorCode.CANCELLED;
+  constructor(
+    readonly jobId: string,
+    readonly reason: string | null = null,
+  ) {
+    super(`Workflow ${jobId} was cancelled${reason ? `: ${reason}` : ''}`);
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+  override get details(): Record<string, unknown> {
+    return { jobId: this.jobId, reason: this.reason };
+  }
+}
+
+/**
+ * An operator's action does not apply to the job in the state it is in (resume a running job, retry
+ * a completed one, cancel a finished one). Names the job, the action and the state.
+ */
+export class WorkflowStateError extends HotMeshError {
+  constructor(
+    readonly jobId: string,
+    readonly action: string,
+    readonly state: string,
+    readonly expected: string,
+  ) {
+    super(`Cannot ${action} workflow ${jobId}: it is ${state} (${action} applies to ${expected} workflows)`);
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+  override get details(): Record<string, unknown> {
+    return { jobId: this.jobId, action: this.action, state: this.state, expected: this.expected };
+  }
+}
+
 /** The database could not be reached: names where the setting came from, what was tried, and what to check. */
 export class ConnectionError extends HotMeshError {
   constructor(
@@ -151,6 +198,26 @@ export class DataDirLockedError extends HotMeshError {
             `and was not closed in time. Open it once per process (one MemFlow connection per data directory).`
         : `The embedded database at ${dataDir} is in use by process ${pid}. ` +
             `PGlite serves one process only: point every process at PostgreSQL (DATABASE_URL) to run several.`,
+    );
+  }
+}
+
+/**
+ * A management command named an app the database does not have (a typo in `--app`, or a database no
+ * process has provisioned it on). Reading commands refuse rather than create an empty app.
+ */
+export class AppNotFoundError extends HotMeshError {
+  readonly code = ErrorCode.NOT_FOUND;
+  constructor(
+    readonly appId: string,
+    readonly knownApps: readonly string[],
+  ) {
+    super(
+      `No app '${appId}' in this database (` +
+        (knownApps.length === 0
+          ? 'it has no apps yet'
+          : `its apps: ${knownApps.slice(0, 10).join(', ')}${knownApps.length > 10 ? ` and ${knownApps.length - 10} more` : ''}`) +
+        `). Start a worker or run \`hotmesh migrate --app ${appId}\` to create it.`,
     );
   }
 }

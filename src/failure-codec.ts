@@ -9,6 +9,7 @@
  *   598 MemFlowFatalError, and otherwise the site's fallback (memflow-api.md §4.4, §5.1, §5.5).
  */
 import {
+  CancelledError,
   ContextTypeError,
   DuplicateJobError,
   ErrorCode,
@@ -27,7 +28,7 @@ import type { InterruptOptions } from './replay/durable-call.js';
 import { validatePositiveSeconds } from './validation.js';
 
 /** Where a failure is revived: the durable call that delivered it. */
-export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'interrupt' | 'wait';
+export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'interrupt' | 'wait' | 'sleep';
 
 type Fallback = 'fatal' | 'retry' | 'plain';
 
@@ -41,7 +42,11 @@ const FALLBACK: { readonly [S in FailureSite]: Fallback } = {
   hook: 'plain',
   interrupt: 'plain',
   wait: 'plain',
+  sleep: 'plain',
 };
+
+/** Every site that waits: where handle.cancel() delivers its CancelledError (revived as such). */
+const CANCELLABLE_SITES: readonly FailureSite[] = ['activity', 'child', 'wait', 'sleep'];
 
 /** Typed engine errors, rebuilt from their details, and the sites that promise them. */
 const TYPED: { readonly [type: string]: { sites: readonly FailureSite[]; build(d: Record<string, any>): HotMeshError } } = {
@@ -49,6 +54,7 @@ const TYPED: { readonly [type: string]: { sites: readonly FailureSite[]; build(d
   PayloadTooLargeError: { sites: ['context'], build: (d) => new PayloadTooLargeError(String(d.field), Number(d.bytes), Number(d.limit)) },
   DuplicateJobError: { sites: ['child', 'start'], build: (d) => new DuplicateJobError(String(d.jobId)) },
   WaitTimeoutError: { sites: ['wait'], build: (d) => new WaitTimeoutError(String(d.signalId), Number(d.timeoutMs)) },
+  CancelledError: { sites: CANCELLABLE_SITES, build: (d) => new CancelledError(String(d.jobId), typeof d.reason === 'string' ? d.reason : null) },
 };
 
 /** Codes that end a workflow at once, with no workflow-level retry. */

@@ -44,7 +44,25 @@ export type { JobContextOptions, ContextChange } from './memflow/job-context.js'
 export { JobContext } from './memflow/job-context.js';
 export type { ActivityContext, ActivityInfo } from './worker/execution-scope.js';
 export type { ConnectionConfig } from './storage/connection.js';
+export type {
+  WorkflowStatus,
+  WorkflowFilter,
+  ListOptions,
+  WorkflowListItem,
+  WorkflowPage,
+  WorkflowErrorInfo,
+  WorkflowDescription,
+  WaitingFor,
+  HistoryEntry,
+  HistoryError,
+  WorkflowHistory,
+  BulkResult,
+} from './manage/types.js';
+export { WORKFLOW_STATUSES } from './manage/types.js';
+export type { ForkOptions } from './manage/fork.js';
+export type { ReplayableHistory, ReplayOptions } from './manage/testing-replay.js';
 export type { Logger, LogLevel } from './telemetry/logger.js';
+export type { DashboardOptions, DashboardHandle } from './dashboard/dashboard.js';
 export * as Errors from './errors.js';
 export { Enums } from './compat/enums.js';
 export {
@@ -57,6 +75,7 @@ export {
   DataDirLockedError,
   ConnectionError,
   AppSchemaConflictError,
+  AppNotFoundError,
   MigrationChecksumError,
   ContextTypeError,
   PayloadTooLargeError,
@@ -68,6 +87,9 @@ export {
   WaitTimeoutError,
   ActivityTimeoutError,
   ContinueAsNew,
+  CancelledError,
+  WorkflowStateError,
+  ErrorCode,
   isHotMeshError,
   didInterrupt,
 } from './errors.js';

@@ -25,6 +25,11 @@ export async function threeSteps(): Promise<number> {
   return sum;
 }
 
+export async function failsAtTheEnd(): Promise<void> {
+  await acts.step(1);
+  throw new MemFlow.Errors.MemFlowFatalError('gives up');
+}
+
 export async function waitsForGo(): Promise<string> {
   await acts.step(1);
   return MemFlow.workflow.waitFor<string>('go');
@@ -34,7 +39,7 @@ describe('journal retention', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('retention'), engine: { connection: testConnection() }, logLevel: 'silent' });
-    for (const workflow of [threeSteps, waitsForGo]) await mf.worker.create({ taskQueue: 'keep', workflow });
+    for (const workflow of [threeSteps, waitsForGo, failsAtTheEnd]) await mf.worker.create({ taskQueue: 'keep', workflow });
   });
   afterAll(() => mf.shutdown());
 
@@ -70,6 +75,16 @@ describe('journal retention', () => {
     expect((await new Sweeper(engine, SILENT_LOGGER, 10).sweep()).compactedThreads).toBe(0);
     await waiting.signal('go', 'went');
     expect(await waiting.result()).toBe('went');
+  });
+
+  it('a compacted thread cannot be replayed: retry and fork are refused with WorkflowStateError', async () => {
+    const failed = await mf.workflow.start({ taskQueue: 'keep', workflowName: 'failsAtTheEnd' });
+    await expect(failed.result()).rejects.toThrow(/gives up/);
+    const engine = await mf.client.engine(mf.appId);
+    await new Promise((r) => setTimeout(r, 50));
+    await new Sweeper(engine, SILENT_LOGGER, 10).sweep();
+    await expect(failed.retry()).rejects.toMatchObject({ kind: 'WorkflowStateError', action: 'retry', state: 'failed with its journal compacted' });
+    await expect(failed.fork()).rejects.toMatchObject({ kind: 'WorkflowStateError', action: 'fork' });
   });
 
   it('refuses a retention that is not a duration before opening anything', async () => {

@@ -35,6 +35,7 @@ export class Engine {
   private readonly doneListeners = new Map<string, Set<() => void>>();
   private readonly reconnectListeners = new Set<() => void>();
   private readonly lostListeners = new Set<(error?: unknown) => void>();
+  private readonly payloadListeners = new Set<Listener>();
   private unlisten: (() => Promise<void>) | undefined;
 
   private constructor(
@@ -83,6 +84,7 @@ export class Engine {
 
   private async subscribe(): Promise<void> {
     const onPayload: Listener = (payload) => {
+      for (const l of this.payloadListeners) l(payload);
       if (payload.startsWith('done:')) {
         const listeners = this.doneListeners.get(payload.slice(5));
         if (listeners) for (const l of [...listeners]) l();
@@ -104,6 +106,12 @@ export class Engine {
   onTopic(listener: (topic: string) => void): () => void {
     this.topicListeners.add(listener);
     return () => this.topicListeners.delete(listener);
+  }
+
+  /** Every payload on the app's channel, this engine's own included (the dashboard's live updates). */
+  onPayload(listener: (payload: string) => void): () => void {
+    this.payloadListeners.add(listener);
+    return () => this.payloadListeners.delete(listener);
   }
 
   /** The LISTEN connection was lost (NOTIFY wake-ups stop until it is back; polling goes on). */
@@ -142,6 +150,7 @@ export class Engine {
     this.topicListeners.clear();
     this.reconnectListeners.clear();
     this.lostListeners.clear();
+    this.payloadListeners.clear();
     await this.unlisten?.().catch(() => {});
   }
 }

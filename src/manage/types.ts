@@ -88,6 +88,16 @@ export interface WorkflowDescription extends WorkflowListItem {
   stepCount: number;
 }
 
+/**
+ * A recorded failure in a history: the WorkflowErrorInfo fields plus the error's class name and the
+ * fields a typed error is rebuilt from, so that a replay (MemFlow.testing.replay) revives the class
+ * the workflow caught when it first ran.
+ */
+export interface HistoryError extends WorkflowErrorInfo {
+  type?: string;
+  details?: Record<string, unknown>;
+}
+
 /** One journal entry, as `handle.history()` and `hotmesh history` give it. */
 export interface HistoryEntry {
   thread: string;
@@ -99,7 +109,7 @@ export interface HistoryEntry {
   /** The recorded result (status done). */
   result?: unknown;
   /** The recorded failure (status failed or retry). */
-  error?: WorkflowErrorInfo;
+  error?: HistoryError;
   /** The delivery batch that handed it to the function (null: not delivered yet). */
   batch: number | null;
   attempt: number;

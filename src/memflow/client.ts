@@ -16,6 +16,10 @@ import { JobContext, type JobContextOptions } from './job-context.js';
 import { prepareSignal, type SignalOptions, signalApp } from './send-signal.js';
 import { type OutsideHookOptions, prepareHookOutside, startHookOutside } from './start-hook.js';
 import { prepareStart, startJob, type WorkflowOptions } from './start-job.js';
+import { countWorkflows, listApps, listParams, listWorkflows } from '../manage/list.js';
+import { filterParams } from '../manage/filter.js';
+import { prepareBulk } from '../manage/bulk.js';
+import type { BulkResult, ListOptions, WorkflowFilter, WorkflowPage, WorkflowStatus } from '../manage/types.js';
 
 export type { WorkflowOptions } from './start-job.js';
 
@@ -111,6 +115,42 @@ export class Client {
       if (typeof sql !== 'string') throw new ValidationError('search query', 'must start with a SQL string');
       const engine = await this.engine(namespace ?? undefined);
       return (await engine.driver.query(sql, params)).rows;
+    },
+
+    /**
+     * One page of the app's workflows, newest first (see ListOptions): `{ items, nextCursor }`; pass
+     * `nextCursor` as `cursor` for the next page. Bad options get a ValidationError before any SQL.
+     */
+    list: async (options: ListOptions = {}, namespace?: string): Promise<WorkflowPage> => {
+      listParams(options); // refuse bad input before opening anything
+      return listWorkflows(await this.engine(namespace), options);
+    },
+
+    /** How many of the app's workflows match `filter`, for every status (0 where none). */
+    counts: async (filter: WorkflowFilter = {}, namespace?: string): Promise<Record<WorkflowStatus, number>> => {
+      filterParams(filter);
+      return countWorkflows(await this.engine(namespace), filter);
+    },
+
+    /** The app ids in this database: the schemas that hold this engine's tables. */
+    apps: async (namespace?: string): Promise<string[]> => listApps(await this.engine(namespace)),
+
+    /** handle.cancel() on every running job the filter selects: `{ matched, affected }`. */
+    cancelMany: async (filter: WorkflowFilter, options?: { reason?: string }, namespace?: string): Promise<BulkResult> => {
+      const run = prepareBulk('cancel', filter, options);
+      return run(await this.engine(namespace));
+    },
+
+    /** handle.terminate() on every running, waiting or parked job the filter selects. */
+    terminateMany: async (filter: WorkflowFilter, options?: { reason?: string }, namespace?: string): Promise<BulkResult> => {
+      const run = prepareBulk('terminate', filter, options);
+      return run(await this.engine(namespace));
+    },
+
+    /** handle.resume() on every parked job the filter selects. */
+    resumeMany: async (filter: WorkflowFilter, namespace?: string): Promise<BulkResult> => {
+      const run = prepareBulk('resume', filter);
+      return run(await this.engine(namespace));
     },
 
     /**

@@ -12,6 +12,15 @@ import * as journal from '../sql/queries/journal.js';
 import { isTransientDbError } from '../storage/transient-error.js';
 import { validateId } from '../validation.js';
 import { interruptJob } from './interrupt-job.js';
+import { describeWorkflow } from '../manage/describe.js';
+import { cancelWorkflow } from '../manage/cancel.js';
+import { type ForkOptions, forkWorkflow } from '../manage/fork.js';
+import { resumeWorkflow } from '../manage/resume.js';
+import { retryWorkflow } from '../manage/retry.js';
+import { terminateWorkflow } from '../manage/terminate.js';
+import { workflowTopic } from '../topics.js';
+import { readHistory, readWorkflowHistory } from '../manage/history.js';
+import type { HistoryEntry, WorkflowDescription } from '../manage/types.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
 import { readFields, userFields } from './search-fields.js';
 import { type SignalOptions, signalJob } from './send-signal.js';
@@ -29,7 +38,7 @@ const POLL_MS = 2000;
 /** Upstream's status semaphore: 0 = complete, > 0 = running, negative = interrupted. */
 function semaphore(status: string): number {
   if (status === 'running' || status === 'parked') return 1;
-  if (status === 'interrupted') return -1_000_000_000;
+  if (status === 'interrupted' || status === 'cancelled') return -1_000_000_000;
   return 0;
 }
 
@@ -113,6 +122,61 @@ export class WorkflowHandle {
   }
 
   /**
+   * The job as `list` shows it, plus its attempt, error, what it waits for (timers, signals, children,
+   * remote activities, topics no worker serves), context version, children, hooks and step count.
+   * Rejects with JobNotFoundError if there is no such job.
+   */
+  describe(): Promise<WorkflowDescription> {
+    return describeWorkflow(this.engine, this.workflowId);
+  }
+
+  /**
+   * The journal as plain JSON: one HistoryEntry per durable call recorded, the main thread first
+   * (then hooks by thread id), by seq. Rejects with JobNotFoundError if there is no such job.
+   */
+  history(): Promise<HistoryEntry[]> {
+    return readHistory(this.engine, this.workflowId);
+  }
+
+  /**
+   * Ask the job to stop gracefully: the workflow's current or next durable wait (an activity, a
+   * sleep, a waitFor, a child) throws a CancelledError, which it may catch to clean up (durable calls
+   * included). Uncaught, the job ends `cancelled` and `result()` rejects with a WorkflowFailedError of
+   * code 499 (ErrorCode.CANCELLED). Only a running (or waiting) job can be cancelled: others get a
+   * WorkflowStateError naming their state.
+   */
+  cancel(options?: { reason?: string }): Promise<void> {
+    return cancelWorkflow(this.engine, this.workflowId, options);
+  }
+
+  /**
+   * End the job now: no more of its code runs (`interrupt()` with a typed error for a job that already
+   * ended). `result()` rejects with a WorkflowFailedError of code 410 whose message is the reason.
+   */
+  terminate(options?: { reason?: string }): Promise<void> {
+    return terminateWorkflow(this.engine, this.workflowId, options);
+  }
+
+  /** Replay a parked job with the code the workers run now (it parks again if it still diverges). */
+  resume(): Promise<void> {
+    return resumeWorkflow(this.engine, this.workflowId);
+  }
+
+  /** Run a failed job again from its failed call; the steps before it are replayed, not run again. */
+  retry(): Promise<void> {
+    return retryWorkflow(this.engine, this.workflowId);
+  }
+
+  /**
+   * A new job from this one's journal up to seq `fromSeq` (default: every delivered call), with the
+   * context as it was at that point; this job is not touched. Returns the new job's handle.
+   */
+  async fork(options?: ForkOptions): Promise<WorkflowHandle> {
+    const forked = await forkWorkflow(this.engine, this.workflowId, options);
+    return new WorkflowHandle(this.engine, forked.workflowId, workflowTopic(forked.taskQueue, forked.workflowName));
+  }
+
+  /**
    * The job's state: `{ done, response, $error?, jc, ju }`, or `{ metadata, data }` with `metadata`
    * true (`metadata.js` is the status semaphore).
    */
@@ -139,10 +203,11 @@ export class WorkflowHandle {
 
   /**
    * An export of the job: `data` (search fields, `_` removed), `state`, `status` (semaphore) and
-   * `timeline` (the journal; values left out with `values: false`). `allow` / `block` pick parts.
+   * `timeline` (the journal; values left out with `values: false`) and `history` (a WorkflowHistory:
+   * what `MemFlow.testing.replay` takes). `allow` / `block` pick parts.
    */
   async export(options: { allow?: string[]; block?: string[]; values?: boolean } = {}): Promise<Record<string, unknown>> {
-    const parts = ['data', 'state', 'status', 'timeline', 'transitions'].filter(
+    const parts = ['data', 'state', 'status', 'timeline', 'transitions', 'history'].filter(
       (p) => (!options.allow || options.allow.includes(p)) && !options.block?.includes(p),
     );
     const out: Record<string, unknown> = {};
@@ -154,6 +219,7 @@ export class WorkflowHandle {
       out.timeline = rows.rows.map((r) => ({ ...r, result: options.values === false ? undefined : r.result }));
     }
     if (parts.includes('transitions')) out.transitions = [];
+    if (parts.includes('history')) out.history = await readWorkflowHistory(this.engine, this.workflowId);
     return out;
   }
 

@@ -16,6 +16,7 @@ import type { JobContext, JobContextOptions } from './job-context.js';
 import type { SignalOptions } from './send-signal.js';
 import type { OutsideHookOptions } from './start-hook.js';
 import { Worker, type WorkerConfig } from './worker.js';
+import type { BulkResult, ListOptions, WorkflowFilter, WorkflowPage, WorkflowStatus } from '../manage/types.js';
 
 export interface InitConfig {
   /** The app id: its own Postgres schema (`my-app` → `my_app`). Default 'memflow'. */
@@ -52,6 +53,16 @@ export interface MemFlowInstance {
     signal(signalId: string, data: unknown, namespace?: string, options?: SignalOptions): Promise<string>;
     hook(options: OutsideHookOptions): Promise<string>;
     context(workflowId: string, options?: JobContextOptions & { namespace?: string }): Promise<JobContext>;
+    /** One page of this app's workflows, newest first: `{ items, nextCursor }` (see ListOptions). */
+    list(options?: ListOptions): Promise<WorkflowPage>;
+    /** How many of this app's workflows match `filter`, per status. */
+    counts(filter?: WorkflowFilter): Promise<Record<WorkflowStatus, number>>;
+    /** The app ids in this database. */
+    apps(): Promise<string[]>;
+    /** Cancel (gracefully), terminate or resume every job the filter selects: `{ matched, affected }`. */
+    cancelMany(filter: WorkflowFilter, options?: { reason?: string }): Promise<BulkResult>;
+    terminateMany(filter: WorkflowFilter, options?: { reason?: string }): Promise<BulkResult>;
+    resumeMany(filter: WorkflowFilter): Promise<BulkResult>;
   };
   readonly worker: {
     create(config: Omit<WorkerConfig, 'connection' | 'namespace'> & Partial<WorkerConfig>): Promise<Worker>;
@@ -104,6 +115,12 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       signal: (signalId, data, namespace, options) => client.workflow.signal(signalId, data, namespace ?? appId, options),
       hook: (options) => client.workflow.hook({ ...options, namespace: options.namespace ?? appId }),
       context: (workflowId, options = {}) => client.workflow.context(workflowId, { ...options, namespace: options.namespace ?? appId }),
+      list: (options) => client.workflow.list(options, appId),
+      counts: (filter) => client.workflow.counts(filter, appId),
+      apps: () => client.workflow.apps(appId),
+      cancelMany: (filter, options) => client.workflow.cancelMany(filter, options, appId),
+      terminateMany: (filter, options) => client.workflow.terminateMany(filter, options, appId),
+      resumeMany: (filter) => client.workflow.resumeMany(filter, appId),
     },
     worker: {
       create: (workerConfig) =>

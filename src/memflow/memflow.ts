@@ -5,6 +5,7 @@
  * `MemFlow.init` instance falls back to.
  */
 import { Connection } from '../compat/connection.js';
+import { startDashboard } from '../dashboard/dashboard.js';
 import { Enums } from '../compat/enums.js';
 import { SearchQueries } from '../compat/search-statics.js';
 import * as Errors from '../errors.js';
@@ -19,6 +20,7 @@ import { guid } from './guid.js';
 import { WorkflowHandle } from './handle.js';
 import { init } from './init.js';
 import { Worker } from './worker.js';
+import { replayHistory } from '../manage/testing-replay.js';
 
 export class MemFlow {
   static readonly Client = Client;
@@ -32,6 +34,11 @@ export class MemFlow {
   static readonly activity = { getContext: currentActivityInfo };
   static readonly init = init;
   static readonly guid = guid;
+  /**
+   * Serve the web dashboard (apps, jobs, a job's timeline and memory, actions) on
+   * `http://127.0.0.1:7070` by default. Returns `{ url, close() }`. See DashboardOptions.
+   */
+  static readonly dashboard = startDashboard;
   static readonly registerActivityWorker = Worker.registerActivityWorker;
   /** Process-wide: wraps every workflow and hook run of every runtime, outside each one's own. */
   static registerInterceptor(interceptor: WorkflowInterceptor): void {
@@ -47,6 +54,13 @@ export class MemFlow {
   static clearActivityInterceptors(): void {
     processRuntime.clearActivityInterceptors();
   }
+  /**
+   * Tools for tests. `replay(history, workflowFn, options?)` replays a recorded history (`history()`'s
+   * entries, an export's `history`, or what `hotmesh export` wrote) against a function, with no
+   * database: it throws the NonDeterminismError of the first divergent call, and returns quietly when
+   * the function is compatible with the record.
+   */
+  static readonly testing = { replay: replayHistory };
   static readonly didInterrupt = didInterrupt;
   static readonly Errors = Errors;
   static readonly Enums = Enums;

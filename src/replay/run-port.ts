@@ -24,6 +24,11 @@ export interface RunPort {
   now(): number;
   /** Journal rows that now exist for these seqs (results that arrived from outside during the run). */
   poll?(seqs: number[]): Promise<JournalEntry[]>;
+  /**
+   * Journal `failure` (a CancelledError) as the result of `calls` in `batch` (handle.cancel()): the
+   * waits the function is blocked on or is making now. Throwing aborts the run.
+   */
+  cancel?(batch: number, calls: IssuedCall[], failure: StoredFailure): Promise<void>;
 }
 
 export interface DueTimer {

@@ -20,9 +20,9 @@
  * once the recorded batches are exhausted (the "live" phase). This keeps a re-run from delivering a
  * result in a batch where the first run did not.
  */
-import { NonDeterminismError } from '../errors.js';
+import { NonDeterminismError, type StoredFailure } from '../errors.js';
 import { type CallKind, type CallRequest, type CallRequestOf, type CallResult, describeCall, FIRE_AND_FORGET, type IssuedCall } from './durable-call.js';
-import type { CallOutcome, JournalEntry } from './journal-entry.js';
+import { type CallOutcome, isDeliverable, type JournalEntry } from './journal-entry.js';
 import {
   batchContents,
   completionOf,
@@ -39,6 +39,21 @@ import type { Completion, RunOutcome, RunPort } from './run-port.js';
 export type { Completion, DueTimer, PendingTimer, RunOutcome, RunPort } from './run-port.js';
 
 const never = new Promise<never>(() => {});
+/** The calls a function waits on: where a cancellation is delivered. */
+const CANCELLABLE: { readonly [K in CallKind]: boolean } = {
+  activity: true,
+  sleep: true,
+  wait: true,
+  child: true,
+  signal: false,
+  hook: false,
+  start: false,
+  context: false,
+  search: false,
+  interrupt: false,
+  emit: false,
+  patch: false,
+};
 /** How long a run waits on ordinary async code before it gives the worker slot back: 10 minutes. */
 const NON_DURABLE_WAIT_MS = 10 * 60 * 1000;
 /**
@@ -67,10 +82,15 @@ export class ThreadRun {
   /** Settles when abort() is called: the run loop stops waiting on anything in flight. */
   private readonly aborted = new Promise<void>((resolve) => (this.wakeOnAbort = resolve));
 
+  /** handle.cancel() asked this thread to stop and no wait has thrown the CancelledError yet. */
+  private cancelling: StoredFailure | undefined;
+
   constructor(
     journal: JournalEntry[],
     private readonly port: RunPort,
     private readonly ids: { jobId: string; thread: string },
+    /** The failure a cancellation request delivers (handle.cancel()), if the job has one. */
+    cancel?: StoredFailure,
   ) {
     let max = 0;
     for (const entry of journal) {
@@ -78,6 +98,9 @@ export class ThreadRun {
       if (entry.batch !== null && entry.batch > max) max = entry.batch;
     }
     this.recordedBatches = max;
+    // delivered once: a journal that holds it already replays it, and the request is spent
+    const delivered = journal.some((e) => e.status === 'failed' && e.error?.type === cancel?.type && e.error?.details?.jobId === ids.jobId);
+    if (cancel && !delivered) this.cancelling = cancel;
   }
 
   /** The seq of the last durable call (upstream's `counter`). */
@@ -229,6 +252,7 @@ export class ThreadRun {
    */
   private async liveBatch(batch: number): Promise<boolean> {
     this.open = batch;
+    if (this.cancelling) await this.deliverCancel(batch);
     for (;;) {
       const now = this.port.now();
       for (const p of this.pending.values()) {
@@ -333,6 +357,32 @@ export class ThreadRun {
           if (outcome.recheckAt !== undefined) p.recheckAt = outcome.recheckAt;
         }
         return;
+    }
+  }
+
+  /**
+   * handle.cancel(): the waits the function is blocked on or has just made (activities, sleeps,
+   * waitFor, children) that have no result to deliver get the CancelledError instead, journaled in
+   * this batch. With none (the function runs ordinary code, or makes only fire-and-forget calls), the
+   * request waits for the next wave.
+   */
+  private async deliverCancel(batch: number): Promise<void> {
+    if (!this.port.cancel) return;
+    const now = this.port.now();
+    const targets = [...this.pending.values()].filter((p) => {
+      if (!CANCELLABLE[p.call.kind] || this.inflight.has(p.call.seq)) return false;
+      const entry = this.entries.get(p.call.seq);
+      return !entry || entry.status === 'retry' || !isDeliverable(entry, now);
+    });
+    if (targets.length === 0) return;
+    const failure = this.cancelling!;
+    this.cancelling = undefined;
+    await this.port.cancel(batch, targets.map((p) => p.call), failure);
+    for (const p of targets) {
+      const { seq, kind, name } = p.call;
+      this.entries.set(seq, { seq, kind, name, status: 'failed', error: failure, attempt: 1, batch, dueAt: null });
+      p.timer = undefined;
+      p.recheckAt = undefined;
     }
   }
 

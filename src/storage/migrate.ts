@@ -11,8 +11,7 @@ import fs from 'node:fs';
 import { AppSchemaConflictError, MigrationChecksumError } from '../errors.js';
 import { bindParams, type Query } from '../sql/define-query.js';
 import * as registry from '../sql/queries/registry.js';
-import type { Transaction } from './driver.js';
-import type { Driver } from './driver.js';
+import type { Driver, Queryable } from './driver.js';
 import { bindSchema, schemaForApp } from './sql-identifier.js';
 
 const MIGRATIONS_DIR = new URL('../sql/migrations/', import.meta.url);
@@ -42,7 +41,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze(
 );
 
 
-function run<P extends object, R>(tx: Transaction, query: Query<P, R>, params: P, schema?: string) {
+function run<P extends object, R>(tx: Queryable, query: Query<P, R>, params: P, schema?: string) {
   const text = schema === undefined ? query.text : bindSchema(query.text, schema);
   return tx.query<R>(text, bindParams(query, params));
 }
@@ -87,4 +86,47 @@ export async function migrate(
   });
   for (const m of appliedNow) onApplied?.(m);
   return schema;
+}
+
+/** What `migrate()` would do for an app, read without writing anything (`hotmesh migrate --dry-run`). */
+export interface MigrationPlan {
+  appId: string;
+  schema: string;
+  /** The app is in the registry (some process opened it before). */
+  registered: boolean;
+  /** The migrations not applied yet, in the order they would run. */
+  pending: Migration[];
+}
+
+/**
+ * The plan of `migrate(driver, appId)` without running it: a database with no registry yet (nothing
+ * ever opened it) has every migration pending. Refuses what migrate() would refuse: a schema owned by
+ * another app id, an applied migration whose text changed.
+ */
+export async function planMigrations(db: Queryable, appId: string, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationPlan> {
+  const schema = schemaForApp(appId);
+  const present = (await run(db, registry.registryPresent, {})).rows[0]?.present === true;
+  if (!present) return { appId, schema, registered: false, pending: [...migrations] };
+  const owner = await run(db, registry.schemaOwner, { schema });
+  if (owner.rows[0] && owner.rows[0].app_id !== appId) throw new AppSchemaConflictError(appId, schema, owner.rows[0].app_id);
+  const recorded = new Map((await run(db, registry.appliedMigrations, { schema })).rows.map((r) => [Number(r.version), r]));
+  for (const m of migrations) {
+    const row = recorded.get(m.version);
+    const checksum = migrationChecksum(m.sql);
+    if (row?.checksum && row.checksum !== checksum) throw new MigrationChecksumError(appId, schema, m.version, m.name, row.checksum, checksum);
+  }
+  return { appId, schema, registered: owner.rows.length > 0, pending: migrations.filter((m) => !recorded.has(m.version)) };
+}
+
+/** The apps of a database (none when nothing ever opened it), each with its newest applied migration. */
+export async function registeredApps(db: Queryable): Promise<Array<{ appId: string; schema: string; createdAt: string; migration: number | null }>> {
+  const present = (await run(db, registry.registryPresent, {})).rows[0]?.present === true;
+  if (!present) return [];
+  const rows = (await run(db, registry.listApps, {})).rows;
+  return rows.map((r) => ({
+    appId: r.app_id,
+    schema: r.schema_name,
+    createdAt: new Date(r.created_at).toISOString(),
+    migration: r.migration === null ? null : Number(r.migration),
+  }));
 }

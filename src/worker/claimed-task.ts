@@ -16,6 +16,8 @@ export interface JobOptions {
   signalIn?: false;
   /** The span the job was started in (telemetry/tracing.ts). */
   trace?: StoredTraceContext;
+  /** handle.cancel() asked the job to stop (manage/cancel.ts). */
+  cancel?: { reason: string | null; at: string };
 }
 
 export interface RawJournalRow {

@@ -2,12 +2,13 @@
  * The RunPort of one claimed thread task: new-ground calls go to their executor (worker/calls/), and
  * results that completed outside the run are stamped with the batch that delivered them.
  */
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, type StoredFailure } from '../errors.js';
 import { toFailure, withCode } from '../failure-codec.js';
 import type { IssuedCall } from '../replay/durable-call.js';
 import type { CallOutcome, JournalEntry } from '../replay/journal-entry.js';
 import type { DueTimer, RunPort } from '../replay/run-port.js';
 import * as journal from '../sql/queries/journal.js';
+import * as manage from '../sql/queries/manage.js';
 import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { CallSite } from './calls/call-site.js';
 import { toJournalEntry } from './claimed-task.js';
@@ -35,6 +36,16 @@ export class ThreadPort implements RunPort {
     const { jobId, thread } = this.site.task;
     const res = await this.site.query(journal.readJournalRows, { jobId, thread, seqs });
     return res.rows.map(toJournalEntry);
+  }
+
+  async cancel(batch: number, calls: IssuedCall[], failure: StoredFailure): Promise<void> {
+    const res = await this.site.query(manage.cancelCalls, {
+      ...this.site.lease(),
+      batch,
+      calls: JSON.stringify(calls.map((c) => ({ seq: c.seq, kind: c.kind, name: c.name }))),
+      failure: JSON.stringify(failure),
+    });
+    if (res.rows.length < calls.length) this.site.leaseLost();
   }
 
   async stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void> {

@@ -3,7 +3,8 @@
  * how the run ended (completed, failed, retried, suspended or parked), fenced by the lease.
  */
 import type { Engine } from '../engine/engine.js';
-import { ContinueAsNew, ErrorCode, LeaseLostError, type StoredFailure } from '../errors.js';
+import { type CancelledError, ContinueAsNew, ErrorCode, isHotMeshError, LeaseLostError, type StoredFailure } from '../errors.js';
+import { cancelFailure } from '../manage/cancel.js';
 import { isTerminalCode, refusedStatementFailure, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
@@ -83,7 +84,9 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // no SDK registered (or the run sampled out): its calls make no spans either, and cost nothing
   const traceContext = span.isRecording() ? within(span, contextFrom(options.trace)) : undefined;
   const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard, traceContext);
-  const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread });
+  // handle.cancel(): the main thread's current or next wait throws a CancelledError (manage/cancel.ts)
+  const cancel = row.thread === 'main' && options.cancel ? cancelFailure(row.job_id, options.cancel) : undefined;
+  const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread }, cancel);
   // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing
   // inline activities whose results the fence then refused. Now it stops at its next durable call.
   deps.guard.onLost((error) => run.abort(error));
@@ -94,7 +97,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // gives the task back itself: this run records nothing.
   if (!(await deps.guard.holds())) return;
 
-  const finish = async (status: 'completed' | 'failed', output: string | null, error: StoredFailure | null, expireSeconds = options.expire ?? null) => {
+  const finish = async (status: 'completed' | 'failed' | 'cancelled', output: string | null, error: StoredFailure | null, expireSeconds = options.expire ?? null) => {
     await engine.query(threads.finishThread, {
       ...lease,
       status,
@@ -150,6 +153,12 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           return;
         }
         let error = toFailure(outcome.error);
+        if (cancel && isHotMeshError(outcome.error, 'CancelledError') && (outcome.error as CancelledError).jobId === row.job_id) {
+          // the workflow did not catch the CancelledError of handle.cancel(): the job ends cancelled
+          log.info({ code: error.code, reason: options.cancel?.reason ?? null }, 'workflow cancelled');
+          await closing('finishThread', () => finish('cancelled', null, error));
+          return;
+        }
         // Bad input and bad data do not get better by running the same code again: fail at once.
         if (error.retryable === false && !isTerminalCode(error.code)) error = withCode(error, ErrorCode.FATAL);
         const count = outcome.progressed ? 1 : failures + 1;

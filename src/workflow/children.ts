@@ -4,7 +4,7 @@
  * The default child id is derived from the parent's position (`-<name>-<parentId>-<thread>-<seq>`),
  * so a replay finds its own child instead of starting another one.
  */
-import { DuplicateJobError, ValidationError } from '../errors.js';
+import { DuplicateJobError, isHotMeshError, ValidationError } from '../errors.js';
 import { reviveFailure } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ChildCallInput, RetryConfig } from '../replay/durable-call.js';
@@ -55,7 +55,7 @@ export async function execChild<T = any>(options: ChildOptions): Promise<T> {
   if (completion.ok) return completion.value as T;
   const error = reviveFailure(completion.error, 'child');
   if (error instanceof DuplicateJobError) throw error; // the spawn itself failed (revived here, same package)
-  if (options.config?.throwOnError === false) return completion.error as T;
+  if (options.config?.throwOnError === false && !isHotMeshError(error, 'CancelledError')) return completion.error as T;
   throw error;
 }
 

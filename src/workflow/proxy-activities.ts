@@ -5,6 +5,7 @@
  * MemFlowFatalError (or, with `throwOnError: false`, the plain error object).
  */
 import { parseDurationMs } from '../duration.js';
+import { isHotMeshError } from '../errors.js';
 import { reviveFailure } from '../failure-codec.js';
 import type { ActivityFunction, ActivityRetryPolicy, CallInput } from '../replay/durable-call.js';
 import { RESERVED_KEYS, validateFunctionName } from '../validation.js';
@@ -56,8 +57,9 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
           return withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
             const completion = await execution.run.call({ kind: 'activity', name, input });
             if (completion.ok) return completion.value;
-            if (options.retryPolicy?.throwOnError === false) return completion.error;
-            throw reviveFailure(completion.error, 'activity');
+            const error = reviveFailure(completion.error, 'activity');
+            if (options.retryPolicy?.throwOnError === false && !isHotMeshError(error, 'CancelledError')) return completion.error;
+            throw error;
           });
         };
         stubs.set(prop, stub);

@@ -4,6 +4,7 @@
  * Returns the duration in seconds (upstream's contract).
  */
 import { parseDurationMs } from '../duration.js';
+import { reviveFailure } from '../failure-codec.js';
 import { currentExecution } from './execution.js';
 
 export async function sleepFor(duration: string | number): Promise<number> {
@@ -11,5 +12,6 @@ export async function sleepFor(duration: string | number): Promise<number> {
   const { run } = currentExecution('sleepFor');
   const input = { ms, value: ms / 1000 }; // the call's result: the duration in seconds
   const completion = await run.call({ kind: 'sleep', name: String(duration), input });
-  return completion.ok ? completion.value : input.value;
+  if (!completion.ok) throw reviveFailure(completion.error, 'sleep'); // handle.cancel(): a CancelledError
+  return completion.value;
 }

@@ -10,6 +10,7 @@ import * as entities from './entities.js';
 import * as hooks from './hooks.js';
 import * as jobs from './jobs.js';
 import * as journal from './journal.js';
+import * as manage from './manage.js';
 import * as search from './search.js';
 import * as signals from './signals.js';
 import * as tasks from './tasks.js';
@@ -25,4 +26,4 @@ function queriesOf(...modules: object[]): Readonly<Record<string, Query<any, any
   return Object.freeze(all);
 }
 
-export const NAMED_QUERIES = queriesOf(jobs, tasks, journal, threads, signals, context, hooks, children, search, activities, entities);
+export const NAMED_QUERIES = queriesOf(jobs, tasks, journal, threads, signals, context, hooks, children, search, activities, entities, manage);

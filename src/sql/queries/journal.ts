@@ -75,7 +75,7 @@ WITH lock AS MATERIALIZED (
   SELECT job_id, thread FROM {{schema}}.threads
    WHERE completed_at IS NOT NULL AND compacted_at IS NULL
      AND completed_at < now() - make_interval(secs => $olderThanSeconds::float8)
-     AND status IN ('completed', 'failed', 'interrupted')
+     AND status IN ('completed', 'failed', 'interrupted', 'cancelled')
      AND (SELECT held FROM lock)
    ORDER BY completed_at
    LIMIT $batch::int

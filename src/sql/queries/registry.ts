@@ -56,3 +56,18 @@ INSERT INTO hotmesh_registry.migrations (schema_name, version, name, checksum) V
 export const recordChecksum = defineQuery<{ schema: string; version: number; checksum: string }>(/* sql */ `
 UPDATE hotmesh_registry.migrations SET checksum = $checksum
  WHERE schema_name = $schema AND version = $version AND checksum IS NULL`);
+
+/**
+ * Whether the registry exists at all (a database no HotMesh process has opened yet has none). Read
+ * without creating it, for the CLI's read-only commands (`hotmesh apps`, `migrate --dry-run`).
+ */
+export const registryPresent = defineQuery<NoParams, { present: boolean }>(/* sql */ `
+SELECT to_regclass('hotmesh_registry.migrations') IS NOT NULL AND to_regclass('hotmesh_registry.apps') IS NOT NULL AS present`);
+
+/** Every app of the database with its newest applied migration. */
+export const listApps = defineQuery<NoParams, { app_id: string; schema_name: string; created_at: Date; migration: number | null }>(/* sql */ `
+SELECT a.app_id, a.schema_name, a.created_at, max(m.version) AS migration
+  FROM hotmesh_registry.apps a
+  LEFT JOIN hotmesh_registry.migrations m ON m.schema_name = a.schema_name
+ GROUP BY a.app_id, a.schema_name, a.created_at
+ ORDER BY a.app_id`);

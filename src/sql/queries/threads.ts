@@ -9,7 +9,7 @@ import { defineQuery, type ThreadLeaseParams } from '../define-query.js';
  * record). The task and any leftover waiters go, and result() waiters are notified.
  */
 export const finishThread = defineQuery<
-  ThreadLeaseParams & { status: 'completed' | 'failed'; output: string | null; error: string | null; expireSeconds: number | null; channel: string },
+  ThreadLeaseParams & { status: 'completed' | 'failed' | 'cancelled'; output: string | null; error: string | null; expireSeconds: number | null; channel: string },
   { finished: boolean }
 >(/* sql */ `
 SELECT {{schema}}.finish_thread($taskId, $claims, $jobId, $thread, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel) AS finished`);

@@ -1,0 +1,50 @@
+/**
+ * The filter flags `list` and `counts` share, and the WorkflowFilter they make. The values go to the
+ * management API as they are: it validates them (a ValidationError naming the field) before any SQL.
+ */
+import type { Command } from 'commander';
+import { ValidationError } from '../errors.js';
+import type { WorkflowFilter, WorkflowStatus } from '../manage/types.js';
+
+export interface FilterFlags {
+  status?: string;
+  workflow?: string;
+  taskQueue?: string;
+  entity?: string;
+  idPrefix?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  search: string[];
+}
+
+export function addFilterOptions(command: Command): Command {
+  return command
+    .option('--status <list>', 'comma-separated: running, waiting, completed, failed, parked, cancelled, terminated')
+    .option('--workflow <name>', 'the workflow function name')
+    .option('--task-queue <queue>', 'the task queue')
+    .option('--entity <name>', 'the entity')
+    .option('--id-prefix <prefix>', 'workflow ids starting with this')
+    .option('--created-after <iso>', 'created at or after this instant (ISO 8601)')
+    .option('--created-before <iso>', 'created before this instant (ISO 8601)')
+    .option('--search <field=value>', 'a search field equal to a value (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[]);
+}
+
+export function filterOf(flags: FilterFlags): WorkflowFilter {
+  const filter: WorkflowFilter = {};
+  if (flags.status !== undefined) filter.status = flags.status.split(',').map((s) => s.trim()) as WorkflowStatus[];
+  if (flags.workflow !== undefined) filter.workflowName = flags.workflow;
+  if (flags.taskQueue !== undefined) filter.taskQueue = flags.taskQueue;
+  if (flags.entity !== undefined) filter.entity = flags.entity;
+  if (flags.idPrefix !== undefined) filter.idPrefix = flags.idPrefix;
+  if (flags.createdAfter !== undefined) filter.createdAfter = flags.createdAfter;
+  if (flags.createdBefore !== undefined) filter.createdBefore = flags.createdBefore;
+  if (flags.search.length > 0) {
+    filter.search = {};
+    for (const pair of flags.search) {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new ValidationError('--search', `must be field=value (got '${pair}')`);
+      filter.search[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+  }
+  return filter;
+}

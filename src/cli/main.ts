@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+/**
+ * The `hotmesh` bin (package.json `bin`, compiled to dist/cli/main.js). Waits at most 1 s for an
+ * embedded data directory another process holds (HOTMESH_LOCK_WAIT_MS overrides), so a command
+ * run next to a worker on the embedded database fails at once with the lock's reason, never hangs.
+ */
+import { runCli } from './program.js';
+
+process.env.HOTMESH_LOCK_WAIT_MS ??= '1000';
+
+const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+
+const code = await runCli(process.argv.slice(2), { stdout: write(process.stdout), stderr: write(process.stderr) });
+process.exitCode = code;
+// Everything was closed; a handle left open (a pool's idle timer) must not keep the shell waiting.
+setTimeout(() => process.exit(code), 1000).unref();

@@ -1,0 +1,75 @@
+/**
+ * A WorkflowFilter checked and turned into the parameters of the SQL filter (migration 0022's
+ * job_filter). Everything is checked before any SQL runs; a bad field gets a ValidationError naming it.
+ */
+import { ValidationError } from '../errors.js';
+import type { FilterParams } from '../sql/queries/manage.js';
+import { validateId, validateTaskQueue } from '../validation.js';
+import { storedStatuses } from './status.js';
+import { WORKFLOW_STATUSES, type WorkflowFilter, type WorkflowStatus } from './types.js';
+
+const FILTER_KEYS = ['status', 'workflowName', 'taskQueue', 'entity', 'idPrefix', 'createdAfter', 'createdBefore', 'search'];
+const SEARCH_FIELD = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function instant(field: string, value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
+  if (!date || Number.isNaN(date.getTime())) throw new ValidationError(field, 'must be a Date or an ISO 8601 date string');
+  return date.toISOString();
+}
+
+function optionalId(field: string, value: unknown): string | null {
+  return value === undefined || value === null ? null : validateId(field, value);
+}
+
+/** The statuses a filter asks for (one or an array, each a WorkflowStatus). */
+function statusesOf(value: unknown): WorkflowStatus[] | null {
+  if (value === undefined || value === null) return null;
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw new ValidationError('status', 'must name at least one status');
+  for (const s of list) {
+    if (!WORKFLOW_STATUSES.includes(s)) throw new ValidationError('status', `must be one of ${WORKFLOW_STATUSES.join(', ')} (got ${JSON.stringify(s)})`);
+  }
+  return list as WorkflowStatus[];
+}
+
+/** `extraKeys`: other option names the caller accepts besides the filter's (list's limit, cursor). */
+export function filterParams(filter: unknown, extraKeys: readonly string[] = []): FilterParams {
+  if (filter === undefined || filter === null) filter = {};
+  if (typeof filter !== 'object' || Array.isArray(filter)) throw new ValidationError('filter', 'must be an object');
+  const f = filter as WorkflowFilter & Record<string, unknown>;
+  for (const key of Object.keys(f)) {
+    if (!FILTER_KEYS.includes(key) && !extraKeys.includes(key)) {
+      throw new ValidationError('filter', `unknown field '${key}' (known: ${[...FILTER_KEYS, ...extraKeys].join(', ')})`);
+    }
+  }
+  const statuses = statusesOf(f.status);
+  const stored = statuses ? storedStatuses(statuses) : { statuses: null, waiting: null };
+  let fields: string[] | null = null;
+  let values: string[] | null = null;
+  if (f.search !== undefined && f.search !== null) {
+    if (typeof f.search !== 'object' || Array.isArray(f.search)) throw new ValidationError('search', 'must be an object of field: value strings');
+    const entries = Object.entries(f.search);
+    for (const [k, v] of entries) {
+      if (!SEARCH_FIELD.test(k)) throw new ValidationError('search', `field '${k}' must match ${SEARCH_FIELD}`);
+      if (typeof v !== 'string') throw new ValidationError('search', `value of '${k}' must be a string`);
+      if (v.includes('\u0000')) throw new ValidationError('search', `value of '${k}' must not contain NUL`);
+    }
+    if (entries.length > 0) {
+      fields = entries.map(([k]) => `_${k}`); // user fields are stored with a '_' prefix
+      values = entries.map(([, v]) => v as string);
+    }
+  }
+  return {
+    statuses: stored.statuses,
+    waiting: stored.waiting,
+    workflowName: optionalId('workflowName', f.workflowName),
+    taskQueue: f.taskQueue === undefined || f.taskQueue === null ? null : validateTaskQueue(f.taskQueue),
+    entity: optionalId('entity', f.entity),
+    idPrefix: optionalId('idPrefix', f.idPrefix),
+    createdAfter: instant('createdAfter', f.createdAfter),
+    createdBefore: instant('createdBefore', f.createdBefore),
+    fields,
+    values,
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * `handle.fork({ fromSeq?, workflowId? })`: a new job running the same workflow with the same
+ * arguments, whose journal is a copy of the original's main thread up to seq `fromSeq` (default:
+ * every delivered call) and whose context is the original's as it was at that point (context_at of
+ * the last version logged by then). The original is not touched.
+ */
+import type { Engine } from '../engine/engine.js';
+import { DuplicateJobError, JobNotFoundError, ValidationError, WorkflowStateError } from '../errors.js';
+import { guid } from '../memflow/guid.js';
+import * as manage from '../sql/queries/manage.js';
+import { workflowTopic } from '../topics.js';
+import { validateId } from '../validation.js';
+
+export interface ForkOptions {
+  /** Copy the journal entries with seq up to this one (a positive integer). Default: every delivered call. */
+  fromSeq?: number;
+  /** The new job's id. Default: a fresh guid. */
+  workflowId?: string;
+}
+
+export interface ForkResult {
+  workflowId: string;
+  workflowName: string;
+  taskQueue: string;
+  /** The context version of the original the fork's context was taken at. */
+  contextVersion: number;
+}
+
+export function checkForkOptions(options: unknown): { fromSeq: number | null; workflowId: string | null } {
+  if (options === undefined || options === null) return { fromSeq: null, workflowId: null };
+  if (typeof options !== 'object' || Array.isArray(options)) throw new ValidationError('fork options', 'must be an object');
+  const o = options as ForkOptions;
+  if (o.fromSeq !== undefined && (!Number.isInteger(o.fromSeq) || o.fromSeq < 0 || o.fromSeq > 2_147_483_647)) {
+    throw new ValidationError('fromSeq', 'must be a non-negative integer');
+  }
+  return { fromSeq: o.fromSeq ?? null, workflowId: o.workflowId === undefined ? null : validateId('workflowId', o.workflowId) };
+}
+
+export async function forkWorkflow(engine: Engine, sourceId: string, options?: ForkOptions): Promise<ForkResult> {
+  validateId('workflowId', sourceId);
+  const { fromSeq, workflowId } = checkForkOptions(options);
+  const newId = workflowId ?? guid();
+  const main = (await engine.query(manage.readMainThread, { jobId: sourceId })).rows[0];
+  if (!main) throw new JobNotFoundError(sourceId);
+  // journal retention (migration 0043) deleted what a replay needs: running it again would redo every step
+  if (main.compacted) throw new WorkflowStateError(sourceId, 'fork', `${main.status} with its journal compacted`, 'workflows whose journal is kept');
+  const topic = workflowTopic(main.task_queue, main.workflow_name);
+  const res = await engine.query(manage.forkJob, { sourceId, newId, seq: fromSeq, topic, channel: engine.channel });
+  const outcome = res.rows[0]?.outcome ?? 'not-found';
+  if (outcome === 'not-found') throw new JobNotFoundError(sourceId);
+  if (outcome === 'duplicate') throw new DuplicateJobError(newId);
+  engine.localWake(topic);
+  return { workflowId: newId, workflowName: main.workflow_name, taskQueue: main.task_queue, contextVersion: Number(outcome.slice('forked:'.length)) };
+}

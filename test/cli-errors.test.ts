@@ -1,0 +1,128 @@
+/**
+ * The `hotmesh` CLI's refusals, exit codes and one-line reasons (the compiled bin, a subprocess):
+ * usage errors and bad JSON arguments (exit 2, refused before anything is opened: the runs point at
+ * a port where nothing listens, and still get the usage error), a server that cannot be reached (1),
+ * an embedded data directory another process holds (1, the lock's reason and a hint, in about the
+ * CLI's 1 s lock wait, never a hang), and `migrate --dry-run` / `--print-sql`, which write nothing.
+ *
+ * Runs once (vitest.config.ts lists it with the files that open data directories of their own): it
+ * uses PostgreSQL and a PGlite directory of its own whatever the project's backend.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../src/cli/commands/index.js';
+import { acquireDataDirLock } from '../src/storage/pglite/data-dir-lock.js';
+import { MIGRATIONS } from '../src/storage/migrate.js';
+import { POSTGRES_URL, uniqueAppId } from './support/backend.js';
+import { builtCli, errorLines, runCli } from './support/cli.js';
+
+const NOWHERE = 'postgres://postgres@127.0.0.1:1/test'; // nothing listens on port 1
+const label = (m: { version: number; name: string }) => `${String(m.version).padStart(4, '0')}_${m.name}`;
+
+describe('hotmesh CLI: refusals and exit codes', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-cli-errors-'));
+    await builtCli();
+  }, 120_000);
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('is the package bin, compiled to dist/cli/main.js, and lists every registered command', async () => {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.bin).toEqual({ hotmesh: './dist/cli/main.js' });
+    expect(pkg.files).toContain('dist');
+    const bin = await builtCli();
+    expect(bin.endsWith(path.join('cli', 'main.js'))).toBe(true);
+    expect(fs.readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    for (const name of COMMANDS.flatMap((c) => c.names)) expect(help.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+  });
+
+  it('exits 2 for bad usage and bad JSON arguments, naming the argument, before opening anything', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['start', 'q', 'greet', '--args', '[x'], /^hotmesh: Invalid --args: must be JSON \(.*\); quote it for the shell/],
+      [['start', 'q', 'greet', '--args', '{"a":1}'], /^hotmesh: Invalid --args: must be a JSON array of arguments, e\.g\. '\["Jane"\]' \(got an object\)$/],
+      [['signal', 'job-1', 'go', '{ok:1}'], /^hotmesh: Invalid signal payload: must be JSON/],
+      [['context', 'set', 'job-1', 'a.b', "{'x':1}"], /^hotmesh: Invalid value: must be JSON/],
+      [['context', 'increment', 'job-1', 'n', '"2"'], /^hotmesh: Invalid by: must be a number/],
+      [['context', 'at', 'job-1', 'v1'], /^hotmesh: Invalid version: must be an integer/],
+      [['list', '--limit', '0'], /^hotmesh: Invalid --limit: must be between 1 and 1000/],
+      [['list', '--search', 'novalue'], /^hotmesh: Invalid --search: must be field=value/],
+      [['describe'], /^error: missing required argument 'workflowId'$/],
+      [['frobnicate'], /^error: unknown command 'frobnicate'$/],
+      [['apps', '--colour'], /^error: unknown option '--colour'$/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runCli(['--url', NOWHERE, ...args])));
+    runs.forEach((run, i) => {
+      const [args, reason] = cases[i]!;
+      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
+      expect(errorLines(run)[0], args.join(' ')).toMatch(reason);
+      expect(run.stdout).toBe('');
+    });
+
+    const both = await runCli(['--url', NOWHERE, '--data-dir', root, 'apps']);
+    expect(both.code).toBe(2);
+    expect(errorLines(both)).toEqual(['hotmesh: Invalid --url: give --url or --data-dir, not both']);
+    const scheme = await runCli(['--url', 'mysql://localhost/db', 'apps']);
+    expect(scheme.code).toBe(2);
+    expect(errorLines(scheme)).toEqual(['hotmesh: Invalid --url: must be a postgres:// or postgresql:// URL']);
+  }, 120_000);
+
+  it('exits 1 with one line naming the server and the setting when PostgreSQL cannot be reached', async () => {
+    const [flag, env] = await Promise.all([runCli(['--url', NOWHERE, 'list']), runCli(['apps'], { env: { DATABASE_URL: NOWHERE } })]);
+    expect(flag.code).toBe(1);
+    expect(errorLines(flag)).toEqual([expect.stringMatching(/^hotmesh: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/test \(from --url\): connect ECONNREFUSED 127\.0\.0\.1:1\. Check that/)]);
+    expect(flag.stderr).not.toMatch(/\n\s+at /); // no stack
+    expect(env.code).toBe(1);
+    expect(errorLines(env)).toEqual([expect.stringMatching(/^hotmesh: Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/test \(from DATABASE_URL\): .* in DATABASE_URL \(unset it to use the embedded database\)\.$/)]);
+
+    const verbose = await runCli(['--url', NOWHERE, '--verbose', 'apps']);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/\n\s+at /); // --verbose adds the stack
+  }, 60_000);
+
+  it('fails at once with the lock holder and a hint when another process holds the embedded data directory', async () => {
+    const dataDir = path.join(root, 'held');
+    const release = await acquireDataDirLock(dataDir); // this test process is the other process
+    try {
+      const run = await runCli(['--data-dir', dataDir, 'list'], { timeoutMs: 30_000 });
+      expect(run.code).toBe(1);
+      expect(errorLines(run)).toEqual([
+        `hotmesh: The embedded database at ${dataDir} is in use by process ${process.pid}. PGlite serves one process only: point every process at PostgreSQL (DATABASE_URL) to run several.`,
+        expect.stringMatching(/^hint: stop the process that holds it .* or run both on PostgreSQL \(--url or DATABASE_URL\)\. HOTMESH_LOCK_WAIT_MS/),
+      ]);
+      expect(run.ms).toBeLessThan(15_000); // the 1 s wait plus a process start, never the 60 s kill
+    } finally {
+      release();
+    }
+  }, 60_000);
+
+  it('migrate --dry-run and --print-sql show the pending migrations and write nothing; migrate applies them once', async () => {
+    const appId = uniqueAppId('cli-migrate');
+    const schema = appId.replace(/-/g, '_');
+    const cli = (...args: string[]) => runCli(['--url', POSTGRES_URL, '--app', appId, ...args]);
+
+    const dry = await cli('migrate', '--dry-run', '--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json()).toEqual({ appId, schema, applied: [], pending: MIGRATIONS.map(label) });
+    const sql = await cli('migrate', '--print-sql');
+    expect(sql.code, sql.stderr).toBe(0);
+    expect(sql.stdout.match(/^-- \d{4}_\w+$/gm)).toEqual(MIGRATIONS.map((m) => `-- ${label(m)}`));
+    expect(sql.stdout).toContain(`CREATE TABLE "${schema}".jobs (`);
+    expect(sql.stdout).not.toContain('{{schema}}');
+    const apps = await cli('apps', '--json');
+    expect(apps.json().map((a: { appId: string }) => a.appId)).not.toContain(appId); // nothing was written
+
+    const first = await cli('migrate');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toBe(`app '${appId}' (schema ${schema}): applied ${MIGRATIONS.length} migration(s): ${MIGRATIONS.map(label).join(', ')}\n`);
+    const [again, listed] = await Promise.all([cli('migrate', '--json'), cli('apps')]);
+    expect(again.json()).toEqual({ appId, schema, applied: [], pending: [] });
+    expect(listed.stdout).toMatch(/^APP\s+SCHEMA\s+MIGRATION\s+CREATED$/m);
+    expect(listed.stdout).toMatch(new RegExp(`^${appId}\\s+${schema}\\s+${label(MIGRATIONS.at(-1)!).slice(0, 4)}\\s+\\d{4}-`, 'm'));
+  }, 60_000);
+});
