@@ -1,10 +1,12 @@
 /**
  * `npx tsx bench/context-journal.ts [postgres|pglite] [merges] [repo root]`: a workflow merges
  * `merges` (default 40) objects of 20 KB into its context, then waits for a signal. Prints the
- * journal's bytes for the job (its results as text), the context's bytes, and the wake time: from
+ * stored bytes of the job's journal rows and context checkpoints (pg_column_size: compressed as
+ * stored), the context's bytes as text, and the wake time: from
  * the signal being sent until the workflow runs past its waitFor (claim, journal reload, replay of
  * every merge). Before migration 0028 the journal held every merge's whole document (quadratic).
  */
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 const backend = process.argv[2] === 'pglite' ? 'pglite' : 'postgres';
@@ -16,7 +18,7 @@ const appId = `ctxbench-${Math.random().toString(16).slice(2, 8)}`;
 const connection = backend === 'postgres' ? { class: pg.Client, options: { connectionString: url } } : { dataDir: 'memory://' };
 
 let resumedAt = 0;
-const chunk = 'x'.repeat(20 * 1024 - 20);
+const chunk = randomBytes(15 * 1024).toString('base64'); // 20 KB that does not compress
 export async function merger(n: number) {
   const ctx = await MemFlow.workflow.context();
   let last: unknown;
@@ -34,6 +36,7 @@ try {
   const wakes: number[] = [];
   let journalBytes = 0;
   let contextBytes = 0;
+  let checkpointBytes = 0;
   for (let round = 0; round < 3; round++) {
     const handle = await mf.workflow.start({ taskQueue: 'bench', workflowName: 'merger', args: [merges] });
     for (;;) {
@@ -49,11 +52,16 @@ try {
     const keys = await handle.result();
     if (keys !== merges) throw new Error(`expected ${merges} keys, got ${keys}`);
     wakes.push(resumedAt - sent);
-    const j = await engine.driver.query<{ bytes: string }>(
-      `SELECT coalesce(sum(octet_length(result::text)), 0)::text AS bytes FROM ${s}.journal WHERE job_id = $1`,
+    const j = await engine.driver.query(
+      `SELECT coalesce(sum(pg_column_size(j.*)), 0)::text AS bytes FROM ${s}.journal j WHERE job_id = $1`,
       [handle.workflowId],
     );
-    const c = await engine.driver.query<{ bytes: string }>(`SELECT octet_length(context::text)::text AS bytes FROM ${s}.jobs WHERE id = $1`, [
+    const cp = await engine.driver.query(
+      `SELECT coalesce(sum(pg_column_size(c.*)), 0)::text AS bytes FROM ${s}.context_checkpoints c WHERE job_id = $1`,
+      [handle.workflowId],
+    ).catch(() => ({ rows: [{ bytes: '0' }] }));
+    checkpointBytes = Number(cp.rows[0]!.bytes);
+    const c = await engine.driver.query(`SELECT octet_length(context::text)::text AS bytes FROM ${s}.jobs WHERE id = $1`, [
       handle.workflowId,
     ]);
     journalBytes = Number(j.rows[0]!.bytes);
@@ -61,7 +69,7 @@ try {
   }
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
   console.log(
-    `${backend}, ${merges} merges of 20 KB: journal ${kb(journalBytes)}, context ${kb(contextBytes)}, ` +
+    `${backend}, ${merges} merges of 20 KB: journal rows ${kb(journalBytes)}, checkpoints ${kb(checkpointBytes)} (stored sizes), context ${kb(contextBytes)}, ` +
       `wake ${wakes.map((w) => w.toFixed(0)).join(' / ')} ms`,
   );
 } finally {
