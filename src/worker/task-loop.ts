@@ -136,6 +136,11 @@ export class TaskLoop {
         this.logger.warn({ topics: this.topicNames(), err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile'),
       ),
     );
+    this.unsubscribe.push(
+      this.engine.onConnectionError((error) =>
+        this.logger.warn({ err: errField(error) }, 'database connection lost outside a statement (the pool opens a new one)'),
+      ),
+    );
     this.heartbeat = setInterval(() => {
       void this.leases.extend();
       void this.recordServed();
