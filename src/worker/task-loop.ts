@@ -142,7 +142,8 @@ export class TaskLoop {
       ),
     );
     this.heartbeat = setInterval(() => {
-      void this.leases.extend();
+      // never an unhandled rejection (it ends the process): a throwing logger or guard callback is logged
+      this.leases.extend().catch((err) => this.logger.error({ err: errField(err) }, 'heartbeat failed in the worker'));
       void this.recordServed();
     }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
