@@ -117,13 +117,21 @@ export async function ledger() {
   return ctx.get('count'); // seq 6
 }
 
+/** A context result larger than 256 bytes is journaled as a reference (migration 0028). */
+export async function bigLedger() {
+  const ctx = await MemFlow.workflow.context();
+  const doc = (await ctx.set({ blob: 'x'.repeat(1000) })) as { blob: string }; // seq 1: a reference
+  await acts.forkStep(3); // seq 2
+  return doc.blob.length;
+}
+
 describe('management API: actions', () => {
   let mf: MemFlowInstance;
   const appId = uniqueAppId('mgact');
 
   beforeAll(async () => {
     mf = await MemFlow.init({ appId, engine: { connection: testConnection() } });
-    for (const workflow of [politeSleeper, stubborn, threeSteps, evolving, ledger]) await mf.worker.create({ taskQueue: 'act', workflow });
+    for (const workflow of [politeSleeper, stubborn, threeSteps, evolving, ledger, bigLedger]) await mf.worker.create({ taskQueue: 'act', workflow });
   });
   afterAll(() => mf.shutdown());
 
@@ -254,6 +262,13 @@ describe('management API: actions', () => {
     expect(executions.forkStep2! - base.s2).toBe(2);
     await expect(h.fork({ workflowId: 'fk-copy' })).rejects.toThrow(/Duplicate job/);
     await expect(h.fork({ fromSeq: -1 })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('a fork replays a copied context reference to the same document (fork_job copies the reference columns)', async () => {
+    const h = await mf.workflow.start({ taskQueue: 'act', workflowName: 'bigLedger', workflowId: 'fk-big' });
+    expect(await h.result()).toBe(1000);
+    const fork = await h.fork({ fromSeq: 1, workflowId: 'fk-big-copy' });
+    expect(await fork.result()).toBe(1000);
   });
 
   it('testing.replay passes for compatible code and names the first divergent call otherwise', async () => {

@@ -36,6 +36,7 @@ export class Engine {
   private readonly reconnectListeners = new Set<() => void>();
   private readonly lostListeners = new Set<(error?: unknown) => void>();
   private readonly payloadListeners = new Set<Listener>();
+  private readonly connectionErrorListeners = new Set<(error: unknown) => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
   private constructor(
@@ -101,6 +102,9 @@ export class Engine {
     this.driver.onListenerLost?.((error) => {
       for (const l of this.lostListeners) l(error);
     });
+    this.driver.onConnectionError?.((error) => {
+      for (const l of this.connectionErrorListeners) l(error);
+    });
   }
 
   onTopic(listener: (topic: string) => void): () => void {
@@ -118,6 +122,12 @@ export class Engine {
   onListenerLost(listener: (error?: unknown) => void): () => void {
     this.lostListeners.add(listener);
     return () => this.lostListeners.delete(listener);
+  }
+
+  /** A pooled connection failed outside any statement (the pool replaces it). */
+  onConnectionError(listener: (error: unknown) => void): () => void {
+    this.connectionErrorListeners.add(listener);
+    return () => this.connectionErrorListeners.delete(listener);
   }
 
   onReconnect(listener: () => void): () => void {

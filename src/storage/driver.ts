@@ -51,5 +51,7 @@ export interface Driver extends Queryable {
   onReconnect(callback: () => void): void;
   /** Called when the LISTEN connection is lost (a reconnect follows; onReconnect when it succeeds). */
   onListenerLost?(callback: (error?: unknown) => void): void;
+  /** Called when a pooled connection fails outside any statement (idle, or checked out between statements). */
+  onConnectionError?(callback: (error: unknown) => void): void;
   close(): Promise<void>;
 }

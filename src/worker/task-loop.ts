@@ -144,8 +144,14 @@ export class TaskLoop {
         this.logger.warn({ topics: this.topicNames(), err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile'),
       ),
     );
+    this.unsubscribe.push(
+      this.engine.onConnectionError((error) =>
+        this.logger.warn({ err: errField(error) }, 'database connection lost outside a statement (the pool opens a new one)'),
+      ),
+    );
     this.heartbeat = setInterval(() => {
-      void this.leases.extend();
+      // never an unhandled rejection (it ends the process): a throwing logger or guard callback is logged
+      this.leases.extend().catch((err) => this.logger.error({ err: errField(err) }, 'heartbeat failed in the worker'));
       void this.recordServed();
     }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();

@@ -15,6 +15,7 @@ import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
+import { resolveContextReferences } from './context-references.js';
 import type { LeaseGuard } from './lease-guard.js';
 import { failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
 import { contextFrom, endSpan, instruments, startSpan, within } from '../telemetry/tracing.js';
@@ -84,9 +85,17 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // no SDK registered (or the run sampled out): its calls make no spans either, and cost nothing
   const traceContext = span.isRecording() ? within(span, contextFrom(options.trace)) : undefined;
   const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard, traceContext);
+  const journal = (row.journal ?? []).map(toJournalEntry);
+  try {
+    await resolveContextReferences(site, journal);
+  } catch (err) {
+    // the task loop logs it and gives the task back (later, for a log that misses versions: HM004)
+    endSpan(span, toFailure(err));
+    throw err;
+  }
   // handle.cancel(): the main thread's current or next wait throws a CancelledError (manage/cancel.ts)
   const cancel = row.thread === 'main' && options.cancel ? cancelFailure(row.job_id, options.cancel) : undefined;
-  const run = new ThreadRun((row.journal ?? []).map(toJournalEntry), new ThreadPort(site), { jobId: row.job_id, thread: row.thread }, cancel);
+  const run = new ThreadRun(journal, new ThreadPort(site), { jobId: row.job_id, thread: row.thread }, cancel);
   // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing
   // inline activities whose results the fence then refused. Now it stops at its next durable call.
   deps.guard.onLost((error) => run.abort(error));

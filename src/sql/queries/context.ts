@@ -2,8 +2,10 @@
  * Named queries on a job's context. Each op is one statement: apply (in SQL, see migration 0002),
  * bump the version, log it, and, inside a thread, journal its result, all in one commit.
  * Ops that answer with the whole document: set, merge, delete. The others answer with the value at
- * their path.
+ * their path. A journaled result over 256 bytes is a reference (context version, path) that replay
+ * resolves with contextThreadReplay (migration 0028).
  */
+import type { LoggedOp } from '../../context/context-replay.js';
 import { type CallPositionParams, defineQuery } from '../define-query.js';
 
 export interface ContextValueRow {
@@ -27,16 +29,21 @@ export const contextOpInThread = defineQuery<CallPositionParams & OpParams, Cont
 SELECT value, undef, version
   FROM {{schema}}.context_op_in_thread($taskId, $claims, $jobId, $thread, $seq, $batch, $op, $path::text[], $arg::jsonb, $capBytes)`);
 
-/** A read from inside a thread: journaled like any other call, so replay sees what the first run saw. */
+/** A read from inside a thread: journaled like any other call, so replay sees what the first run saw (migration 0028). */
 export const contextGetInThread = defineQuery<CallPositionParams & { path: string[] }, { value: unknown; undef: boolean }>(/* sql */ `
-WITH val AS (
-  SELECT {{schema}}.context_get_path(context, $path::text[]) AS value FROM {{schema}}.jobs
-   WHERE id = $jobId AND {{schema}}.lease_held($taskId, $claims)
-), journal AS (
-  INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
-  SELECT $jobId, $thread, $seq, 'context', 'get', 'done', value, $batch FROM val
-)
-SELECT value, value IS NULL AS undef FROM val`);
+SELECT value, undef FROM {{schema}}.context_get_in_thread($taskId, $claims, $jobId, $thread, $seq, $batch, $path::text[])`);
+
+/**
+ * How to rebuild what a thread's journaled context references (migration 0028) at `seqs` stand for:
+ * a starting document ('base'), the logged ops after it ('op'), and each reference ('ref') where the
+ * rows before it have built its version (src/context/context-replay.ts applies them).
+ */
+export const contextThreadReplay = defineQuery<
+  { jobId: string; thread: string; seqs: number[] },
+  { kind: 'base' | 'op' | 'ref'; seq: number | null; version: string; op: LoggedOp | null; path: string[] | null; arg: unknown }
+>(/* sql */ `
+SELECT kind, seq, version::text AS version, op, path, arg
+  FROM {{schema}}.context_thread_replay($jobId, $thread, $seqs::int[]) ORDER BY n`);
 
 /**
  * An op from outside (a client holding the job id), in one call (migration 0006). `opId` makes a

@@ -82,6 +82,8 @@ WITH lock AS MATERIALIZED (
   DELETE FROM {{schema}}.signals WHERE job_id IN (SELECT id FROM gone)
 ), log AS (
   DELETE FROM {{schema}}.context_log WHERE job_id IN (SELECT id FROM gone)
+), checkpoints AS (
+  DELETE FROM {{schema}}.context_checkpoints WHERE job_id IN (SELECT id FROM gone)
 ), attributes AS (
   DELETE FROM {{schema}}.jobs_attributes WHERE job_id IN (SELECT id FROM gone)
 )

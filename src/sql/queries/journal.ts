@@ -55,12 +55,15 @@ SELECT seq, kind, name, status, result, result IS NULL AS undef, attempt, batch,
        (extract(epoch FROM due_at) * 1000)::float8 AS due
   FROM {{schema}}.journal WHERE job_id = $jobId AND thread = $thread AND seq = ANY($seqs::int[])`);
 
-/** A job's journal across its threads, for handle.export(). */
+/** A job's journal across its threads, for handle.export(); a context reference shows as { contextVersion, path } (migration 0028). */
 export const readTimeline = defineQuery<
   { jobId: string },
   { thread: string; seq: number; kind: string; name: string; status: string; result: unknown; created_at: Date }
 >(/* sql */ `
-SELECT thread, seq, kind, name, status, result, created_at
+SELECT thread, seq, kind, name, status,
+       coalesce(result, CASE WHEN context_version IS NOT NULL
+                             THEN jsonb_build_object('contextVersion', context_version, 'path', to_jsonb(context_path)) END) AS result,
+       created_at
   FROM {{schema}}.journal WHERE job_id = $jobId ORDER BY created_at, thread, seq`);
 
 /**

@@ -98,6 +98,7 @@ export class PostgresDriver implements Driver {
   /** Connections of the pool, and which of them are checked out now. */
   private readonly clients = new Set<pg.PoolClient>();
   private readonly inUse = new Set<pg.PoolClient>();
+  private readonly connectionErrorCallbacks: ((error: unknown) => void)[] = [];
   /** Options for a pg.Client of our own (the LISTEN connection). */
   private readonly clientConfig: pg.ClientConfig;
 
@@ -112,9 +113,10 @@ export class PostgresDriver implements Driver {
     this.deadlineMs = (owned ? owned.query_timeout : config.query_timeout) || CONNECTION_DEFAULTS.query_timeout;
     this.listenCheckMs = listenCheckMillis ?? CONNECTION_DEFAULTS.listenCheckMillis;
     this.clientConfig = owned ? { ...owned } : { application_name: 'hotmesh-listen', ...config };
-    this.pool.on('error', () => {
+    this.pool.on('error', (err) => {
       // An idle client died (server restart, terminated backend). The pool drops it; the next
-      // checkout opens a fresh connection. Nothing else to do.
+      // checkout opens a fresh connection. Said to the engine, which logs it.
+      this.connectionError(err);
     });
     this.pool.on('connect', (client) => this.clients.add(client));
     this.pool.on('remove', (client) => {
@@ -169,6 +171,14 @@ export class PostgresDriver implements Driver {
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
+    // pg-pool takes its 'error' listener off a client while it is checked out: a connection that
+    // fails between two statements of this transaction (a terminated backend, a server restart)
+    // emitted 'error' with no listener, and an EventEmitter 'error' with no listener ends the process.
+    const onError = (err: unknown) => {
+      broken = true;
+      this.connectionError(err);
+    };
+    client.on('error', onError);
     const unbounded = (text: string, values?: unknown[]) => client.query({ text, values, query_timeout: NO_DEADLINE_MS } as pg.QueryConfig);
     try {
       await unbounded('BEGIN');
@@ -193,8 +203,17 @@ export class PostgresDriver implements Driver {
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
+  }
+
+  onConnectionError(callback: (error: unknown) => void): void {
+    this.connectionErrorCallbacks.push(callback);
+  }
+
+  private connectionError(err: unknown): void {
+    for (const cb of this.connectionErrorCallbacks) cb(err);
   }
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
