@@ -29,7 +29,7 @@ describe('hotmesh CLI: refusals and exit codes', () => {
   }, 120_000);
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('is the package bin, compiled to dist/cli/main.js, and lists every registered command', async () => {
+  it('is the package bin, compiled to dist/cli/main.js, and lists (as the README does) every registered command', async () => {
     const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.bin).toEqual({ hotmesh: './dist/cli/main.js' });
     expect(pkg.files).toContain('dist');
@@ -39,7 +39,12 @@ describe('hotmesh CLI: refusals and exit codes', () => {
 
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const name of COMMANDS.flatMap((c) => c.names)) expect(help.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const commandTable = readme.slice(readme.indexOf('### From the shell: `hotmesh`'), readme.indexOf('## Logs, traces and metrics'));
+    for (const name of COMMANDS.flatMap((c) => c.names)) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+      expect(commandTable, `README documents ${name}`).toMatch(new RegExp(`^\\| .*[\`|]${name}\\b`, 'm'));
+    }
   });
 
   it('exits 2 for bad usage and bad JSON arguments, naming the argument, before opening anything', async () => {
