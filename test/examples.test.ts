@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEstablished } from '../examples/established-api.js';
 import { initWithPino } from '../examples/logging.js';
 import { runMemoryFromOutside } from '../examples/memory-from-outside.js';
+import { runOperating } from '../examples/operating.js';
 import { backend, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
 describe('examples', () => {
@@ -15,6 +16,18 @@ describe('examples', () => {
 
   it('runs the established Client/Worker form', async () => {
     expect(await runEstablished(testConnection())).toEqual({ greeting: 'Hello, Ada!', approved: true });
+  });
+
+  it('operates workflows: list, describe, cancel with cleanup, retry after a fix, history, replay, fork (examples/operating.ts)', async () => {
+    expect(await runOperating(mf)).toEqual({
+      listed: ['order-b', 'order-a'],
+      waitingFor: ['confirmed'],
+      cancelled: { item: 'lamp', cancelled: true, cleanup: 'released reservation for lamp' },
+      failure: 'payment provider down',
+      retried: { item: 'desk', receipt: 'charged desk' },
+      forked: { item: 'desk', receipt: 'charged desk' },
+      steps: 3,
+    });
   });
 
   it('reads, changes and hooks into the memory of a finished workflow, with its history', async () => {
