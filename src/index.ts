@@ -75,6 +75,7 @@ export {
   ConnectionError,
   AppSchemaConflictError,
   AppNotFoundError,
+  AppMigrationsPendingError,
   MigrationChecksumError,
   ContextTypeError,
   PayloadTooLargeError,

@@ -165,9 +165,10 @@ describe('hotmesh CLI: operating workflows', () => {
   await MemFlow.workflow.sleepFor('1 second');
   return name;
 }`);
-    const [compatible, diverging, missing] = await Promise.all([
+    const [compatible, diverging, divergingJson, missing] = await Promise.all([
       runCli(['replay', file, '--module', same, '--export', 'greeter', '--json']),
       runCli(['replay', file, '--module', changed, '--export', 'greeter']),
+      runCli(['replay', file, '--module', changed, '--export', 'greeter', '--json']),
       runCli(['replay', file, '--module', same, '--export', 'greet']),
     ]);
     expect(compatible.code, compatible.stderr).toBe(0);
@@ -177,6 +178,13 @@ describe('hotmesh CLI: operating workflows', () => {
     expect(errorLines(diverging)).toEqual([
       `hotmesh: ${changed}#greeter diverges from ${file} at seq 1 (thread main): the history recorded context('set'), the code now calls sleep('1 second')`,
     ]);
+    expect(divergingJson.code).toBe(1);
+    expect(divergingJson.json()).toEqual({
+      compatible: false,
+      file,
+      workflow: `${changed}#greeter`,
+      divergence: { thread: 'main', seq: 1, recorded: "context('set')", attempted: "sleep('1 second')", message: expect.stringContaining('seq 1') },
+    });
     expect(missing.code).toBe(2);
     expect(errorLines(missing)).toEqual([`hotmesh: Invalid --export: ${same} has no exported function 'greet' (its exported functions: greeter)`]);
 
