@@ -222,6 +222,22 @@ export class AppNotFoundError extends HotMeshError {
   }
 }
 
+/**
+ * The app's schema is older than this build's migrations, and the caller does not migrate (the
+ * `hotmesh` CLI changes a schema only in `hotmesh migrate`, never as a side effect of reading it).
+ */
+export class AppMigrationsPendingError extends HotMeshError {
+  constructor(
+    readonly appId: string,
+    readonly pending: readonly string[],
+  ) {
+    super(
+      `App '${appId}' has ${pending.length} migration(s) this build ships and its schema lacks (${pending.join(', ')}). ` +
+        `Run \`hotmesh migrate --app ${appId}\` (or start a worker of this version) to apply them.`,
+    );
+  }
+}
+
 /** The appId maps to a schema another app already owns. */
 export class AppSchemaConflictError extends HotMeshError {
   constructor(

@@ -76,6 +76,7 @@ export {
   ConnectionError,
   AppSchemaConflictError,
   AppNotFoundError,
+  AppMigrationsPendingError,
   MigrationChecksumError,
   ContextTypeError,
   PayloadTooLargeError,

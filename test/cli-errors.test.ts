@@ -3,7 +3,8 @@
  * usage errors and bad JSON arguments (exit 2, refused before anything is opened: the runs point at
  * a port where nothing listens, and still get the usage error), a server that cannot be reached (1),
  * an embedded data directory another process holds (1, the lock's reason and a hint, in about the
- * CLI's 1 s lock wait, never a hang), and `migrate --dry-run` / `--print-sql`, which write nothing.
+ * CLI's 1 s lock wait, never a hang), `migrate --dry-run` / `--print-sql`, which write nothing, and an
+ * app whose schema lacks migrations (1 until `hotmesh migrate`: no other command changes a schema).
  *
  * Runs once (vitest.config.ts lists it with the files that open data directories of their own): it
  * uses PostgreSQL and a PGlite directory of its own whatever the project's backend.
@@ -14,7 +15,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../src/cli/commands/index.js';
 import { acquireDataDirLock } from '../src/storage/pglite/data-dir-lock.js';
-import { MIGRATIONS } from '../src/storage/migrate.js';
+import { holdDriver, resolveTarget } from '../src/storage/connection.js';
+import { migrate, MIGRATIONS } from '../src/storage/migrate.js';
 import { POSTGRES_URL, uniqueAppId } from './support/backend.js';
 import { builtCli, errorLines, runCli } from './support/cli.js';
 
@@ -29,7 +31,7 @@ describe('hotmesh CLI: refusals and exit codes', () => {
   }, 120_000);
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  it('is the package bin, compiled to dist/cli/main.js, and lists every registered command', async () => {
+  it('is the package bin, compiled to dist/cli/main.js, and lists (as the README does) every registered command', async () => {
     const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     expect(pkg.bin).toEqual({ hotmesh: './dist/cli/main.js' });
     expect(pkg.files).toContain('dist');
@@ -39,7 +41,12 @@ describe('hotmesh CLI: refusals and exit codes', () => {
 
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    for (const name of COMMANDS.flatMap((c) => c.names)) expect(help.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    const readme = fs.readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const commandTable = readme.slice(readme.indexOf('### From the shell: `hotmesh`'), readme.indexOf('## Logs, traces and metrics'));
+    for (const name of COMMANDS.flatMap((c) => c.names)) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+      expect(commandTable, `README documents ${name}`).toMatch(new RegExp(`^\\| .*[\`|]${name}\\b`, 'm'));
+    }
   });
 
   it('exits 2 for bad usage and bad JSON arguments, naming the argument, before opening anything', async () => {
@@ -52,6 +59,9 @@ describe('hotmesh CLI: refusals and exit codes', () => {
       [['context', 'at', 'job-1', 'v1'], /^hotmesh: Invalid version: must be an integer/],
       [['list', '--limit', '0'], /^hotmesh: Invalid --limit: must be between 1 and 1000/],
       [['list', '--search', 'novalue'], /^hotmesh: Invalid --search: must be field=value/],
+      [['list', '--status', 'sleeping'], /^hotmesh: Invalid --status: must be one of running, waiting, completed, failed, parked, cancelled, terminated \(got "sleeping"\)$/],
+      [['list', '--cursor', 'not-a-cursor'], /^hotmesh: Invalid --cursor: /],
+      [['counts', '--created-after', 'yesterday'], /^hotmesh: Invalid --created-after: must be a Date or an ISO 8601 date string$/],
       [['describe'], /^error: missing required argument 'workflowId'$/],
       [['frobnicate'], /^error: unknown command 'frobnicate'$/],
       [['apps', '--colour'], /^error: unknown option '--colour'$/],
@@ -124,5 +134,27 @@ describe('hotmesh CLI: refusals and exit codes', () => {
     expect(again.json()).toEqual({ appId, schema, applied: [], pending: [] });
     expect(listed.stdout).toMatch(/^APP\s+SCHEMA\s+MIGRATION\s+CREATED$/m);
     expect(listed.stdout).toMatch(new RegExp(`^${appId}\\s+${schema}\\s+${label(MIGRATIONS.at(-1)!).slice(0, 4)}\\s+\\d{4}-`, 'm'));
+  }, 60_000);
+
+  it('works on an app only once its schema has every migration this build ships: `migrate` applies them, reading never does', async () => {
+    const appId = uniqueAppId('cli-older');
+    const hold = await holdDriver(resolveTarget(POSTGRES_URL));
+    try {
+      await migrate(hold.driver, appId, MIGRATIONS.slice(0, -1)); // the app as an older version left it
+    } finally {
+      await hold.release();
+    }
+    const cli = (...args: string[]) => runCli(['--url', POSTGRES_URL, '--app', appId, ...args]);
+    const refused = await cli('list');
+    expect(refused.code).toBe(1);
+    expect(errorLines(refused)).toEqual([
+      `hotmesh: App '${appId}' has 1 migration(s) this build ships and its schema lacks (${label(MIGRATIONS.at(-1)!)}). Run \`hotmesh migrate --app ${appId}\` (or start a worker of this version) to apply them.`,
+    ]);
+    const dry = await cli('migrate', '--dry-run', '--json');
+    expect(dry.json().pending).toEqual([label(MIGRATIONS.at(-1)!)]); // the refused list applied nothing
+    expect((await cli('migrate')).code).toBe(0);
+    const listed = await cli('list', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.json()).toEqual({ items: [], nextCursor: null });
   }, 60_000);
 });

@@ -7,12 +7,12 @@
  * read the registry, which the public API does not show, through the same shared driver: opening
  * the MemFlow instance afterwards reuses it (one PGlite open per run).
  */
-import { AppNotFoundError, ConnectionError, ValidationError } from '../errors.js';
+import { AppMigrationsPendingError, AppNotFoundError, ConnectionError, ValidationError } from '../errors.js';
 import { init, type MemFlowInstance } from '../memflow/init.js';
 import type { WorkflowHandle } from '../memflow/handle.js';
 import { type DriverHold, type DriverTarget, holdDriver, resolveTarget } from '../storage/connection.js';
 import type { Driver } from '../storage/driver.js';
-import { registeredApps } from '../storage/migrate.js';
+import { migrationLabel, planMigrations, registeredApps } from '../storage/migrate.js';
 import { isConnectionFailure } from '../storage/transient-error.js';
 import { validateAppId } from '../storage/sql-identifier.js';
 import type { ExitCode } from './exit-codes.js';
@@ -77,14 +77,18 @@ export class CliEnv {
   }
 
   /**
-   * The MemFlow instance of `--app`. The app must exist: a reading command never provisions an app
-   * a typo named (`hotmesh migrate` creates one).
+   * The MemFlow instance of `--app`. The app must exist and be migrated: no command but `migrate`
+   * changes a schema (opening an app migrates it), so a typo never provisions an app and a newer CLI
+   * never upgrades a schema older workers still run on.
    */
   memflow(): Promise<MemFlowInstance> {
     this.instance ??= (async () => {
       const { app, url, dataDir } = this.options;
-      const apps = await this.withDatabase(registeredApps);
-      if (!apps.some((a) => a.appId === app)) throw new AppNotFoundError(app, apps.map((a) => a.appId));
+      await this.withDatabase(async (driver) => {
+        const plan = await planMigrations(driver, app);
+        if (!plan.registered) throw new AppNotFoundError(app, (await registeredApps(driver)).map((a) => a.appId));
+        if (plan.pending.length > 0) throw new AppMigrationsPendingError(app, plan.pending.map(migrationLabel));
+      });
       return init({ appId: app, connection: url, dataDir });
     })();
     return this.instance;

@@ -3,7 +3,7 @@
  * management API as they are: it validates them (a ValidationError naming the field) before any SQL.
  */
 import type { Command } from 'commander';
-import { ValidationError } from '../errors.js';
+import { isHotMeshError, ValidationError } from '../errors.js';
 import type { WorkflowFilter, WorkflowStatus } from '../manage/types.js';
 
 export interface FilterFlags {
@@ -47,4 +47,31 @@ export function filterOf(flags: FilterFlags): WorkflowFilter {
     }
   }
   return filter;
+}
+
+/** The API's field names as the flags that set them, so a refusal names what the user typed. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  status: '--status',
+  workflowName: '--workflow',
+  taskQueue: '--task-queue',
+  entity: '--entity',
+  idPrefix: '--id-prefix',
+  createdAfter: '--created-after',
+  createdBefore: '--created-before',
+  search: '--search',
+  limit: '--limit',
+  cursor: '--cursor',
+};
+
+/** Run the API's own check of the options now (before anything is opened), naming flags in its refusals. */
+export function checkFlags(check: () => unknown): void {
+  try {
+    check();
+  } catch (err) {
+    if (isHotMeshError(err, 'ValidationError')) {
+      const { field, rule } = err as ValidationError;
+      throw new ValidationError(FLAG_OF[field] ?? field, rule);
+    }
+    throw err;
+  }
 }

@@ -22,6 +22,11 @@ export interface Migration {
   readonly sql: string;
 }
 
+/** `0012_lease_fence`: how a migration is named in messages (its file name without `.sql`). */
+export function migrationLabel(m: Pick<Migration, 'version' | 'name'>): string {
+  return `${String(m.version).padStart(4, '0')}_${m.name}`;
+}
+
 /** sha-256 of a migration's text, line endings normalised (a checkout with CRLF is the same text). */
 export function migrationChecksum(sql: string): string {
   return createHash('sha256').update(sql.replace(/\r\n/g, '\n')).digest('hex');

@@ -1,6 +1,7 @@
 /**
  * Every `hotmesh` command, in the order `hotmesh --help` lists them. A new command is a file in this
- * folder exporting a CliCommand, and one line here.
+ * folder exporting a CliCommand, one line here, and a row in the README's command table
+ * (cli-errors.test.ts checks that `--help` and the README list every registered name).
  */
 import type { CliCommand } from '../cli-command.js';
 import { actionCommands } from './actions.js';

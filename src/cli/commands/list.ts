@@ -3,8 +3,9 @@
  * (the management API's WorkflowPage). The readable form ends with the flag that fetches the next page.
  */
 import type { CliCommand } from '../cli-command.js';
-import { addFilterOptions, type FilterFlags, filterOf } from '../filter-options.js';
+import { addFilterOptions, checkFlags, type FilterFlags, filterOf } from '../filter-options.js';
 import { parseIntegerArgument } from '../json-argument.js';
+import { listParams } from '../../manage/list.js';
 import { table, time } from '../table.js';
 
 export const listCommand: CliCommand = {
@@ -15,6 +16,7 @@ export const listCommand: CliCommand = {
       .option('--cursor <cursor>', 'the page after this cursor (printed under the previous page)')
       .action(async (flags: FilterFlags & { limit: string; cursor?: string }) => {
         const options = { ...filterOf(flags), limit: parseIntegerArgument('--limit', flags.limit, 1, 1000), cursor: flags.cursor };
+        checkFlags(() => listParams(options)); // bad filters and cursors are refused before anything is opened
         const page = await (await env.memflow()).workflow.list(options);
         env.print(page, (p) => {
           const rows = table(

@@ -5,7 +5,7 @@
  * apply with `hotmesh migrate`, not by running the printed SQL).
  */
 import type { CliCommand } from '../cli-command.js';
-import { type Migration, migrate, planMigrations } from '../../storage/migrate.js';
+import { migrate, migrationLabel as label, planMigrations } from '../../storage/migrate.js';
 import { bindSchema } from '../../storage/sql-identifier.js';
 
 /** What `--json` prints. */
@@ -17,8 +17,6 @@ export interface MigrateReport {
   /** Still to apply (none after a real run). */
   pending: string[];
 }
-
-const label = (m: Migration) => `${String(m.version).padStart(4, '0')}_${m.name}`;
 
 function describe(r: MigrateReport): string {
   const where = `app '${r.appId}' (schema ${r.schema})`;
