@@ -7,6 +7,7 @@ import { JobNotFoundError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import * as hooks from '../sql/queries/hooks.js';
 import * as jobs from '../sql/queries/jobs.js';
+import { currentTraceContext, storedTrace } from '../telemetry/tracing.js';
 import { workflowTopic } from '../topics.js';
 import { validateArgs, validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
 import type { HookOptions } from '../workflow/hooks.js';
@@ -48,6 +49,8 @@ export async function startHookOutside(engine: Engine, options: OutsideHookOptio
     args,
     channel: engine.channel,
     origin: engine.origin,
+    // the caller's active span: the hook's runs continue its trace (telemetry/tracing.ts)
+    trace: storedTrace(currentTraceContext()),
   });
   if (res.rows[0]!.started === 0) {
     if (hookId !== undefined) {

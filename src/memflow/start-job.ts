@@ -9,7 +9,8 @@ import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds
 import type { RetryConfig } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import { workflowTopic } from '../topics.js';
-import { currentTraceContext, instruments } from '../telemetry/tracing.js';
+import { instruments } from '../telemetry/metrics.js';
+import { currentTraceContext } from '../telemetry/tracing.js';
 import { toStoredFields } from '../workflow/search.js';
 import { guid } from './guid.js';
 
