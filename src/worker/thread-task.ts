@@ -225,9 +225,10 @@ class RefusedStatement extends Error {
 /** Metrics of one run's end (workflows: the main thread's runs; every run's duration). */
 function countOutcome(type: string, thread: string, attributes: Record<string, string>, ms: number): void {
   const m = instruments();
-  m.runDuration.record(ms, attributes);
-  if (thread !== 'main') return;
+  // by app and function only: a job id or a hook's thread id would make a series per job
   const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
+  m.runDuration.record(ms, workflow);
+  if (thread !== 'main') return;
   if (type === 'completed') m.completed.add(1, workflow);
   else if (type === 'nondeterminism') m.parked.add(1, workflow);
 }
