@@ -255,7 +255,13 @@ export class TaskLoop {
           guard,
         });
       } else {
-        await this.release(row, 1);
+        // A task of the other kind on a topic this loop serves (a workflow named `activity`, which
+        // validation now refuses, served by an older build): said, and tried again much later.
+        this.logger.error(
+          { jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id, kind: row.kind, served: registration?.kind ?? null },
+          `task of kind '${row.kind}' on a topic this worker serves as ${registration?.kind ?? 'nothing'}; given back for ${REFUSED_RETRY_SECONDS} s`,
+        );
+        await this.release(row, REFUSED_RETRY_SECONDS);
       }
     })()
       .catch(async (err) => {
