@@ -25,8 +25,8 @@ import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
 import { FailureStreak } from './failure-streak.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { LoopMetrics } from './loop-metrics.js';
 import { errField, type Logger, SILENT_LOGGER } from '../telemetry/logger.js';
-import { instruments, ReadyTasksObserver } from '../telemetry/metrics.js';
 import type { RetryFields } from './retry-policy.js';
 import { runThreadTask, type ThreadProgram } from './thread-task.js';
 
@@ -74,9 +74,8 @@ export class TaskLoop {
   private readonly logger: Logger;
   /** Claims that keep failing, reported once per streak. */
   private readonly claimFailures: FailureStreak;
-  /** The `hotmesh.tasks.ready` gauge's counts, made by this loop while it runs (telemetry/metrics.ts). */
-  private readonly readyTasks: ReadyTasksObserver;
-  private readonly readyCountFailures: FailureStreak;
+  /** Schedule-to-start of the tasks it claims, and the ready-tasks gauge while it runs. */
+  private readonly metrics: LoopMetrics;
   /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
   private readonly minPollMs: number;
   private pollMs: number;
@@ -105,11 +104,7 @@ export class TaskLoop {
       (err) => this.logger.error({ topics: this.topicNames(), err: errField(err) }, 'claiming tasks failed; the worker keeps trying'),
       () => this.logger.info({ topics: this.topicNames() }, 'claiming tasks works again'),
     );
-    this.readyCountFailures = new FailureStreak(
-      (err) => this.logger.warn({ topics: this.topicNames(), err: errField(err) }, 'counting ready tasks for the metrics failed'),
-      () => this.logger.info({ topics: this.topicNames() }, 'counting ready tasks for the metrics works again'),
-    );
-    this.readyTasks = new ReadyTasksObserver(engine.appId, () => this.countReady());
+    this.metrics = new LoopMetrics(engine, this.logger, () => this.topicNames(), LOOP_STATEMENT_DEADLINE);
     this.leases = new LeaseKeeper(engine, this.owner, this.leaseSeconds, this.logger, LOOP_STATEMENT_DEADLINE);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
@@ -145,11 +140,11 @@ export class TaskLoop {
         this.logger.warn({ topics: this.topicNames(), err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile'),
       ),
     );
-    this.readyTasks.refresh();
+    this.metrics.observe();
     this.heartbeat = setInterval(() => {
       void this.leases.extend();
       void this.recordServed();
-      this.readyTasks.refresh(); // observe on the application's meter provider, if it registered one since
+      this.metrics.observe(); // observe on the application's meter provider, if it registered one since
     }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
     // Jobs started with `expire` are deleted once it has passed (records are kept otherwise); buffered
@@ -229,7 +224,7 @@ export class TaskLoop {
         await Promise.all(rows.map((r) => this.release(r, 0)));
         return;
       }
-      this.recordScheduleToStart(rows);
+      this.metrics.claimed(rows);
       for (const row of rows) this.dispatch(row, sentAt);
       if (rows.length === free) this.again = true;
     } while (this.again && !this.stopped);
@@ -297,30 +292,6 @@ export class TaskLoop {
     this.running.add(work);
   }
 
-  /** How long each claimed task waited, from when it became ready (due) to this claim (DB clock). */
-  private recordScheduleToStart(rows: ClaimedRow[]): void {
-    if (rows.length === 0) return;
-    const histogram = instruments().scheduleToStart;
-    for (const row of rows) {
-      if (row.ready_at === null || row.ready_at === undefined) continue;
-      const waited = Math.max(0, Number(row.db_now) - Number(row.ready_at));
-      histogram.record(waited, { 'hotmesh.app_id': this.engine.appId, 'hotmesh.topic': row.topic, 'hotmesh.kind': row.kind });
-    }
-  }
-
-  /** Ready tasks per topic, for the gauge: a failure is logged (once per streak) and skips one observation. */
-  private async countReady(): Promise<Array<{ topic: string; ready: number }>> {
-    if (this.stopped) return [];
-    try {
-      const res = await this.engine.query(tasks.countReadyTasks, { served: this.topicNames() }, LOOP_STATEMENT_DEADLINE);
-      this.readyCountFailures.ok();
-      return res.rows;
-    } catch (err) {
-      this.readyCountFailures.fail(err);
-      throw err;
-    }
-  }
-
   /** Give a task back, runnable after `delaySeconds` (best effort: its lease expires otherwise). */
   private release(row: ClaimedRow, delaySeconds: number): Promise<unknown> {
     return this.engine.query(tasks.releaseTask, { taskId: row.id, claims: row.claims, delaySeconds }, LOOP_STATEMENT_DEADLINE).catch(() => {});
@@ -340,7 +311,7 @@ export class TaskLoop {
     clearTimeout(this.pollTimer);
     clearInterval(this.heartbeat);
     clearInterval(this.sweeper);
-    this.readyTasks.stop();
+    this.metrics.stop();
     if (this.dueTimer) clearTimeout(this.dueTimer.timer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
