@@ -59,12 +59,12 @@ BEGIN
              FROM {{schema}}.journal jr
             WHERE jr.job_id = c.job_id AND jr.thread = c.thread)
          END,
-         (extract(epoch FROM r.was_due) * 1000)::float8,
+         (extract(epoch FROM readies[array_position(claimed, c.id)]) * 1000)::float8,
          (extract(epoch FROM j.created_at) * 1000)::float8,
          th.trace
-    FROM unnest(claimed, readies) AS r(task_id, was_due)
-    JOIN {{schema}}.tasks c ON c.id = r.task_id
+    FROM {{schema}}.tasks c
     LEFT JOIN {{schema}}.threads th ON th.job_id = c.job_id AND th.thread = c.thread
-    LEFT JOIN {{schema}}.jobs j ON j.id = c.job_id;
+    LEFT JOIN {{schema}}.jobs j ON j.id = c.job_id
+   WHERE c.id = ANY(claimed);
 END
 $$;
