@@ -61,6 +61,19 @@ export function validateFunctionName(value: unknown, field = 'workflowName'): st
   return s;
 }
 
+/**
+ * A workflow or hook function's name (or an entity's, which names its function): a function name,
+ * and not `activity`, whose topic `<taskQueue>-activity` is where the remote activities of queue
+ * `<taskQueue>` are claimed (src/topics.ts): a worker would receive tasks of the other kind there.
+ */
+export function validateWorkflowName(value: unknown, field = 'workflowName'): string {
+  const s = validateFunctionName(value, field);
+  if (s === 'activity') {
+    throw new ValidationError(field, "must not be 'activity' (its topic '<taskQueue>-activity' is the remote activities' topic of that queue)");
+  }
+  return s;
+}
+
 export function validateArgs(value: unknown, field = 'args'): unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array');

@@ -451,6 +451,15 @@ describe('refused before any I/O (nothing opened yet)', () => {
     },
   );
 
+  it("refuses the workflow name 'activity' (its topic is the remote activities' topic of the queue)", async () => {
+    const client = new MemFlow.Client({ connection });
+    const rule = /must not be 'activity'/;
+    checkValidation(await rejectsBeforeIo(client.workflow.start({ taskQueue: 'q', workflowName: 'activity' })), 'workflowName', rule);
+    checkValidation(await rejectsBeforeIo(client.workflow.hook({ workflowId: 'job-1', taskQueue: 'q', workflowName: 'activity' })), 'workflowName', rule);
+    const worker = MemFlow.Worker.create({ connection, taskQueue: 'q', workflow: named('activity', async () => 1) });
+    checkValidation(await rejectsBeforeIo(worker), 'workflow function name', rule);
+  });
+
   it('refuses worker functions registered under prototype keys or no name', async () => {
     const protoKey = { ['__proto__']: async function () {} }; // computed key: an own property, name '__proto__'
     expect(Object.keys(protoKey)).toEqual(['__proto__']);

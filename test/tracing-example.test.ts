@@ -1,7 +1,7 @@
 /**
  * The README's tracing sample (examples/tracing.ts) on the README hooks example: the span tree under
- * the caller's span is the one the README shows (runs of the main workflow and of each hook, and the
- * durable calls each run executed, none twice).
+ * the caller's span is the one the README shows (runs of the main workflow, each hook's runs under
+ * the run that started the hook, and the durable calls each run executed, none twice).
  */
 import { context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -40,12 +40,18 @@ describe('tracing the README hooks example', () => {
     for (const [call, n] of Object.entries(once)) expect(lines.filter((l) => l.trim() === call), call).toHaveLength(n);
     // a wait still pending is registered again by each run that reaches it (idempotently)
     expect(lines.filter((l) => l.trim() === 'signal wait hook1-complete').length).toBeGreaterThanOrEqual(1);
-    // hooks run as threads of their own, children of the run that started them
+    // hooks run as threads of their own
     expect(lines.filter((l) => l.trim() === 'timer 2 seconds')).toHaveLength(1);
     expect(lines.filter((l) => l.trim() === 'signal hook1-complete')).toHaveLength(1);
     expect(lines.filter((l) => l.trim() === 'workflow example').length).toBeGreaterThanOrEqual(2);
     expect(lines.some((l) => l.trim() === 'workflow hook1')).toBe(true);
     expect(lines.some((l) => l.trim() === 'workflow hook2')).toBe(true);
+    // every run of a hook continues the trace of the run that started it: a child of that run
+    const mine = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === root.spanContext().traceId);
+    const mainRuns = new Set(mine.filter((s) => s.name === 'workflow example').map((s) => s.spanContext().spanId));
+    const hookRuns = mine.filter((s) => s.name === 'workflow hook1' || s.name === 'workflow hook2');
+    expect(hookRuns.length).toBeGreaterThanOrEqual(2);
+    for (const run of hookRuns) expect(mainRuns.has(run.parentSpanContext?.spanId ?? ''), run.name).toBe(true);
     process.stdout.write(`${tree}\n`);
   }, 30_000);
 });

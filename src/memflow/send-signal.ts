@@ -1,11 +1,13 @@
 /**
  * Signals from outside (handle.signal to one job, client.workflow.signal to the app): one SQL call
  * (migration 0019), which delivers, keeps, or refuses the signal, and recognises a retry by its key.
+ * The delivery is a span `signal <id>` in the caller's trace (with the outcome: delivered, kept, ...).
  */
 import type { Engine } from '../engine/engine.js';
 import { JobFinishedError, JobNotFoundError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import * as signals from '../sql/queries/signals.js';
+import { clientSpan } from '../telemetry/tracing.js';
 import { validateId, validatePositiveSeconds } from '../validation.js';
 
 
@@ -41,13 +43,20 @@ export function prepareSignal(signalId: string, data: unknown, options: SignalOp
  */
 export async function signalJob(engine: Engine, jobId: string, signalId: string, data: unknown, options?: SignalOptions): Promise<void> {
   const prepared = prepareSignal(signalId, data, options);
-  const res = await engine.query(signals.signalJob, { jobId, ...prepared });
-  const outcome = res.rows[0]!.outcome;
-  if (outcome === 'not-found') throw new JobNotFoundError(jobId);
-  if (outcome === 'finished') throw new JobFinishedError(jobId, signalId);
+  const attributes = { 'hotmesh.app_id': engine.appId, 'hotmesh.job_id': jobId, 'hotmesh.signal_id': signalId };
+  await clientSpan(`signal ${signalId}`, attributes, async (span) => {
+    const res = await engine.query(signals.signalJob, { jobId, ...prepared });
+    const outcome = res.rows[0]!.outcome;
+    span.setAttribute('hotmesh.signal_outcome', outcome);
+    if (outcome === 'not-found') throw new JobNotFoundError(jobId);
+    if (outcome === 'finished') throw new JobFinishedError(jobId, signalId);
+  });
 }
 
 /** Send to every thread of the app waiting on `signalId`, or keep it (7 days by default) for the next one. */
 export async function signalApp(engine: Engine, prepared: ReturnType<typeof prepareSignal>): Promise<void> {
-  await engine.query(signals.signalApp, { ...prepared, expireSeconds: prepared.expireSeconds ?? signals.SIGNAL_RETENTION_SECONDS });
+  await clientSpan(`signal ${prepared.signalId}`, { 'hotmesh.app_id': engine.appId, 'hotmesh.signal_id': prepared.signalId }, async (span) => {
+    const res = await engine.query(signals.signalApp, { ...prepared, expireSeconds: prepared.expireSeconds ?? signals.SIGNAL_RETENTION_SECONDS });
+    span.setAttribute('hotmesh.signal_outcome', res.rows[0]!.outcome);
+  });
 }

@@ -7,8 +7,9 @@ import { JobNotFoundError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import * as hooks from '../sql/queries/hooks.js';
 import * as jobs from '../sql/queries/jobs.js';
+import { currentTraceContext, storedTrace } from '../telemetry/tracing.js';
 import { workflowTopic } from '../topics.js';
-import { validateArgs, validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateWorkflowName, validateId, validateTaskQueue } from '../validation.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { guid } from './guid.js';
 
@@ -28,7 +29,7 @@ export function prepareHookOutside(options: OutsideHookOptions) {
   if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
   const workflowId = validateId('workflowId', options.workflowId);
   const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
-  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
+  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
   const args = encodeJson('args', validateArgs(options.args))!;
   const hookId = options.hookId === undefined ? undefined : validateId('hookId', options.hookId);
   if (hookId?.includes('/')) throw new ValidationError('hookId', "must not contain '/' (it names a thread, and '/' marks a hook's own hooks)");
@@ -48,6 +49,8 @@ export async function startHookOutside(engine: Engine, options: OutsideHookOptio
     args,
     channel: engine.channel,
     origin: engine.origin,
+    // the caller's active span: the hook's runs continue its trace (telemetry/tracing.ts)
+    trace: storedTrace(currentTraceContext()),
   });
   if (res.rows[0]!.started === 0) {
     if (hookId !== undefined) {

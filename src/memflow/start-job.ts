@@ -5,11 +5,12 @@
 import type { Engine } from '../engine/engine.js';
 import { DuplicateJobError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
-import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
 import type { RetryConfig } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import { workflowTopic } from '../topics.js';
-import { currentTraceContext, instruments } from '../telemetry/tracing.js';
+import { instruments } from '../telemetry/metrics.js';
+import { currentTraceContext } from '../telemetry/tracing.js';
 import { toStoredFields } from '../workflow/search.js';
 import { guid } from './guid.js';
 
@@ -52,7 +53,7 @@ export function prepareStart(options: WorkflowOptions) {
   if (!options || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
   const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
   const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
-  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
+  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
   const workflowId = options.workflowId === undefined || options.workflowId === '' ? guid() : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   const expire = validatePositiveSeconds('expire', options.expire);

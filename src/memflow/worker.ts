@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/runtime.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
 import { activityTopic, workflowTopic } from '../topics.js';
-import { validateFunctionName, validateTaskQueue } from '../validation.js';
+import { validateWorkflowName, validateTaskQueue } from '../validation.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { DEFAULT_NAMESPACE } from './client.js';
@@ -49,11 +49,11 @@ export interface WorkerConfig {
 }
 
 function pickFunction(workflow: WorkerConfig['workflow']): { name: string; fn: WorkflowFunction } {
-  if (typeof workflow === 'function') return { name: validateFunctionName(workflow.name, 'workflow function name'), fn: workflow };
+  if (typeof workflow === 'function') return { name: validateWorkflowName(workflow.name, 'workflow function name'), fn: workflow };
   if (workflow && typeof workflow === 'object') {
     const entries = Object.entries(workflow).filter(([, fn]) => typeof fn === 'function');
     const last = entries[entries.length - 1];
-    if (last) return { name: validateFunctionName(last[1].name || last[0], 'workflow function name'), fn: last[1] };
+    if (last) return { name: validateWorkflowName(last[1].name || last[0], 'workflow function name'), fn: last[1] };
   }
   throw new ValidationError('workflow', 'must be a named function or an object of functions');
 }

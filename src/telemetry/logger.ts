@@ -27,16 +27,29 @@ export function isLogLevel(value: unknown): value is LogLevel {
 /** A logger that drops everything (a loop or run given none). */
 export const SILENT_LOGGER: Logger = Object.freeze({ debug() {}, info() {}, warn() {}, error() {} });
 
+/**
+ * The `err` field of an entry: `{ type, message, code?, stack }`. Without a prototype, and with the
+ * type as its `name` too: pino's `err` serializer names the type after an object's constructor
+ * (`Object` for a plain one) and after `name` only when it has none.
+ */
+function errorField(type: string | undefined, message: string, code: unknown, stack: string | undefined): Record<string, unknown> {
+  const field: Record<string, unknown> = Object.create(null);
+  if (type !== undefined) field.type = field.name = type;
+  field.message = message;
+  if (code !== undefined) field.code = code;
+  field.stack = stack;
+  return field;
+}
+
 /** A stored failure as a log field (pino's `err` shape). */
 export function failureField(f: { type?: string; message: string; code?: number; stack?: string }): Record<string, unknown> {
-  return { type: f.type, message: f.message, code: f.code, stack: f.stack };
+  return errorField(f.type, f.message, f.code, f.stack);
 }
 
 /** An error as a log field: message, name, code and stack (what pino's `err` serializer gives). */
 export function errField(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return { type: err.name, message: err.message, ...(code === undefined ? {} : { code }), stack: err.stack };
+  if (!(err instanceof Error)) return errorField(undefined, String(err), undefined, undefined);
+  return errorField(err.name, err.message, (err as { code?: unknown }).code, err.stack);
 }
 
 /** One line per entry on stderr: `hotmesh <LEVEL> <msg> {fields}`. */

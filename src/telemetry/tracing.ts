@@ -8,9 +8,12 @@
  * each run that reaches it before its result arrives, and each registration is a span.
  *
  * The caller's active span at `start()` is stored with the job (`jobs.options.trace`), so every run
- * of the job, on any process and after any crash, continues that trace.
+ * of the job, on any process and after any crash, continues that trace. A hook thread keeps the trace
+ * it was started in (`threads.trace`, migration 0040): the caller's at an outside `hook()`, the run's
+ * for a hook a run starts. An outside `signal` is a span in the caller's trace around its delivery.
+ * Metrics: telemetry/metrics.ts.
  */
-import { type Attributes, type Context, context, metrics, ROOT_CONTEXT, type Span, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { type Attributes, type Context, context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 
 /** What a job keeps of the trace it was started in. */
 export interface StoredTraceContext {
@@ -20,13 +23,17 @@ export interface StoredTraceContext {
 }
 
 const tracer = () => trace.getTracer('hotmesh');
-const meter = () => metrics.getMeter('hotmesh');
 
 /** The active span's identity, to store with a job started now (undefined when none is active). */
 export function currentTraceContext(active: Context = context.active()): StoredTraceContext | undefined {
   const sc = trace.getSpanContext(active);
   if (!sc || !trace.isSpanContextValid(sc)) return undefined;
   return { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags };
+}
+
+/** A stored trace context as a jsonb parameter (null when there is none). */
+export function storedTrace(stored: StoredTraceContext | undefined): string | null {
+  return stored ? JSON.stringify(stored) : null;
 }
 
 /** The context a run's span is a child of. */
@@ -59,24 +66,18 @@ export function recordSpan(name: string, attributes: Record<string, unknown>): v
   tracer().startSpan(name, { attributes: attributes as Attributes }).end();
 }
 
-function createInstruments() {
-  const m = meter();
-  return {
-    started: m.createCounter('hotmesh.workflows.started', { description: 'Workflows started' }),
-    completed: m.createCounter('hotmesh.workflows.completed', { description: 'Workflows that completed' }),
-    failed: m.createCounter('hotmesh.workflows.failed', { description: 'Workflows that failed for good' }),
-    retried: m.createCounter('hotmesh.workflows.retried', { description: 'Workflow runs that failed and will run again' }),
-    parked: m.createCounter('hotmesh.workflows.parked', { description: 'Workflows parked on non-deterministic replay' }),
-    stepDuration: m.createHistogram('hotmesh.step.duration', { unit: 'ms', description: 'Durable calls executed, start to journaled' }),
-    runDuration: m.createHistogram('hotmesh.run.duration', { unit: 'ms', description: 'Workflow runs, claim to end' }),
-  };
-}
-
-let made: { provider: unknown; instruments: ReturnType<typeof createInstruments> } | undefined;
-
-/** The engine's instruments on the global meter provider (made again if the application registers another). */
-export function instruments(): ReturnType<typeof createInstruments> {
-  const provider = metrics.getMeterProvider();
-  if (made?.provider !== provider) made = { provider, instruments: createInstruments() };
-  return made.instruments;
+/**
+ * A span around something a client does to a job from outside (`signal <id>`): a child of the
+ * caller's active span, ended with the error `fn` throws, if any.
+ */
+export async function clientSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  const span = tracer().startSpan(name, { kind: SpanKind.PRODUCER, attributes }, context.active());
+  try {
+    const value = await fn(span);
+    span.end();
+    return value;
+  } catch (err) {
+    endSpan(span, err instanceof Error ? err : { message: String(err) });
+    throw err;
+  }
 }

@@ -52,6 +52,12 @@ export interface ClaimedRow {
   job_status: string | null;
   db_now: number;
   journal: RawJournalRow[] | null;
+  /** When the task became ready (epoch ms, DB clock): its run_at before the claim (migration 0040). */
+  ready_at: number | null;
+  /** When the job was started (epoch ms, DB clock). */
+  job_created_at: number | null;
+  /** The trace a hook thread continues (threads.trace); null: the job's (`job_options.trace`). */
+  thread_trace: StoredTraceContext | null;
 }
 
 /** The lease a worker holds on a claimed task, and the thread it is for. */

@@ -24,6 +24,7 @@ import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
 import { FailureStreak } from './failure-streak.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { LoopMetrics } from './loop-metrics.js';
 import { errField, type Logger, SILENT_LOGGER } from '../telemetry/logger.js';
 import type { RetryFields } from './retry-policy.js';
 import { Sweeper } from './sweeper.js';
@@ -79,6 +80,8 @@ export class TaskLoop {
   private readonly logger: Logger;
   /** Claims that keep failing, reported once per streak. */
   private readonly claimFailures: FailureStreak;
+  /** Schedule-to-start of the tasks it claims, and the ready-tasks gauge while it runs. */
+  private readonly metrics: LoopMetrics;
   /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
   private readonly minPollMs: number;
   private pollMs: number;
@@ -107,6 +110,7 @@ export class TaskLoop {
       (err) => this.logger.error({ topics: this.topicNames(), err: errField(err) }, 'claiming tasks failed; the worker keeps trying'),
       () => this.logger.info({ topics: this.topicNames() }, 'claiming tasks works again'),
     );
+    this.metrics = new LoopMetrics(engine, this.logger, () => this.topicNames(), LOOP_STATEMENT_DEADLINE);
     this.leases = new LeaseKeeper(engine, this.owner, this.leaseSeconds, this.logger, LOOP_STATEMENT_DEADLINE);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
     const retention = options.journalRetention === undefined ? undefined : parseDurationMs(options.journalRetention, 'journalRetention');
@@ -149,10 +153,12 @@ export class TaskLoop {
         this.logger.warn({ err: errField(error) }, 'database connection lost outside a statement (the pool opens a new one)'),
       ),
     );
+    this.metrics.observe();
     this.heartbeat = setInterval(() => {
       // never an unhandled rejection (it ends the process): a throwing logger or guard callback is logged
       this.leases.extend().catch((err) => this.logger.error({ err: errField(err) }, 'heartbeat failed in the worker'));
       void this.recordServed();
+      this.metrics.observe(); // observe on the application's meter provider, if it registered one since
     }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
     this.sweeper.start();
@@ -226,6 +232,7 @@ export class TaskLoop {
         await Promise.all(rows.map((r) => this.release(r, 0)));
         return;
       }
+      this.metrics.claimed(rows);
       for (const row of rows) this.dispatch(row, sentAt);
       if (rows.length === free) this.again = true;
     } while (this.again && !this.stopped);
@@ -251,7 +258,13 @@ export class TaskLoop {
           guard,
         });
       } else {
-        await this.release(row, 1);
+        // A task of the other kind on a topic this loop serves (a workflow named `activity`, which
+        // validation now refuses, served by an older build): said, and tried again much later.
+        this.logger.error(
+          { jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id, kind: row.kind, served: registration?.kind ?? null },
+          `task of kind '${row.kind}' on a topic this worker serves as ${registration?.kind ?? 'nothing'}; given back for ${REFUSED_RETRY_SECONDS} s`,
+        );
+        await this.release(row, REFUSED_RETRY_SECONDS);
       }
     })()
       .catch(async (err) => {
@@ -306,6 +319,7 @@ export class TaskLoop {
     clearTimeout(this.pollTimer);
     clearInterval(this.heartbeat);
     this.sweeper.stop();
+    this.metrics.stop();
     if (this.dueTimer) clearTimeout(this.dueTimer.timer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];

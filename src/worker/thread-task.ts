@@ -18,7 +18,8 @@ import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
 import { resolveContextReferences } from './context-references.js';
 import type { LeaseGuard } from './lease-guard.js';
 import { failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
-import { contextFrom, endSpan, instruments, startSpan, within } from '../telemetry/tracing.js';
+import { instruments } from '../telemetry/metrics.js';
+import { contextFrom, endSpan, startSpan, within } from '../telemetry/tracing.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
 
@@ -81,9 +82,11 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     'hotmesh.thread': row.thread,
   };
   const runStarted = performance.now();
-  const span = startSpan(`workflow ${info.workflowName}`, attributes, contextFrom(options.trace));
+  // a hook thread continues the trace it was started in; the main thread, the job's
+  const parent = contextFrom(row.thread_trace ?? options.trace);
+  const span = startSpan(`workflow ${info.workflowName}`, attributes, parent);
   // no SDK registered (or the run sampled out): its calls make no spans either, and cost nothing
-  const traceContext = span.isRecording() ? within(span, contextFrom(options.trace)) : undefined;
+  const traceContext = span.isRecording() ? within(span, parent) : undefined;
   const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard, traceContext);
   const journal = (row.journal ?? []).map(toJournalEntry);
   try {
@@ -102,6 +105,12 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const outcome = await run.run(() => deps.program({ info, run, args }));
   endSpan(span, outcome.type === 'failed' || outcome.type === 'nondeterminism' ? toFailure(outcome.error) : undefined);
   countOutcome(outcome.type, row.thread, attributes, performance.now() - runStarted);
+  /** The job's duration when its main thread ends now with `status` (DB clock: started to now). */
+  const ended = (status: 'completed' | 'failed' | 'parked') => {
+    if (row.thread === 'main' && row.job_created_at !== null && row.job_created_at !== undefined) {
+      recordWorkflowDuration(attributes, status, site.now() - Number(row.job_created_at));
+    }
+  };
   // The lease was lost (another worker may run the thread now) or the worker is shutting down and
   // gives the task back itself: this run records nothing.
   if (!(await deps.guard.holds())) return;
@@ -148,9 +157,11 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           output = encodeJson('workflow result', outcome.value);
         } catch (err) {
           await closing('finishThread', () => finish('failed', null, withCode(toFailure(err), ErrorCode.FATAL)));
+          ended('failed');
           return;
         }
         await closing('finishThread', () => finish('completed', output, null));
+        ended('completed');
         return;
       }
       case 'failed': {
@@ -175,6 +186,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           log.error({ code: error.code, err: failureField(error) }, 'workflow failed');
           countFailure(row.thread, attributes, false);
           await closing('finishThread', () => finish('failed', null, error));
+          ended('failed');
         } else if (count <= policy.maximumAttempts) {
           const delaySeconds = retryDelaySeconds(count, policy);
           log.warn({ attempt: count, nextDelaySeconds: delaySeconds, err: failureField(error) }, 'workflow run failed; it will run again');
@@ -187,6 +199,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           log.error({ code: ErrorCode.MAXED, attempts: count, err: failureField(error) }, 'workflow failed: retries exhausted');
           countFailure(row.thread, attributes, false);
           await closing('finishThread', () => finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError')));
+          ended('failed');
         }
         return;
       }
@@ -206,6 +219,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         log.error({ seq, recorded, attempted, code: ErrorCode.NON_DETERMINISM, err: failureField(error) }, 'job parked: non-deterministic replay');
         await closing('parkThread', () => engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel }));
         engine.localDone(row.job_id);
+        ended('parked');
         return;
       }
       case 'aborted': {
@@ -236,9 +250,10 @@ class RefusedStatement extends Error {
 /** Metrics of one run's end (workflows: the main thread's runs; every run's duration). */
 function countOutcome(type: string, thread: string, attributes: Record<string, string>, ms: number): void {
   const m = instruments();
-  m.runDuration.record(ms, attributes);
-  if (thread !== 'main') return;
+  // by app and function only: a job id or a hook's thread id would make a series per job
   const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
+  m.runDuration.record(ms, workflow);
+  if (thread !== 'main') return;
   if (type === 'completed') m.completed.add(1, workflow);
   else if (type === 'nondeterminism') m.parked.add(1, workflow);
 }
@@ -248,4 +263,13 @@ function countFailure(thread: string, attributes: Record<string, string>, retrie
   if (thread !== 'main') return;
   const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
   (retried ? instruments().retried : instruments().failed).add(1, workflow);
+}
+
+/** A job's duration, start to end, recorded when its main thread ends. */
+function recordWorkflowDuration(attributes: Record<string, string>, status: string, ms: number): void {
+  instruments().workflowDuration.record(Math.max(0, ms), {
+    'hotmesh.app_id': attributes['hotmesh.app_id']!,
+    'hotmesh.workflow_name': attributes['hotmesh.workflow_name']!,
+    'hotmesh.status': status,
+  });
 }

@@ -8,7 +8,7 @@ import { DuplicateJobError, isHotMeshError, ValidationError } from '../errors.js
 import { reviveFailure } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ChildCallInput, RetryConfig } from '../replay/durable-call.js';
-import { validateArgs, validateFunctionName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
 import { derivedId } from './derived-id.js';
 import { currentExecution } from './execution.js';
 
@@ -29,7 +29,7 @@ function resolveChild(options: ChildOptions, seq: number, parentId: string, thre
   if (!options || typeof options !== 'object') throw new ValidationError('child options', 'must be an object');
   const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
   const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
-  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
+  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
   const workflowId =
     options.workflowId === undefined || options.workflowId === ''
       ? `-${derivedId(workflowName, parentId, thread, String(seq))}`

@@ -14,7 +14,7 @@ import { reviveFailure } from '../failure-codec.js';
 import type { CallInput, RetryConfig } from '../replay/durable-call.js';
 import { hookSignalArg } from '../replay/hook-signal.js';
 import { encodeJson } from '../json-value.js';
-import { validateArgs, validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateWorkflowName, validateId, validateTaskQueue } from '../validation.js';
 import { derivedId } from './derived-id.js';
 import { currentExecution } from './execution.js';
 import { waitFor } from './signals.js';
@@ -48,7 +48,7 @@ function resolveHook(options: HookOptions, defaultJob: string): CallInput<'hook'
     );
   }
   const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
-  const workflowName = validateFunctionName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
+  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
   const workflowId = options.workflowId === undefined ? defaultJob : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   encodeJson('args', args);

@@ -13,11 +13,13 @@ interface HookParams {
   args: string | null;
   channel: string;
   origin: string;
+  /** The trace the hook's runs continue (JSON of a StoredTraceContext; null: the job's). */
+  trace: string | null;
 }
 
 /**
  * hook() from inside a thread (fenced, journaled at seq / batch): start thread `hookThread` on job
- * `targetId`. Answers how many threads it started and whether the target job exists and accepts hooks.
+ * `targetId`, continuing the run's trace. Answers how many threads it started and whether the target job exists and accepts hooks.
  */
 export const startHookFromThread = defineQuery<
   CallPositionParams & HookParams,
@@ -29,8 +31,8 @@ WITH lease AS (
   SELECT id FROM {{schema}}.jobs
    WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false' AND EXISTS (SELECT 1 FROM lease)
 ), thread AS (
-  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args)
-  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb FROM target
+  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace)
+  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb FROM target
   ON CONFLICT DO NOTHING
   RETURNING job_id
 ), task AS (
@@ -48,15 +50,15 @@ SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM target):
        (SELECT count(*) FROM journal)::int AS journaled, (SELECT count(*) FROM wake)::int AS notified`);
 
 /**
- * A hook started from outside (a client holding the job id). `started` 0 with `existed` true: a
+ * A hook started from outside (a client holding the job id), continuing the caller's trace. `started` 0 with `existed` true: a
  * thread of that id was already there (a retry with the same hookId), and nothing was done.
  */
 export const startHookOutside = defineQuery<HookParams, { started: number; notified: number; existed: boolean }>(/* sql */ `
 WITH target AS (
   SELECT id FROM {{schema}}.jobs WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false'
 ), thread AS (
-  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args)
-  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb FROM target
+  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace)
+  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb FROM target
   ON CONFLICT DO NOTHING
   RETURNING job_id
 ), task AS (

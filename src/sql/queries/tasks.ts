@@ -13,7 +13,8 @@ import type { ClaimedRow } from '../../worker/claimed-task.js';
  * Claim up to `limit` ready tasks of the given topics for `owner` (lease `leaseSeconds`), and, for
  * thread tasks, load the whole journal of the thread in the same round trip. A function (migration
  * 0008) so that the journal is read after the lock, in a snapshot that sees every result its wake-up
- * counted.
+ * counted. Since 0040 each row also says when the task became ready (for schedule-to-start), when its
+ * job was started, and the trace its thread continues.
  */
 export const claimTasks = defineQuery<{ owner: string; leaseSeconds: number; topics: string[]; limit: number }, ClaimedRow>(/* sql */ `
 SELECT * FROM {{schema}}.claim_tasks($owner, $leaseSeconds, $topics::text[], $limit)`);
@@ -69,3 +70,13 @@ SELECT run_at FROM released`);
 export const releaseTask = defineQuery<LeaseParams & { delaySeconds: number }>(/* sql */ `
 UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = now() + make_interval(secs => $delaySeconds)
  WHERE id = $taskId AND claims = $claims AND lease_owner IS NOT NULL`);
+
+/**
+ * Tasks ready to be claimed now, per topic: every topic of the app with some, and `served` topics
+ * with none as 0 (the `hotmesh.tasks.ready` gauge, telemetry/metrics.ts).
+ */
+export const countReadyTasks = defineQuery<{ served: string[] }, { topic: string; ready: number }>(/* sql */ `
+SELECT topic, count(*)::int AS ready FROM {{schema}}.tasks WHERE run_at <= now() GROUP BY topic
+UNION ALL
+SELECT s.topic, 0 FROM unnest($served::text[]) AS s(topic)
+ WHERE NOT EXISTS (SELECT 1 FROM {{schema}}.tasks t WHERE t.topic = s.topic AND t.run_at <= now())`);

@@ -6,6 +6,7 @@ import { ErrorCode } from '../../errors.js';
 import { toFailure, withCode } from '../../failure-codec.js';
 import { encodeJson } from '../../json-value.js';
 import * as hooks from '../../sql/queries/hooks.js';
+import { currentTraceContext, storedTrace } from '../../telemetry/tracing.js';
 import { workflowTopic } from '../../topics.js';
 import type { Executor } from './call-site.js';
 
@@ -25,6 +26,8 @@ export const executeHook: Executor<'hook'> = async (site, call, batch) => {
     args: encodeJson('args', input.args),
     channel: engine.channel,
     origin: engine.origin,
+    // the hook's runs continue this run's trace (not traced: the target job's)
+    trace: site.traceContext ? storedTrace(currentTraceContext(site.traceContext)) : null,
   });
   const row = res.rows[0]!;
   if (row.held === 0) site.leaseLost();

@@ -4,7 +4,8 @@
  */
 import type { CallKind, IssuedCall } from '../../replay/durable-call.js';
 import type { CallOutcome, JournalEntry } from '../../replay/journal-entry.js';
-import { endSpan, instruments, startSpan } from '../../telemetry/tracing.js';
+import { instruments } from '../../telemetry/metrics.js';
+import { endSpan, startSpan } from '../../telemetry/tracing.js';
 import { executeActivity } from './activity.js';
 import type { CallSite, Executor } from './call-site.js';
 import { executeChild } from './child.js';
