@@ -14,7 +14,7 @@
  * connection has its own deadline (postgres-driver.ts), and the loop does not wait for it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, LocalTaker, TakeSlot } from '../engine/engine.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as served from '../sql/queries/served-topics.js';
 import * as signals from '../sql/queries/signals.js';
@@ -61,11 +61,13 @@ export interface TaskLoopOptions {
 /** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
 export type Registration = { kind: 'workflow'; program: ThreadProgram; retry?: RetryFields } | { kind: 'activity'; retry?: RetryFields };
 
-export class TaskLoop {
+export class TaskLoop implements LocalTaker {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly topics = new Map<string, Registration>();
   private readonly leases: LeaseKeeper;
   private readonly running = new Set<Promise<void>>();
+  /** Slots reserved for jobs being started held by this loop (reserve()). */
+  private reserved = 0;
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly shutdownGraceMs: number;
@@ -124,6 +126,7 @@ export class TaskLoop {
   }
 
   private start(): void {
+    this.engine.localTaker = this;
     this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.kick()));
     this.unsubscribe.push(
       this.engine.onReconnect(() => {
@@ -149,6 +152,35 @@ export class TaskLoop {
     }, SWEEP_MS);
     this.sweeper.unref();
     this.schedulePoll();
+  }
+
+  /**
+   * A job about to be started in this process on `topic`: a slot for it, if this loop serves the
+   * topic and has one free, and its last claim found no backlog (a job started here does not pass
+   * the tasks already waiting). The start then creates the task held by this loop, which runs it
+   * with no claim and no NOTIFY (start-job.ts).
+   */
+  reserve(topic: string): TakeSlot | undefined {
+    if (this.stopped || this.saturated || this.topics.get(topic)?.kind !== 'workflow') return undefined;
+    if (this.running.size + this.reserved >= this.concurrency) return undefined;
+    this.reserved++;
+    let open = true;
+    const close = (): boolean => {
+      if (!open) return false;
+      open = false;
+      this.reserved--;
+      return true;
+    };
+    return {
+      owner: this.owner,
+      leaseSeconds: this.leaseSeconds,
+      take: (row, sentAt) => {
+        if (!close()) return;
+        if (this.stopped) void this.release(row, 0);
+        else this.dispatch(row, sentAt);
+      },
+      cancel: () => void close(),
+    };
   }
 
   /** Claim now (coalesced: a claim in progress runs once more when it ends). */
@@ -189,7 +221,7 @@ export class TaskLoop {
   private async claimLoop(): Promise<void> {
     do {
       this.again = false;
-      const free = this.concurrency - this.running.size;
+      const free = this.concurrency - this.running.size - this.reserved;
       if (free <= 0) this.saturated = true;
       if (free <= 0 || this.topics.size === 0) break;
       let rows: ClaimedRow[];
@@ -295,6 +327,7 @@ export class TaskLoop {
    */
   async stop(graceMs = this.shutdownGraceMs): Promise<void> {
     this.stopped = true;
+    if (this.engine.localTaker === this) this.engine.localTaker = undefined;
     clearTimeout(this.pollTimer);
     clearInterval(this.heartbeat);
     clearInterval(this.sweeper);
