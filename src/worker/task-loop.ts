@@ -174,11 +174,14 @@ export class TaskLoop implements LocalTaker {
     return {
       owner: this.owner,
       leaseSeconds: this.leaseSeconds,
-      take: (row, sentAt) => {
-        if (!close()) return;
-        if (this.stopped) void this.release(row, 0);
-        else this.dispatch(row, sentAt);
-      },
+      // Dispatched on the next turn of the event loop, so that start() resolves (and its caller goes
+      // on) before the workflow's first line runs, as it did when a claim stood in between.
+      take: (row, sentAt) =>
+        setImmediate(() => {
+          if (!close()) return;
+          if (this.stopped) void this.release(row, 0);
+          else this.dispatch(row, sentAt);
+        }),
       cancel: () => void close(),
     };
   }
