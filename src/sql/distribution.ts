@@ -88,6 +88,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
     routing: { route: 'spanning', why: 'a claim takes ready tasks of any job: per shard on a distributed database' },
     hot: true,
   },
+  nextDue: { tables: ['tasks'], routing: { route: 'spanning', why: 'the next due task of a loop\'s topics, of any job' } },
   extendLeases: { tables: ['tasks'], routing: { route: 'spanning', why: 'one heartbeat for every task a worker holds' }, taskById: true },
   releaseTask: { tables: ['tasks'], routing: { route: 'task', why: 'a run gives its task back' }, taskById: true },
   suspendThread: { tables: ['tasks', 'journal'], routing: job('jobId'), taskById: true, hot: true },

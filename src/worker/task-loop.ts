@@ -248,6 +248,7 @@ export class TaskLoop implements LocalTaker {
         this.schedulePoll();
       }
       this.saturated = rows.length === free;
+      if (rows.length === 0 && !this.stopped) void this.learnNextDue();
       if (this.stopped) {
         // shutting down: give the tasks back at once rather than run them half-way
         await Promise.all(rows.map((r) => this.release(r, 0)));
@@ -312,6 +313,20 @@ export class TaskLoop implements LocalTaker {
         if (this.saturated) this.kick();
       });
     this.running.add(work);
+  }
+
+  /**
+   * Nothing was ready: set the due timer for the next task of this loop's topics, whoever suspended
+   * it (another process, or this one before a restart), instead of finding it at the next idle poll.
+   */
+  private async learnNextDue(): Promise<void> {
+    try {
+      const res = await this.engine.query(tasks.nextDue, { topics: this.topicNames() }, LOOP_STATEMENT_DEADLINE);
+      const row = res.rows[0];
+      if (row?.due !== null && row?.due !== undefined && Number.isFinite(Number(row.due))) this.wakeAt(Number(row.due), Number(row.db_now));
+    } catch {
+      // the poll finds it anyway
+    }
   }
 
   /** Give a task back, runnable after `delaySeconds` (best effort: its lease expires otherwise). */
