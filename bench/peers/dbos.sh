@@ -36,4 +36,4 @@ cleanup() {
 trap cleanup EXIT
 
 echo "hotmesh vs DBOS: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), databases *_$TAG"
-bash "$HARNESS/run.sh" "$ROOT"
+bash "$HARNESS/run.sh" "$ROOT" 2> >(grep -v "^npm notice" >&2)

@@ -20,7 +20,7 @@ interface Tally {
 }
 
 /** Run `body` with every statement on `driver` tallied under the engine's query name. */
-async function tallyQueries(driver: Driver, names: Map<string, string>, body: () => Promise<void>): Promise<Map<string, Tally>> {
+export async function tallyQueries(driver: Driver, names: Map<string, string>, body: () => Promise<void>): Promise<Map<string, Tally>> {
   const tallies = new Map<string, Tally>();
   const count = (sql: string, t0: number) => {
     const name = names.get(sql) ?? 'other';

@@ -152,7 +152,9 @@ export class Engine {
    * is the `done:` message its finishing statement sent, when it answered it.
    */
   localDone(jobId: string, payload?: string | null): void {
-    this.done(payload && payload.startsWith(`done:${jobId}\n`) ? payload : `done:${jobId}`);
+    // On the next turn: the finishing run frees its worker slot first, so the start a waiter makes
+    // next can be taken by this process's worker at once (task-loop.ts reserve()).
+    setImmediate(() => this.done(payload && payload.startsWith(`done:${jobId}\n`) ? payload : `done:${jobId}`));
   }
 
   private done(payload: string): void {

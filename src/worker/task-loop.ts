@@ -80,6 +80,8 @@ export class TaskLoop implements LocalTaker {
   private pollMs: number;
   /** The last claim filled every free slot (or found none free): more may be waiting. */
   private saturated = false;
+  /** The last claim that had free slots filled them all: ready tasks may be waiting in the database. */
+  private backlog = false;
   private claiming: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -157,11 +159,11 @@ export class TaskLoop implements LocalTaker {
   /**
    * A job about to be started in this process on `topic`: a slot for it, if this loop serves the
    * topic and has one free, and its last claim found no backlog (a job started here does not pass
-   * the tasks already waiting). The start then creates the task held by this loop, which runs it
+   * the tasks already waiting; a claim made with no slot free tells nothing about that). The start then creates the task held by this loop, which runs it
    * with no claim and no NOTIFY (start-job.ts).
    */
   reserve(topic: string): TakeSlot | undefined {
-    if (this.stopped || this.saturated || this.topics.get(topic)?.kind !== 'workflow') return undefined;
+    if (this.stopped || this.backlog || this.topics.get(topic)?.kind !== 'workflow') return undefined;
     if (this.running.size + this.reserved >= this.concurrency) return undefined;
     this.reserved++;
     let open = true;
@@ -248,6 +250,7 @@ export class TaskLoop implements LocalTaker {
         this.schedulePoll();
       }
       this.saturated = rows.length === free;
+      this.backlog = rows.length === free;
       if (rows.length === 0 && !this.stopped) void this.learnNextDue();
       if (this.stopped) {
         // shutting down: give the tasks back at once rather than run them half-way
