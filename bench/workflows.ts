@@ -23,7 +23,13 @@ export async function benchTenSteps(): Promise<number> {
   return sum;
 }
 
-export const BENCH_WORKFLOWS = [benchOneStep, benchTenSteps];
+/** Sleeps an hour (the timers section clones its suspended state and moves the due time). */
+export async function benchSleeper(): Promise<number> {
+  await MemFlow.workflow.sleepFor('1 hour');
+  return 1;
+}
+
+export const BENCH_WORKFLOWS = [benchOneStep, benchTenSteps, benchSleeper];
 
 /** Register every bench workflow on the context's task queue. */
 export async function registerWorkers(ctx: Pick<BenchContext, 'mf' | 'taskQueue'>): Promise<void> {
@@ -35,3 +41,4 @@ export async function runWorkflow(ctx: BenchContext, workflow: (...args: any[]) 
   const handle = await ctx.mf.workflow.start({ workflowName: workflow.name, taskQueue: ctx.taskQueue, args });
   return handle.result();
 }
+

@@ -4,18 +4,39 @@
  * the app's NOTIFY channel.
  *
  * The channel carries three kinds of payload: a topic name with the sender's origin tag (a task of
- * that topic became runnable), `done:<jobId>` (a job finished) and `emit:<json>` (emit()). All are
- * hints; pollers make the engine correct without them.
+ * that topic became runnable), `done:<jobId>` (a job finished; with its outcome when it fits,
+ * finish-notices.ts) and `emit:<json>` (emit()). All are hints; pollers make the engine correct
+ * without them.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { bindParams, type Query } from '../sql/define-query.js';
 import type { Driver, QueryResult, StatementOptions } from '../storage/driver.js';
 import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
+import type { ClaimedRow } from '../worker/claimed-task.js';
+import { type FinishNotice, type FinishWatch, FinishWatches, parseDone } from './finish-notices.js';
 import type { Logger } from '../telemetry/logger.js';
 import { bindSchema, channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 
 type Listener = (payload: string) => void;
+
+/**
+ * A worker of this engine's app in this process, which can run a job started here without a claim
+ * (task-loop.ts): `reserve` answers a slot when it serves the topic and has one free.
+ */
+export interface LocalTaker {
+  reserve(topic: string): TakeSlot | undefined;
+}
+
+/** A slot reserved for a job about to be started held by `owner`. */
+export interface TakeSlot {
+  readonly owner: string;
+  readonly leaseSeconds: number;
+  /** The start answered the held task's row (`sentAt`: performance.now() when the start was sent). */
+  take(row: ClaimedRow, sentAt: number): void;
+  /** The start failed or found the id taken. */
+  cancel(): void;
+}
 
 /** A query bound to one app's schema, with the name its prepared statement goes by. */
 interface BoundQuery {
@@ -32,7 +53,10 @@ export class Engine {
   readonly instance = randomUUID().slice(0, 8);
   private readonly bound = new Map<Query<any, any>, BoundQuery>();
   private readonly topicListeners = new Set<(topic: string) => void>();
-  private readonly doneListeners = new Map<string, Set<() => void>>();
+  private readonly doneListeners = new Map<string, Set<(notice?: FinishNotice) => void>>();
+  private readonly watches = new FinishWatches();
+  /** This process's worker of the app, if one runs here (set by the task loop). */
+  localTaker: LocalTaker | undefined;
   private readonly reconnectListeners = new Set<() => void>();
   private readonly lostListeners = new Set<(error?: unknown) => void>();
   private readonly payloadListeners = new Set<Listener>();
@@ -87,8 +111,7 @@ export class Engine {
     const onPayload: Listener = (payload) => {
       for (const l of this.payloadListeners) l(payload);
       if (payload.startsWith('done:')) {
-        const listeners = this.doneListeners.get(payload.slice(5));
-        if (listeners) for (const l of [...listeners]) l();
+        this.done(payload);
       } else if (!payload.startsWith('emit:')) {
         const [topic, origin] = payload.split('@');
         if (origin === this.instance) return; // already delivered in-process by localWake
@@ -99,7 +122,9 @@ export class Engine {
     this.driver.onReconnect(() => {
       for (const l of this.reconnectListeners) l();
     });
+    this.driver.onReconnect(() => this.watches.listenerBack());
     this.driver.onListenerLost?.((error) => {
+      this.watches.listenerLost();
       for (const l of this.lostListeners) l(error);
     });
     this.driver.onConnectionError?.((error) => {
@@ -140,13 +165,38 @@ export class Engine {
     for (const l of this.topicListeners) l(topic);
   }
 
-  /** A job finished in this process: tell result() waiters here without waiting for NOTIFY. */
-  localDone(jobId: string): void {
-    const listeners = this.doneListeners.get(jobId);
-    if (listeners) for (const l of [...listeners]) l();
+  /**
+   * A job finished in this process: tell result() waiters here without waiting for NOTIFY. `payload`
+   * is the `done:` message its finishing statement sent, when it answered it.
+   */
+  localDone(jobId: string, payload?: string | null): void {
+    // On the next turn: the finishing run frees its worker slot first, so the start a waiter makes
+    // next can be taken by this process's worker at once (task-loop.ts reserve()).
+    setImmediate(() => this.done(payload && payload.startsWith(`done:${jobId}\n`) ? payload : `done:${jobId}`));
   }
 
-  onDone(jobId: string, listener: () => void): () => void {
+  private done(payload: string): void {
+    const { jobId, notice } = parseDone(payload);
+    this.watches.heard(jobId, notice);
+    const listeners = this.doneListeners.get(jobId);
+    if (listeners) for (const l of [...listeners]) l(notice);
+  }
+
+  /** Watch job `jobId` from before its start (see finish-notices.ts). */
+  watchFinish(jobId: string): FinishWatch {
+    return this.watches.watch(jobId);
+  }
+
+  unwatchFinish(watch: FinishWatch): void {
+    this.watches.drop(watch);
+  }
+
+  /** Whether `watch` has heard of every finish message since it was set (silence means not finished). */
+  watchTrusted(watch: FinishWatch): boolean {
+    return this.watches.trusted(watch);
+  }
+
+  onDone(jobId: string, listener: (notice?: FinishNotice) => void): () => void {
     let set = this.doneListeners.get(jobId);
     if (!set) this.doneListeners.set(jobId, (set = new Set()));
     set.add(listener);
@@ -157,6 +207,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.localTaker = undefined;
     this.topicListeners.clear();
     this.reconnectListeners.clear();
     this.lostListeners.clear();

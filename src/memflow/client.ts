@@ -80,7 +80,7 @@ export class Client {
       const engine = await this.engine(options.namespace);
       const job = await startJob(engine, options);
       this.runtime.unserved.notice(engine, job.topic, job.workflowId);
-      return new WorkflowHandle(engine, job.workflowId, job.topic);
+      return new WorkflowHandle(engine, job.workflowId, job.topic, job.watch);
     },
 
     getHandle: async (taskQueue: string, workflowName: string, workflowId: string, namespace?: string): Promise<WorkflowHandle> => {

@@ -5,6 +5,7 @@
  */
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import type { Engine } from '../engine/engine.js';
+import type { FinishWatch } from '../engine/finish-notices.js';
 import { ErrorCode, JobNotFoundError, type StoredFailure, WorkflowFailedError } from '../errors.js';
 import type { InterruptOptions } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
@@ -24,16 +25,10 @@ import type { HistoryEntry, WorkflowDescription } from '../manage/types.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
 import { readFields, userFields } from './search-fields.js';
 import { type SignalOptions, signalJob } from './send-signal.js';
+import { type ResultOptions, waitForResult } from './result-waiter.js';
 import { type OutsideHookOptions, startHookOutside } from './start-hook.js';
 
-export interface ResultOptions {
-  /** false: resolve with the failure object instead of rejecting. Default true. */
-  throwOnError?: boolean;
-  /** Accepted for compatibility: the stored state is always checked first. */
-  state?: boolean;
-}
-
-const POLL_MS = 2000;
+export type { ResultOptions } from './result-waiter.js';
 
 /** Upstream's status semaphore: 0 = complete, > 0 = running, negative = interrupted. */
 function semaphore(status: string): number {
@@ -47,6 +42,8 @@ export class WorkflowHandle {
     private readonly engine: Engine,
     readonly workflowId: string,
     readonly workflowTopic: string,
+    /** Set by start() in this process: the job's finish message, watched from before it existed. */
+    private watch?: FinishWatch,
   ) {}
 
   /** The app's engine (upstream exposes `handle.hotMesh.appId` and `handle.hotMesh.interrupt(...)`). */
@@ -65,35 +62,9 @@ export class WorkflowHandle {
    * workflow failed, was interrupted or was parked, and with JobNotFoundError if there is no such job.
    */
   async result<T = any>(options: ResultOptions = {}): Promise<T> {
-    let wake: () => void = () => {};
-    const off = this.engine.onDone(this.workflowId, () => wake());
-    try {
-      for (;;) {
-        const notified = new Promise<void>((resolve) => (wake = resolve));
-        let row: Awaited<ReturnType<WorkflowHandle['readStatus']>>;
-        try {
-          row = await this.readStatus();
-        } catch (err) {
-          if (!isTransientDbError(err)) throw err;
-          await new Promise((r) => setTimeout(r, 500)); // the database is restarting: keep waiting
-          continue;
-        }
-        if (!row) throw new JobNotFoundError(this.workflowId);
-        if (row.status === 'completed') return (row.output_undefined ? undefined : row.output) as T;
-        if (row.status === 'interrupted' && (row.error as { throw?: boolean } | null)?.throw === false) return undefined as T;
-        if (row.status !== 'running') {
-          const failure: StoredFailure = row.error ?? { message: `job [${this.workflowId}] ${row.status}`, code: ErrorCode.INTERRUPT };
-          const error = new WorkflowFailedError(this.workflowId, failure);
-          if (options.throwOnError === false) return error as T;
-          throw error;
-        }
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([notified, new Promise((r) => (timer = setTimeout(r, POLL_MS)))]);
-        clearTimeout(timer);
-      }
-    } finally {
-      off();
-    }
+    const watch = this.watch;
+    this.watch = undefined; // used once: a later call reads the row
+    return waitForResult<T>(this.engine, this.workflowId, options, watch);
   }
 
   /**

@@ -8,6 +8,8 @@ import { encodeJson } from '../json-value.js';
 import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
 import type { RetryConfig } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
+import type { FinishWatch } from '../engine/finish-notices.js';
+import type { ClaimedRow } from '../worker/claimed-task.js';
 import { workflowTopic } from '../topics.js';
 import { instruments } from '../telemetry/metrics.js';
 import { currentTraceContext } from '../telemetry/tracing.js';
@@ -46,6 +48,8 @@ export interface StartedJob {
   engine: Engine;
   workflowId: string;
   topic: string;
+  /** The job's finish message, watched from before the start (result() reads nothing while it is silent). */
+  watch: FinishWatch;
 }
 
 /** Validate start options and build the job row's parameters, before any SQL. */
@@ -72,24 +76,52 @@ export function prepareStart(options: WorkflowOptions) {
   };
 }
 
+/**
+ * Start a job. When a worker of this process serves its topic and has a free slot, the job is created
+ * held by that worker, which runs it at once: no NOTIFY, no claim (migration 0032).
+ */
 export async function startJob(engine: Engine, options: WorkflowOptions, parentId: string | null = null): Promise<StartedJob> {
   const p = prepareStart(options);
-  const res = await engine.query(jobs.startJob, {
-    jobId: p.workflowId,
-    entity: p.entity ?? null,
-    workflowName: p.workflowName,
-    taskQueue: p.taskQueue,
-    input: p.input,
-    options: p.options,
-    search: p.search,
-    parentId,
-    topic: p.topic,
-    channel: engine.channel,
-    origin: engine.origin,
-  });
-  if (res.rows[0]!.created === 0) throw new DuplicateJobError(p.workflowId);
-  engine.localWake(p.topic);
+  const watch = engine.watchFinish(p.workflowId);
+  const slot = engine.localTaker?.reserve(p.topic);
+  const sentAt = performance.now();
+  let row: ClaimedRow | undefined;
+  try {
+    const res = await engine.query(jobs.startJob, {
+      jobId: p.workflowId,
+      entity: p.entity ?? null,
+      workflowName: p.workflowName,
+      taskQueue: p.taskQueue,
+      input: p.input,
+      options: p.options,
+      search: p.search,
+      parentId,
+      topic: p.topic,
+      channel: engine.channel,
+      origin: engine.origin,
+      owner: slot?.owner ?? null,
+      leaseSeconds: slot?.leaseSeconds ?? null,
+    });
+    row = res.rows[0];
+  } catch (err) {
+    engine.unwatchFinish(watch);
+    if (slot) {
+      slot.cancel();
+      // the start may have committed with only its reply lost: give its task back, runnable now
+      void engine
+        .query(jobs.releaseUntakenStart, { jobId: p.workflowId, owner: slot.owner, channel: engine.channel, origin: engine.origin })
+        .then(() => engine.localWake(p.topic))
+        .catch(() => {});
+    }
+    throw err;
+  }
+  if (!row) {
+    engine.unwatchFinish(watch);
+    slot?.cancel();
+    throw new DuplicateJobError(p.workflowId);
+  }
+  if (slot) slot.take(row, sentAt);
+  else engine.localWake(p.topic);
   instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': p.workflowName });
-  return { engine, workflowId: p.workflowId, topic: p.topic };
+  return { engine, workflowId: p.workflowId, topic: p.topic, watch };
 }
-

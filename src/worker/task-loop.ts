@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseDurationMs } from '../duration.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, LocalTaker, TakeSlot } from '../engine/engine.js';
 import * as served from '../sql/queries/served-topics.js';
 import * as tasks from '../sql/queries/tasks.js';
 import { isDeterministicDbError, isTransientDbError } from '../storage/transient-error.js';
@@ -68,11 +68,13 @@ export interface TaskLoopOptions {
 /** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
 export type Registration = { kind: 'workflow'; program: ThreadProgram; retry?: RetryFields } | { kind: 'activity'; retry?: RetryFields };
 
-export class TaskLoop {
+export class TaskLoop implements LocalTaker {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly topics = new Map<string, Registration>();
   private readonly leases: LeaseKeeper;
   private readonly running = new Set<Promise<void>>();
+  /** Slots reserved for jobs being started held by this loop (reserve()). */
+  private reserved = 0;
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly shutdownGraceMs: number;
@@ -87,6 +89,8 @@ export class TaskLoop {
   private pollMs: number;
   /** The last claim filled every free slot (or found none free): more may be waiting. */
   private saturated = false;
+  /** The last claim that had free slots filled them all: ready tasks may be waiting in the database. */
+  private backlog = false;
   private claiming: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -136,6 +140,7 @@ export class TaskLoop {
   }
 
   private start(): void {
+    this.engine.localTaker = this;
     this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.kick()));
     this.unsubscribe.push(
       this.engine.onReconnect(() => {
@@ -163,6 +168,42 @@ export class TaskLoop {
     this.heartbeat.unref();
     this.sweeper.start();
     this.schedulePoll();
+  }
+
+  /**
+   * A job about to be started in this process on `topic`: a slot for it, if this loop serves the
+   * topic and has one free, and its last claim found no backlog (a job started here does not pass
+   * the tasks already waiting; a claim made with no slot free tells nothing about that). The start then creates the task held by this loop, which runs it
+   * with no claim and no NOTIFY (start-job.ts).
+   */
+  reserve(topic: string): TakeSlot | undefined {
+    if (this.stopped || this.backlog || this.topics.get(topic)?.kind !== 'workflow') return undefined;
+    if (this.running.size + this.reserved >= this.concurrency) return undefined;
+    this.reserved++;
+    let open = true;
+    const close = (): boolean => {
+      if (!open) return false;
+      open = false;
+      this.reserved--;
+      return true;
+    };
+    return {
+      owner: this.owner,
+      leaseSeconds: this.leaseSeconds,
+      // Dispatched on the next turn of the event loop, so that start() resolves (and its caller goes
+      // on) before the workflow's first line runs, as it did when a claim stood in between.
+      take: (row, sentAt) =>
+        setImmediate(() => {
+          if (!close()) return;
+          if (this.stopped) void this.release(row, 0);
+          else {
+            // held at its start: it became ready and was taken in the same statement
+            this.metrics.claimed([{ ...row, ready_at: row.db_now }]);
+            this.dispatch(row, sentAt);
+          }
+        }),
+      cancel: () => void close(),
+    };
   }
 
   /** Claim now (coalesced: a claim in progress runs once more when it ends). */
@@ -203,7 +244,7 @@ export class TaskLoop {
   private async claimLoop(): Promise<void> {
     do {
       this.again = false;
-      const free = this.concurrency - this.running.size;
+      const free = this.concurrency - this.running.size - this.reserved;
       if (free <= 0) this.saturated = true;
       if (free <= 0 || this.topics.size === 0) break;
       let rows: ClaimedRow[];
@@ -227,6 +268,8 @@ export class TaskLoop {
         this.schedulePoll();
       }
       this.saturated = rows.length === free;
+      this.backlog = rows.length === free;
+      if (rows.length === 0 && !this.stopped) void this.learnNextDue();
       if (this.stopped) {
         // shutting down: give the tasks back at once rather than run them half-way
         await Promise.all(rows.map((r) => this.release(r, 0)));
@@ -300,6 +343,20 @@ export class TaskLoop {
     this.running.add(work);
   }
 
+  /**
+   * Nothing was ready: set the due timer for the next task of this loop's topics, whoever suspended
+   * it (another process, or this one before a restart), instead of finding it at the next idle poll.
+   */
+  private async learnNextDue(): Promise<void> {
+    try {
+      const res = await this.engine.query(tasks.nextDue, { topics: this.topicNames() }, LOOP_STATEMENT_DEADLINE);
+      const row = res.rows[0];
+      if (row?.due !== null && row?.due !== undefined && Number.isFinite(Number(row.due))) this.wakeAt(Number(row.due), Number(row.db_now));
+    } catch {
+      // the poll finds it anyway
+    }
+  }
+
   /** Give a task back, runnable after `delaySeconds` (best effort: its lease expires otherwise). */
   private release(row: ClaimedRow, delaySeconds: number): Promise<unknown> {
     return this.engine.query(tasks.releaseTask, { taskId: row.id, claims: row.claims, delaySeconds }, LOOP_STATEMENT_DEADLINE).catch(() => {});
@@ -316,6 +373,7 @@ export class TaskLoop {
    */
   async stop(graceMs = this.shutdownGraceMs): Promise<void> {
     this.stopped = true;
+    if (this.engine.localTaker === this) this.engine.localTaker = undefined;
     clearTimeout(this.pollTimer);
     clearInterval(this.heartbeat);
     this.sweeper.stop();

@@ -116,7 +116,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   if (!(await deps.guard.holds())) return;
 
   const finish = async (status: 'completed' | 'failed' | 'cancelled', output: string | null, error: StoredFailure | null, expireSeconds = options.expire ?? null) => {
-    await engine.query(threads.finishThread, {
+    const res = await engine.query(threads.finishThread, {
       ...lease,
       status,
       output,
@@ -124,7 +124,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       expireSeconds,
       channel: engine.channel,
     });
-    if (row.thread === 'main') engine.localDone(row.job_id);
+    if (row.thread === 'main') engine.localDone(row.job_id, res.rows[0]?.notice);
   };
   /** The statement that ends the run, run as `statement`: a refusal for its data is tagged with its name. */
   const closing = async (statement: string, run: () => Promise<unknown>): Promise<void> => {

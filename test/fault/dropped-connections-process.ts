@@ -133,7 +133,7 @@ async function planDrops(): Promise<void> {
   const id = config.injectId;
   const i = Number(id.slice(config.idPrefix.length));
   const plans: Array<{ window: DropWindow; when: 'before' | 'after'; matches: (sql: string, params: unknown[]) => boolean }> = [
-    { window: 'start', when: 'after', matches: (sql, params) => sql.includes('.start_job(') && params.includes(id) },
+    { window: 'start', when: 'after', matches: (sql, params) => sql.includes('.start_job_held(') && params.includes(id) },
     { window: 'op-id', when: 'after', matches: (sql, params) => sql.includes('.context_op(') && params.includes(id) && params.includes('ext-1') },
     {
       window: 'activity-result',

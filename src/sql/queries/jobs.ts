@@ -3,10 +3,14 @@
  */
 import type { StoredFailure } from '../../errors.js';
 import { type CallPositionParams, defineQuery, type NoParams } from '../define-query.js';
+import type { ClaimedRow } from '../../worker/claimed-task.js';
 
 /**
  * Start a job: the job row, its search fields (already `_`-prefixed), its main thread, its first
- * task and the wake-up, in one round trip (one plpgsql call, migration 0010).
+ * task and the wake-up, in one round trip (one plpgsql call, migrations 0010 and 0032). With an
+ * `owner` (a worker of this process with a free slot), the task is created held by that worker for
+ * `leaseSeconds` and no wake-up goes out: the answer is the row a claim would have answered, and the
+ * worker runs it at once. No row: the id is taken (the unique key decides, never a check in JavaScript).
  */
 export const startJob = defineQuery<
   {
@@ -21,11 +25,26 @@ export const startJob = defineQuery<
     topic: string;
     channel: string;
     origin: string;
+    owner: string | null;
+    leaseSeconds: number | null;
   },
-  { created: number }
+  ClaimedRow
 >(/* sql */ `
-SELECT {{schema}}.start_job($jobId, $entity, $workflowName, $taskQueue, $input::jsonb, $options::jsonb, $search::jsonb,
-                            $parentId, $topic, $channel, $origin)::int AS created`);
+SELECT * FROM {{schema}}.start_job_held($jobId, $entity, $workflowName, $taskQueue, $input::jsonb, $options::jsonb, $search::jsonb,
+                                        $parentId, $topic, $channel, $origin, $owner, $leaseSeconds::float8)`);
+
+/**
+ * A held start whose reply was lost (the connection dropped): if it committed, its task is held by a
+ * worker that never got it. Give it back, runnable now, and wake the topic (it is free of any claim:
+ * `claims` is still the start's 1).
+ */
+export const releaseUntakenStart = defineQuery<{ jobId: string; owner: string; channel: string; origin: string }>(/* sql */ `
+WITH released AS (
+  UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = now()
+   WHERE job_id = $jobId AND thread = 'main' AND seq = 0 AND lease_owner = $owner AND claims = 1
+  RETURNING topic
+)
+SELECT pg_notify($channel, topic || $origin) FROM released`);
 
 export interface JobRow {
   id: string;

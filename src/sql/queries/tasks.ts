@@ -20,6 +20,13 @@ export const claimTasks = defineQuery<{ owner: string; leaseSeconds: number; top
 SELECT * FROM {{schema}}.claim_tasks($owner, $leaseSeconds, $topics::text[], $limit)`);
 
 /**
+ * When the next task of these topics becomes due (epoch ms, DB clock), or null: asked by a loop whose
+ * claim found nothing ready (migration 0035).
+ */
+export const nextDue = defineQuery<{ topics: string[] }, { due: number | null; db_now: number }>(/* sql */ `
+SELECT {{schema}}.next_due($topics::text[]) AS due, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db_now`);
+
+/**
  * Keep the leases `owner` holds alive. Tasks it lost are simply not returned; a task its run has
  * just released (suspended, retried, parked: lease_owner NULL) is not touched, whatever the claims.
  */

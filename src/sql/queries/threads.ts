@@ -6,13 +6,15 @@ import { defineQuery, type ThreadLeaseParams } from '../define-query.js';
 /**
  * A thread returned (`status` 'completed') or failed for good ('failed'). The thread row records it;
  * for the main thread the job row does too, with its retention (`expireSeconds`, NULL keeps the
- * record). The task and any leftover waiters go, and result() waiters are notified.
+ * record). The task and any leftover waiters go, and result() waiters are notified: for the main
+ * thread, `notice` is the `done:` payload sent (with the outcome when it fits, migration 0032), '' for
+ * other threads, NULL when the lease was lost.
  */
 export const finishThread = defineQuery<
   ThreadLeaseParams & { status: 'completed' | 'failed' | 'cancelled'; output: string | null; error: string | null; expireSeconds: number | null; channel: string },
-  { finished: boolean }
+  { notice: string | null }
 >(/* sql */ `
-SELECT {{schema}}.finish_thread($taskId, $claims, $jobId, $thread, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel) AS finished`);
+SELECT {{schema}}.finish_thread_noticed($taskId, $claims, $jobId, $thread, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel) AS notice`);
 
 /**
  * The function threw a retryable error: count the failure (`failures` = new consecutive count) and
