@@ -54,6 +54,11 @@ export async function meteredFlow(x: string) {
   return acts.meteredStep(a);
 }
 
+/** Done in its first run: with a worker in this process, the one its start was held for. */
+export async function meteredQuick(x: string) {
+  return acts.meteredStep(x);
+}
+
 let failingRuns = 0;
 export async function meteredFailing() {
   failingRuns++;
@@ -79,7 +84,7 @@ describe('metrics', () => {
     metrics.setGlobalMeterProvider(meterProvider);
     appId = uniqueAppId('metrics');
     mf = await MemFlow.init({ appId, engine: { connection: testConnection() }, logLevel: 'silent' });
-    for (const workflow of [meteredFlow, meteredFailing, meteredDrifting]) await mf.worker.create({ taskQueue: 'metrics', workflow });
+    for (const workflow of [meteredFlow, meteredFailing, meteredDrifting, meteredQuick]) await mf.worker.create({ taskQueue: 'metrics', workflow });
   });
   afterAll(async () => {
     await mf.shutdown();
@@ -103,6 +108,13 @@ describe('metrics', () => {
     expect(took?.count).toBe(1);
     expect(took!.min).toBeGreaterThanOrEqual(300); // start to end, across the sleep
     expect(took!.max).toBeLessThan(30_000);
+
+    // a job taken by a worker at its start (no claim) is measured too
+    const quick = await mf.workflow.start({ taskQueue: 'metrics', workflowName: 'meteredQuick', args: ['q'] });
+    expect(await quick.result()).toBe('step:q');
+    const quickly = { ...app(), 'hotmesh.workflow_name': 'meteredQuick' };
+    expect((await histogram('hotmesh.workflow.duration', { ...quickly, 'hotmesh.status': 'completed' }))?.count, 'its duration').toBe(1);
+    expect((await histogram('hotmesh.task.schedule_to_start', { ...app(), 'hotmesh.topic': 'metrics-meteredQuick', 'hotmesh.kind': 'thread' }))?.count, 'its schedule-to-start').toBe(1);
   }, 30_000);
 
   it('counts a workflow run that will run again as retried, and the job that failed for good as failed', async () => {

@@ -197,9 +197,10 @@ export class TaskLoop implements LocalTaker {
           if (!close()) return;
           if (this.stopped) void this.release(row, 0);
           else {
-            // held at its start: it became ready and was taken in the same statement
-            this.metrics.claimed([{ ...row, ready_at: row.db_now }]);
-            this.dispatch(row, sentAt);
+            // held at its start: the job was created, became ready and was taken in one statement
+            const held = { ...row, ready_at: row.db_now, job_created_at: row.job_created_at ?? row.db_now };
+            this.metrics.claimed([held]);
+            this.dispatch(held, sentAt);
           }
         }),
       cancel: () => void close(),

@@ -106,7 +106,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   endSpan(span, outcome.type === 'failed' || outcome.type === 'nondeterminism' ? toFailure(outcome.error) : undefined);
   countOutcome(outcome.type, row.thread, attributes, performance.now() - runStarted);
   /** The job's duration when its main thread ends now with `status` (DB clock: started to now). */
-  const ended = (status: 'completed' | 'failed' | 'parked') => {
+  const ended = (status: 'completed' | 'failed' | 'cancelled' | 'parked') => {
     if (row.thread === 'main' && row.job_created_at !== null && row.job_created_at !== undefined) {
       recordWorkflowDuration(attributes, status, site.now() - Number(row.job_created_at));
     }
@@ -124,6 +124,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       expireSeconds,
       channel: engine.channel,
     });
+    // recorded before result() waiters in this process hear of the end
+    if (res.rows[0]?.notice !== null && res.rows[0]?.notice !== undefined) ended(status);
     if (row.thread === 'main') engine.localDone(row.job_id, res.rows[0]?.notice);
   };
   /** The statement that ends the run, run as `statement`: a refusal for its data is tagged with its name. */
@@ -157,11 +159,9 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           output = encodeJson('workflow result', outcome.value);
         } catch (err) {
           await closing('finishThread', () => finish('failed', null, withCode(toFailure(err), ErrorCode.FATAL)));
-          ended('failed');
           return;
         }
         await closing('finishThread', () => finish('completed', output, null));
-        ended('completed');
         return;
       }
       case 'failed': {
@@ -186,7 +186,6 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           log.error({ code: error.code, err: failureField(error) }, 'workflow failed');
           countFailure(row.thread, attributes, false);
           await closing('finishThread', () => finish('failed', null, error));
-          ended('failed');
         } else if (count <= policy.maximumAttempts) {
           const delaySeconds = retryDelaySeconds(count, policy);
           log.warn({ attempt: count, nextDelaySeconds: delaySeconds, err: failureField(error) }, 'workflow run failed; it will run again');
@@ -199,7 +198,6 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           log.error({ code: ErrorCode.MAXED, attempts: count, err: failureField(error) }, 'workflow failed: retries exhausted');
           countFailure(row.thread, attributes, false);
           await closing('finishThread', () => finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError')));
-          ended('failed');
         }
         return;
       }
