@@ -85,8 +85,8 @@ describe('continueAsNew', () => {
     expect(timers.rowCount, "run 1's timers").toBe(0);
     // the child finishes on its own; its result does not land in run 2's journal
     const child = await mf.workflow.getHandle('loop', 'slowChild', `${handle.workflowId}-child`);
+    // the child's end and its delivery to an awaiting parent commit in one statement (finish_thread)
     expect(await child.result()).toBe('late');
-    await new Promise((r) => setTimeout(r, 200));
     const rows = await engine.driver.query<{ kind: string }>(`SELECT kind FROM ${s}.journal WHERE job_id = $1 AND thread = 'main'`, [handle.workflowId]);
     expect(rows.rows.map((r) => r.kind), 'run 2 journaled nothing yet (it waits for go)').toEqual([]);
     await handle.signal('go', 'now');
