@@ -9,9 +9,13 @@ import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 
 const executions: Record<string, number[]> = {};
+const keys: string[] = [];
 
 const acts = MemFlow.workflow.proxyActivities({
   activities: {
+    async key() {
+      return { idempotencyKey: MemFlow.activity.getContext().idempotencyKey };
+    },
     async think(jobId: string, round: number) {
       (executions[jobId] ??= []).push(round);
       return round * 10;
@@ -47,6 +51,33 @@ export async function leavesWaitsBehind(run: number): Promise<string> {
   return `run ${run}: ${go}`;
 }
 
+export async function kid(round: number): Promise<number> {
+  return round * 100;
+}
+
+/** Each round awaits a child with the default (position-derived) id, then starts over. */
+export async function childEachRound(round: number, rounds: number, total: number): Promise<number> {
+  const got = await MemFlow.workflow.execChild<number>({ taskQueue: 'loop', workflowName: 'kid', args: [round] });
+  const { idempotencyKey } = await acts.key();
+  keys.push(idempotencyKey);
+  if (round < rounds) await MemFlow.workflow.continueAsNew(round + 1, rounds, total + got);
+  return total + got;
+}
+
+/** Round 1 catches the cancellation and starts over; round 2 must not be cancelled again. */
+export async function cancelledOnce(round: number): Promise<string> {
+  if (round === 1) {
+    try {
+      await MemFlow.workflow.waitFor('never');
+    } catch (err) {
+      if (!(err instanceof MemFlow.Errors.CancelledError)) throw err;
+      await MemFlow.workflow.continueAsNew(2);
+    }
+  }
+  await MemFlow.workflow.sleepFor('200 ms');
+  return `round ${round} slept`;
+}
+
 export async function continuesWithBadArgs(): Promise<void> {
   await MemFlow.workflow.continueAsNew(10n);
 }
@@ -55,7 +86,7 @@ describe('continueAsNew', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('continue'), engine: { connection: testConnection() }, logLevel: 'silent' });
-    for (const workflow of [agentLoop, leavesWaitsBehind, slowChild, continuesWithBadArgs]) await mf.worker.create({ taskQueue: 'loop', workflow });
+    for (const workflow of [agentLoop, leavesWaitsBehind, slowChild, continuesWithBadArgs, kid, childEachRound, cancelledOnce]) await mf.worker.create({ taskQueue: 'loop', workflow });
   });
   afterAll(() => mf.shutdown());
 
@@ -91,6 +122,23 @@ describe('continueAsNew', () => {
     expect(rows.rows.map((r) => r.kind), 'run 2 journaled nothing yet (it waits for go)').toEqual([]);
     await handle.signal('go', 'now');
     expect(await handle.result()).toBe('run 2: now');
+  });
+
+  it('counts calls on across runs: position-derived ids (children, idempotency keys) stay unique', async () => {
+    keys.length = 0;
+    const handle = await mf.workflow.start({ taskQueue: 'loop', workflowName: 'childEachRound', args: [1, 3, 0] });
+    expect(await handle.result()).toBe(600); // 100 + 200 + 300: each round's child ran, none was mistaken for an earlier one
+    expect(new Set(keys).size, `idempotency keys ${keys.join(', ')}`).toBe(3);
+    const history = await handle.export();
+    expect((history.history as { seqBase?: number }).seqBase).toBeGreaterThan(0);
+  });
+
+  it('a cancellation caught by one run is spent: the next run is not cancelled again', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'loop', workflowName: 'cancelledOnce', args: [1] });
+    const engine = await mf.client.engine(mf.appId);
+    await eventually(async () => (await engine.driver.query(`SELECT 1 FROM ${engine.sqlSchema}.waiters WHERE job_id = $1`, [handle.workflowId])).rowCount === 1);
+    await handle.cancel({ reason: 'once' });
+    expect(await handle.result()).toBe('round 2 slept');
   });
 
   it('refuses arguments that cannot be stored: the workflow fails, naming them', async () => {

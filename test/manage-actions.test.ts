@@ -269,6 +269,18 @@ describe('management API: actions', () => {
     expect(await h.result()).toBe(1000);
     const fork = await h.fork({ fromSeq: 1, workflowId: 'fk-big-copy' });
     expect(await fork.result()).toBe(1000);
+    // history() gives the value a reference stands for, so an export replays offline with it
+    const [set] = await h.history();
+    expect(set).toMatchObject({ seq: 1, kind: 'context', result: { blob: 'x'.repeat(1000) } });
+  });
+
+  it("result() after retry() is the new run's outcome, not the failure the start's watch heard", async () => {
+    flakyFixed = false;
+    const h = await mf.workflow.start({ taskQueue: 'act', workflowName: 'threeSteps', workflowId: 'rt-watch' });
+    await eventually(async () => (await h.describe()).status === 'failed');
+    flakyFixed = true;
+    await h.retry();
+    expect(await h.result()).toBe(6);
   });
 
   it('testing.replay passes for compatible code and names the first divergent call otherwise', async () => {

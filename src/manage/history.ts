@@ -51,6 +51,7 @@ export async function readWorkflowHistory(engine: Engine, workflowId: string): P
     workflowName: thread.workflow_name,
     taskQueue: thread.task_queue,
     args: Array.isArray(thread.args) ? thread.args : [],
+    ...(thread.seq_base > 0 ? { seqBase: thread.seq_base } : {}),
     entries: res.rows.map(toEntry),
   };
 }

@@ -30,14 +30,16 @@ export interface ReplayOptions {
   interceptors?: WorkflowInterceptor[];
   /** The thread to replay. Default 'main'. */
   thread?: string;
+  /** After `continueAsNew`: where the run's seqs start (default: the history's `seqBase`, else 0). */
+  seqBase?: number;
 }
 
-function asHistory(history: unknown): { entries: HistoryEntry[]; args: unknown[]; workflowId: string; workflowName: string; taskQueue: string } {
+function asHistory(history: unknown): { entries: HistoryEntry[]; args: unknown[]; workflowId: string; workflowName: string; taskQueue: string; seqBase?: number } {
   if (Array.isArray(history)) return { entries: history as HistoryEntry[], args: [], workflowId: 'replay', workflowName: 'replay', taskQueue: 'replay' };
   if (history && typeof history === 'object') {
     const h = ('entries' in history ? history : (history as { history?: unknown }).history) as WorkflowHistory | undefined;
     if (h && typeof h === 'object' && Array.isArray(h.entries)) {
-      return { entries: h.entries, args: Array.isArray(h.args) ? h.args : [], workflowId: h.workflowId ?? 'replay', workflowName: h.workflowName ?? 'replay', taskQueue: h.taskQueue ?? 'replay' };
+      return { entries: h.entries, args: Array.isArray(h.args) ? h.args : [], workflowId: h.workflowId ?? 'replay', workflowName: h.workflowName ?? 'replay', taskQueue: h.taskQueue ?? 'replay', seqBase: h.seqBase };
     }
   }
   throw new ValidationError('history', 'must be an array of history entries, a WorkflowHistory or an export holding `history`');
@@ -88,7 +90,8 @@ export async function replayHistory(history: ReplayableHistory, workflowFn: (...
     .filter(([e]) => (e?.thread ?? 'main') === thread && e?.batch !== null && e?.batch !== undefined && e.status !== 'retry')
     .map(([e, i]) => toJournalEntry(e, i));
   const args = options.args ?? h.args;
-  const run = new ThreadRun(journal, REPLAY_ONLY, { jobId: h.workflowId, thread });
+  const seqBase = options.seqBase ?? (thread === 'main' ? h.seqBase : undefined) ?? 0;
+  const run = new ThreadRun(journal, REPLAY_ONLY, { jobId: h.workflowId, thread, seqBase });
   const info: ExecutionInfo = {
     workflowId: h.workflowId,
     namespace: 'replay',

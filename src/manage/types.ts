@@ -127,8 +127,10 @@ export interface WorkflowHistory {
   workflowId: string;
   workflowName: string;
   taskQueue: string;
-  /** The main thread's arguments. */
+  /** The main thread's arguments (of its current run, after `continueAsNew`). */
   args: unknown[];
+  /** After `continueAsNew`: the last seq of the main thread's earlier runs; the current run counts on from it. */
+  seqBase?: number;
   entries: HistoryEntry[];
 }
 

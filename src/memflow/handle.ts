@@ -130,11 +130,13 @@ export class WorkflowHandle {
 
   /** Replay a parked job with the code the workers run now (it parks again if it still diverges). */
   resume(): Promise<void> {
+    this.watch = undefined; // what the start's watch heard (the park) is no longer the outcome
     return resumeWorkflow(this.engine, this.workflowId);
   }
 
   /** Run a failed job again from its failed call; the steps before it are replayed, not run again. */
   retry(): Promise<void> {
+    this.watch = undefined; // what the start's watch heard (the failure) is no longer the outcome
     return retryWorkflow(this.engine, this.workflowId);
   }
 

@@ -88,10 +88,12 @@ export class ThreadRun {
   constructor(
     journal: JournalEntry[],
     private readonly port: RunPort,
-    private readonly ids: { jobId: string; thread: string },
+    /** `seqBase`: the last seq of the thread's earlier runs (continueAsNew); this run counts on from it. */
+    private readonly ids: { jobId: string; thread: string; seqBase?: number },
     /** The failure a cancellation request delivers (handle.cancel()), if the job has one. */
     cancel?: StoredFailure,
   ) {
+    this.seq = ids.seqBase ?? 0;
     let max = 0;
     for (const entry of journal) {
       this.entries.set(entry.seq, entry);

@@ -173,7 +173,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
     tables: ['jobs', 'journal', 'served_topics', 'tasks', 'threads', 'waiters'],
     routing: { route: 'jobs', keys: ['jobId'], why: "one job's rows, and the served-topics reference table for topics no worker serves" },
   },
-  readHistory: { tables: ['journal'], routing: job('jobId') },
+  readHistory: { tables: ['context_log', 'journal'], routing: job('jobId') },
   readMainThread: { tables: ['jobs', 'threads'], routing: job('jobId') },
   cancelJob: { tables: ['jobs', 'tasks', 'threads'], routing: job('jobId') },
   cancelCalls: { tables: ['journal', 'tasks', 'waiters'], routing: job('jobId'), taskById: true },

@@ -88,7 +88,10 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // no SDK registered (or the run sampled out): its calls make no spans either, and cost nothing
   const traceContext = span.isRecording() ? within(span, parent) : undefined;
   const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard, traceContext);
-  const journal = (row.journal ?? []).map(toJournalEntry);
+  // continueAsNew: this run counts its calls on from the earlier runs' last seq; a late result addressed
+  // to one of their seqs is not this run's
+  const seqBase = Number(row.thread_seq_base ?? 0);
+  const journal = (row.journal ?? []).map(toJournalEntry).filter((e) => e.seq > seqBase);
   try {
     await resolveContextReferences(site, journal);
   } catch (err) {
@@ -98,12 +101,13 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   }
   // handle.cancel(): the main thread's current or next wait throws a CancelledError (manage/cancel.ts)
   const cancel = row.thread === 'main' && options.cancel ? cancelFailure(row.job_id, options.cancel) : undefined;
-  const run = new ThreadRun(journal, new ThreadPort(site), { jobId: row.job_id, thread: row.thread }, cancel);
+  const run = new ThreadRun(journal, new ThreadPort(site), { jobId: row.job_id, thread: row.thread, seqBase }, cancel);
   // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing
   // inline activities whose results the fence then refused. Now it stops at its next durable call.
   deps.guard.onLost((error) => run.abort(error));
   const outcome = await run.run(() => deps.program({ info, run, args }));
-  endSpan(span, outcome.type === 'failed' || outcome.type === 'nondeterminism' ? toFailure(outcome.error) : undefined);
+  const failed = (outcome.type === 'failed' && !(outcome.error instanceof ContinueAsNew)) || outcome.type === 'nondeterminism';
+  endSpan(span, failed ? toFailure(outcome.error) : undefined);
   countOutcome(outcome.type, row.thread, attributes, performance.now() - runStarted);
   /** The job's duration when its main thread ends now with `status` (DB clock: started to now). */
   const ended = (status: 'completed' | 'failed' | 'cancelled' | 'parked') => {
@@ -167,8 +171,13 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       case 'failed': {
         if (outcome.error instanceof ContinueAsNew) {
           const args = outcome.error.args;
-          await closing('continueThread', () => engine.query(threads.continueThread, { ...lease, args: encodeJson('continueAsNew arguments', args) ?? '[]' }));
-          log.debug({}, 'continueAsNew: the thread starts over');
+          let continued = false;
+          await closing('continueThread', async () => {
+            const res = await engine.query(threads.continueThread, { ...lease, args: encodeJson('continueAsNew arguments', args) ?? '[]', lastSeq: run.counter });
+            continued = res.rows[0]?.continued === true;
+          });
+          if (continued) log.debug({ lastSeq: run.counter }, 'continueAsNew: the thread starts over');
+          else log.warn({}, 'continueAsNew not recorded: the lease was lost (another worker replays the run)');
           deps.onSuspended(site.now());
           return;
         }

@@ -2,7 +2,7 @@
 -- topic's ready tasks on tasks_ready (topic, run_at) in order and stop at the batch; 0040 (issue 11),
 -- written at the same time from 0008's claim, added ready_at, job_created_at and thread_trace to what
 -- a claim answers, and being later it replaced 0033's walk with 0008's sort of every ready row. This
--- is 0040's function with 0033's walk (test/claims-walk-the-index.test.ts reads the rows a claim
+-- is 0040's function with 0033's walk, and it answers the thread's seq_base (0042, continueAsNew) (test/claims-walk-the-index.test.ts reads the rows a claim
 -- touches; test/metrics.test.ts checks schedule-to-start). Same result type as 0040.
 DROP FUNCTION {{schema}}.claim_tasks(text, float8, text[], int);
 
@@ -11,7 +11,7 @@ RETURNS TABLE (
   id text, job_id text, thread text, seq int, kind text, topic text, claims int, wakeups int, payload jsonb,
   workflow_name text, task_queue text, args jsonb, failures int, thread_status text,
   job_options jsonb, entity text, job_status text, db_now float8, journal json,
-  ready_at float8, job_created_at float8, thread_trace jsonb)
+  ready_at float8, job_created_at float8, thread_trace jsonb, thread_seq_base int)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -53,7 +53,8 @@ BEGIN
          END,
          (extract(epoch FROM readies[array_position(claimed, c.id)]) * 1000)::float8,
          (extract(epoch FROM j.created_at) * 1000)::float8,
-         th.trace
+         th.trace,
+         th.seq_base
     FROM {{schema}}.tasks c
     LEFT JOIN {{schema}}.threads th ON th.job_id = c.job_id AND th.thread = c.thread
     LEFT JOIN {{schema}}.jobs j ON j.id = c.job_id

@@ -143,16 +143,27 @@ export interface HistoryRow {
   due_at: string | null;
 }
 
-/** A job's journal over its threads: the main thread first, then hooks by thread id; by seq within each. */
+/**
+ * A job's journal over its threads: the main thread first, then hooks by thread id; by seq within each.
+ * A context result journaled as a reference (migration 0028: its version and path) is given as the
+ * value it stands for, rebuilt from the context log.
+ */
 export const readHistory = defineQuery<{ jobId: string }, HistoryRow>(/* sql */ `
-SELECT thread, seq, kind, name, status, result, result IS NULL AS undef, batch, attempt,
-       ${iso('created_at')} AS created_at, ${iso('due_at')} AS due_at
-  FROM {{schema}}.journal WHERE job_id = $jobId
- ORDER BY thread <> 'main', thread, seq`);
+SELECT j.thread, j.seq, j.kind, j.name, j.status, v.result, v.result IS NULL AS undef, j.batch, j.attempt,
+       ${iso('j.created_at')} AS created_at, ${iso('j.due_at')} AS due_at
+  FROM {{schema}}.journal j
+ CROSS JOIN LATERAL (
+   SELECT CASE WHEN j.context_version IS NULL THEN j.result
+               ELSE {{schema}}.context_at(j.job_id, j.context_version) #> coalesce(j.context_path, '{}'::text[]) END AS result) v
+ WHERE j.job_id = $jobId
+ ORDER BY j.thread <> 'main', j.thread, j.seq`);
 
 /** The main thread's arguments and names (what a WorkflowHistory carries besides its entries). */
-export const readMainThread = defineQuery<{ jobId: string }, { workflow_name: string; task_queue: string; args: unknown[]; status: string; compacted: boolean }>(/* sql */ `
-SELECT th.workflow_name, th.task_queue, th.args, j.status, th.compacted_at IS NOT NULL AS compacted
+export const readMainThread = defineQuery<
+  { jobId: string },
+  { workflow_name: string; task_queue: string; args: unknown[]; status: string; compacted: boolean; seq_base: number }
+>(/* sql */ `
+SELECT th.workflow_name, th.task_queue, th.args, j.status, th.compacted_at IS NOT NULL AS compacted, th.seq_base
   FROM {{schema}}.jobs j JOIN {{schema}}.threads th ON th.job_id = j.id AND th.thread = 'main'
  WHERE j.id = $jobId`);
 

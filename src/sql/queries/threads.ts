@@ -61,8 +61,8 @@ WITH thread AS (
 SELECT (SELECT count(*) FROM thread)::int AS parked, (SELECT count(*) FROM done)::int AS notified`);
 
 /**
- * continueAsNew: the run ends and the thread starts over with `args` (migration 0042). False when the
- * lease was lost (nothing changed).
+ * continueAsNew: the run ends and the thread starts over with `args`, its calls counted on from
+ * `lastSeq` (migration 0042). False when the lease was lost (nothing changed).
  */
-export const continueThread = defineQuery<ThreadLeaseParams & { args: string }, { continued: boolean }>(/* sql */ `
-SELECT {{schema}}.continue_thread($taskId, $claims, $jobId, $thread, $args::jsonb) AS continued`);
+export const continueThread = defineQuery<ThreadLeaseParams & { args: string; lastSeq: number }, { continued: boolean }>(/* sql */ `
+SELECT {{schema}}.continue_thread($taskId, $claims, $jobId, $thread, $args::jsonb, $lastSeq::int) AS continued`);
