@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  CancelledError,
   ContextTypeError,
   DuplicateJobError,
   MemFlowFatalError,
@@ -13,8 +14,9 @@ import {
   PayloadTooLargeError,
   type StoredFailure,
   ValidationError,
+  WaitTimeoutError,
 } from '../../src/errors.js';
-import { type FailureSite, interruptFailure, isTerminalCode, reviveFailure, toFailure, withCode } from '../../src/failure-codec.js';
+import { type FailureSite, interruptFailure, isTerminalCode, refusedStatementFailure, reviveFailure, toFailure, withCode } from '../../src/failure-codec.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const SITES: FailureSite[] = ['activity', 'search', 'context', 'child', 'start', 'hook', 'interrupt'];
@@ -186,5 +188,41 @@ describe('interruptFailure', () => {
     expect(() => interruptFailure('j1', { expire: -1 })).toThrow(/expire/);
     expect(() => interruptFailure('j1', { code: 1.5 })).toThrow(/code: must be an integer/);
     expect(interruptFailure('j1', { expire: 0, code: 7 }).code).toBe(7);
+  });
+});
+
+describe('failure codec: cancellation, wait deadlines, refused statements, storable details', () => {
+  const cancelled: StoredFailure = { type: 'CancelledError', message: 'stop it', code: 499, details: { jobId: 'j-1', reason: 'operator' } };
+
+  it('revives a CancelledError at every site that waits, and only there', () => {
+    for (const site of ['activity', 'child', 'wait', 'sleep'] as FailureSite[]) {
+      const err = reviveFailure(cancelled, site);
+      expect(err, site).toBeInstanceOf(CancelledError);
+      expect(err).toMatchObject({ jobId: 'j-1', reason: 'operator', message: 'stop it' });
+    }
+    for (const site of ['context', 'search', 'start', 'hook', 'interrupt'] as FailureSite[]) {
+      expect(reviveFailure(cancelled, site), site).not.toBeInstanceOf(CancelledError);
+    }
+    expect(reviveFailure({ ...cancelled, details: { jobId: 'j-1', reason: 7 } }, 'wait')).toMatchObject({ reason: null });
+  });
+
+  it('revives a WaitTimeoutError at a wait only, from its details', () => {
+    const timedOut: StoredFailure = { type: 'WaitTimeoutError', message: 'no go', code: 596, details: { signalId: 'go', timeoutMs: 250 } };
+    expect(reviveFailure(timedOut, 'wait')).toBeInstanceOf(WaitTimeoutError);
+    expect(reviveFailure(timedOut, 'wait')).toMatchObject({ signalId: 'go', timeoutMs: 250, message: 'no go' });
+    expect(reviveFailure(timedOut, 'activity')).not.toBeInstanceOf(WaitTimeoutError);
+  });
+
+  it('names a refused closing statement, its SQLSTATE and detail, as a fatal failure', () => {
+    const f = refusedStatementFailure('finishThread', Object.assign(new Error('bad jsonb'), { code: '22P05', detail: 'NUL here' }));
+    expect(f).toMatchObject({ code: 598, type: 'MemFlowFatalError', message: 'finishThread was refused by the database, SQLSTATE 22P05: bad jsonb (NUL here)' });
+    expect(refusedStatementFailure('parkThread', Object.assign(new Error('x'), { code: '22023' })).message).toBe('parkThread was refused by the database, SQLSTATE 22023: x');
+  });
+
+  it('makes details storable at every depth: strings, arrays and nested objects, keys included', () => {
+    const err = Object.assign(new ValidationError('f', 'r'), {});
+    Object.defineProperty(err, 'details', { get: () => ({ 'k\u0000': ['a\u0000', { deep: 'b\u0000', n: 1 }], plain: 'c\u0000', n: null }) });
+    const stored = toFailure(err);
+    expect(stored.details).toEqual({ 'k\\u0000': ['a\\u0000', { deep: 'b\\u0000', n: 1 }], plain: 'c\\u0000', n: null });
   });
 });

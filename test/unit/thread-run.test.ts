@@ -884,3 +884,67 @@ describe('journal entries and call names', () => {
     expect(describeCall('activity', 'charge')).toBe("activity('charge')");
   });
 });
+
+describe('ThreadRun: a cancellation request (handle.cancel())', () => {
+  const cancelled: StoredFailure = { type: 'CancelledError', message: 'cancelled', code: 499, details: { jobId: 'job-1', reason: 'stop' } };
+  const waitFor = (id: string): CallRequest => ({ kind: 'wait', name: id, input: { signalId: id } } as unknown as CallRequest);
+  const signalOut = (id: string): CallRequest => ({ kind: 'signal', name: id, input: { signalId: id, data: null } } as unknown as CallRequest);
+
+  class CancellingPort extends ScriptedPort {
+    cancels: Array<{ batch: number; seqs: number[]; kinds: string[] }> = [];
+    async cancel(batch: number, calls: IssuedCall[]): Promise<void> {
+      this.cancels.push({ batch, seqs: calls.map((c) => c.seq), kinds: calls.map((c) => c.kind) });
+    }
+  }
+
+  const blockedWaits = (call: IssuedCall): CallOutcome => (call.kind === 'wait' || call.kind === 'sleep' ? { type: 'blocked' } : done(`${call.kind}:${call.name}`));
+
+  it('is delivered once, to the waits the function is blocked on, as a failed completion; other calls go on', async () => {
+    const port = new CancellingPort(blockedWaits);
+    const run = new ThreadRun([], port, { jobId: 'job-1', thread: 'main' }, cancelled);
+    const outcome = await run.run(async () => {
+      const sent = await run.call(signalOut('s'));
+      const [w, n] = await Promise.all([run.call(waitFor('go')), run.call(napFor('nap'))]);
+      return { sent: valueOf(sent), wait: (valueOf(w) as StoredFailure).type, nap: (valueOf(n) as StoredFailure).type };
+    });
+    expect(outcome).toEqual({ type: 'completed', value: { sent: 'signal:s', wait: 'CancelledError', nap: 'CancelledError' } });
+    expect(port.cancels).toEqual([{ batch: 2, seqs: [2, 3], kinds: ['wait', 'sleep'] }]);
+  });
+
+  it('is not delivered again by a run whose journal holds it (replay throws it at the same place)', async () => {
+    const port = new CancellingPort(blockedWaits);
+    const journal = [entry(1, 'wait', 'go', 1, { status: 'failed', value: undefined, error: cancelled })];
+    const run = new ThreadRun(journal, port, { jobId: 'job-1', thread: 'main' }, cancelled);
+    const outcome = await run.run(async () => {
+      const first = await run.call(waitFor('go'));
+      const second = await run.call(waitFor('again'));
+      return [valueOf(first), second];
+    });
+    expect(outcome.type).toBe('suspended'); // the second wait blocks: the request was spent on the first
+    expect(port.cancels).toEqual([]);
+  });
+
+  it("of another job (a child's cancellation) does not count as this job's delivery", async () => {
+    const port = new CancellingPort(blockedWaits);
+    const childs: StoredFailure = { ...cancelled, details: { jobId: 'child-1' } };
+    const journal = [entry(1, 'child', 'kid', 1, { status: 'failed', value: undefined, error: childs })];
+    const run = new ThreadRun(journal, port, { jobId: 'job-1', thread: 'main' }, cancelled);
+    const outcome = await run.run(async () => {
+      await run.call({ kind: 'child', name: 'kid', input: {} } as unknown as CallRequest);
+      return valueOf(await run.call(waitFor('go')));
+    });
+    expect(outcome).toMatchObject({ type: 'completed', value: { type: 'CancelledError', details: { jobId: 'job-1' } } });
+    expect(port.cancels.map((c) => c.kinds)).toEqual([['wait']]);
+  });
+});
+
+describe('ThreadRun: seqBase (continueAsNew)', () => {
+  it('counts the run on from the earlier runs\' last seq, and replays its journal at those seqs', async () => {
+    const port = new ScriptedPort();
+    const run = new ThreadRun([entry(8, 'activity', 'a', 1)], port, { jobId: 'job-1', thread: 'main', seqBase: 7 });
+    const outcome = await run.run(async () => [valueOf(await run.call(act('a'))), valueOf(await run.call(act('b')))]);
+    expect(outcome).toEqual({ type: 'completed', value: ['activity:a', 'activity:b'] });
+    expect(port.executed.map((e) => e.seq)).toEqual([9]); // seq 8 replayed, seq 9 ran
+    expect(run.counter).toBe(9);
+  });
+});
