@@ -358,9 +358,11 @@ export class TaskLoop implements LocalTaker {
     }
   }
 
-  /** Give a task back, runnable after `delaySeconds` (best effort: its lease expires otherwise). */
+  /** Give a task back, runnable after `delaySeconds` (best effort: its lease expires otherwise, which the log says). */
   private release(row: ClaimedRow, delaySeconds: number): Promise<unknown> {
-    return this.engine.query(tasks.releaseTask, { taskId: row.id, claims: row.claims, delaySeconds }, LOOP_STATEMENT_DEADLINE).catch(() => {});
+    return this.engine
+      .query(tasks.releaseTask, { taskId: row.id, claims: row.claims, delaySeconds }, LOOP_STATEMENT_DEADLINE)
+      .catch((err) => this.logger.warn({ jobId: row.job_id, thread: row.thread, err: errField(err) }, 'giving a task back failed; it runs again when its lease ends'));
   }
 
   /** Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning). */

@@ -17,7 +17,7 @@ import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
 import { resolveContextReferences } from './context-references.js';
 import type { LeaseGuard } from './lease-guard.js';
-import { failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
+import { errField, failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
 import { instruments } from '../telemetry/metrics.js';
 import { contextFrom, endSpan, startSpan, within } from '../telemetry/tracing.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
@@ -236,7 +236,9 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         // would stall the thread for a whole lease. Give it back at once; the next claim replays it.
         // Infrastructure trouble (connection lost, Postgres restarting): give the task back for a retry soon.
         const delaySeconds = outcome.error instanceof LeaseLostError ? 0 : 1;
-        await engine.query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds }).catch(() => {});
+        await engine
+          .query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds })
+          .catch((err) => log.warn({ err: errField(err) }, 'giving the task back failed; it runs again when its lease ends'));
         deps.onSuspended(site.now() + delaySeconds * 1000);
         return;
       }
