@@ -59,3 +59,12 @@ export interface CallPositionParams extends ThreadLeaseParams {
   seq: number;
   batch: number;
 }
+
+/**
+ * The first CTE of a background sweep (`lock`, one column `held`): a transaction-level try-lock keyed
+ * by the `$lockKey` parameter, so one process per app sweeps at a time and the others skip the round.
+ * Each sweep's deletes add `AND (SELECT held FROM lock)`.
+ */
+export const SWEEP_LOCK = `lock AS MATERIALIZED (
+  SELECT pg_try_advisory_xact_lock(hashtextextended($lockKey, 0)) AS held
+)`;

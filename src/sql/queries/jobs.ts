@@ -2,7 +2,7 @@
  * Named queries on jobs (and the main thread they start with). `{{schema}}` is the app's quoted schema.
  */
 import type { StoredFailure } from '../../errors.js';
-import { type CallPositionParams, defineQuery, type NoParams } from '../define-query.js';
+import { type CallPositionParams, defineQuery, type NoParams, SWEEP_LOCK } from '../define-query.js';
 import type { ClaimedRow } from '../../worker/claimed-task.js';
 
 /**
@@ -83,9 +83,7 @@ SELECT status, output, output IS NULL AS output_undefined, error FROM {{schema}}
  * time (`lockKey`, a try-lock: a sweeper that finds it taken skips this round).
  */
 export const deleteExpiredJobs = defineQuery<{ lockKey: string }, { deleted: number }>(/* sql */ `
-WITH lock AS MATERIALIZED (
-  SELECT pg_try_advisory_xact_lock(hashtextextended($lockKey, 0)) AS held
-), gone AS (
+WITH ${SWEEP_LOCK}, gone AS (
   DELETE FROM {{schema}}.jobs
    WHERE id IN (SELECT id FROM {{schema}}.jobs WHERE expire_at <= now() AND (SELECT held FROM lock) ORDER BY expire_at LIMIT 500)
   RETURNING id

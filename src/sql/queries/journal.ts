@@ -3,7 +3,7 @@
  * the task is still held with the claims value the worker got when it claimed it (lease_held()).
  */
 import type { RawJournalRow } from '../../worker/claimed-task.js';
-import { type CallPositionParams, defineQuery, type ThreadLeaseParams } from '../define-query.js';
+import { type CallPositionParams, defineQuery, type ThreadLeaseParams, SWEEP_LOCK } from '../define-query.js';
 
 /**
  * Journal one result (one plpgsql call, migration 0009). Overwrites only a 'retry' row (the next
@@ -72,9 +72,7 @@ SELECT thread, seq, kind, name, status,
  * time (`lockKey`, a try-lock: a sweeper that finds it taken skips this round).
  */
 export const compactJournals = defineQuery<{ olderThanSeconds: number; batch: number; lockKey: string }, { compacted: number; deleted: number }>(/* sql */ `
-WITH lock AS MATERIALIZED (
-  SELECT pg_try_advisory_xact_lock(hashtextextended($lockKey, 0)) AS held
-), picked AS (
+WITH ${SWEEP_LOCK}, picked AS (
   SELECT job_id, thread FROM {{schema}}.threads
    WHERE completed_at IS NOT NULL AND compacted_at IS NULL
      AND completed_at < now() - make_interval(secs => $olderThanSeconds::float8)

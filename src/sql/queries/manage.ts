@@ -53,17 +53,8 @@ SELECT a.app_id FROM hotmesh_registry.apps a
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', ${ISO})`;
 
-export interface DescribeRow {
-  id: string;
-  workflow_name: string;
-  task_queue: string;
-  entity: string | null;
-  status: string;
-  waiting: boolean;
-  created_at: string;
-  updated_at: string;
-  completed_at: string | null;
-  parent_id: string | null;
+/** A list row's columns (less the keyset's), and what describe adds. */
+export interface DescribeRow extends Omit<ListRow, 'cursor_at'> {
   error: StoredFailure | null;
   context_version: string;
   attempt: number;

@@ -2,7 +2,7 @@
  * Named queries on signals. The locking logic lives in SQL functions (migrations 0001, 0012, 0019):
  * a send and a wait on the same (job, signal id) serialise on advisory transaction locks.
  */
-import { type CallPositionParams, defineQuery } from '../define-query.js';
+import { type CallPositionParams, defineQuery, SWEEP_LOCK } from '../define-query.js';
 
 /**
  * How long an app-wide signal nobody waits for is kept by default, and an idempotency key remembered:
@@ -37,9 +37,7 @@ SELECT {{schema}}.signal_app($signalId, $data::jsonb, $signalKey, $expireSeconds
  * every task loop's sweeper, in bounded batches; one process per app at a time (`lockKey`, a try-lock).
  */
 export const sweepSignals = defineQuery<{ keySeconds: number; lockKey: string }, { expired: number; orphaned: number; keys: number }>(/* sql */ `
-WITH lock AS MATERIALIZED (
-  SELECT pg_try_advisory_xact_lock(hashtextextended($lockKey, 0)) AS held
-), expired AS (
+WITH ${SWEEP_LOCK}, expired AS (
   DELETE FROM {{schema}}.signals
    WHERE id IN (SELECT id FROM {{schema}}.signals WHERE expire_at <= now() AND (SELECT held FROM lock) ORDER BY expire_at LIMIT 1000)
   RETURNING id
