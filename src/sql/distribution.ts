@@ -95,6 +95,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   suspendThread: { tables: ['tasks', 'journal'], routing: job('jobId'), taskById: true, hot: true },
   // journal
   appendResult: { tables: ['tasks', 'journal'], routing: job('jobId'), taskById: true, hot: true },
+  appendResults: { tables: ['tasks', 'journal'], routing: job('jobId'), taskById: true, hot: true },
   readJournalRows: { tables: ['journal'], routing: job('jobId') },
   readTimeline: { tables: ['journal'], routing: job('jobId') },
   recordRetry: { tables: ['tasks', 'journal'], routing: job('jobId'), taskById: true },

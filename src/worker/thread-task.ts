@@ -119,22 +119,58 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // gives the task back itself: this run records nothing.
   if (!(await deps.guard.holds())) return;
 
-  const finish = async (status: 'completed' | 'failed' | 'cancelled', output: string | null, error: StoredFailure | null, expireSeconds = options.expire ?? null) => {
+  /** End the thread, writing the run's pending results with it (`withPending` false: drop them). */
+  const finish = async (
+    status: 'completed' | 'failed' | 'cancelled',
+    output: string | null,
+    error: StoredFailure | null,
+    expireSeconds = options.expire ?? null,
+    withPending = true,
+  ) => {
+    const entries = site.takePending();
     const res = await engine.query(threads.finishThread, {
       ...lease,
+      entries: withPending && entries.length > 0 ? JSON.stringify(entries) : '[]',
       status,
       output,
       error: error && JSON.stringify(error),
       expireSeconds,
       channel: engine.channel,
     });
+    const notice = res.rows[0]?.notice;
+    if ((notice === null || notice === undefined) && withPending && entries.length > 0) {
+      // a result was refused (its seq has one this run did not replay) or the lease was lost: give the
+      // task back now rather than holding it a whole lease (a lost lease's release matches nothing)
+      await refused('finishThread');
+    }
     // recorded before result() waiters in this process hear of the end
-    if (res.rows[0]?.notice !== null && res.rows[0]?.notice !== undefined) ended(status);
-    if (row.thread === 'main') engine.localDone(row.job_id, res.rows[0]?.notice);
+    if (notice !== null && notice !== undefined) ended(status);
+    if (row.thread === 'main') engine.localDone(row.job_id, notice);
+  };
+  /**
+   * The run's pending results were refused: the lease was lost, or a seq already had a result this
+   * run did not replay. Give the task back at once (a lost lease's release matches nothing) rather
+   * than hold it a whole lease; the next claim replays the thread.
+   */
+  const refused = async (statement: string): Promise<void> => {
+    log.warn({ statement }, 'the run\'s last results were refused; the thread runs again');
+    await engine
+      .query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds: 0 })
+      .catch((err) => log.warn({ err: errField(err) }, 'giving the task back failed; it runs again when its lease ends'));
+    deps.onSuspended(site.now());
   };
   /** The statement that ends the run, run as `statement`: a refusal for its data is tagged with its name. */
   const closing = async (statement: string, run: () => Promise<unknown>): Promise<void> => {
     try {
+      if (statement !== 'finishThread') {
+        try {
+          await site.flush();
+        } catch (err) {
+          if (!(err instanceof LeaseLostError)) throw err;
+          await refused(statement);
+          return;
+        }
+      }
       await run();
     } catch (err) {
       throw isDeterministicDbError(err) ? new RefusedStatement(statement, err) : err;
@@ -152,10 +188,12 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     if (!(err instanceof RefusedStatement)) throw err;
     const failure = refusedStatementFailure(err.statement, err.cause);
     log.error({ code: failure.code, err: failureField(failure) }, 'workflow failed: the statement that ends its run was refused');
-    await finish('failed', null, failure, null);
+    await finish('failed', null, failure, null, false);
   }
 
   async function closeRun(): Promise<void> {
+    // finishThread writes the run's pending results itself; the statements that pause or restart the
+    // run write them first (closing → site.flush); a run that lost its lease (aborted) writes nothing
     switch (outcome.type) {
       case 'completed': {
         let output: string | null;

@@ -16,6 +16,10 @@ export const appendResult = defineQuery<
 >(/* sql */ `
 SELECT seq FROM {{schema}}.journal_append($taskId, $claims, $jobId, $thread, $seq, $kind, $name, $status, $result::jsonb, $attempt, $batch) AS seq`);
 
+/** Several results of one run in one statement (migration 0046); `appended` short of their count: refused. */
+export const appendResults = defineQuery<ThreadLeaseParams & { entries: string }, { appended: number }>(/* sql */ `
+SELECT {{schema}}.journal_append_many($taskId, $claims, $jobId, $thread, $entries::jsonb) AS appended`);
+
 /** An activity attempt failed and will be retried after `delaySeconds`: keep the attempt count durable. */
 export const recordRetry = defineQuery<
   ThreadLeaseParams & { seq: number; kind: string; name: string; failure: string; attempt: number; delaySeconds: number },

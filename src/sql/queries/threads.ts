@@ -8,13 +8,22 @@ import { defineQuery, type ThreadLeaseParams } from '../define-query.js';
  * for the main thread the job row does too, with its retention (`expireSeconds`, NULL keeps the
  * record). The task and any leftover waiters go, and result() waiters are notified: for the main
  * thread, `notice` is the `done:` payload sent (with the outcome when it fits, migration 0032), '' for
- * other threads, NULL when the lease was lost.
+ * other threads, NULL when the lease was lost. The run's results not written yet (`entries`, a JSON
+ * array of CallSite's PendingResult, '[]' for none) are written first (migration 0046); NULL too when
+ * one of them was refused.
  */
 export const finishThread = defineQuery<
-  ThreadLeaseParams & { status: 'completed' | 'failed' | 'cancelled'; output: string | null; error: string | null; expireSeconds: number | null; channel: string },
+  ThreadLeaseParams & {
+    entries: string;
+    status: 'completed' | 'failed' | 'cancelled';
+    output: string | null;
+    error: string | null;
+    expireSeconds: number | null;
+    channel: string;
+  },
   { notice: string | null }
 >(/* sql */ `
-SELECT {{schema}}.finish_thread_noticed($taskId, $claims, $jobId, $thread, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel) AS notice`);
+SELECT {{schema}}.finish_thread_journaled($taskId, $claims, $jobId, $thread, $entries::jsonb, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel) AS notice`);
 
 /**
  * The function threw a retryable error: count the failure (`failures` = new consecutive count) and

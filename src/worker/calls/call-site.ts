@@ -19,8 +19,24 @@ import type { LeaseGuard } from '../lease-guard.js';
 import type { RetryFields } from '../retry-policy.js';
 import type { Context } from '@opentelemetry/api';
 
+/** A result journaled in memory, written with the run's next statement (see CallSite.journal). */
+export interface PendingResult {
+  seq: number;
+  kind: string;
+  name: string;
+  status: 'done' | 'failed';
+  /** The result as JSON text (NULL: undefined). */
+  result: string | null;
+  attempt: number;
+  batch: number;
+}
+
 export class CallSite {
   private readonly claimedAt = performance.now();
+  /** Results not written yet, oldest first. */
+  private pending: PendingResult[] = [];
+  /** The write of earlier pending results, in flight: statements after it wait for it. */
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly engine: Engine,
@@ -45,7 +61,39 @@ export class CallSite {
    */
   async query<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
     await this.guard.ensure();
+    await this.flush();
     return this.engine.query(query, params);
+  }
+
+  /**
+   * Write the pending results (one statement, fenced), and wait for a write already in flight. Every
+   * statement of the run goes after it, so the journal keeps the order the run made its calls in.
+   */
+  async flush(): Promise<void> {
+    if (this.pending.length > 0) {
+      const entries = this.takePending();
+      this.flushing = this.flushing.then(() => this.write(entries));
+    }
+    await this.flushing;
+  }
+
+  /** The pending results, handed to the statement that ends the run (finishThread writes them). */
+  takePending(): PendingResult[] {
+    const entries = this.pending;
+    this.pending = [];
+    return entries;
+  }
+
+  private async write(entries: PendingResult[]): Promise<void> {
+    const lease = this.lease();
+    if (entries.length === 1) {
+      const [e] = entries as [PendingResult];
+      const res = await this.engine.query(journal.appendResult, { ...lease, ...e });
+      if (res.rowCount === 0) this.leaseLost();
+      return;
+    }
+    const res = await this.engine.query(journal.appendResults, { ...lease, entries: JSON.stringify(entries) });
+    if (res.rows[0]!.appended !== entries.length) this.leaseLost();
   }
 
   /** The database clock, estimated (epoch ms). */
@@ -68,19 +116,19 @@ export class CallSite {
     throw new LeaseLostError(this.task.taskId);
   }
 
-  /** Journal a result (`json` when the caller already encoded it); zero rows back: the lease was lost. */
+  /**
+   * Journal a result computed here (`json` when the caller already encoded it). It is written with the
+   * run's next statement: a result that changed nothing outside the run (an inline activity's,
+   * a refused call's) may as well commit with what follows it. A run that ends right after its last
+   * step so writes that step and its end in one statement (issue 12). Until then it is not committed:
+   * a crash runs the step again, as a crash before its own commit would have. A write refused by the
+   * fence (the lease was lost, or the seq already has a result) aborts the run at that statement.
+   */
   async journal(call: IssuedCall, batch: number, outcome: CallOutcome, attempt = 1, json?: string | null): Promise<CallOutcome> {
     if (outcome.type === 'blocked') return outcome;
+    await this.guard.ensure();
     const result = outcome.type === 'done' ? (json !== undefined ? json : encodeJson('result', outcome.value)) : JSON.stringify(outcome.error);
-    const res = await this.query(journal.appendResult, {
-      ...this.at(call, batch),
-      kind: call.kind,
-      name: call.name,
-      status: outcome.type === 'done' ? 'done' : 'failed',
-      result,
-      attempt,
-    });
-    if (res.rowCount === 0) this.leaseLost();
+    this.pending.push({ seq: call.seq, kind: call.kind, name: call.name, status: outcome.type === 'done' ? 'done' : 'failed', result, attempt, batch });
     return outcome;
   }
 }
