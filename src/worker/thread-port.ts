@@ -23,8 +23,11 @@ export class ThreadPort implements RunPort {
 
   async execute(call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
     await this.site.guard.ensure(); // a run whose lease is lost starts nothing new
+    // the results before this call commit before it starts (a crash during it does not run them again)
+    await this.site.flush();
+    await this.site.guard.ensure(); // that write may have waited past the lease (paused-worker.test.ts)
     try {
-      return await executeCall(this.site, call, batch, previous);
+      return await this.site.executingCall(() => executeCall(this.site, call, batch, previous));
     } catch (err) {
       if (!isDeterministicDbError(err)) throw err; // lease lost, database unreachable: abort the run
       // the same statement would fail on every run: fail the call instead

@@ -128,6 +128,13 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     withPending = true,
   ) => {
     const entries = site.takePending();
+    try {
+      await site.settled(); // the defer timer's write, if one is in flight, goes first
+    } catch (err) {
+      if (!(err instanceof LeaseLostError)) throw err;
+      await refused('finishThread');
+      return;
+    }
     const res = await engine.query(threads.finishThread, {
       ...lease,
       entries: withPending && entries.length > 0 ? JSON.stringify(entries) : '[]',
@@ -268,6 +275,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         return;
       }
       case 'aborted': {
+        site.takePending(); // never written: the next claim runs those steps again
         // A fenced write was refused. Usually another worker holds the task now, and the release below
         // matches nothing (its claims differ). But the fence of a journal write also refuses a step
         // that already has a result this run did not replay: the lease is still ours, and keeping it

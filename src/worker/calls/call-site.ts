@@ -31,12 +31,23 @@ export interface PendingResult {
   batch: number;
 }
 
+/**
+ * How long a result may wait in memory for the run's next statement. A run that goes on to its next
+ * call or its end takes microseconds; one that awaits something else (a non-durable promise) gets its
+ * results written after this.
+ */
+const DEFER_MS = 20;
+
 export class CallSite {
   private readonly claimedAt = performance.now();
   /** Results not written yet, oldest first. */
   private pending: PendingResult[] = [];
   /** The write of earlier pending results, in flight: statements after it wait for it. */
   private flushing: Promise<void> = Promise.resolve();
+  /** Calls of this run executing now (ThreadPort.execute). */
+  private executing = 0;
+  /** Writes pending results that the run did not pick up within DEFER_MS. */
+  private deferTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly engine: Engine,
@@ -70,6 +81,8 @@ export class CallSite {
    * statement of the run goes after it, so the journal keeps the order the run made its calls in.
    */
   async flush(): Promise<void> {
+    clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
     if (this.pending.length > 0) {
       const entries = this.takePending();
       this.flushing = this.flushing.then(() => this.write(entries));
@@ -77,8 +90,15 @@ export class CallSite {
     await this.flushing;
   }
 
+  /** A write of pending results in flight (the defer timer's): the statement that ends the run waits for it. */
+  async settled(): Promise<void> {
+    await this.flushing;
+  }
+
   /** The pending results, handed to the statement that ends the run (finishThread writes them). */
   takePending(): PendingResult[] {
+    clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
     const entries = this.pending;
     this.pending = [];
     return entries;
@@ -129,7 +149,26 @@ export class CallSite {
     await this.guard.ensure();
     const result = outcome.type === 'done' ? (json !== undefined ? json : encodeJson('result', outcome.value)) : JSON.stringify(outcome.error);
     this.pending.push({ seq: call.seq, kind: call.kind, name: call.name, status: outcome.type === 'done' ? 'done' : 'failed', result, attempt, batch });
+    // Another call of the run is still executing (a long activity beside this one): a crash during it
+    // must not run this step again, so write now. So does a run that does not come back to us soon (it
+    // awaits something that is not a durable call): the window stays one of milliseconds.
+    if (this.executing > 1) await this.flush();
+    else this.deferTimer ??= setTimeout(() => {
+      this.deferTimer = undefined;
+      // a lost write aborts the run at its next statement, which waits for this one
+      if (!this.guard.lost) void this.flush().catch(() => {});
+    }, DEFER_MS);
     return outcome;
+  }
+
+  /** Around each call's execution (ThreadPort.execute): how many run at once. */
+  async executingCall<T>(execute: () => Promise<T>): Promise<T> {
+    this.executing++;
+    try {
+      return await execute();
+    } finally {
+      this.executing--;
+    }
   }
 }
 
