@@ -38,6 +38,11 @@ export async function quickBesideSlow(tag: string): Promise<string[]> {
   return Promise.all([acts.quick(tag, 1), acts.slow(tag)]);
 }
 
+export async function sleepsThenEnds(tag: string): Promise<string> {
+  await MemFlow.workflow.sleepFor('300 milliseconds');
+  return `${tag}:woke`;
+}
+
 export async function stepThenNonDurableWait(tag: string): Promise<string> {
   const first = await acts.quick(tag, 1);
   await new Promise((resolve) => setTimeout(resolve, 1500)); // not a durable call
@@ -62,7 +67,7 @@ describe('a step\'s result commits with the run\'s next statement', () => {
       for (const p of params) if (typeof p === 'string' && sent.has(p)) sent.get(p)!.push(nameOf.get(sql) ?? name);
       return original(name, sql, params);
     }) as Named;
-    for (const workflow of [oneStep, threeSteps, quickBesideSlow, stepThenNonDurableWait]) {
+    for (const workflow of [oneStep, threeSteps, quickBesideSlow, stepThenNonDurableWait, sleepsThenEnds]) {
       await mf.worker.create({ taskQueue: 'deferred', workflow });
     }
   });
@@ -94,6 +99,17 @@ describe('a step\'s result commits with the run\'s next statement', () => {
     expect(await handle.result()).toEqual([`${tag}:1`, `${tag}:2`, `${tag}:3`]);
     expect(sent.get(tag)!.filter((n) => n !== 'readJobStatus')).toEqual(['startJob', 'appendResult', 'appendResult', 'finishThread']);
     expect(await journaled(tag)).toEqual([1, 2, 3]);
+  });
+
+  it('a woken sleeper stamps the timer\'s delivery in the statement that ends it', async () => {
+    const tag = `sleep-${Date.now()}`;
+    const handle = await run(sleepsThenEnds, tag);
+    expect(await handle.result()).toBe(`${tag}:woke`);
+    // the claim that woke it names no job; before: startJob, suspendThread, stampDelivered, finishThread
+    expect(sent.get(tag)!.filter((n) => n !== 'readJobStatus')).toEqual(['startJob', 'suspendThread', 'finishThread']);
+    const sleep = (await (await mf.workflow.getHandle('deferred', 'any', tag)).history()).find((e) => e.kind === 'sleep');
+    expect(sleep).toMatchObject({ seq: 1, status: 'done' });
+    expect(sleep!.batch).toBeGreaterThan(0); // stamped: delivered in the run's batch 1
   });
 
   it('a result is written at once while another call of the run is still executing', async () => {

@@ -39,6 +39,8 @@ const REFUSED_RETRY_SECONDS = 300;
  * again, on a fresh connection, about 10 s later (the driver drops the idle ones with it).
  */
 const LOOP_STATEMENT_DEADLINE = { deadlineMs: 10_000 };
+/** Under a backlog, how long a freed slot may wait for others to free before a claim fills them. */
+const REFILL_MS = 2;
 /** After the grace, how long shutdown waits for the tasks still held to be given back. */
 const RELEASE_MS = 1_000;
 
@@ -92,10 +94,13 @@ export class TaskLoop implements LocalTaker {
   /** The last claim that had free slots filled them all: ready tasks may be waiting in the database. */
   private backlog = false;
   private claiming: Promise<void> | undefined;
+  /** The last claim took as many tasks as it had free slots. */
+  private filled = false;
   private again = false;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
+  private refillTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly sweeper: Sweeper;
   private unsubscribe: Array<() => void> = [];
@@ -214,7 +219,31 @@ export class TaskLoop implements LocalTaker {
       this.again = true;
       return;
     }
-    this.claiming = this.claimLoop().finally(() => (this.claiming = undefined));
+    this.claiming = this.claimLoop().finally(() => {
+      this.claiming = undefined;
+      // the claim filled every slot it had: more may be ready, for the slots that freed meanwhile
+      if (this.filled && !this.stopped) this.refill();
+    });
+  }
+
+  /**
+   * A slot freed while ready tasks were waiting. With a quarter of the slots free, claim now; with
+   * fewer, a moment later (REFILL_MS), so that one claim fills the slots of several runs that end
+   * together instead of one claim per run (issue 12: 10,000 timers due at once were a claim, a stamp
+   * and a finish each).
+   */
+  private refill(): void {
+    const free = this.concurrency - this.running.size - this.reserved;
+    if (free >= Math.max(1, Math.floor(this.concurrency / 4))) {
+      clearTimeout(this.refillTimer);
+      this.refillTimer = undefined;
+      this.kick();
+      return;
+    }
+    this.refillTimer ??= setTimeout(() => {
+      this.refillTimer = undefined;
+      this.kick();
+    }, REFILL_MS);
   }
 
   private schedulePoll(): void {
@@ -243,6 +272,7 @@ export class TaskLoop implements LocalTaker {
   }
 
   private async claimLoop(): Promise<void> {
+    this.filled = false;
     do {
       this.again = false;
       const free = this.concurrency - this.running.size - this.reserved;
@@ -278,7 +308,7 @@ export class TaskLoop implements LocalTaker {
       }
       this.metrics.claimed(rows);
       for (const row of rows) this.dispatch(row, sentAt);
-      if (rows.length === free) this.again = true;
+      this.filled = rows.length === free;
     } while (this.again && !this.stopped);
   }
 
@@ -337,9 +367,9 @@ export class TaskLoop implements LocalTaker {
       .finally(() => {
         this.leases.release(held);
         this.running.delete(work);
-        // Claim again at once only if slots ran out; otherwise NOTIFY, local wakes and the due
-        // timer already bring what is new (an empty claim here cost ~2 ms per workflow on PGlite).
-        if (this.saturated) this.kick();
+        // Claim again only if slots ran out; otherwise NOTIFY, local wakes and the due timer already
+        // bring what is new (an empty claim here cost ~2 ms per workflow on PGlite).
+        if (this.saturated) this.refill();
       });
     this.running.add(work);
   }
@@ -378,6 +408,7 @@ export class TaskLoop implements LocalTaker {
     this.stopped = true;
     if (this.engine.localTaker === this) this.engine.localTaker = undefined;
     clearTimeout(this.pollTimer);
+    clearTimeout(this.refillTimer);
     clearInterval(this.heartbeat);
     this.sweeper.stop();
     this.metrics.stop();

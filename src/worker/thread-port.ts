@@ -52,12 +52,7 @@ export class ThreadPort implements RunPort {
   }
 
   async stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void> {
-    const res = await this.site.query(journal.stampDelivered, {
-      ...this.site.lease(),
-      seqs,
-      timers: JSON.stringify(timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null }))),
-      batch,
-    });
-    if (res.rows[0]!.held === 0) this.site.leaseLost();
+    await this.site.guard.ensure();
+    this.site.deferStamp({ batch, seqs, timers: timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null })) });
   }
 }

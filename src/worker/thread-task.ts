@@ -127,7 +127,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     expireSeconds = options.expire ?? null,
     withPending = true,
   ) => {
-    const entries = site.takePending();
+    const { entries, stamps } = site.takePending();
     try {
       await site.settled(); // the defer timer's write, if one is in flight, goes first
     } catch (err) {
@@ -138,6 +138,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     const res = await engine.query(threads.finishThread, {
       ...lease,
       entries: withPending && entries.length > 0 ? JSON.stringify(entries) : '[]',
+      stamps: withPending && stamps.length > 0 ? JSON.stringify(stamps) : '[]',
       status,
       output,
       error: error && JSON.stringify(error),
@@ -145,7 +146,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       channel: engine.channel,
     });
     const notice = res.rows[0]?.notice;
-    if ((notice === null || notice === undefined) && withPending && entries.length > 0) {
+    if ((notice === null || notice === undefined) && withPending && entries.length + stamps.length > 0) {
       // a result was refused (its seq has one this run did not replay) or the lease was lost: give the
       // task back now rather than holding it a whole lease (a lost lease's release matches nothing)
       await refused('finishThread');

@@ -33,14 +33,30 @@ BEGIN
 END
 $$;
 
--- finish_thread_noticed, after writing the run's last results (p_entries, as above; '[]' for none).
--- NULL when nothing was finished: the lease was lost, or a result was refused (its seq had one).
+-- finish_thread_noticed, after writing the run's last results (p_entries, as above; '[]' for none)
+-- and stamping its last deliveries (p_stamps: a JSON array of {batch, seqs, timers}, as
+-- journal.stampDelivered takes them; '[]' for none). NULL when nothing was finished: the lease was
+-- lost, or a result was refused (its seq had one).
 CREATE FUNCTION {{schema}}.finish_thread_journaled(
-  p_task bigint, p_claims int, p_job text, p_thread text, p_entries jsonb, p_status text, p_output jsonb,
-  p_error jsonb, p_expire float8, p_channel text)
+  p_task bigint, p_claims int, p_job text, p_thread text, p_entries jsonb, p_stamps jsonb, p_status text,
+  p_output jsonb, p_error jsonb, p_expire float8, p_channel text)
 RETURNS text
 LANGUAGE plpgsql AS $$
+DECLARE
+  s record;
 BEGIN
+  IF jsonb_array_length(p_stamps) > 0 THEN
+    IF NOT {{schema}}.lease_held(p_task, p_claims) THEN
+      RETURN NULL;
+    END IF;
+    FOR s IN SELECT * FROM jsonb_to_recordset(p_stamps) AS x(batch int, seqs int[], timers jsonb) LOOP
+      UPDATE {{schema}}.journal SET batch = s.batch
+       WHERE job_id = p_job AND thread = p_thread AND seq = ANY(s.seqs) AND batch IS NULL;
+      INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
+      SELECT p_job, p_thread, t.seq, 'sleep', t.name, 'done', t.value, s.batch
+        FROM jsonb_to_recordset(s.timers) AS t(seq int, name text, value jsonb);
+    END LOOP;
+  END IF;
   IF jsonb_array_length(p_entries) > 0
      AND {{schema}}.journal_append_many(p_task, p_claims, p_job, p_thread, p_entries) < jsonb_array_length(p_entries) THEN
     RETURN NULL;

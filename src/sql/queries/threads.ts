@@ -9,12 +9,13 @@ import { defineQuery, type ThreadLeaseParams } from '../define-query.js';
  * record). The task and any leftover waiters go, and result() waiters are notified: for the main
  * thread, `notice` is the `done:` payload sent (with the outcome when it fits, migration 0032), '' for
  * other threads, NULL when the lease was lost. The run's results not written yet (`entries`, a JSON
- * array of CallSite's PendingResult, '[]' for none) are written first (migration 0046); NULL too when
- * one of them was refused.
+ * array of CallSite's PendingResult, '[]' for none) and its deliveries not stamped yet (`stamps`, of
+ * PendingStamp) are written first (migration 0046); NULL too when one of them was refused.
  */
 export const finishThread = defineQuery<
   ThreadLeaseParams & {
     entries: string;
+    stamps: string;
     status: 'completed' | 'failed' | 'cancelled';
     output: string | null;
     error: string | null;
@@ -23,7 +24,7 @@ export const finishThread = defineQuery<
   },
   { notice: string | null }
 >(/* sql */ `
-SELECT {{schema}}.finish_thread_journaled($taskId, $claims, $jobId, $thread, $entries::jsonb, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel) AS notice`);
+SELECT {{schema}}.finish_thread_journaled($taskId, $claims, $jobId, $thread, $entries::jsonb, $stamps::jsonb, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel) AS notice`);
 
 /**
  * The function threw a retryable error: count the failure (`failures` = new consecutive count) and

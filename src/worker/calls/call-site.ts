@@ -38,10 +38,20 @@ export interface PendingResult {
  */
 const DEFER_MS = 20;
 
+/** Results that completed outside the run and timers due in memory, delivered in `batch` (journal.stampDelivered). */
+export interface PendingStamp {
+  batch: number;
+  seqs: number[];
+  /** JSON values (null: none). */
+  timers: Array<{ seq: number; name: string; value: unknown }>;
+}
+
 export class CallSite {
   private readonly claimedAt = performance.now();
   /** Results not written yet, oldest first. */
   private pending: PendingResult[] = [];
+  /** Deliveries not stamped yet, oldest first. */
+  private stamps: PendingStamp[] = [];
   /** The write of earlier pending results, in flight: statements after it wait for it. */
   private flushing: Promise<void> = Promise.resolve();
   /** Calls of this run executing now (ThreadPort.execute). */
@@ -81,13 +91,36 @@ export class CallSite {
    * statement of the run goes after it, so the journal keeps the order the run made its calls in.
    */
   async flush(): Promise<void> {
-    clearTimeout(this.deferTimer);
-    this.deferTimer = undefined;
-    if (this.pending.length > 0) {
-      const entries = this.takePending();
-      this.flushing = this.flushing.then(() => this.write(entries));
+    if (this.pending.length > 0 || this.stamps.length > 0) {
+      const { entries, stamps } = this.takePending();
+      this.flushing = this.flushing.then(async () => {
+        for (const stamp of stamps) await this.writeStamp(stamp);
+        if (entries.length > 0) await this.write(entries);
+      });
     }
     await this.flushing;
+  }
+
+  /**
+   * Record a delivery (ThreadPort.stamp) with the run's next statement, as a result is: until then a
+   * crash delivers the same results again, in a batch of the next run's own.
+   */
+  deferStamp(stamp: PendingStamp): void {
+    this.stamps.push(stamp);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    this.deferTimer ??= setTimeout(() => {
+      this.deferTimer = undefined;
+      // a lost write aborts the run at its next statement, which waits for this one
+      if (!this.guard.lost) void this.flush().catch(() => {});
+    }, DEFER_MS);
+  }
+
+  private async writeStamp(stamp: PendingStamp): Promise<void> {
+    const res = await this.engine.query(journal.stampDelivered, { ...this.lease(), seqs: stamp.seqs, timers: JSON.stringify(stamp.timers), batch: stamp.batch });
+    if (res.rows[0]!.held === 0) this.leaseLost();
   }
 
   /** A write of pending results in flight (the defer timer's): the statement that ends the run waits for it. */
@@ -95,13 +128,14 @@ export class CallSite {
     await this.flushing;
   }
 
-  /** The pending results, handed to the statement that ends the run (finishThread writes them). */
-  takePending(): PendingResult[] {
+  /** The pending results and stamps, handed to the statement that ends the run (finishThread writes them). */
+  takePending(): { entries: PendingResult[]; stamps: PendingStamp[] } {
     clearTimeout(this.deferTimer);
     this.deferTimer = undefined;
-    const entries = this.pending;
+    const taken = { entries: this.pending, stamps: this.stamps };
     this.pending = [];
-    return entries;
+    this.stamps = [];
+    return taken;
   }
 
   private async write(entries: PendingResult[]): Promise<void> {
@@ -153,11 +187,7 @@ export class CallSite {
     // must not run this step again, so write now. So does a run that does not come back to us soon (it
     // awaits something that is not a durable call): the window stays one of milliseconds.
     if (this.executing > 1) await this.flush();
-    else this.deferTimer ??= setTimeout(() => {
-      this.deferTimer = undefined;
-      // a lost write aborts the run at its next statement, which waits for this one
-      if (!this.guard.lost) void this.flush().catch(() => {});
-    }, DEFER_MS);
+    else this.scheduleFlush();
     return outcome;
   }
 
