@@ -3,7 +3,8 @@
  * sleeps, for real; its suspended state (job, main thread, journal row of the sleep, task) is then
  * cloned 9,999 times in SQL and every due time set to the same instant, a few seconds ahead. Fired
  * means the workflow went on past its sleep and finished: measured from the instant to the last
- * completion. The worker is the run's own kind (default concurrency, one process); it learns of the
+ * completion. Like the first, the clones count as started by this process (jobs.origin), so their
+ * finishes send no `done:` NOTIFY (nobody elsewhere waits: migration 0047). The worker is the run's own kind (default concurrency, one process); it learns of the
  * clones by polling, as it would of timers set by another process or before a restart.
  */
 import { quoteIdentifier } from '../../src/storage/sql-identifier.js';
@@ -34,8 +35,9 @@ export const timers: Section = {
         await new Promise((r) => setTimeout(r, 20));
       }
       const clone = `SELECT 'timer-' || i AS id FROM generate_series(1, ${n - 1}) i`;
-      await sql(`INSERT INTO ${s}.jobs (id, workflow_name, task_queue, status, input, options)
-                 SELECT c.id, j.workflow_name, j.task_queue, j.status, j.input, j.options FROM (${clone}) c, ${s}.jobs j WHERE j.id = 'timer-0'`);
+      // origin: the clones were started by this process too, as the first was (migration 0047)
+      await sql(`INSERT INTO ${s}.jobs (id, workflow_name, task_queue, status, input, options, origin)
+                 SELECT c.id, j.workflow_name, j.task_queue, j.status, j.input, j.options, j.origin FROM (${clone}) c, ${s}.jobs j WHERE j.id = 'timer-0'`);
       await sql(`INSERT INTO ${s}.threads (job_id, thread, workflow_name, task_queue, args)
                  SELECT c.id, t.thread, t.workflow_name, t.task_queue, t.args FROM (${clone}) c, ${s}.threads t WHERE t.job_id = 'timer-0'`);
       await sql(`INSERT INTO ${s}.journal (job_id, thread, seq, kind, name, status, result, attempt, batch, due_at)

@@ -8,7 +8,8 @@
  *   "still running", so the first read is skipped too.
  * - Otherwise (another handle, a lost LISTEN connection, a message without the outcome, a parked or
  *   interrupted job) the row is read, as before; and while the job runs the row is read again every
- *   POLL_MS, the fallback for a message lost with its connection.
+ *   POLL_MS, the fallback for a message lost with its connection. A handle without the start's watch
+ *   marks the job watched with its first read, so that the finish sends the message (migration 0047).
  */
 import type { Engine } from '../engine/engine.js';
 import type { FinishNotice, FinishWatch } from '../engine/finish-notices.js';
@@ -38,10 +39,10 @@ function outcomeOf(jobId: string, n: FinishNotice, options: ResultOptions): Outc
   throw error;
 }
 
-async function readOutcome(engine: Engine, jobId: string): Promise<FinishNotice | 'retry'> {
+async function readOutcome(engine: Engine, jobId: string, watching: boolean): Promise<FinishNotice | 'retry'> {
   let row;
   try {
-    row = (await engine.query(jobs.readJobStatus, { jobId })).rows[0];
+    row = (await engine.query(watching ? jobs.watchJobStatus : jobs.readJobStatus, { jobId })).rows[0];
   } catch (err) {
     if (!isTransientDbError(err)) throw err;
     await new Promise((r) => setTimeout(r, 500)); // the database is restarting: keep waiting
@@ -63,6 +64,10 @@ export async function waitForResult<T>(engine: Engine, jobId: string, options: R
     if (watch?.notice) heard = watch.notice;
     // no read while a trusted watch has heard nothing: the job is still running
     let read = !heard && (!watch || watch.heard || !engine.watchTrusted(watch));
+    // A waiter without the start's watch marks the job watched with its first read: a finish in
+    // another engine then sends the `done:` NOTIFY (migration 0047; without the mark it sends one only
+    // to an engine other than the one that started the job).
+    let watching = !watch;
     for (;;) {
       const notified = new Promise<void>((resolve) => (wake = resolve));
       if (heard) {
@@ -71,8 +76,9 @@ export async function waitForResult<T>(engine: Engine, jobId: string, options: R
         heard = undefined;
       }
       if (read) {
-        const n = await readOutcome(engine, jobId);
+        const n = await readOutcome(engine, jobId, watching);
         if (n === 'retry') continue;
+        watching = false;
         const o = outcomeOf(jobId, n, options);
         if (o.done) return o.value as T;
       }

@@ -67,6 +67,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   startJob: { tables: ['jobs', 'jobs_attributes', 'threads', 'tasks'], routing: job('jobId'), hot: true },
   readJob: { tables: ['jobs'], routing: job('jobId') },
   readJobStatus: { tables: ['jobs'], routing: job('jobId'), hot: true },
+  watchJobStatus: { tables: ['jobs'], routing: job('jobId') },
   releaseUntakenStart: { tables: ['tasks'], routing: job('jobId') },
   deleteExpiredJobs: {
     tables: ['jobs', 'threads', 'journal', 'tasks', 'waiters', 'signals', 'context_log', 'context_checkpoints', 'jobs_attributes'],

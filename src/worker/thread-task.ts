@@ -144,6 +144,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       error: error && JSON.stringify(error),
       expireSeconds,
       channel: engine.channel,
+      origin: engine.origin,
     });
     const notice = res.rows[0]?.notice;
     if ((notice === null || notice === undefined) && withPending && entries.length + stamps.length > 0) {

@@ -79,6 +79,19 @@ export const readJobStatus = defineQuery<
 SELECT status, output, output IS NULL AS output_undefined, error FROM {{schema}}.jobs WHERE id = $jobId`);
 
 /**
+ * readJobStatus for a waiter the job's finish would not tell otherwise (not the engine that started
+ * it): marks the job watched, so its finish sends the `done:` NOTIFY (migration 0047). An UPDATE, so
+ * that it and the finish are serialised by the row lock: either the finish sees the mark, or this
+ * returns the finished status.
+ */
+export const watchJobStatus = defineQuery<
+  { jobId: string },
+  { status: string; output: unknown; output_undefined: boolean; error: StoredFailure | null }
+>(/* sql */ `
+UPDATE {{schema}}.jobs SET watched = true WHERE id = $jobId
+RETURNING status, output, output IS NULL AS output_undefined, error`);
+
+/**
  * Jobs whose retention ran out (only jobs started with `expire` have one). One process per app at a
  * time (`lockKey`, a try-lock: a sweeper that finds it taken skips this round).
  */

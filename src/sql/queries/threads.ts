@@ -10,7 +10,9 @@ import { defineQuery, type ThreadLeaseParams } from '../define-query.js';
  * thread, `notice` is the `done:` payload sent (with the outcome when it fits, migration 0032), '' for
  * other threads, NULL when the lease was lost. The run's results not written yet (`entries`, a JSON
  * array of CallSite's PendingResult, '[]' for none) and its deliveries not stamped yet (`stamps`, of
- * PendingStamp) are written first (migration 0046); NULL too when one of them was refused.
+ * PendingStamp) are written first (migrations 0046, 0047); NULL too when one of them was refused. The
+ * `done:` NOTIFY goes out only when the job was started by another engine (`origin`: this one's tag)
+ * or a waiter elsewhere asked for it (jobs.watched, migration 0047).
  */
 export const finishThread = defineQuery<
   ThreadLeaseParams & {
@@ -21,10 +23,11 @@ export const finishThread = defineQuery<
     error: string | null;
     expireSeconds: number | null;
     channel: string;
+    origin: string;
   },
   { notice: string | null }
 >(/* sql */ `
-SELECT {{schema}}.finish_thread_journaled($taskId, $claims, $jobId, $thread, $entries::jsonb, $stamps::jsonb, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel) AS notice`);
+SELECT {{schema}}.finish_thread_journaled($taskId, $claims, $jobId, $thread, $entries::jsonb, $stamps::jsonb, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel, $origin) AS notice`);
 
 /**
  * The function threw a retryable error: count the failure (`failures` = new consecutive count) and
