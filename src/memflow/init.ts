@@ -5,6 +5,7 @@
  * connection it runs on the embedded PGlite database.
  */
 import { parseDurationMs } from '../duration.js';
+import { type ContextLogRetention, parseContextLogRetention } from '../worker/context-log-retention.js';
 import { processRuntime, Runtime, type ShutdownOptions } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
@@ -40,8 +41,16 @@ export interface InitConfig {
    * back to be run at once by another process, default 5000). A worker's own `options` win when it
    * is the first of its app in this instance. `journalRetention` (`'30 days'`, or ms): compact the
    * journals of threads finished longer ago than that (README "Bounded growth"); default never.
+   * `contextLogRetention` (`{ versions: N }` or `{ period: '30 days' }`): how much of each job's
+   * context log is kept (README "Bounded growth"); default all of it.
    */
-  worker?: { concurrency?: number; leaseSeconds?: number; shutdownGraceMs?: number; journalRetention?: string | number };
+  worker?: {
+    concurrency?: number;
+    leaseSeconds?: number;
+    shutdownGraceMs?: number;
+    journalRetention?: string | number;
+    contextLogRetention?: ContextLogRetention;
+  };
 }
 
 export interface MemFlowInstance {
@@ -86,6 +95,7 @@ export interface MemFlowInstance {
 export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
   const appId = validateAppId(config.appId ?? config.namespace ?? 'memflow');
   if (config.worker?.journalRetention !== undefined) parseDurationMs(config.worker.journalRetention, 'worker.journalRetention');
+  parseContextLogRetention(config.worker?.contextLogRetention, 'worker.contextLogRetention');
   const connection = config.engine?.connection ?? config.connection;
   const runtime = new Runtime(
     {
@@ -93,6 +103,7 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       leaseSeconds: config.worker?.leaseSeconds,
       shutdownGraceMs: config.worker?.shutdownGraceMs,
       journalRetention: config.worker?.journalRetention,
+      contextLogRetention: config.worker?.contextLogRetention,
       logger: config.logger,
       logLevel: config.logLevel,
     },

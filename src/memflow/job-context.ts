@@ -113,10 +113,20 @@ export class JobContext extends Context {
     return res.rows.map((r) => ({ version: Number(r.version), op: r.op, path: r.path, arg: r.arg, actor: r.actor, opId: r.op_id, at: r.created_at }));
   }
 
-  /** What the context looked like at `version` (rebuilt from the history). */
+  /**
+   * What the context looked like at `version` (rebuilt from the newest checkpoint and the history). A
+   * version the app's `contextLogRetention` no longer keeps is refused with a ValidationError.
+   */
   async at(version: number): Promise<unknown> {
     nonNegativeInteger('version', version);
-    const res = await this.named(context.contextAtVersion, { jobId: this.workflowId, version });
+    let res;
+    try {
+      res = await this.named(context.contextAtVersion, { jobId: this.workflowId, version });
+    } catch (err) {
+      // HM005: context_at refused a version below what the log keeps (migration 0049)
+      if ((err as { code?: unknown }).code === 'HM005') throw new ValidationError('version', (err as Error).message);
+      throw err;
+    }
     return res.rows.length > 0 ? res.rows[0]!.context : {};
   }
 }

@@ -4,6 +4,7 @@
  * as a main workflow and as a hook; there is no separate hook-worker API.
  */
 import { parseDurationMs } from '../duration.js';
+import { type ContextLogRetention, parseContextLogRetention } from '../worker/context-log-retention.js';
 import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/runtime.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
@@ -30,6 +31,11 @@ export interface WorkerOptions extends RetryFields {
    * "Bounded growth". Default: never. (Set by the first worker of an app in a runtime.)
    */
   journalRetention?: string | number;
+  /**
+   * Keep each job's context log for `{ versions: N }` or `{ period: '30 days' }` at least; see README
+   * "Bounded growth". Default: all of it. (Set by the first worker of an app in a runtime.)
+   */
+  contextLogRetention?: ContextLogRetention;
   logLevel?: LogLevel;
 }
 
@@ -74,10 +80,11 @@ export class Worker {
     const namespace = config.namespace ?? DEFAULT_NAMESPACE;
     const target = resolveTarget(config.connection, config.dataDir);
     const topic = workflowTopic(taskQueue, name);
-    const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, logLevel, logger, ...retry } = config.options ?? {};
+    const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention, logLevel, logger, ...retry } = config.options ?? {};
     if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention'); // before anything opens
+    parseContextLogRetention(contextLogRetention, 'options.contextLogRetention');
     if (runtime === processRuntime && (logger || logLevel)) runtime.setLogger({ logger, logLevel });
-    const loop = { concurrency, leaseSeconds, shutdownGraceMs, journalRetention };
+    const loop = { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention };
     await runtime.serveWorkflow(target, namespace, topic, fn, retry, loop);
     // activities this workflow routes by default (`<topic>-activity`), run for other processes
     await runtime.serveActivities(target, namespace, activityTopic(topic), retry, loop);
@@ -96,14 +103,17 @@ export class Worker {
   ): Promise<{ taskQueue: string; topic: string }> {
     const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
     runtime.activities.register(activities);
-    const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, logLevel: _logLevel, logger: _logger, ...retry } = config.options ?? {};
+    const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention, logLevel: _logLevel, logger: _logger, ...retry } =
+      config.options ?? {};
     if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention');
+    parseContextLogRetention(contextLogRetention, 'options.contextLogRetention');
     const topic = activityTopic(taskQueue);
     await runtime.serveActivities(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE, topic, retry, {
       concurrency,
       leaseSeconds,
       shutdownGraceMs,
       journalRetention,
+      contextLogRetention,
     });
     return { taskQueue, topic };
   }

@@ -160,6 +160,7 @@ export class Runtime {
         maxPollMs: options.maxPollMs ?? this.options.maxPollMs,
         shutdownGraceMs: options.shutdownGraceMs ?? this.options.shutdownGraceMs,
         journalRetention: options.journalRetention ?? this.options.journalRetention,
+        contextLogRetention: options.contextLogRetention ?? this.options.contextLogRetention,
         logger: withFields(this.logger, { appId: engine.appId }),
       };
       this.loops.set(engine, (loop = new TaskLoop(engine, this.activities, merged)));

@@ -125,13 +125,13 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   waitForSignal: { tables: ['tasks', 'journal', 'signals', 'waiters'], routing: job('jobId'), taskById: true, hot: true },
   waitForSignalUntil: { tables: ['tasks', 'journal', 'signals', 'waiters'], routing: job('jobId'), taskById: true, hot: true },
   // context
-  contextAtVersion: { tables: ['context_log'], routing: job('jobId') },
+  contextAtVersion: { tables: ['context_log', 'context_checkpoints', 'jobs'], routing: job('jobId') },
   contextGet: { tables: ['jobs'], routing: job('jobId'), hot: true },
   contextGetInThread: { tables: ['jobs', 'tasks', 'journal', 'context_checkpoints'], routing: job('jobId'), taskById: true, hot: true },
   contextHistory: { tables: ['context_log'], routing: job('jobId') },
   contextOpById: { tables: ['context_log'], routing: job('jobId') },
   contextOpInThread: { tables: ['tasks', 'jobs', 'context_log', 'context_checkpoints', 'journal'], routing: job('jobId'), taskById: true, hot: true },
-  contextOpOutside: { tables: ['jobs', 'context_log'], routing: job('jobId'), hot: true },
+  contextOpOutside: { tables: ['jobs', 'context_log', 'context_checkpoints'], routing: job('jobId'), hot: true },
   // hooks
   startHookFromThread: {
     tables: ['tasks', 'jobs', 'threads', 'journal'],
@@ -163,8 +163,12 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   // continueAsNew, journal retention (migrations 0042, 0043)
   continueThread: { tables: ['jobs', 'journal', 'tasks', 'threads', 'waiters'], routing: job('jobId'), taskById: true },
   compactJournals: { tables: ['journal', 'threads'], routing: { route: 'spanning', why: 'the retention sweep: threads finished long ago, on every shard' } },
+  pruneContextLogs: {
+    tables: ['context_checkpoints', 'jobs', 'context_log', 'journal'],
+    routing: { route: 'spanning', why: 'the context log retention sweep: jobs with prunable log entries, on every shard' },
+  },
   // context references (migration 0028)
-  contextThreadReplay: { tables: ['context_checkpoints', 'context_log', 'journal'], routing: job('jobId') },
+  contextThreadReplay: { tables: ['context_checkpoints', 'context_log', 'journal', 'jobs'], routing: job('jobId') },
   // task loop metrics
   countReadyTasks: { tables: ['tasks'], routing: { route: 'spanning', why: 'the ready-tasks gauge: per topic, across jobs' } },
   // operating workflows (issue 8, migrations 0022-0024)
@@ -175,14 +179,14 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
     tables: ['jobs', 'journal', 'served_topics', 'tasks', 'threads', 'waiters'],
     routing: { route: 'jobs', keys: ['jobId'], why: "one job's rows, and the served-topics reference table for topics no worker serves" },
   },
-  readHistory: { tables: ['context_log', 'journal'], routing: job('jobId') },
+  readHistory: { tables: ['context_log', 'journal', 'context_checkpoints', 'jobs'], routing: job('jobId') },
   readMainThread: { tables: ['jobs', 'threads'], routing: job('jobId') },
   cancelJob: { tables: ['jobs', 'tasks', 'threads'], routing: job('jobId') },
   cancelCalls: { tables: ['journal', 'tasks', 'waiters'], routing: job('jobId'), taskById: true },
   resumeJob: { tables: ['jobs', 'tasks', 'threads'], routing: job('jobId') },
   retryJob: { tables: ['jobs', 'journal', 'tasks', 'threads', 'waiters'], routing: job('jobId') },
   forkJob: {
-    tables: ['context_log', 'jobs', 'jobs_attributes', 'journal', 'tasks', 'threads'],
+    tables: ['context_log', 'context_checkpoints', 'jobs', 'jobs_attributes', 'journal', 'tasks', 'threads'],
     routing: { route: 'jobs', keys: ['sourceId', 'newId'], why: 'the original is read; the fork is created' },
   },
   cancelMatching: { tables: ['jobs', 'jobs_attributes', 'tasks', 'threads'], routing: { route: 'spanning', why: 'a bulk action on every job the filter matches' } },

@@ -5,19 +5,25 @@
  * - jobs started with `expire`, once it has passed (records are kept otherwise);
  * - buffered signals nobody can consume any more, and old signal idempotency keys;
  * - with `journalRetentionMs`, the journals of threads finished longer ago than that (a summary stays
- *   on the thread; the job's context, its log, result and search fields stay).
+ *   on the thread; the job's context, its log, result and search fields stay);
+ * - with `contextLog`, each job's context log entries older than the policy keeps, in whole
+ *   checkpoints (worker/context-log-retention.ts, migration 0049).
  * A sweep that fails is logged (once per streak), never retried sooner than the next round.
  */
 import type { Engine } from '../engine/engine.js';
+import * as context from '../sql/queries/context.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as journal from '../sql/queries/journal.js';
 import * as signals from '../sql/queries/signals.js';
 import { errField, type Logger } from '../telemetry/logger.js';
+import type { ContextLogBound } from './context-log-retention.js';
 import { FailureStreak } from './failure-streak.js';
 
 const SWEEP_MS = 15_000;
 /** Threads whose journals one round compacts at most. */
 const COMPACT_BATCH = 200;
+/** Jobs whose context logs one round prunes at most. */
+const PRUNE_BATCH = 200;
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
@@ -27,6 +33,7 @@ export class Sweeper {
     private readonly engine: Engine,
     private readonly logger: Logger,
     private readonly journalRetentionMs: number | undefined,
+    private readonly contextLog?: ContextLogBound,
     private readonly everyMs = SWEEP_MS,
   ) {
     this.failures = new FailureStreak(
@@ -45,7 +52,7 @@ export class Sweeper {
   }
 
   /** One round (also called by tests). */
-  async sweep(): Promise<{ expiredJobs: number; compactedThreads: number }> {
+  async sweep(): Promise<{ expiredJobs: number; compactedThreads: number; prunedContextLogs: number }> {
     const key = (what: string) => `hotmesh-sweep:${this.engine.sqlSchema}:${what}`;
     try {
       const expired = await this.engine.query(jobs.deleteExpiredJobs, { lockKey: key('jobs') });
@@ -56,11 +63,17 @@ export class Sweeper {
         compactedThreads = res.rows[0]?.compacted ?? 0;
         if (compactedThreads > 0) this.logger.debug({ threads: compactedThreads, calls: res.rows[0]?.deleted }, 'journals compacted');
       }
+      let prunedContextLogs = 0;
+      if (this.contextLog) {
+        const res = await this.engine.query(context.pruneContextLogs, { ...this.contextLog, batch: PRUNE_BATCH, lockKey: key('context-log') });
+        prunedContextLogs = res.rows[0]?.jobs ?? 0;
+        if (prunedContextLogs > 0) this.logger.debug({ jobs: prunedContextLogs, entries: Number(res.rows[0]?.entries) }, 'context logs pruned');
+      }
       this.failures.ok();
-      return { expiredJobs: expired.rows[0]?.deleted ?? 0, compactedThreads };
+      return { expiredJobs: expired.rows[0]?.deleted ?? 0, compactedThreads, prunedContextLogs };
     } catch (err) {
       this.failures.fail(err);
-      return { expiredJobs: 0, compactedThreads: 0 };
+      return { expiredJobs: 0, compactedThreads: 0, prunedContextLogs: 0 };
     }
   }
 }

@@ -22,6 +22,7 @@ import { isDeterministicDbError, isTransientDbError } from '../storage/transient
 import type { ActivityRegistry } from './activity-registry.js';
 import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
+import { type ContextLogRetention, parseContextLogRetention } from './context-log-retention.js';
 import { FailureStreak } from './failure-streak.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LoopMetrics } from './loop-metrics.js';
@@ -63,6 +64,12 @@ export interface TaskLoopOptions {
    * replayed (resumed, retried or forked). Default: never (records are permanent).
    */
   journalRetention?: string | number;
+  /**
+   * Keep each job's context log for at least `{ versions: N }` versions or `{ period: '30 days' }`;
+   * older entries are deleted in whole checkpoints, and time travel before them is refused
+   * (worker/context-log-retention.ts). Default: the whole log (records are permanent).
+   */
+  contextLogRetention?: ContextLogRetention;
   /** Where the loop and the runs it dispatches log. Default: nowhere. */
   logger?: Logger;
 }
@@ -123,7 +130,7 @@ export class TaskLoop implements LocalTaker {
     this.leases = new LeaseKeeper(engine, this.owner, this.leaseSeconds, this.logger, LOOP_STATEMENT_DEADLINE);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
     const retention = options.journalRetention === undefined ? undefined : parseDurationMs(options.journalRetention, 'journalRetention');
-    this.sweeper = new Sweeper(engine, this.logger, retention);
+    this.sweeper = new Sweeper(engine, this.logger, retention, parseContextLogRetention(options.contextLogRetention, 'contextLogRetention'));
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
     this.pollMs = this.minPollMs;
   }

@@ -6,7 +6,7 @@
  * resolves with contextThreadReplay (migration 0028).
  */
 import type { LoggedOp } from '../../context/context-replay.js';
-import { type CallPositionParams, defineQuery } from '../define-query.js';
+import { type CallPositionParams, defineQuery, SWEEP_LOCK } from '../define-query.js';
 
 export interface ContextValueRow {
   value: unknown;
@@ -73,3 +73,18 @@ SELECT l.version::text AS version, l.op, l.path, l.arg, l.actor, l.op_id, l.crea
 
 export const contextAtVersion = defineQuery<{ jobId: string; version: number }, { context: unknown }>(/* sql */ `
 SELECT {{schema}}.context_at($jobId, $version) AS context`);
+
+/**
+ * One round of context log retention (migration 0049): up to `batch` jobs pruned to their cutoff.
+ * One process per app at a time (`lockKey`, a try-lock: a sweeper that finds it taken skips the round).
+ */
+export const pruneContextLogs = defineQuery<
+  { keepVersions: number | null; olderThanSeconds: number | null; batch: number; lockKey: string },
+  { jobs: number; entries: string }
+>(/* sql */ `
+WITH ${SWEEP_LOCK}
+SELECT coalesce(p.jobs, 0)::int AS jobs, coalesce(p.entries, 0)::text AS entries
+  FROM lock LEFT JOIN LATERAL (
+    SELECT * FROM {{schema}}.prune_context_logs($keepVersions::bigint, $olderThanSeconds::float8, $batch::int) WHERE lock.held
+  ) p ON true`);
+
