@@ -9,12 +9,13 @@ import { contextOps } from './context-ops.js';
 import { listJobs } from './list-jobs.js';
 import { oneStepLatency } from './one-step-latency.js';
 import { oneStepThroughput } from './one-step-throughput.js';
+import { processes } from './processes.js';
 import { roundTrips } from './round-trips.js';
 import { scale } from './scale.js';
 import { stepOverhead } from './step-overhead.js';
 import { timers } from './timers.js';
 
-export const SECTIONS: Section[] = [baselineCommit, oneStepLatency, oneStepThroughput, stepOverhead, contextOps, roundTrips, claimBacklog, timers, scale, listJobs];
+export const SECTIONS: Section[] = [baselineCommit, oneStepLatency, oneStepThroughput, processes, stepOverhead, contextOps, roundTrips, claimBacklog, timers, scale, listJobs];
 
 /** The sections named on the command line (all when none is) plus those they require, in registry order. */
 export function selectSections(ids: string[] | undefined): Section[] {
