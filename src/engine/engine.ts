@@ -26,6 +26,8 @@ type Listener = (payload: string) => void;
  */
 export interface LocalTaker {
   reserve(topic: string): TakeSlot | undefined;
+  /** This process serves `topic` and, as far as it knows, no other does: a start need not NOTIFY it. */
+  servesAlone(topic: string): boolean;
 }
 
 /** A slot reserved for a job about to be started held by `owner`. */

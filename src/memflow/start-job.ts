@@ -101,6 +101,8 @@ export async function startJob(engine: Engine, options: WorkflowOptions, parentI
       origin: engine.origin,
       owner: slot?.owner ?? null,
       leaseSeconds: slot?.leaseSeconds ?? null,
+      // the topic's only workers are ours (busy, or they would have taken it): they are woken here
+      notify: !slot && !(engine.localTaker?.servesAlone(p.topic) ?? false),
     });
     row = res.rows[0];
   } catch (err) {

@@ -113,6 +113,11 @@ export class TaskLoop implements LocalTaker {
   private dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private refillTimer: NodeJS.Timeout | undefined;
   private notifyTimer: NodeJS.Timeout | undefined;
+  /**
+   * Of this loop's topics, those another process served recently (served_topics, read with each
+   * heartbeat); undefined until known. Starts here NOTIFY only those (and the unknown).
+   */
+  private sharedTopics: Set<string> | undefined;
   private nextDueTimer: NodeJS.Timeout | undefined;
   private lastNextDueAt = Number.NEGATIVE_INFINITY;
   /** How long a NOTIFY waits before it claims (notified()); 0 while claims find work. */
@@ -454,6 +459,21 @@ export class TaskLoop implements LocalTaker {
   /** Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning). */
   private async recordServed(): Promise<void> {
     await this.engine.query(served.recordServedTopics, { owner: this.owner, topics: this.topicNames() }, LOOP_STATEMENT_DEADLINE).catch(() => {});
+    // which of our topics other processes serve too (a start on the others need not NOTIFY them)
+    try {
+      const res = await this.engine.query(
+        served.topicsServedByOthers,
+        { owner: this.owner, topics: this.topicNames(), withinSeconds: this.leaseSeconds * 2 },
+        LOOP_STATEMENT_DEADLINE,
+      );
+      this.sharedTopics = new Set(res.rows.map((r) => r.topic));
+    } catch {
+      this.sharedTopics = undefined; // unknown: starts NOTIFY, as before
+    }
+  }
+
+  servesAlone(topic: string): boolean {
+    return !this.stopped && this.topics.has(topic) && this.sharedTopics !== undefined && !this.sharedTopics.has(topic);
   }
 
   /**

@@ -1,5 +1,6 @@
 -- 0047: a finish NOTIFYs `done:` only when someone outside the finishing engine may be waiting
--- (issue 12, NOTIFY pressure). Every finish used to send one: NOTIFY serialises committing
+-- (issue 12, NOTIFY pressure), and a start NOTIFYs its topic only when another process may serve it.
+-- Every finish used to send one: NOTIFY serialises committing
 -- transactions on a global lock, and every listening backend and process reads every message (10,000
 -- sleepers woken at once: 6.5 s with it, 5.0 s without, on the team machine).
 --
@@ -17,11 +18,13 @@
 
 ALTER TABLE {{schema}}.jobs ADD COLUMN origin text, ADD COLUMN watched boolean NOT NULL DEFAULT false;
 
--- start_job_held (0032), recording the starting engine's tag.
-CREATE OR REPLACE FUNCTION {{schema}}.start_job_held(
+-- start_job_held (0032), recording the starting engine's tag, and with p_notify: a task nobody holds
+-- NOTIFYs its topic only when asked (false when the only workers of the topic are the starting
+-- process's own, which it wakes in-process: start-job.ts).
+CREATE FUNCTION {{schema}}.start_job_held(
   p_id text, p_entity text, p_name text, p_queue text, p_input jsonb, p_options jsonb,
   p_search jsonb, p_parent text, p_topic text, p_channel text, p_origin text,
-  p_owner text, p_lease float8)
+  p_owner text, p_lease float8, p_notify boolean)
 RETURNS TABLE (
   id text, job_id text, thread text, seq int, kind text, topic text, claims int, wakeups int, payload jsonb,
   workflow_name text, task_queue text, args jsonb, failures int, thread_status text,
@@ -44,7 +47,9 @@ BEGIN
   IF p_owner IS NULL THEN
     INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic) VALUES (p_id, 'main', 'thread', p_topic)
     RETURNING tasks.id, tasks.claims INTO t;
-    PERFORM pg_notify(p_channel, p_topic || p_origin);
+    IF p_notify THEN
+      PERFORM pg_notify(p_channel, p_topic || p_origin);
+    END IF;
   ELSE
     INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic, lease_owner, claims, run_at)
     VALUES (p_id, 'main', 'thread', p_topic, p_owner, 1, now() + make_interval(secs => p_lease))
@@ -54,6 +59,20 @@ BEGIN
                       p_name, p_queue, j.input, 0, 'running'::text, j.options, p_entity, 'running'::text,
                       (extract(epoch FROM clock_timestamp()) * 1000)::float8, '[]'::json;
 END
+$$;
+
+-- 0032's start_job_held, for processes still running the older code: the same, always notifying.
+CREATE OR REPLACE FUNCTION {{schema}}.start_job_held(
+  p_id text, p_entity text, p_name text, p_queue text, p_input jsonb, p_options jsonb,
+  p_search jsonb, p_parent text, p_topic text, p_channel text, p_origin text,
+  p_owner text, p_lease float8)
+RETURNS TABLE (
+  id text, job_id text, thread text, seq int, kind text, topic text, claims int, wakeups int, payload jsonb,
+  workflow_name text, task_queue text, args jsonb, failures int, thread_status text,
+  job_options jsonb, entity text, job_status text, db_now float8, journal json)
+LANGUAGE sql AS $$
+  SELECT * FROM {{schema}}.start_job_held(p_id, p_entity, p_name, p_queue, p_input, p_options, p_search, p_parent,
+                                          p_topic, p_channel, p_origin, p_owner, p_lease, true)
 $$;
 
 -- finish_thread_noticed (0032), with the NOTIFY sent only as described above; answers the payload

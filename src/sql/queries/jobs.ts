@@ -27,11 +27,13 @@ export const startJob = defineQuery<
     origin: string;
     owner: string | null;
     leaseSeconds: number | null;
+    /** A task nobody holds NOTIFYs its topic (false: only this process serves it; migration 0047). */
+    notify: boolean;
   },
   ClaimedRow
 >(/* sql */ `
 SELECT * FROM {{schema}}.start_job_held($jobId, $entity, $workflowName, $taskQueue, $input::jsonb, $options::jsonb, $search::jsonb,
-                                        $parentId, $topic, $channel, $origin, $owner, $leaseSeconds::float8)`);
+                                        $parentId, $topic, $channel, $origin, $owner, $leaseSeconds::float8, $notify::boolean)`);
 
 /**
  * A held start whose reply was lost (the connection dropped): if it committed, its task is held by a

@@ -10,6 +10,11 @@ INSERT INTO {{schema}}.served_topics (topic, owner)
 SELECT t, $owner FROM unnest($topics::text[]) AS t
 ON CONFLICT (topic, owner) DO UPDATE SET seen_at = now()`);
 
+/** Of `topics`, those another owner than `owner` served within the last `withinSeconds`. */
+export const topicsServedByOthers = defineQuery<{ owner: string; topics: string[]; withinSeconds: number }, { topic: string }>(/* sql */ `
+SELECT DISTINCT topic FROM {{schema}}.served_topics
+ WHERE topic = ANY($topics::text[]) AND owner <> $owner AND seen_at > now() - make_interval(secs => $withinSeconds)`);
+
 /** Topics some worker served within the last `withinSeconds`. */
 export const recentlyServedTopics = defineQuery<{ withinSeconds: number }, { topic: string }>(/* sql */ `
 SELECT DISTINCT topic FROM {{schema}}.served_topics WHERE seen_at > now() - make_interval(secs => $withinSeconds)`);
