@@ -19,6 +19,7 @@ export default {
     'src/json-value.ts',
     'src/validation.ts',
     'src/failure-codec.ts',
+    'src/worker/context-log-retention.ts',
   ],
   coverageAnalysis: 'perTest',
   // The machine is shared: two test processes at most.
