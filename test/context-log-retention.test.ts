@@ -28,6 +28,14 @@ export async function bigThenCounts(to: number): Promise<{ big: number; n: numbe
   return { big: doc.big.length, n: ((await ctx.get('n')) as number) ?? 0 };
 }
 
+/** 80 increments, then a large set: a journal reference to version 81. */
+export async function countsThenBig(): Promise<number> {
+  const ctx = await MemFlow.workflow.context();
+  for (let i = 0; i < 80; i++) await ctx.increment('n', 1);
+  const doc = (await ctx.set({ big: 'x'.repeat(2000) })) as { big: string };
+  return doc.big.length;
+}
+
 describe('context log retention', () => {
   let mf: MemFlowInstance;
   let engine: Engine;
@@ -42,6 +50,7 @@ describe('context log retention', () => {
     mf = await MemFlow.init({ appId, engine: { connection: testConnection() }, logLevel: 'silent', worker: { contextLogRetention: { versions: 40 } } });
     await mf.worker.create({ taskQueue: 'keep', workflow: counts });
     await mf.worker.create({ taskQueue: 'keep', workflow: bigThenCounts });
+    await mf.worker.create({ taskQueue: 'keep', workflow: countsThenBig });
     engine = await mf.client.engine(appId);
   });
   afterAll(() => mf.shutdown());
@@ -90,6 +99,51 @@ describe('context log retention', () => {
     expect((await logVersions(handle.workflowId))[0]).toBe(1); // version 1 is referred to: kept
     await handle.signal('go', true);
     expect(await handle.result()).toEqual({ big: 2000, n: 80 });
+  });
+
+  // the three below are a review's findings, each failing before its fix
+  it('a fork of a pruned job copies its checkpoints and cutoff: it replays, time-travels, and refuses what is gone', async () => {
+    const h = await mf.workflow.start({ taskQueue: 'keep', workflowName: 'countsThenBig', args: [] });
+    expect(await h.result()).toBe(2000);
+    await sweep({ keepVersions: 10, olderThanSeconds: null });
+    expect((await logVersions(h.workflowId))[0]).toBe(64);
+    const fork = await h.fork();
+    expect(await fork.result()).toBe(2000); // replays the reference to version 81 from checkpoint 64
+    expect(await fork.context().at(70)).toEqual({ n: 70 });
+    expect(await fork.context().at(63).catch((e: unknown) => e)).toBeInstanceOf(ValidationError);
+    // a fork point whose context is no longer kept is refused, with nothing written
+    const early = await h.fork({ fromSeq: 10 }).catch((e: unknown) => e);
+    expect(early).toBeInstanceOf(ValidationError);
+    expect((early as Error).message).toMatch(/no longer kept/);
+  });
+
+  it('an op id stays: a retried op (withOpId) is applied once, even after the entries around it were pruned', async () => {
+    const h = await mf.workflow.start({ taskQueue: 'keep', workflowName: 'counts', args: [10] });
+    await h.result();
+    const once = h.context().withOpId(`charge-${Date.now()}`);
+    await once.increment('paid', 1);
+    for (let i = 0; i < 70; i++) await h.context().increment('n', 1);
+    await sweep({ keepVersions: 10, olderThanSeconds: null });
+    expect((await logVersions(h.workflowId)).filter((v) => v < 64)).toEqual([11]); // the op-id entry only
+    await once.increment('paid', 1); // the client's retry of the same op
+    expect(await h.context().get('paid')).toBe(1);
+  });
+
+  it('jobs held back by a journal reference do not take the batch from the others', async () => {
+    const blocked = [];
+    for (let i = 0; i < 3; i++) {
+      const h = await mf.workflow.start({ taskQueue: 'keep', workflowName: 'bigThenCounts', workflowId: `a-held-${Date.now()}-${i}`, args: [80] });
+      await h.signal('go', true);
+      await h.result();
+      blocked.push(h);
+    }
+    const free = await mf.workflow.start({ taskQueue: 'keep', workflowName: 'counts', workflowId: `z-free-${Date.now()}`, args: [80] });
+    await free.result();
+    for (let round = 0; round < 3; round++) {
+      await engine.driver.query(`SELECT * FROM ${engine.sqlSchema}.prune_context_logs(10, NULL, 2)`);
+    }
+    expect((await logVersions(free.workflowId))[0]).toBe(64);
+    for (const h of blocked) expect((await logVersions(h.workflowId))[0]).toBe(1);
   });
 
   it('a bad policy is refused before anything opens', async () => {

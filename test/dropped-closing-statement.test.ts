@@ -111,6 +111,17 @@ describe('a connection dropped under the statement that ends a run', () => {
     expect(new Set(executions.get(tag)).size).toBe(1);
   });
 
+  it('finishThread committed, its reply lost: result() in the starting process hears at once, not at its next poll', async () => {
+    // the job was started here, so the finish sent no NOTIFY (migration 0047); found by a review
+    const tag = `finish-after-${Date.now()}`;
+    inject = { sql: engine.bind(NAMED_QUERIES.finishThread!).text, param: 2, value: tag, when: 'after' };
+    const before = injected;
+    const { value, ms } = await promptResult('closingWork', tag, [tag, 0]);
+    expect(injected).toBe(before + 1);
+    expect(value).toBe(`${tag}:done`);
+    expect(ms).toBeLessThan(1000); // result()'s polling fallback is 2 s
+  });
+
   it('suspendThread lost before it ran: the sleep still ends on time, not after the lease', async () => {
     const tag = `suspend-before-${Date.now()}`;
     inject = { sql: engine.bind(NAMED_QUERIES.suspendThread!).text, param: 2, value: tag, when: 'before' };

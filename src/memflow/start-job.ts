@@ -84,6 +84,8 @@ export async function startJob(engine: Engine, options: WorkflowOptions, parentI
   const p = prepareStart(options);
   const watch = engine.watchFinish(p.workflowId);
   const slot = engine.localTaker?.reserve(p.topic);
+  // the topic's only workers are ours (busy, or they would have taken it): they are woken here
+  const notify = !slot && !(engine.localTaker?.servesAlone(p.topic) ?? false);
   const sentAt = performance.now();
   let row: ClaimedRow | undefined;
   try {
@@ -101,8 +103,7 @@ export async function startJob(engine: Engine, options: WorkflowOptions, parentI
       origin: engine.origin,
       owner: slot?.owner ?? null,
       leaseSeconds: slot?.leaseSeconds ?? null,
-      // the topic's only workers are ours (busy, or they would have taken it): they are woken here
-      notify: !slot && !(engine.localTaker?.servesAlone(p.topic) ?? false),
+      notify,
     });
     row = res.rows[0];
   } catch (err) {
@@ -114,6 +115,8 @@ export async function startJob(engine: Engine, options: WorkflowOptions, parentI
         .query(jobs.releaseUntakenStart, { jobId: p.workflowId, owner: slot.owner, channel: engine.channel, origin: engine.origin })
         .then(() => engine.localWake(p.topic))
         .catch(() => {});
+    } else if (!notify) {
+      engine.localWake(p.topic); // the start may have committed with no NOTIFY: our workers look
     }
     throw err;
   }

@@ -4,8 +4,8 @@
  * `{ period: '30 days' }` at least the entries of the last 30 days. The sweeper deletes older entries
  * in whole checkpoints (every 32nd version holds the document, migration 0048), so time travel to
  * every kept version still works; a version before what is kept is refused with a typed error.
- * Entries a running thread's journal still refers to (a large context result, migration 0028) are
- * never deleted.
+ * Entries a thread's journal refers to (a large context result, migration 0028) are never deleted,
+ * nor are entries made with an op id (they make a retried op apply once).
  */
 import { parseDurationMs } from '../duration.js';
 import { ValidationError } from '../errors.js';

@@ -22,8 +22,12 @@ import { FailureStreak } from './failure-streak.js';
 const SWEEP_MS = 15_000;
 /** Threads whose journals one round compacts at most. */
 const COMPACT_BATCH = 200;
-/** Jobs whose context logs one round prunes at most. */
-const PRUNE_BATCH = 200;
+/**
+ * Jobs whose context logs one round prunes at most: one statement holds their rows' locks until it
+ * commits, so it stays short (the first round after retention is turned on on a big app deletes the
+ * most).
+ */
+const PRUNE_BATCH = 25;
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;

@@ -21,18 +21,21 @@ export class ThreadPort implements RunPort {
     return this.site.now();
   }
 
-  async execute(call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
-    await this.site.guard.ensure(); // a run whose lease is lost starts nothing new
-    // the results before this call commit before it starts (a crash during it does not run them again)
-    await this.site.flush();
-    await this.site.guard.ensure(); // that write may have waited past the lease (paused-worker.test.ts)
-    try {
-      return await this.site.executingCall(() => executeCall(this.site, call, batch, previous));
-    } catch (err) {
-      if (!isDeterministicDbError(err)) throw err; // lease lost, database unreachable: abort the run
-      // the same statement would fail on every run: fail the call instead
-      return this.site.journal(call, batch(), { type: 'failed', error: withCode(toFailure(err), ErrorCode.FATAL) });
-    }
+  execute(call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
+    // counted as executing from here: a result of another call that arrives meanwhile is written at once
+    return this.site.executingCall(async () => {
+      await this.site.guard.ensure(); // a run whose lease is lost starts nothing new
+      // the results before this call commit before it starts (a crash during it does not run them again)
+      await this.site.flush();
+      await this.site.guard.ensure(); // that write may have waited past the lease (paused-worker.test.ts)
+      try {
+        return await executeCall(this.site, call, batch, previous);
+      } catch (err) {
+        if (!isDeterministicDbError(err)) throw err; // lease lost, database unreachable: abort the run
+        // the same statement would fail on every run: fail the call instead
+        return this.site.journal(call, batch(), { type: 'failed', error: withCode(toFailure(err), ErrorCode.FATAL) });
+      }
+    });
   }
 
   async poll(seqs: number[]): Promise<JournalEntry[]> {

@@ -145,6 +145,11 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       expireSeconds,
       channel: engine.channel,
       origin: engine.origin,
+    }).catch((err: unknown) => {
+      // the finish may have committed with its reply lost, and with no NOTIFY (the job was started
+      // here): waiters here read the job row now rather than at their next poll
+      if (row.thread === 'main') engine.localDone(row.job_id);
+      throw err;
     });
     const notice = res.rows[0]?.notice;
     if ((notice === null || notice === undefined) && withPending && entries.length + stamps.length > 0) {
