@@ -42,6 +42,8 @@ const REFUSED_RETRY_SECONDS = 300;
 const LOOP_STATEMENT_DEADLINE = { deadlineMs: 10_000 };
 /** Under a backlog, how long a freed slot may wait for others to free before a claim fills them. */
 const REFILL_MS = 2;
+/** A topic another owner served within this long (s) counts as shared (at least: two leases). */
+const SHARED_TOPIC_WINDOW_S = 300;
 /** Empty claims ask for the next due time at most this often. */
 const NEXT_DUE_MIN_MS = 200;
 /** The longest a NOTIFY waits before it claims, while this loop's claims keep coming back empty. */
@@ -463,7 +465,9 @@ export class TaskLoop implements LocalTaker {
     try {
       const res = await this.engine.query(
         served.topicsServedByOthers,
-        { owner: this.owner, topics: this.topicNames(), withinSeconds: this.leaseSeconds * 2 },
+        // generous: another process refreshes its row every third of *its* lease, which may be longer;
+        // a process that died keeps our starts notifying a while longer, which costs little
+        { owner: this.owner, topics: this.topicNames(), withinSeconds: Math.max(this.leaseSeconds * 2, SHARED_TOPIC_WINDOW_S) },
         LOOP_STATEMENT_DEADLINE,
       );
       this.sharedTopics = new Set(res.rows.map((r) => r.topic));
