@@ -285,11 +285,14 @@ describe('dropped connections (postgres)', () => {
           expect(starts.filter((r) => r.nonce === committed), name).toHaveLength(1);
           expect(ends.filter((r) => r.nonce === committed), name).toHaveLength(1);
           expect(starts[starts.length - 1]!.nonce, `${name}: an execution started after the one that committed`).toBe(committed);
-          // an execution runs again only because a termination (or the planned drop) cut the previous one off
+          // an execution runs again only because a termination (or the planned drop) cut the previous one
+          // off, or cut the heartbeats that kept its lease: a round up to one lease before it began counts
+          // (the lease then lapses while the step runs, and the worker's next claim takes the task over;
+          // seen once under the full suite's load, 127 ms between the two starts)
           for (let k = 1; k < starts.length; k++) {
             const [prev, next] = [starts[k - 1]!, starts[k]!];
             const cut =
-              rounds.some((r) => r.killed.length > 0 && r.sentAt <= next.at && r.doneAt >= prev.at) ||
+              rounds.some((r) => r.killed.length > 0 && r.sentAt <= next.at && r.doneAt >= prev.at - LEASE_SECONDS * 1000) ||
               (name === `${injectIndex}:a` && injected.get('activity-result')! >= prev.at && injected.get('activity-result')! <= next.at);
             expect(cut, `${name} ran again at ${next.at} with no termination since ${prev.at}`).toBe(true);
           }
