@@ -148,9 +148,18 @@ async function planDrops(): Promise<void> {
   driver.named = (async (name: string, sql: string, params: unknown[]) => {
     const k = plans.findIndex((p) => p.matches(sql, params));
     if (k < 0) return named(name, sql, params);
-    const [plan] = plans.splice(k, 1);
-    if (plan!.when === 'after') await named(name, sql, params);
-    say(`INJECTED ${plan!.window} ${Date.now()}`);
+    const plan = plans[k]!;
+    if (plan.when === 'after') {
+      try {
+        await named(name, sql, params);
+      } catch (err) {
+        // a random termination cut this very statement first: the plan waits for the retry
+        say(`CUT ${plan.window}`);
+        throw err;
+      }
+    }
+    plans.splice(plans.indexOf(plan), 1);
+    say(`INJECTED ${plan.window} ${Date.now()}`);
     throw terminated();
   }) as typeof driver.named;
 }

@@ -301,11 +301,18 @@ describe('dropped connections (postgres)', () => {
       }
 
       // ---- the risky windows were hit: each planned drop was made and took its path -----------------
+      // A random termination may cut a planned statement itself first (`CUT <window>`, seen once under
+      // the full suite's load): the plan then waits for the retry, which may add one more of each line.
+      const cuts = (window: DropWindow) => lines.filter((l) => l === `CUT ${window}`).length;
       // the start committed, its reply was lost: the retry met the job (DuplicateJobError), once
-      expect(lines.filter((l) => l === `START-REPLY-LOST ${config.injectId}`)).toHaveLength(1);
+      const replyLost = lines.filter((l) => l === `START-REPLY-LOST ${config.injectId}`).length;
+      expect(replyLost).toBeGreaterThanOrEqual(1);
+      expect(replyLost).toBeLessThanOrEqual(1 + cuts('start'));
       // the op-id increment committed, its reply was lost: the retry returned without applying it again
       // (the context checks above: ext is 3, one ext-1 op in the log)
-      expect(lines.filter((l) => l.startsWith(`RETRIED ext ${config.injectId}/1 `))).toHaveLength(1);
+      const retriedExt = lines.filter((l) => l.startsWith(`RETRIED ext ${config.injectId}/1 `)).length;
+      expect(retriedExt).toBeGreaterThanOrEqual(1);
+      expect(retriedExt).toBeLessThanOrEqual(1 + cuts('op-id'));
       // the activity's result never reached the journal: it ran once more (and more only when a random
       // termination also cut a later execution off: each re-run is explained by a cut, checked above)
       expect(log.filter((r) => r.ev === 'start' && r.arg === `${injectIndex}:a`).length).toBeGreaterThanOrEqual(2);
