@@ -3,8 +3,22 @@
 -- most 31 log rows past the checkpoint, and needs no log row older than it (issue 12, bounded
 -- growth). Every op now writes a checkpoint at each 32nd version (0028 wrote them only beside a
 -- journaled context reference). A job with no checkpoint yet starts from '{}' at version 0, as before.
+
+-- jobs.context_pruned_to: below it the log may have been deleted (context log retention, migration
+-- 0049); 0 while nothing was. context_at refuses a version below it (HM005).
+ALTER TABLE {{schema}}.jobs ADD COLUMN context_pruned_to bigint NOT NULL DEFAULT 0;
+
 CREATE OR REPLACE FUNCTION {{schema}}.context_at(p_job text, p_version bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v_pruned bigint;
+  v_doc jsonb;
+BEGIN
+  SELECT j.context_pruned_to INTO v_pruned FROM {{schema}}.jobs j WHERE j.id = p_job;
+  IF p_version < coalesce(v_pruned, 0) THEN
+    RAISE EXCEPTION 'context version % of job % is no longer kept: the app''s context log retention kept it from version %',
+      p_version, p_job, v_pruned USING ERRCODE = 'HM005';
+  END IF;
   WITH RECURSIVE base AS (
     SELECT c.version, c.context FROM {{schema}}.context_checkpoints c
      WHERE c.job_id = p_job AND c.version <= p_version
@@ -16,7 +30,9 @@ LANGUAGE sql STABLE AS $$
       FROM r JOIN {{schema}}.context_log l ON l.job_id = p_job AND l.version = r.version + 1
      WHERE l.version <= p_version
   )
-  SELECT ctx FROM r ORDER BY version DESC LIMIT 1
+  SELECT ctx INTO v_doc FROM r ORDER BY version DESC LIMIT 1;
+  RETURN v_doc;
+END
 $$;
 
 -- context_op (0028), writing a checkpoint at every 32nd version.
