@@ -23,6 +23,7 @@ import type { ActivityRegistry } from './activity-registry.js';
 import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
 import { type ContextLogRetention, parseContextLogRetention } from './context-log-retention.js';
+import { ClaimPacing } from './claim-pacing.js';
 import { FailureStreak } from './failure-streak.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LoopMetrics } from './loop-metrics.js';
@@ -40,14 +41,8 @@ const REFUSED_RETRY_SECONDS = 300;
  * again, on a fresh connection, about 10 s later (the driver drops the idle ones with it).
  */
 const LOOP_STATEMENT_DEADLINE = { deadlineMs: 10_000 };
-/** Under a backlog, how long a freed slot may wait for others to free before a claim fills them. */
-const REFILL_MS = 2;
 /** A topic another owner served within this long (s) counts as shared (at least: two leases). */
 const SHARED_TOPIC_WINDOW_S = 300;
-/** Empty claims ask for the next due time at most this often. */
-const NEXT_DUE_MIN_MS = 200;
-/** The longest a NOTIFY waits before it claims, while this loop's claims keep coming back empty. */
-const NOTIFY_DELAY_MAX_MS = 8;
 /** After the grace, how long shutdown waits for the tasks still held to be given back. */
 const RELEASE_MS = 1_000;
 
@@ -113,17 +108,13 @@ export class TaskLoop implements LocalTaker {
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
-  private refillTimer: NodeJS.Timeout | undefined;
-  private notifyTimer: NodeJS.Timeout | undefined;
+  /** When to claim beyond "now": refills, NOTIFYs, next-due queries (claim-pacing.ts). */
+  private readonly pacing: ClaimPacing;
   /**
    * Of this loop's topics, those another process served recently (served_topics, read with each
    * heartbeat); undefined until known. Starts here NOTIFY only those (and the unknown).
    */
   private sharedTopics: Set<string> | undefined;
-  private nextDueTimer: NodeJS.Timeout | undefined;
-  private lastNextDueAt = Number.NEGATIVE_INFINITY;
-  /** How long a NOTIFY waits before it claims (notified()); 0 while claims find work. */
-  private notifyDelayMs = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly sweeper: Sweeper;
   private unsubscribe: Array<() => void> = [];
@@ -149,6 +140,7 @@ export class TaskLoop implements LocalTaker {
     this.sweeper = new Sweeper(engine, this.logger, retention, parseContextLogRetention(options.contextLogRetention, 'contextLogRetention'));
     this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
     this.pollMs = this.minPollMs;
+    this.pacing = new ClaimPacing(this.concurrency, () => this.kick(), () => void this.learnNextDue());
   }
 
   get appId(): string {
@@ -169,7 +161,7 @@ export class TaskLoop implements LocalTaker {
 
   private start(): void {
     this.engine.localTaker = this;
-    this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.notified()));
+    this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.pacing.notified()));
     this.unsubscribe.push(
       this.engine.onReconnect(() => {
         this.logger.info({ topics: this.topicNames() }, 'database notifications regained (LISTEN reconnected)');
@@ -235,28 +227,6 @@ export class TaskLoop implements LocalTaker {
     };
   }
 
-  /**
-   * A NOTIFY said a task of one of our topics became ready. Every worker process of the topic hears
-   * it; when this loop's recent claims came back empty (others took the tasks first), it waits a
-   * moment, jittered and growing up to NOTIFY_DELAY_MAX_MS, so that one claim takes the tasks of
-   * several starts instead of each start costing every process a claim (issue 12, NOTIFY pressure:
-   * four processes made 7.5 commits per 1-step workflow, mostly empty claims). A loop whose claims
-   * find work claims at once.
-   */
-  private notified(): void {
-    if (this.notifyDelayMs === 0) {
-      this.kick();
-      return;
-    }
-    this.notifyTimer ??= setTimeout(
-      () => {
-        this.notifyTimer = undefined;
-        this.kick();
-      },
-      this.notifyDelayMs * (0.5 + Math.random()),
-    );
-  }
-
   /** Claim now (coalesced: a claim in progress runs once more when it ends). */
   kick(): void {
     if (this.stopped) return;
@@ -271,24 +241,9 @@ export class TaskLoop implements LocalTaker {
     });
   }
 
-  /**
-   * A slot freed while ready tasks were waiting. With a quarter of the slots free, claim now; with
-   * fewer, a moment later (REFILL_MS), so that one claim fills the slots of several runs that end
-   * together instead of one claim per run (issue 12: 10,000 timers due at once were a claim, a stamp
-   * and a finish each).
-   */
+  /** Ready tasks may be waiting for the slots free now. */
   private refill(): void {
-    const free = this.concurrency - this.running.size - this.reserved;
-    if (free >= Math.max(1, Math.floor(this.concurrency / 4))) {
-      clearTimeout(this.refillTimer);
-      this.refillTimer = undefined;
-      this.kick();
-      return;
-    }
-    this.refillTimer ??= setTimeout(() => {
-      this.refillTimer = undefined;
-      this.kick();
-    }, REFILL_MS);
+    this.pacing.refill(this.concurrency - this.running.size - this.reserved);
   }
 
   private schedulePoll(): void {
@@ -339,15 +294,13 @@ export class TaskLoop implements LocalTaker {
         break;
       }
       this.claimFailures.ok();
-      // empty: another process was first; finding work: claim at once again
-      this.notifyDelayMs = rows.length === 0 ? Math.min(NOTIFY_DELAY_MAX_MS, Math.max(1, this.notifyDelayMs * 2)) : Math.floor(this.notifyDelayMs / 2);
+      if (!this.stopped) this.pacing.claimed(rows.length);
       if (rows.length > 0) {
         this.pollMs = this.minPollMs;
         this.schedulePoll();
       }
       this.saturated = rows.length === free;
       this.backlog = rows.length === free;
-      if (rows.length === 0 && !this.stopped) this.scheduleNextDue();
       if (this.stopped) {
         // shutting down: give the tasks back at once rather than run them half-way
         await Promise.all(rows.map((r) => this.release(r, 0)));
@@ -422,22 +375,6 @@ export class TaskLoop implements LocalTaker {
   }
 
   /**
-   * After an empty claim: learn the next due time, at most once per NEXT_DUE_MIN_MS (a NOTIFY storm
-   * from other processes' starts makes many empty claims; each used to ask too).
-   */
-  private scheduleNextDue(): void {
-    if (this.nextDueTimer) return;
-    const wait = Math.max(0, this.lastNextDueAt + NEXT_DUE_MIN_MS - performance.now());
-    this.nextDueTimer = setTimeout(() => {
-      this.nextDueTimer = undefined;
-      if (this.stopped) return;
-      this.lastNextDueAt = performance.now();
-      void this.learnNextDue();
-    }, wait);
-    this.nextDueTimer.unref();
-  }
-
-  /**
    * Nothing was ready: set the due timer for the next task of this loop's topics, whoever suspended
    * it (another process, or this one before a restart), instead of finding it at the next idle poll.
    */
@@ -488,9 +425,7 @@ export class TaskLoop implements LocalTaker {
     this.stopped = true;
     if (this.engine.localTaker === this) this.engine.localTaker = undefined;
     clearTimeout(this.pollTimer);
-    clearTimeout(this.refillTimer);
-    clearTimeout(this.notifyTimer);
-    clearTimeout(this.nextDueTimer);
+    this.pacing.stop();
     clearInterval(this.heartbeat);
     this.sweeper.stop();
     this.metrics.stop();

@@ -128,13 +128,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     withPending = true,
   ) => {
     const { entries, stamps } = site.takePending();
-    try {
-      await site.settled(); // the defer timer's write, if one is in flight, goes first
-    } catch (err) {
-      if (!(err instanceof LeaseLostError)) throw err;
-      await refused('finishThread');
-      return;
-    }
+    // the defer timer's write, if one is in flight, goes first
+    if (!(await written('finishThread', site.settled()))) return;
     const res = await engine.query(threads.finishThread, {
       ...lease,
       entries: withPending && entries.length > 0 ? JSON.stringify(entries) : '[]',
@@ -173,23 +168,30 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       .catch((err) => log.warn({ err: errField(err) }, 'giving the task back failed; it runs again when its lease ends'));
     deps.onSuspended(site.now());
   };
+  /** Waits for a write of pending results; false when it was refused (the task is given back then). */
+  const written = async (statement: string, write: Promise<void>): Promise<boolean> => {
+    try {
+      await write;
+      return true;
+    } catch (err) {
+      if (!(err instanceof LeaseLostError)) throw err;
+      await refused(statement);
+      return false;
+    }
+  };
   /** The statement that ends the run, run as `statement`: a refusal for its data is tagged with its name. */
   const closing = async (statement: string, run: () => Promise<unknown>): Promise<void> => {
     try {
-      if (statement !== 'finishThread') {
-        try {
-          await site.flush();
-        } catch (err) {
-          if (!(err instanceof LeaseLostError)) throw err;
-          await refused(statement);
-          return;
-        }
-      }
       await run();
     } catch (err) {
       throw isDeterministicDbError(err) ? new RefusedStatement(statement, err) : err;
     }
   };
+  /** A closing statement that pauses or restarts the run: the run's pending results are written first. */
+  const pausing = (statement: string, run: () => Promise<unknown>): Promise<void> =>
+    closing(statement, async () => {
+      if (await written(statement, site.flush())) await run();
+    });
 
   try {
     await closeRun();
@@ -207,7 +209,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
 
   async function closeRun(): Promise<void> {
     // finishThread writes the run's pending results itself; the statements that pause or restart the
-    // run write them first (closing → site.flush); a run that lost its lease (aborted) writes nothing
+    // run write them first (pausing); a run that lost its lease (aborted) writes nothing
     switch (outcome.type) {
       case 'completed': {
         let output: string | null;
@@ -224,7 +226,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         if (outcome.error instanceof ContinueAsNew) {
           const args = outcome.error.args;
           let continued = false;
-          await closing('continueThread', async () => {
+          await pausing('continueThread', async () => {
             const res = await engine.query(threads.continueThread, { ...lease, args: encodeJson('continueAsNew arguments', args) ?? '[]', lastSeq: run.counter });
             continued = res.rows[0]?.continued === true;
           });
@@ -251,7 +253,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           const delaySeconds = retryDelaySeconds(count, policy);
           log.warn({ attempt: count, nextDelaySeconds: delaySeconds, err: failureField(error) }, 'workflow run failed; it will run again');
           countFailure(row.thread, attributes, true);
-          await closing('retryThread', () =>
+          await pausing('retryThread', () =>
             engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) }),
           );
           deps.onSuspended(site.now() + delaySeconds * 1000);
@@ -265,7 +267,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       case 'suspended': {
         const timers = outcome.timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null, secs: t.remainingMs / 1000 }));
         let runAt: unknown;
-        await closing('suspendThread', async () => {
+        await pausing('suspendThread', async () => {
           const res = await engine.query(tasks.suspendThread, { ...lease, timers: JSON.stringify(timers), wakeups: row.wakeups, nextDueAt: outcome.nextDueAt });
           runAt = res.rows[0]?.run_at;
         });
@@ -276,7 +278,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         const error = withCode(toFailure(outcome.error), ErrorCode.NON_DETERMINISM);
         const { seq, recorded, attempted } = outcome.error;
         log.error({ seq, recorded, attempted, code: ErrorCode.NON_DETERMINISM, err: failureField(error) }, 'job parked: non-deterministic replay');
-        await closing('parkThread', () => engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel }));
+        await pausing('parkThread', () => engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel }));
         engine.localDone(row.job_id);
         ended('parked');
         return;
