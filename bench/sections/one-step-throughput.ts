@@ -8,11 +8,27 @@ import { runConcurrent } from '../measure.js';
 import { type BenchContext, type Row, scaled, type Section } from '../section.js';
 import { ms, summarize } from '../stats.js';
 import { benchOneStep, runWorkflow } from '../workflows.js';
+import * as jobs from '../../src/sql/queries/jobs.js';
+import * as threads from '../../src/sql/queries/threads.js';
 
 /** In flight → workflows/s target on Postgres (5 × DBOS's 331 and 377 in the issue's run). */
 const TARGETS: Record<number, number> = { 16: 1650, 64: 1900 };
 
+/** Items per statement of a grouped statement since `before` (group commit, engine/group-commit.ts). */
+function perStatement(ctx: BenchContext, query: Parameters<BenchContext['engine']['groupStats']>[0], before: GroupSent): string {
+  const now = ctx.engine.groupStats(query) ?? { statements: 0, items: 0 };
+  const statements = now.statements - before.statements;
+  return statements > 0 ? ((now.items - before.items) / statements).toFixed(1) : '-';
+}
+
+type GroupSent = { statements: number; items: number };
+const sent = (ctx: BenchContext, query: Parameters<BenchContext['engine']['groupStats']>[0]): GroupSent => ({
+  ...(ctx.engine.groupStats(query) ?? { statements: 0, items: 0 }),
+});
+
 async function measure(ctx: BenchContext, inFlight: number): Promise<Row> {
+  const starts = sent(ctx, jobs.startJob);
+  const finishes = sent(ctx, threads.finishThread);
   const t = await runConcurrent(() => runWorkflow(ctx, benchOneStep), {
     inFlight,
     warmup: scaled(ctx, 4 * inFlight),
@@ -28,7 +44,8 @@ async function measure(ctx: BenchContext, inFlight: number): Promise<Row> {
     target: ctx.backend.id === 'postgres' ? { text: `≥ ${goal}/s (≈ 5× DBOS)`, met: t.perSecond >= goal } : undefined,
     detail:
       `${t.completed} in ${(t.elapsedMs / 1000).toFixed(2)} s; latency p50 ${ms(lat.p50)} / p99 ${ms(lat.p99)} ms; ` +
-      `this process ${ms(t.cpuMs / t.completed)} ms CPU/workflow (${((100 * t.cpuMs) / t.elapsedMs).toFixed(0)}% of a core)`,
+      `this process ${ms(t.cpuMs / t.completed)} ms CPU/workflow (${((100 * t.cpuMs) / t.elapsedMs).toFixed(0)}% of a core); ` +
+      `group commit: ${perStatement(ctx, jobs.startJob, starts)} starts, ${perStatement(ctx, threads.finishThread, finishes)} finishes per statement`,
   };
 }
 

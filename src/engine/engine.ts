@@ -15,6 +15,7 @@ import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
 import type { ClaimedRow } from '../worker/claimed-task.js';
 import { type FinishNotice, type FinishWatch, FinishWatches, parseDone } from './finish-notices.js';
+import { GroupCommit } from './group-commit.js';
 import type { Logger } from '../telemetry/logger.js';
 import { bindSchema, channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 
@@ -40,6 +41,15 @@ export interface TakeSlot {
   cancel(): void;
 }
 
+/**
+ * Statements of one grouped kind in flight at once. One: a second lane halves the groups and measured
+ * no faster (1-step workflows at 16 in flight on 2 cores: about 2,150/s with one lane, 1,990/s with
+ * two, 1,650/s without grouping); PGlite runs one statement at a time anyway.
+ */
+const GROUP_LANES = 1;
+/** Items in one grouped statement at most. */
+const MAX_GROUP = 64;
+
 /** A query bound to one app's schema, with the name its prepared statement goes by. */
 interface BoundQuery {
   text: string;
@@ -54,6 +64,7 @@ export class Engine {
   /** Tags this engine's own NOTIFYs, so it can skip wake-ups it already delivered in-process. */
   readonly instance = randomUUID().slice(0, 8);
   private readonly bound = new Map<Query<any, any>, BoundQuery>();
+  private readonly groups = new Map<Query<any, any>, GroupCommit<any, any>>();
   private readonly topicListeners = new Set<(topic: string) => void>();
   private readonly doneListeners = new Map<string, Set<(notice?: FinishNotice) => void>>();
   private readonly watches = new FinishWatches();
@@ -102,6 +113,33 @@ export class Engine {
   query<P extends object, R>(query: Query<P, R>, params: P, options?: StatementOptions): Promise<QueryResult<R>> {
     const b = this.bind(query);
     return this.driver.named<R>(b.name, b.text, bindParams(query, params), query.noDeadline ? { noDeadline: true } : options);
+  }
+
+  /**
+   * Run `one` with `params`, grouped with the concurrent calls of it into `many` when one is already in
+   * flight (group-commit.ts): the item's row, undefined when it answered none.
+   */
+  queryGrouped<P extends object, R>(one: Query<P, R>, many: Query<{ items: string }, R & { idx: number }>, params: P): Promise<R | undefined> {
+    let group = this.groups.get(one) as GroupCommit<P, R | undefined> | undefined;
+    if (!group) {
+      group = new GroupCommit<P, R | undefined>({
+        one: async (item) => (await this.query(one, item)).rows[0],
+        many: async (items) => {
+          const res = await this.query(many, { items: JSON.stringify(items.map((item, i) => ({ ...item, i }))) });
+          const byIdx = new Map(res.rows.map((row) => [Number(row.idx), row]));
+          return items.map((_, i) => byIdx.get(i));
+        },
+        lanes: GROUP_LANES,
+        maxGroup: MAX_GROUP,
+      });
+      this.groups.set(one, group);
+    }
+    return group.submit(params);
+  }
+
+  /** Statements sent and items carried, per grouped statement (bench diagnostics and tests). */
+  groupStats(one: Query<any, any>): { statements: number; items: number } | undefined {
+    return this.groups.get(one)?.sent;
   }
 
   /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */

@@ -89,7 +89,8 @@ export async function startJob(engine: Engine, options: WorkflowOptions, parentI
   const sentAt = performance.now();
   let row: ClaimedRow | undefined;
   try {
-    const res = await engine.query(jobs.startJob, {
+    // grouped with concurrent starts of this engine into one statement when one is in flight
+    row = await engine.queryGrouped(jobs.startJob, jobs.startJobs, {
       jobId: p.workflowId,
       entity: p.entity ?? null,
       workflowName: p.workflowName,
@@ -105,7 +106,6 @@ export async function startJob(engine: Engine, options: WorkflowOptions, parentI
       leaseSeconds: slot?.leaseSeconds ?? null,
       notify,
     });
-    row = res.rows[0];
   } catch (err) {
     engine.unwatchFinish(watch);
     if (slot) {

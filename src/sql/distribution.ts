@@ -44,6 +44,12 @@ export type Routing =
   | { route: 'task'; why: string }
   /** A few named jobs (a parent and its child, a sender and its target, a job's tree): one shard each. */
   | { route: 'jobs'; keys: string[]; why: string }
+  /**
+   * Several calls of the single statement `of`, each touching that statement's rows, in one statement
+   * (group commit, engine/group-commit.ts). On a distributed database a group spans the shards of its
+   * jobs: grouped per shard there, or sent singly (docs/scaling.md).
+   */
+  | { route: 'group'; of: keyof typeof NAMED_QUERIES; why: string }
   /** Not addressed by job: across every shard by design. */
   | { route: 'spanning'; why: string };
 
@@ -65,6 +71,11 @@ const job = (key: string): Routing => ({ route: 'job', key });
 export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>> = {
   // jobs
   startJob: { tables: ['jobs', 'jobs_attributes', 'threads', 'tasks'], routing: job('jobId'), hot: true },
+  startJobs: {
+    tables: ['jobs', 'jobs_attributes', 'threads', 'tasks'],
+    routing: { route: 'group', of: 'startJob', why: 'concurrent starts of one process, one statement' },
+    hot: true,
+  },
   readJob: { tables: ['jobs'], routing: job('jobId') },
   readJobStatus: { tables: ['jobs'], routing: job('jobId'), hot: true },
   watchJobStatus: { tables: ['jobs'], routing: job('jobId') },
@@ -106,6 +117,11 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
     tables: ['tasks', 'threads', 'waiters', 'jobs', 'journal'],
     routing: { route: 'jobs', keys: ['jobId'], why: 'the job finishes; an awaiting parent (named in its options) gets the result' },
     taskById: true,
+    hot: true,
+  },
+  finishThreads: {
+    tables: ['tasks', 'threads', 'waiters', 'jobs', 'journal'],
+    routing: { route: 'group', of: 'finishThread', why: 'concurrent finishes of one process, one statement' },
     hot: true,
   },
   parkThread: { tables: ['tasks', 'threads', 'jobs'], routing: job('jobId'), taskById: true },

@@ -130,7 +130,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     const { entries, stamps } = site.takePending();
     // the defer timer's write, if one is in flight, goes first
     if (!(await written('finishThread', site.settled()))) return;
-    const res = await engine.query(threads.finishThread, {
+    // grouped with concurrent finishes of this engine into one statement when one is in flight
+    const res = await engine.queryGrouped(threads.finishThread, threads.finishThreads, {
       ...lease,
       entries: withPending && entries.length > 0 ? JSON.stringify(entries) : '[]',
       stamps: withPending && stamps.length > 0 ? JSON.stringify(stamps) : '[]',
@@ -146,7 +147,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       if (row.thread === 'main') engine.localDone(row.job_id);
       throw err;
     });
-    const notice = res.rows[0]?.notice;
+    const notice = res?.notice;
     if ((notice === null || notice === undefined) && withPending && entries.length + stamps.length > 0) {
       // a result was refused (its seq has one this run did not replay) or the lease was lost: give the
       // task back now rather than holding it a whole lease (a lost lease's release matches nothing)

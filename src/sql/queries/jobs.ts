@@ -35,6 +35,10 @@ export const startJob = defineQuery<
 SELECT * FROM {{schema}}.start_job_held($jobId, $entity, $workflowName, $taskQueue, $input::jsonb, $options::jsonb, $search::jsonb,
                                         $parentId, $topic, $channel, $origin, $owner, $leaseSeconds::float8, $notify::boolean)`);
 
+/** startJob for several starts at once (group commit, migration 0050): `items` a JSON array of its params. */
+export const startJobs = defineQuery<{ items: string }, ClaimedRow & { idx: number }>(/* sql */ `
+SELECT * FROM {{schema}}.start_jobs_held($items::jsonb)`);
+
 /**
  * A held start whose reply was lost (the connection dropped): if it committed, its task is held by a
  * worker that never got it. Give it back, runnable now, and wake the topic (it is free of any claim:

@@ -29,6 +29,10 @@ export const finishThread = defineQuery<
 >(/* sql */ `
 SELECT {{schema}}.finish_thread_journaled($taskId, $claims, $jobId, $thread, $entries::jsonb, $stamps::jsonb, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel, $origin) AS notice`);
 
+/** finishThread for several runs at once (group commit, migration 0050): `items` a JSON array of its params. */
+export const finishThreads = defineQuery<{ items: string }, { notice: string | null; idx: number }>(/* sql */ `
+SELECT idx, notice FROM {{schema}}.finish_threads_journaled($items::jsonb)`);
+
 /**
  * The function threw a retryable error: count the failure (`failures` = new consecutive count) and
  * run it again after `delaySeconds`. A child that failed to start is forgotten, so the re-run starts
