@@ -20,6 +20,7 @@ export default {
     'src/validation.ts',
     'src/failure-codec.ts',
     'src/worker/context-log-retention.ts',
+    'src/engine/group-commit.ts',
   ],
   coverageAnalysis: 'perTest',
   // The machine is shared: two test processes at most.

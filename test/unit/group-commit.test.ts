@@ -1,0 +1,139 @@
+/**
+ * Group commit (engine/group-commit.ts), against a model database whose statements the test answers
+ * by hand: every caller gets its own item's answer, never more statements in flight than lanes,
+ * never a group over the limit, a lone caller never waits, a refused group is sent again item by
+ * item (only the item at fault fails), and a group whose answer is lost fails every item.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../../src/engine/group-commit.js';
+
+/** A statement the model database has not answered yet. */
+interface Pending {
+  items: number[];
+  grouped: boolean;
+  answer(): void;
+  fail(error: unknown): void;
+}
+
+function model(lanes: number, maxGroup: number, refuse: (item: number) => boolean = () => false) {
+  const pending: Pending[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const sent: Array<{ items: number[]; grouped: boolean }> = [];
+  const statement = <R>(items: number[], grouped: boolean, answer: () => R): Promise<R> => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    sent.push({ items, grouped });
+    return new Promise<R>((resolve, reject) => {
+      pending.push({
+        items,
+        grouped,
+        answer: () => {
+          inFlight--;
+          // the database refuses a statement carrying an item it refuses: the whole statement
+          if (items.some(refuse)) reject(Object.assign(new Error('refused'), { code: '22P05' }));
+          else resolve(answer());
+        },
+        fail: (error) => {
+          inFlight--;
+          reject(error);
+        },
+      });
+    });
+  };
+  const group = new GroupCommit<number, string>({
+    one: (item) => statement([item], false, () => `r${item}`),
+    many: (items) => statement([...items], true, () => items.map((i) => `r${i}`)),
+    lanes,
+    maxGroup,
+  });
+  return { group, pending, sent, maxInFlight: () => maxInFlight };
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('GroupCommit', () => {
+  it('a lone caller goes at once, on its own', async () => {
+    const m = model(1, 64);
+    const p = m.group.submit(7);
+    expect(m.sent).toEqual([{ items: [7], grouped: false }]);
+    m.pending.shift()!.answer();
+    await expect(p).resolves.toBe('r7');
+  });
+
+  it('callers behind a statement in flight go together, in order, when it returns', async () => {
+    const m = model(1, 64);
+    const all = [1, 2, 3, 4].map((i) => m.group.submit(i));
+    expect(m.sent).toEqual([{ items: [1], grouped: false }]);
+    m.pending.shift()!.answer();
+    await turn();
+    expect(m.sent[1]).toEqual({ items: [2, 3, 4], grouped: true });
+    m.pending.shift()!.answer();
+    await expect(Promise.all(all)).resolves.toEqual(['r1', 'r2', 'r3', 'r4']);
+  });
+
+  it('for any arrivals and answer order: each caller its own answer, within lanes and the group limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(fc.oneof(fc.constant('submit' as const), fc.nat({ max: 4 })), { minLength: 1, maxLength: 60 }),
+        async (lanes, maxGroup, script) => {
+          const m = model(lanes, maxGroup);
+          const results: Array<Promise<string>> = [];
+          let next = 0;
+          for (const step of script) {
+            if (step === 'submit') results.push(m.group.submit(next++));
+            else if (m.pending.length > 0) m.pending.splice(step % m.pending.length, 1)[0]!.answer();
+            await turn();
+          }
+          while (m.pending.length > 0) {
+            m.pending.shift()!.answer();
+            await turn();
+          }
+          expect(await Promise.all(results)).toEqual(results.map((_, i) => `r${i}`));
+          expect(m.maxInFlight()).toBeLessThanOrEqual(lanes);
+          for (const s of m.sent) expect(s.items.length).toBeLessThanOrEqual(maxGroup);
+          // every item was sent exactly once
+          expect(m.sent.flatMap((s) => s.items).sort((a, b) => a - b)).toEqual(results.map((_, i) => i));
+        },
+      ),
+    );
+  });
+
+  it('a group the database refuses is sent again item by item: only the item at fault fails', async () => {
+    const m = model(1, 64, (item) => item === 3);
+    const all = [1, 2, 3, 4].map((i) => m.group.submit(i).catch((e: Error) => `failed: ${e.message}`));
+    m.pending.shift()!.answer(); // 1, alone
+    await turn();
+    expect(m.sent[1]).toEqual({ items: [2, 3, 4], grouped: true });
+    m.pending.shift()!.answer(); // refused: 3 is in it
+    await turn();
+    expect(m.sent.slice(2)).toEqual([2, 3, 4].map((i) => ({ items: [i], grouped: false })));
+    while (m.pending.length > 0) m.pending.shift()!.answer();
+    await expect(Promise.all(all)).resolves.toEqual(['r1', 'r2', 'failed: refused', 'r4']);
+  });
+
+  it('a group whose answer is lost fails every item with that error (it may have committed)', async () => {
+    const m = model(1, 64);
+    const all = [1, 2, 3].map((i) => m.group.submit(i).catch((e: Error) => `failed: ${e.message}`));
+    m.pending.shift()!.answer();
+    await turn();
+    m.pending.shift()!.fail(Object.assign(new Error('Connection terminated unexpectedly'), {}));
+    await turn();
+    expect(m.sent).toHaveLength(2); // nothing sent again: resending could run an item twice
+    await expect(Promise.all(all)).resolves.toEqual(['r1', 'failed: Connection terminated unexpectedly', 'failed: Connection terminated unexpectedly']);
+  });
+
+  it('a group ended by a server restart (an SQLSTATE that means the connection is gone) fails every item too', async () => {
+    const m = model(1, 64);
+    const all = [1, 2, 3].map((i) => m.group.submit(i).catch((e: { code: string }) => e.code));
+    m.pending.shift()!.answer();
+    await turn();
+    m.pending.shift()!.fail(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
+    await turn();
+    expect(m.sent).toHaveLength(2);
+    await expect(Promise.all(all)).resolves.toEqual(['r1', '57P01', '57P01']);
+  });
+});
