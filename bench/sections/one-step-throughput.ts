@@ -1,8 +1,9 @@
 /**
- * The same 1-step workflow with 16 and with 64 started-and-awaited at once (the worker runs 16 at a
- * time by default; at 64 the rest wait as ready tasks). Targets from issue 12: four times the best
- * Postgres-native peer, about 5× DBOS Transact 5.3.0 measured on this kind of machine (331 and 377
- * workflows/s); bench/peers/dbos.sh measures DBOS beside this project in one run for the ratio.
+ * The same 1-step workflow with 16 and with 64 started-and-awaited at once (the worker runs 64 at a
+ * time by default, so each start is taken by the starting process's worker, with no claim). Targets
+ * from issue 12: four times the best Postgres-native peer, about 5× DBOS Transact 5.3.0 measured on
+ * this kind of machine (331 and 377 workflows/s); bench/peers/dbos.sh measures DBOS beside this
+ * project in one run for the ratio.
  */
 import { runConcurrent } from '../measure.js';
 import { type BenchContext, type Row, scaled, type Section } from '../section.js';

@@ -35,7 +35,7 @@ export interface InitConfig {
   /** Any pino-shaped logger (`debug/info/warn/error(obj, msg?)`). Default: one line per entry on stderr. */
   logger?: Logger;
   /**
-   * Defaults for this instance's workers: `concurrency` (tasks run at once per app, default 16),
+   * Defaults for this instance's workers: `concurrency` (tasks run at once per app, default 64),
    * `leaseSeconds` (before a dead worker's tasks are taken over, default 30) and `shutdownGraceMs`
    * (at shutdown, how long runs in flight get to finish before they are stopped and their tasks given
    * back to be run at once by another process, default 5000). A worker's own `options` win when it
