@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { PGlite } from '@electric-sql/pglite';
+type PgliteModule = typeof import('@electric-sql/pglite');
 import type { Driver, QueryResult, Transaction } from '../driver.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 
@@ -58,9 +59,9 @@ export async function openPglite(dataDir: string): Promise<PgliteDriver> {
     }
   }
   try {
-    const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(inMemory ? undefined : dataDir, { parsers });
-    return new PgliteDriver(db, inMemory ? 'pglite (in memory)' : `pglite ${path.resolve(dataDir)}`, release);
+    const pglite = await import('@electric-sql/pglite');
+    const db = await pglite.PGlite.create(inMemory ? undefined : dataDir, { parsers });
+    return new PgliteDriver(db, inMemory ? 'pglite (in memory)' : `pglite ${path.resolve(dataDir)}`, release, pglite);
   } catch (err) {
     release();
     throw err;
@@ -72,15 +73,30 @@ function wrap<R>(res: { rows: unknown[]; affectedRows?: number }): QueryResult<R
   return { rows: res.rows as R[], rowCount: Math.max(res.rows.length, res.affectedRows ?? 0) };
 }
 
+/** Protocol messages as one buffer (one call into PGlite). */
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export class PgliteDriver implements Driver {
   readonly kind = 'pglite' as const;
   readonly concurrentTransactions = false;
   private closed = false;
 
+  /** Named statements prepared in the session: name → the parameter types PostgreSQL inferred. */
+  private readonly prepared = new Map<string, number[]>();
+
   constructor(
     private readonly db: PGlite,
     readonly location: string,
     private readonly releaseLock: () => void,
+    private readonly pglite: Pick<PgliteModule, 'protocol' | 'parse'>,
   ) {}
 
   query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
@@ -88,11 +104,43 @@ export class PgliteDriver implements Driver {
   }
 
   /**
-   * PGlite has no named statements in its API; the text is planned each time. No deadline: the
-   * database is in this process, there is no connection to go half-open.
+   * A named statement, prepared once in PGlite's one session and then run by name: bind, describe,
+   * execute and sync in one protocol message. `db.query` parses and plans the text every time and
+   * makes five calls into the WASM module; this is about a quarter of its cost (a 1-row UPDATE:
+   * 420 → 100 µs). Values are serialised as `db.query` does (by the parameter types PostgreSQL
+   * inferred) and rows parsed by the same parsers. Serialised with `query`, `exec` and transactions
+   * by PGlite's own locks. No deadline: the database is in this process, there is no connection to
+   * go half-open.
    */
-  named<R>(_name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
-    return this.run<R>(sql, params);
+  async named<R>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
+    const { serialize } = this.pglite.protocol;
+    try {
+      await this.db._checkReady();
+      const res = await this.db._runExclusiveTransaction(() =>
+        this.db._runExclusiveQuery(async () => {
+          let types = this.prepared.get(name);
+          if (!types) {
+            const described = await this.db.execProtocol(
+              concat([serialize.parse({ name, text: sql, types: [] }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+            );
+            types = this.pglite.parse.parseDescribeStatementResults(described.messages);
+            this.prepared.set(name, types);
+          }
+          const values = params.map((value, i) => {
+            if (value === null || value === undefined) return null;
+            const serializer = this.db.serializers[types![i]!];
+            return serializer ? serializer(value) : String(value);
+          });
+          const ran = await this.db.execProtocol(
+            concat([serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]),
+          );
+          return this.pglite.parse.parseResults(ran.messages, this.db.parsers)[0]!;
+        }),
+      );
+      return wrap<R>(res);
+    } finally {
+      await yieldToEventLoop();
+    }
   }
 
   private async run<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
