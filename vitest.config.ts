@@ -21,6 +21,7 @@ const POSTGRES_ONLY = [
   // the CLI's commands wired to the management API: the API's behaviour on PGlite is manage-*.test.ts,
   // and each CLI run on PGlite opens the data directory (seconds); cli.test.ts runs on both
   'test/cli-operations.test.ts',
+  'test/group-commit-lock-order.test.ts',
 ];
 // Embedded-database promises (the startup notice, the version stamp, HOTMESH_LOCK_WAIT_MS): these
 // open data directories of their own whatever the backend, so they run once, in the pglite project.

@@ -75,9 +75,28 @@ describe('named statements answer as plain queries do', () => {
     expect((named as { code?: string }).code).toBe((plain as { code?: string }).code);
     expect((named as { message?: string }).message).toMatch(/division by zero/);
     await expect(engine.driver.named<{ x: number }>(stmt, sql, [1])).resolves.toMatchObject({ rows: [{ x: 1 }] });
-    // a statement PostgreSQL cannot prepare is not remembered: fixed, the same name prepares it
+    // a statement PostgreSQL cannot prepare is not remembered: once its table exists, the same name works
     const broken = name();
-    await expect(engine.driver.named(broken, `SELECT * FROM ${engine.sqlSchema}.no_such_table`, [])).rejects.toMatchObject({ code: '42P01' });
+    const table = `${engine.sqlSchema}.named_later`;
+    await expect(engine.driver.named(broken, `SELECT count(*)::int AS n FROM ${table}`, [])).rejects.toMatchObject({ code: '42P01' });
+    await engine.driver.query(`CREATE TABLE ${table} (v int)`, []);
+    await expect(engine.driver.named(broken, `SELECT count(*)::int AS n FROM ${table}`, [])).resolves.toMatchObject({ rows: [{ n: 0 }] });
+    await engine.driver.query(`DROP TABLE ${table}`, []);
+  });
+
+  // PGlite's one session keeps its statements for the life of the process (a pg pool's connections
+  // come and go): one whose result type changed, or that the session forgot, is prepared again
+  it.runIf(process.env.HOTMESH_TEST_BACKEND === 'pglite')('PGlite: a statement whose result type changed, or that was deallocated, is prepared again', async () => {
+    const table = `${engine.sqlSchema}.named_shape`;
+    const stmt = name();
+    await engine.driver.query(`CREATE TABLE ${table} (v text)`, []);
+    await engine.driver.query(`INSERT INTO ${table} VALUES ('a')`, []);
+    await expect(engine.driver.named(stmt, `SELECT * FROM ${table}`, [])).resolves.toMatchObject({ rows: [{ v: 'a' }] });
+    await engine.driver.query(`ALTER TABLE ${table} ADD COLUMN w int DEFAULT 7`, []);
+    await expect(engine.driver.named(stmt, `SELECT * FROM ${table}`, [])).resolves.toMatchObject({ rows: [{ v: 'a', w: 7 }] });
+    await engine.driver.query(`DEALLOCATE ${stmt}`, []);
+    await expect(engine.driver.named(stmt, `SELECT * FROM ${table}`, [])).resolves.toMatchObject({ rows: [{ v: 'a', w: 7 }] });
+    await engine.driver.query(`DROP TABLE ${table}`, []);
   });
 
   it('a named statement whose table is dropped and created again answers from the new one', async () => {

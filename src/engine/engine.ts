@@ -49,6 +49,15 @@ export interface TakeSlot {
 const GROUP_LANES = 1;
 /** Items in one grouped statement at most. */
 const MAX_GROUP = 64;
+/** A grouped statement stops growing at about this many bytes of parameters (large results go alone). */
+const MAX_GROUP_BYTES = 1 << 20;
+
+/** About the bytes a statement's parameters take: its strings' lengths, 8 for anything else. */
+function approximateSize(params: object): number {
+  let n = 0;
+  for (const v of Object.values(params)) n += typeof v === 'string' ? v.length : 8;
+  return n;
+}
 
 /** A query bound to one app's schema, with the name its prepared statement goes by. */
 interface BoundQuery {
@@ -131,6 +140,8 @@ export class Engine {
         },
         lanes: GROUP_LANES,
         maxGroup: MAX_GROUP,
+        size: approximateSize,
+        maxGroupBytes: MAX_GROUP_BYTES,
       });
       this.groups.set(one, group);
     }

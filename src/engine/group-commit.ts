@@ -4,13 +4,14 @@
  * A call that finds a lane free goes at once, on its own: no call ever waits for company, so a lone
  * caller's latency is unchanged and only a busy engine groups.
  *
- * A group is one transaction. When the database refuses it (an error with an answer: bad data in one
- * item, a deadlock), nothing of it was written, and each item is sent again on its own, so only the
- * item at fault fails. When the answer is lost (the connection dropped, a deadline passed), the group
- * may have committed: every item's caller gets that error, as it would have for its own statement,
- * and handles it as it does today (a start releases a held task, a finish reads the job row).
+ * A group is one transaction. When the database answers it with an error (bad data in one item, a
+ * deadlock, a lock or statement timeout), nothing of it was written, and each item is sent again on
+ * its own, so only the item at fault fails. When the answer is lost (the connection dropped, a
+ * deadline passed, the server ended the session), the group may have committed: every item's caller
+ * gets that error, as it would have for its own statement, and handles it as it does today (a start
+ * releases a held task, a finish reads the job row). Sending those items again could report a
+ * caller's own start as a duplicate.
  */
-import { isTransientDbError } from '../storage/transient-error.js';
 
 export interface GroupCommitOptions<I, R> {
   /** Send one item on its own. */
@@ -21,6 +22,10 @@ export interface GroupCommitOptions<I, R> {
   lanes: number;
   /** Items in one statement at most. */
   maxGroup: number;
+  /** About how many bytes an item adds to a statement (default 0: only `maxGroup` bounds a group). */
+  size?(item: I): number;
+  /** A group stops growing once its items reach this many bytes (one item always goes). */
+  maxGroupBytes?: number;
 }
 
 interface Waiting<I, R> {
@@ -32,7 +37,7 @@ interface Waiting<I, R> {
 export class GroupCommit<I, R> {
   private readonly queue: Waiting<I, R>[] = [];
   private inFlight = 0;
-  /** Statements sent and items they carried (the bench's and the tests' view of the grouping). */
+  /** Statements sent and items they carried, resends included (the bench's and the tests' view). */
   readonly sent = { statements: 0, items: 0 };
 
   constructor(private readonly options: GroupCommitOptions<I, R>) {}
@@ -40,48 +45,70 @@ export class GroupCommit<I, R> {
   submit(item: I): Promise<R> {
     if (this.inFlight < this.options.lanes && this.queue.length === 0) {
       this.inFlight++;
-      this.sent.statements++;
-      this.sent.items++;
-      return this.options.one(item).finally(() => this.laneFreed());
+      return this.one(item).finally(() => this.laneFreed());
     }
     return new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject }));
+  }
+
+  private one(item: I): Promise<R> {
+    this.sent.statements++;
+    this.sent.items++;
+    return this.options.one(item);
   }
 
   private laneFreed(): void {
     this.inFlight--;
     while (this.inFlight < this.options.lanes && this.queue.length > 0) {
-      const group = this.queue.splice(0, this.options.maxGroup);
+      const group = this.queue.splice(0, this.groupLength());
       this.inFlight++;
-      this.sent.statements++;
-      this.sent.items += group.length;
       void this.send(group).finally(() => this.laneFreed());
     }
+  }
+
+  /** How many of the queued items the next group takes: up to maxGroup, and up to maxGroupBytes. */
+  private groupLength(): number {
+    const { size, maxGroupBytes, maxGroup } = this.options;
+    const limit = Math.min(maxGroup, this.queue.length);
+    if (!size || maxGroupBytes === undefined) return limit;
+    let bytes = 0;
+    for (let n = 0; n < limit; n++) {
+      bytes += size(this.queue[n]!.item);
+      if (bytes > maxGroupBytes) return Math.max(1, n);
+    }
+    return limit;
   }
 
   private async send(group: Waiting<I, R>[]): Promise<void> {
     if (group.length === 1) {
       const [w] = group;
-      await this.options.one(w!.item).then(w!.resolve, w!.reject);
+      await this.one(w!.item).then(w!.resolve, w!.reject);
       return;
     }
+    this.sent.statements++;
+    this.sent.items += group.length;
     let answers: R[];
     try {
       answers = await this.options.many(group.map((w) => w.item));
     } catch (err) {
-      if (isTransientDbError(err) || !hasAnswer(err)) {
+      if (answerLost(err)) {
         for (const w of group) w.reject(err);
         return;
       }
       // refused as a whole: each on its own, so only the item at fault fails
-      await Promise.all(group.map((w) => this.options.one(w.item).then(w.resolve, w.reject)));
+      await Promise.all(group.map((w) => this.one(w.item).then(w.resolve, w.reject)));
       return;
     }
     group.forEach((w, i) => w.resolve(answers[i]!));
   }
 }
 
-/** The database answered (an SQLSTATE): the statement was refused and nothing of it committed. */
-function hasAnswer(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+/**
+ * The group may have committed: no answer from the database (a network error, a deadline), or the
+ * server ended the session (class 08, 57P01-57P03: a termination can land after the commit). Any
+ * other error the server sent (it has a severity and an SQLSTATE) rolled the group back.
+ */
+function answerLost(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  if (!e || typeof e.severity !== 'string' || typeof e.code !== 'string') return true;
+  return /^(08...|57P0[123])$/.test(e.code);
 }

@@ -133,7 +133,14 @@ async function planDrops(): Promise<void> {
   const id = config.injectId;
   const i = Number(id.slice(config.idPrefix.length));
   const plans: Array<{ window: DropWindow; when: 'before' | 'after'; matches: (sql: string, params: unknown[]) => boolean }> = [
-    { window: 'start', when: 'after', matches: (sql, params) => sql.includes('.start_job_held(') && params.includes(id) },
+    {
+      window: 'start',
+      when: 'after',
+      // alone, or in a group of concurrent starts (migration 0050): the group's answer is lost then
+      matches: (sql, params) =>
+        (sql.includes('.start_job_held(') && params.includes(id)) ||
+        (sql.includes('.start_jobs_held(') && String(params[0]).includes(`"jobId":${JSON.stringify(id)}`)),
+    },
     { window: 'op-id', when: 'after', matches: (sql, params) => sql.includes('.context_op(') && params.includes(id) && params.includes('ext-1') },
     {
       window: 'activity-result',

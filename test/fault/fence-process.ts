@@ -45,7 +45,8 @@ try {
     const res = await named(name, sql, params);
     if (sql.includes('journal_append(')) say(`APPENDED ${res.rowCount}`);
     // a run's last result is written with its end (migration 0046): NULL, the write was refused
-    if (sql.includes('finish_thread_journaled(')) say(`APPENDED ${(res.rows[0] as { notice: unknown }).notice === null ? 0 : 1}`);
+    // (alone, or in a group of concurrent finishes, migration 0050: a row per finish)
+    if (/\.finish_threads?_journaled\(/.test(sql)) for (const row of res.rows as Array<{ notice: unknown }>) say(`APPENDED ${row.notice === null ? 0 : 1}`);
     return res;
   }) as typeof driver.named;
   await mf.worker.create({ taskQueue: 'fence', workflow: fenced, options: { leaseSeconds: 2 } });

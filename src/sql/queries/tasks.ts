@@ -31,10 +31,19 @@ SELECT {{schema}}.next_due($topics::text[]) AS due, (extract(epoch FROM clock_ti
  * just released (suspended, retried, parked: lease_owner NULL) is not touched, whatever the claims.
  */
 export const extendLeases = defineQuery<{ ids: string[]; claims: number[]; leaseSeconds: number; owner: string }, { id: string }>(/* sql */ `
+WITH locked AS (
+  -- in id order, the order a group of finishes locks them in (migration 0050): no deadlock between them
+  SELECT t.id
+    FROM {{schema}}.tasks t
+    JOIN unnest($ids::bigint[], $claims::int[]) AS held(id, claims) ON t.id = held.id AND t.claims = held.claims
+   WHERE t.lease_owner = $owner
+   ORDER BY t.id
+     FOR NO KEY UPDATE OF t
+)
 UPDATE {{schema}}.tasks t
    SET run_at = now() + make_interval(secs => $leaseSeconds)
-  FROM unnest($ids::bigint[], $claims::int[]) AS held(id, claims)
- WHERE t.id = held.id AND t.claims = held.claims AND t.lease_owner = $owner
+  FROM locked
+ WHERE t.id = locked.id
 RETURNING t.id::text AS id`);
 
 /**

@@ -89,8 +89,8 @@ export class PgliteDriver implements Driver {
   readonly concurrentTransactions = false;
   private closed = false;
 
-  /** Named statements prepared in the session: name → the parameter types PostgreSQL inferred. */
-  private readonly prepared = new Map<string, number[]>();
+  /** Named statements prepared in the session: name → its text and the parameter types PostgreSQL inferred. */
+  private readonly prepared = new Map<string, { sql: string; types: number[] }>();
 
   constructor(
     private readonly db: PGlite,
@@ -108,39 +108,58 @@ export class PgliteDriver implements Driver {
    * execute and sync in one protocol message. `db.query` parses and plans the text every time and
    * makes five calls into the WASM module; this is about a quarter of its cost (a 1-row UPDATE:
    * 420 → 100 µs). Values are serialised as `db.query` does (by the parameter types PostgreSQL
-   * inferred) and rows parsed by the same parsers. Serialised with `query`, `exec` and transactions
-   * by PGlite's own locks. No deadline: the database is in this process, there is no connection to
-   * go half-open.
+   * inferred) and rows parsed by the same parsers. Serialised with `query`, `exec`, `listen` and
+   * transactions by PGlite's own locks, taken in `db.query`'s order. Those lock methods and
+   * `_checkReady` are PGlite's internals (public in its typings): the version is pinned exactly
+   * (PGLITE_VERSION) and test/named-statements.test.ts checks this path against `db.query`.
+   * A statement the server forgot, or whose plan can no longer give its result type, is prepared
+   * again once. No deadline: the database is in this process, there is no connection to go half-open.
    */
   async named<R>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
-    const { serialize } = this.pglite.protocol;
     try {
       await this.db._checkReady();
       const res = await this.db._runExclusiveTransaction(() =>
         this.db._runExclusiveQuery(async () => {
-          let types = this.prepared.get(name);
-          if (!types) {
-            const described = await this.db.execProtocol(
-              concat([serialize.parse({ name, text: sql, types: [] }), serialize.describe({ type: 'S', name }), serialize.sync()]),
-            );
-            types = this.pglite.parse.parseDescribeStatementResults(described.messages);
-            this.prepared.set(name, types);
+          try {
+            return await this.execute(name, sql, params);
+          } catch (err) {
+            // 26000: no such prepared statement; 0A000: "cached plan must not change result type"
+            const code = (err as { code?: unknown }).code;
+            if ((code !== '26000' && code !== '0A000') || !this.prepared.has(name)) throw err;
+            this.prepared.delete(name);
+            await this.db.execProtocol(concat([this.pglite.protocol.serialize.close({ type: 'S', name }), this.pglite.protocol.serialize.sync()]));
+            return await this.execute(name, sql, params);
           }
-          const values = params.map((value, i) => {
-            if (value === null || value === undefined) return null;
-            const serializer = this.db.serializers[types![i]!];
-            return serializer ? serializer(value) : String(value);
-          });
-          const ran = await this.db.execProtocol(
-            concat([serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]),
-          );
-          return this.pglite.parse.parseResults(ran.messages, this.db.parsers)[0]!;
         }),
       );
       return wrap<R>(res);
     } finally {
       await yieldToEventLoop();
     }
+  }
+
+  /** Prepare `name` if this session has not, then run it (inside PGlite's locks). */
+  private async execute(name: string, sql: string, params: unknown[]) {
+    const { serialize } = this.pglite.protocol;
+    let statement = this.prepared.get(name);
+    if (statement && statement.sql !== sql) throw new Error(`prepared statement ${name} already names another text`);
+    if (!statement) {
+      const described = await this.db.execProtocol(
+        concat([serialize.parse({ name, text: sql, types: [] }), serialize.describe({ type: 'S', name }), serialize.sync()]),
+      );
+      statement = { sql, types: this.pglite.parse.parseDescribeStatementResults(described.messages) };
+      this.prepared.set(name, statement);
+    }
+    const types = statement.types;
+    const values = params.map((value, i) => {
+      if (value === null || value === undefined) return null;
+      const serializer = this.db.serializers[types[i]!];
+      return serializer ? serializer(value) : String(value);
+    });
+    const ran = await this.db.execProtocol(
+      concat([serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]),
+    );
+    return this.pglite.parse.parseResults(ran.messages, this.db.parsers)[0]!;
   }
 
   private async run<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
