@@ -25,7 +25,10 @@ describe('interceptors', () => {
     MemFlow.registerInterceptor({
       async execute(ctx, next) {
         log.push(`outer:before:${ctx.get('workflowName')}`);
-        await MemFlow.workflow.sleepFor('10 milliseconds'); // a durable call inside an interceptor
+        // a durable call inside an interceptor. Long enough that the run suspends on it: a run that
+        // takes longer than the sleep to reach its batch's end (10 ms did, once, on a loaded machine)
+        // delivers the timer inline, without the replay this test looks for
+        await MemFlow.workflow.sleepFor('300 milliseconds');
         const out = await next();
         log.push('outer:after');
         return out;
