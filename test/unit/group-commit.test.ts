@@ -210,4 +210,62 @@ describe('GroupCommit', () => {
     expect([...columns[0]!].sort()).toEqual(['i', ...jobs.startJob.params].sort());
     expect([...columns[1]!].sort()).toEqual(['i', ...threads.finishThread.params].sort());
   });
+
+  it('one item queued alone goes as its own statement, not as a group of one', async () => {
+    const m = model(1, 64);
+    const all = [1, 2].map((i) => m.group.submit(i));
+    m.pending.shift()!.answer();
+    await turn();
+    expect(m.sent).toEqual([
+      { items: [1], grouped: false },
+      { items: [2], grouped: false },
+    ]);
+    m.pending.shift()!.answer();
+    await expect(Promise.all(all)).resolves.toEqual(['r1', 'r2']);
+  });
+
+  it('an answered error without an SQLSTATE, or a connection-class one, counts as lost', async () => {
+    for (const error of [{ severity: 'ERROR' }, { severity: 'FATAL', code: '08006' }, { severity: 'FATAL', code: '57P02' }]) {
+      const m = model(1, 64);
+      const all = [1, 2, 3].map((i) => m.group.submit(i).catch(() => 'lost'));
+      m.pending.shift()!.answer();
+      await turn();
+      m.pending.shift()!.fail(Object.assign(new Error('gone'), error));
+      await turn();
+      expect(m.sent, JSON.stringify(error)).toHaveLength(2);
+      await expect(Promise.all(all)).resolves.toEqual(['r1', 'lost', 'lost']);
+    }
+  });
+
+  it('a byte limit is inclusive, and with sizes but no limit only maxGroup bounds a group', async () => {
+    for (const [maxGroupBytes, expected] of [
+      [100, [40, 60]],
+      [undefined, [40, 60, 70]],
+    ] as const) {
+      const pending: Array<() => void> = [];
+      const sent: number[][] = [];
+      const statement = <R>(items: number[], answer: () => R) =>
+        new Promise<R>((resolve) => {
+          sent.push(items);
+          pending.push(() => resolve(answer()));
+        });
+      const group = new GroupCommit<number, number>({
+        one: (i) => statement([i], () => i),
+        many: (items) => statement([...items], () => [...items]),
+        lanes: 1,
+        maxGroup: 64,
+        size: (i) => i,
+        ...(maxGroupBytes === undefined ? {} : { maxGroupBytes }),
+      });
+      const all = [1, 40, 60, 70].map((i) => group.submit(i));
+      pending.shift()!();
+      await turn();
+      expect(sent[1]).toEqual(expected);
+      while (pending.length > 0) {
+        pending.shift()!();
+        await turn();
+      }
+      await expect(Promise.all(all)).resolves.toEqual([1, 40, 60, 70]);
+    }
+  });
 });
