@@ -38,7 +38,11 @@ import type { Completion, RunOutcome, RunPort } from './run-port.js';
 
 export type { Completion, DueTimer, PendingTimer, RunOutcome, RunPort } from './run-port.js';
 
-const never = new Promise<never>(() => {});
+/**
+ * A promise that never settles, new each time: one shared promise collects a reaction from every
+ * await and race on it, and keeps each (with the frame awaiting it) for the life of the process.
+ */
+const never = (): Promise<never> => new Promise<never>(() => {});
 /** The calls a function waits on: where a cancellation is delivered. */
 const CANCELLABLE: { readonly [K in CallKind]: boolean } = {
   activity: true,
@@ -180,12 +184,12 @@ export class ThreadRun {
   call<K extends CallKind>(request: CallRequestOf<K>): Promise<Completion<CallResult<K>>>;
   call(request: CallRequest): Promise<Completion>;
   call(request: CallRequest): Promise<Completion> {
-    if (this.stopped || this.fatal) return never;
+    if (this.stopped || this.fatal) return never();
     const seq = ++this.seq;
     const entry = this.entries.get(seq);
     if (entry && (entry.kind !== request.kind || entry.name !== request.name)) {
       this.nondeterminism(seq, describeCall(entry.kind, entry.name), describeCall(request.kind, request.name));
-      return never;
+      return never();
     }
     const promise = new Promise<Completion>((resolve) => {
       this.pending.set(seq, { call: { ...request, seq } as IssuedCall, resolve, blocked: false });
@@ -301,9 +305,10 @@ export class ThreadRun {
     const outside = waitingOutside(this.pending, this.entries);
     const waitMs = Math.min(Math.max(0, next - now), outside.length > 0 && this.port.poll ? POLL_WHILE_RUNNING_MS : Infinity);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const elapsed = Number.isFinite(waitMs) ? new Promise<'time'>((r) => (timer = setTimeout(() => r('time'), waitMs))) : never;
     const finished = Promise.race([...this.inflight.values()].map((f) => f.done)).then(() => 'done' as const);
-    const why = await Promise.race([finished, elapsed]);
+    const why = Number.isFinite(waitMs)
+      ? await Promise.race([finished, new Promise<'time'>((r) => (timer = setTimeout(() => r('time'), waitMs)))])
+      : await finished;
     clearTimeout(timer);
     if (why === 'time' && outside.length > 0 && this.port.poll) {
       for (const entry of await this.port.poll(outside)) {
