@@ -49,6 +49,12 @@ export interface TakeSlot {
 const GROUP_LANES = 1;
 /** Items in one grouped statement at most. */
 const MAX_GROUP = 64;
+/**
+ * A grouped statement out longer than this frees its lane (it goes on): one stuck on a half-open
+ * connection until its deadline held every later finish of the engine behind it. Statements take
+ * about a millisecond; 200 ms is far past a busy one and far short of a deadline.
+ */
+const LANE_PATIENCE_MS = 200;
 /** A grouped statement stops growing at about this many bytes of parameters (large results go alone). */
 const MAX_GROUP_BYTES = 1 << 20;
 
@@ -142,6 +148,7 @@ export class Engine {
         maxGroup: MAX_GROUP,
         size: approximateSize,
         maxGroupBytes: MAX_GROUP_BYTES,
+        patienceMs: LANE_PATIENCE_MS,
       });
       this.groups.set(one, group);
     }

@@ -2,7 +2,10 @@
  * Group commit: calls of one statement that arrive while that statement is already in flight wait,
  * and go together in one statement (one round trip, one commit, one socket write) when a lane frees.
  * A call that finds a lane free goes at once, on its own: no call ever waits for company, so a lone
- * caller's latency is unchanged and only a busy engine groups.
+ * caller's latency is unchanged and only a busy engine groups. A statement holds its lane for at most
+ * `patienceMs`: one stuck on a connection gone half-open (no answer until its deadline, tens of
+ * seconds) must not hold every later start or finish of the engine behind it, as it did in
+ * test/fault/half-open-connection.test.ts; past that, the next statement goes beside it.
  *
  * A group is one transaction. When the database answers it with an error (bad data in one item, a
  * deadlock, a lock or statement timeout), nothing of it was written, and each item is sent again on
@@ -26,6 +29,8 @@ export interface GroupCommitOptions<I, R> {
   size?(item: I): number;
   /** A group stops growing once its items reach this many bytes (one item always goes). */
   maxGroupBytes?: number;
+  /** A statement out longer than this (ms) frees its lane, though it goes on. Default: never. */
+  patienceMs?: number;
 }
 
 interface Waiting<I, R> {
@@ -44,10 +49,27 @@ export class GroupCommit<I, R> {
 
   submit(item: I): Promise<R> {
     if (this.inFlight < this.options.lanes && this.queue.length === 0) {
-      this.inFlight++;
-      return this.one(item).finally(() => this.laneFreed());
+      const answered = this.one(item);
+      this.occupy(answered);
+      return answered;
     }
     return new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject }));
+  }
+
+  /** `statement` holds a lane until it settles, or for patienceMs, whichever comes first. */
+  private occupy(statement: Promise<unknown>): void {
+    this.inFlight++;
+    let held = true;
+    const free = () => {
+      if (!held) return;
+      held = false;
+      clearTimeout(timer);
+      this.laneFreed();
+    };
+    const patience = this.options.patienceMs;
+    const timer = patience === undefined ? undefined : setTimeout(free, patience);
+    timer?.unref();
+    statement.then(free, free);
   }
 
   private one(item: I): Promise<R> {
@@ -60,8 +82,7 @@ export class GroupCommit<I, R> {
     this.inFlight--;
     while (this.inFlight < this.options.lanes && this.queue.length > 0) {
       const group = this.queue.splice(0, this.groupLength());
-      this.inFlight++;
-      void this.send(group).finally(() => this.laneFreed());
+      this.occupy(this.send(group));
     }
   }
 

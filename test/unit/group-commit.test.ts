@@ -19,7 +19,7 @@ interface Pending {
   fail(error: unknown): void;
 }
 
-function model(lanes: number, maxGroup: number, refuse: (item: number) => boolean = () => false) {
+function model(lanes: number, maxGroup: number, refuse: (item: number) => boolean = () => false, patienceMs?: number) {
   const pending: Pending[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -50,6 +50,7 @@ function model(lanes: number, maxGroup: number, refuse: (item: number) => boolea
     many: (items) => statement([...items], true, () => items.map((i) => `r${i}`)),
     lanes,
     maxGroup,
+    ...(patienceMs === undefined ? {} : { patienceMs }),
   });
   return { group, pending, sent, maxInFlight: () => maxInFlight };
 }
@@ -267,5 +268,28 @@ describe('GroupCommit', () => {
       }
       await expect(Promise.all(all)).resolves.toEqual([1, 40, 60, 70]);
     }
+  });
+
+  it('a statement out past patienceMs frees its lane: the next go beside it, and its late answer frees nothing twice', async () => {
+    const m = model(1, 64, () => false, 20);
+    const first = m.group.submit(1); // stuck: a connection gone half-open
+    const queued = [2, 3].map((i) => m.group.submit(i));
+    expect(m.sent).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(m.sent[1]).toEqual({ items: [2, 3], grouped: true });
+    m.pending[1]!.answer();
+    await expect(Promise.all(queued)).resolves.toEqual(['r2', 'r3']);
+    // the stuck one is still out, but holds no lane: a new call goes at once
+    const fourth = m.group.submit(4);
+    expect(m.sent[2]).toEqual({ items: [4], grouped: false });
+    m.pending[0]!.answer(); // the stuck one answers at last
+    await turn();
+    const fifth = m.group.submit(5); // the lane is still the fourth's: 5 waits, 4's answer sends it
+    expect(m.sent).toHaveLength(3);
+    m.pending[2]!.answer();
+    await turn();
+    expect(m.sent[3]).toEqual({ items: [5], grouped: false });
+    m.pending[3]!.answer();
+    await expect(Promise.all([first, fourth, fifth])).resolves.toEqual(['r1', 'r4', 'r5']);
   });
 });
