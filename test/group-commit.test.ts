@@ -49,6 +49,20 @@ describe('group commit', () => {
     await mf.shutdown();
   });
 
+  /** The first statement with text `sql` commits, then its answer is lost (as a dropped connection loses it). */
+  const loseAnswerOnce = (sql: string) => {
+    const lost = { count: 0 };
+    tamper = (text) =>
+      text === sql && lost.count === 0
+        ? {
+            afterwards: () => {
+              lost.count++;
+              throw new Error('Connection terminated unexpectedly');
+            },
+          }
+        : undefined;
+    return lost;
+  };
   const sent = (query: Parameters<Engine['bind']>[0]) => sentBy.get(engine.bind(query).text) ?? 0;
   const start = (workflowId: string) => mf.workflow.start({ taskQueue: 'group', workflowName: 'echoOnce', workflowId, args: [workflowId] });
 
@@ -127,20 +141,11 @@ describe('group commit', () => {
   it('a start group whose answer is lost after it committed: each caller gets that error, and each job runs once', async () => {
     const base = `lost-start-${Date.now()}`;
     const many = engine.bind(jobs.startJobs).text;
-    let lost = 0;
-    tamper = (sql) =>
-      sql === many && lost === 0
-        ? {
-            afterwards: () => {
-              lost++;
-              throw new Error('Connection terminated unexpectedly');
-            },
-          }
-        : undefined;
+    const lost = loseAnswerOnce(many);
     try {
       const ids = Array.from({ length: 12 }, (_, i) => `${base}-${i}`);
       const settled = await Promise.allSettled(ids.map((id) => start(id)));
-      expect(lost).toBe(1);
+      expect(lost.count).toBe(1);
       const errors = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason as Error);
       // the callers of the lost group: the error of their own statement, never a DuplicateJobError
       // (sending the group's items again would have found their own jobs)
@@ -157,22 +162,13 @@ describe('group commit', () => {
   it('a group whose answer is lost after it committed still ends each job once, and result() hears it', async () => {
     const base = `lost-${Date.now()}`;
     const many = engine.bind(threads.finishThreads).text;
-    let lost = 0;
-    tamper = (sql) =>
-      sql === many && lost === 0
-        ? {
-            afterwards: () => {
-              lost++;
-              throw Object.assign(new Error('Connection terminated unexpectedly'), {});
-            },
-          }
-        : undefined;
+    const lost = loseAnswerOnce(many);
     try {
       const ids = Array.from({ length: 24 }, (_, i) => `${base}-${i}`);
       const t0 = performance.now();
       const results = await Promise.all(ids.map(async (id) => (await start(id)).result()));
       expect(results).toEqual(ids.map((id) => `${id}:done`));
-      expect(lost).toBe(1);
+      expect(lost.count).toBe(1);
       for (const id of ids) expect(runs.get(id)).toBe(1);
       // the finishing engine reads the rows of a lost finish at once, not at result()'s next poll
       expect(performance.now() - t0).toBeLessThan(1_500);

@@ -57,6 +57,27 @@ function model(lanes: number, maxGroup: number, refuse: (item: number) => boolea
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A group of sized items (an item's size is its value) whose statements the test answers in order. */
+function sizedModel(maxGroupBytes: number | undefined) {
+  const pending: Array<() => void> = [];
+  const sent: number[][] = [];
+  const statement = <R>(items: number[], answer: () => R) =>
+    new Promise<R>((resolve) => {
+      sent.push(items);
+      pending.push(() => resolve(answer()));
+    });
+  const group = new GroupCommit<number, number>({
+    one: (i) => statement([i], () => i),
+    many: (items) => statement([...items], () => [...items]),
+    lanes: 1,
+    maxGroup: 64,
+    size: (i) => i,
+    ...(maxGroupBytes === undefined ? {} : { maxGroupBytes }),
+  });
+  return { group, pending, sent };
+}
+
+
 describe('GroupCommit', () => {
   it('a lone caller goes at once, on its own', async () => {
     const m = model(1, 64);
@@ -167,21 +188,7 @@ describe('GroupCommit', () => {
   });
 
   it('a group stops growing at maxGroupBytes, and an item larger than that goes alone', async () => {
-    const pending: Array<() => void> = [];
-    const sent: number[][] = [];
-    const statement = <R>(items: number[], answer: () => R) =>
-      new Promise<R>((resolve) => {
-        sent.push(items);
-        pending.push(() => resolve(answer()));
-      });
-    const group = new GroupCommit<number, number>({
-      one: (i) => statement([i], () => i),
-      many: (items) => statement([...items], () => [...items]),
-      lanes: 1,
-      maxGroup: 64,
-      size: (i) => i, // an item's size is its value
-      maxGroupBytes: 100,
-    });
+    const { group, pending, sent } = sizedModel(100);
     const all = [1, 40, 50, 20, 500, 30].map((i) => group.submit(i));
     pending.shift()!();
     await turn();
@@ -243,21 +250,7 @@ describe('GroupCommit', () => {
       [100, [40, 60]],
       [undefined, [40, 60, 70]],
     ] as const) {
-      const pending: Array<() => void> = [];
-      const sent: number[][] = [];
-      const statement = <R>(items: number[], answer: () => R) =>
-        new Promise<R>((resolve) => {
-          sent.push(items);
-          pending.push(() => resolve(answer()));
-        });
-      const group = new GroupCommit<number, number>({
-        one: (i) => statement([i], () => i),
-        many: (items) => statement([...items], () => [...items]),
-        lanes: 1,
-        maxGroup: 64,
-        size: (i) => i,
-        ...(maxGroupBytes === undefined ? {} : { maxGroupBytes }),
-      });
+      const { group, pending, sent } = sizedModel(maxGroupBytes);
       const all = [1, 40, 60, 70].map((i) => group.submit(i));
       pending.shift()!();
       await turn();
