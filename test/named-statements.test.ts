@@ -84,21 +84,6 @@ describe('named statements answer as plain queries do', () => {
     await engine.driver.query(`DROP TABLE ${table}`, []);
   });
 
-  // PGlite's one session keeps its statements for the life of the process (a pg pool's connections
-  // come and go): one whose result type changed, or that the session forgot, is prepared again
-  it.runIf(process.env.HOTMESH_TEST_BACKEND === 'pglite')('PGlite: a statement whose result type changed, or that was deallocated, is prepared again', async () => {
-    const table = `${engine.sqlSchema}.named_shape`;
-    const stmt = name();
-    await engine.driver.query(`CREATE TABLE ${table} (v text)`, []);
-    await engine.driver.query(`INSERT INTO ${table} VALUES ('a')`, []);
-    await expect(engine.driver.named(stmt, `SELECT * FROM ${table}`, [])).resolves.toMatchObject({ rows: [{ v: 'a' }] });
-    await engine.driver.query(`ALTER TABLE ${table} ADD COLUMN w int DEFAULT 7`, []);
-    await expect(engine.driver.named(stmt, `SELECT * FROM ${table}`, [])).resolves.toMatchObject({ rows: [{ v: 'a', w: 7 }] });
-    await engine.driver.query(`DEALLOCATE ${stmt}`, []);
-    await expect(engine.driver.named(stmt, `SELECT * FROM ${table}`, [])).resolves.toMatchObject({ rows: [{ v: 'a', w: 7 }] });
-    await engine.driver.query(`DROP TABLE ${table}`, []);
-  });
-
   it('a named statement whose table is dropped and created again answers from the new one', async () => {
     const table = `${engine.sqlSchema}.named_again`;
     const stmt = name();
