@@ -15,21 +15,23 @@ import * as threads from '../../src/sql/queries/threads.js';
 /** In flight → workflows/s target on Postgres (5 × DBOS's 331 and 377 in the issue's run). */
 const TARGETS: Record<number, number> = { 16: 1650, 64: 1900 };
 
-/** Items per statement of a grouped statement since `before` (group commit, engine/group-commit.ts). */
-function perStatement(ctx: BenchContext, query: Parameters<BenchContext['engine']['groupStats']>[0], before: GroupSent): string {
-  const now = ctx.engine.groupStats(query) ?? { statements: 0, items: 0 };
-  const statements = now.statements - before.statements;
-  return statements > 0 ? ((now.items - before.items) / statements).toFixed(1) : '-';
+/**
+ * Items per statement of a grouped statement from now on (group commit, engine/group-commit.ts):
+ * call the answer after the measurement.
+ */
+function itemsPerStatement(ctx: BenchContext, query: Parameters<BenchContext['engine']['groupStats']>[0]): () => string {
+  const counts = () => ({ ...(ctx.engine.groupStats(query) ?? { statements: 0, items: 0 }) });
+  const before = counts();
+  return () => {
+    const now = counts();
+    const statements = now.statements - before.statements;
+    return statements > 0 ? ((now.items - before.items) / statements).toFixed(1) : '-';
+  };
 }
 
-type GroupSent = { statements: number; items: number };
-const sent = (ctx: BenchContext, query: Parameters<BenchContext['engine']['groupStats']>[0]): GroupSent => ({
-  ...(ctx.engine.groupStats(query) ?? { statements: 0, items: 0 }),
-});
-
 async function measure(ctx: BenchContext, inFlight: number): Promise<Row> {
-  const starts = sent(ctx, jobs.startJob);
-  const finishes = sent(ctx, threads.finishThread);
+  const starts = itemsPerStatement(ctx, jobs.startJob);
+  const finishes = itemsPerStatement(ctx, threads.finishThread);
   const t = await runConcurrent(() => runWorkflow(ctx, benchOneStep), {
     inFlight,
     warmup: scaled(ctx, 4 * inFlight),
@@ -46,7 +48,7 @@ async function measure(ctx: BenchContext, inFlight: number): Promise<Row> {
     detail:
       `${t.completed} in ${(t.elapsedMs / 1000).toFixed(2)} s; latency p50 ${ms(lat.p50)} / p99 ${ms(lat.p99)} ms; ` +
       `this process ${ms(t.cpuMs / t.completed)} ms CPU/workflow (${((100 * t.cpuMs) / t.elapsedMs).toFixed(0)}% of a core); ` +
-      `group commit: ${perStatement(ctx, jobs.startJob, starts)} starts, ${perStatement(ctx, threads.finishThread, finishes)} finishes per statement`,
+      `group commit: ${starts()} starts, ${finishes()} finishes per statement`,
   };
 }
 

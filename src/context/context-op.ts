@@ -86,6 +86,15 @@ export function contextError(err: unknown, request: ContextOpRequest): unknown {
   return err;
 }
 
+/**
+ * HM005 from `context_at` or `fork_job`: the context at that point is no longer kept (the app's
+ * contextLogRetention, migration 0049). A ValidationError naming `field`; anything else passes through.
+ */
+export function prunedContextError(err: unknown, field: string): unknown {
+  const e = err as { code?: string; message?: string };
+  return e?.code === 'HM005' ? new ValidationError(field, e.message ?? 'the context at that point is no longer kept') : err;
+}
+
 /** `get` answers null for a missing path (upstream); other ops answer what SQL returned. */
 export function opResult(request: ContextOpRequest, value: unknown): unknown {
   return request.op === 'get' && value === undefined ? null : value;

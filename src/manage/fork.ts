@@ -4,6 +4,7 @@
  * every delivered call) and whose context is the original's as it was at that point (context_at of
  * the last version logged by then). The original is not touched.
  */
+import { prunedContextError } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
 import { DuplicateJobError, JobNotFoundError, ValidationError, WorkflowStateError } from '../errors.js';
 import { guid } from '../memflow/guid.js';
@@ -45,14 +46,9 @@ export async function forkWorkflow(engine: Engine, sourceId: string, options?: F
   // journal retention (migration 0043) deleted what a replay needs: running it again would redo every step
   if (main.compacted) throw new WorkflowStateError(sourceId, 'fork', `${main.status} with its journal compacted`, 'workflows whose journal is kept');
   const topic = workflowTopic(main.task_queue, main.workflow_name);
-  let res;
-  try {
-    res = await engine.query(manage.forkJob, { sourceId, newId, seq: fromSeq, topic, channel: engine.channel });
-  } catch (err) {
-    // HM005: the context at the fork point is no longer kept (contextLogRetention, migration 0049)
-    if ((err as { code?: unknown }).code === 'HM005') throw new ValidationError('fromSeq', (err as Error).message);
-    throw err;
-  }
+  const res = await engine.query(manage.forkJob, { sourceId, newId, seq: fromSeq, topic, channel: engine.channel }).catch((err: unknown) => {
+    throw prunedContextError(err, 'fromSeq');
+  });
   const outcome = res.rows[0]?.outcome ?? 'not-found';
   if (outcome === 'not-found') throw new JobNotFoundError(sourceId);
   if (outcome === 'duplicate') throw new DuplicateJobError(newId);

@@ -5,7 +5,7 @@
  * context of a finished job stays readable and writable.
  */
 import { Context } from '../context/context-handle.js';
-import { CONTEXT_MAX_BYTES, contextError, type ContextOpRequest } from '../context/context-op.js';
+import { CONTEXT_MAX_BYTES, contextError, type ContextOpRequest, prunedContextError } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
 import { bindParams, type Query } from '../sql/define-query.js';
@@ -119,14 +119,9 @@ export class JobContext extends Context {
    */
   async at(version: number): Promise<unknown> {
     nonNegativeInteger('version', version);
-    let res;
-    try {
-      res = await this.named(context.contextAtVersion, { jobId: this.workflowId, version });
-    } catch (err) {
-      // HM005: context_at refused a version below what the log keeps (migration 0049)
-      if ((err as { code?: unknown }).code === 'HM005') throw new ValidationError('version', (err as Error).message);
-      throw err;
-    }
+    const res = await this.named(context.contextAtVersion, { jobId: this.workflowId, version }).catch((err: unknown) => {
+      throw prunedContextError(err, 'version');
+    });
     return res.rows.length > 0 ? res.rows[0]!.context : {};
   }
 }

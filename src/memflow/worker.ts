@@ -64,6 +64,17 @@ function pickFunction(workflow: WorkerConfig['workflow']): { name: string; fn: W
   throw new ValidationError('workflow', 'must be a named function or an object of functions');
 }
 
+/**
+ * A worker's options, split into the task loop's, the retry defaults and the logging ones; the
+ * retention options are validated here, before anything opens.
+ */
+function splitOptions(options: WorkerOptions | undefined) {
+  const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention, logLevel, logger, ...retry } = options ?? {};
+  if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention');
+  parseContextLogRetention(contextLogRetention, 'options.contextLogRetention');
+  return { loop: { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention }, retry, logLevel, logger };
+}
+
 export class Worker {
   private constructor(
     readonly taskQueue: string,
@@ -80,11 +91,8 @@ export class Worker {
     const namespace = config.namespace ?? DEFAULT_NAMESPACE;
     const target = resolveTarget(config.connection, config.dataDir);
     const topic = workflowTopic(taskQueue, name);
-    const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention, logLevel, logger, ...retry } = config.options ?? {};
-    if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention'); // before anything opens
-    parseContextLogRetention(contextLogRetention, 'options.contextLogRetention');
+    const { loop, retry, logLevel, logger } = splitOptions(config.options);
     if (runtime === processRuntime && (logger || logLevel)) runtime.setLogger({ logger, logLevel });
-    const loop = { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention };
     await runtime.serveWorkflow(target, namespace, topic, fn, retry, loop);
     // activities this workflow routes by default (`<topic>-activity`), run for other processes
     await runtime.serveActivities(target, namespace, activityTopic(topic), retry, loop);
@@ -103,18 +111,9 @@ export class Worker {
   ): Promise<{ taskQueue: string; topic: string }> {
     const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
     runtime.activities.register(activities);
-    const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention, logLevel: _logLevel, logger: _logger, ...retry } =
-      config.options ?? {};
-    if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention');
-    parseContextLogRetention(contextLogRetention, 'options.contextLogRetention');
+    const { loop, retry } = splitOptions(config.options);
     const topic = activityTopic(taskQueue);
-    await runtime.serveActivities(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE, topic, retry, {
-      concurrency,
-      leaseSeconds,
-      shutdownGraceMs,
-      journalRetention,
-      contextLogRetention,
-    });
+    await runtime.serveActivities(resolveTarget(config.connection, config.dataDir), config.namespace ?? DEFAULT_NAMESPACE, topic, retry, loop);
     return { taskQueue, topic };
   }
 

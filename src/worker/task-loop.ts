@@ -403,13 +403,14 @@ export class TaskLoop implements LocalTaker {
       .catch((err) => this.logger.warn({ jobId: row.job_id, thread: row.thread, err: errField(err) }, 'giving a task back failed; it runs again when its lease ends'));
   }
 
-  /** Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning). */
+  /**
+   * Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning), and
+   * learn which of them other processes serve too (a start on the others need not NOTIFY them).
+   */
   private async recordServed(): Promise<void> {
-    await this.engine.query(served.recordServedTopics, { owner: this.owner, topics: this.topicNames() }, LOOP_STATEMENT_DEADLINE).catch(() => {});
-    // which of our topics other processes serve too (a start on the others need not NOTIFY them)
     try {
       const res = await this.engine.query(
-        served.topicsServedByOthers,
+        served.recordServedTopics,
         // generous: another process refreshes its row every third of *its* lease, which may be longer;
         // a process that died keeps our starts notifying a while longer, which costs little
         { owner: this.owner, topics: this.topicNames(), withinSeconds: Math.max(this.leaseSeconds * 2, SHARED_TOPIC_WINDOW_S) },
