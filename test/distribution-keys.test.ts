@@ -81,7 +81,7 @@ describe('distribution keys', () => {
       const reached = reach(query.text, bodies, tables);
       expect([...reached.tables].sort(), `${name}: tables reached (functions: ${[...reached.functions].join(', ')})`).toEqual([...placement.tables].sort());
       const r = placement.routing;
-      const key = r.route === 'job' ? r.key : r.route === 'jobs' ? r.keys.join('+') : r.route === 'group' ? `group of ${r.of}` : r.route;
+      const key = r.route === 'job' ? r.key : r.route === 'jobs' ? r.keys.join('+') : r.route === 'group' ? `group of ${r.of.join('+')}` : r.route;
       rows.push(`${placement.hot ? '*' : ' '} ${name.padEnd(22)} ${key.padEnd(16)} ${[...reached.tables].sort().join(', ')}${placement.taskById ? '  [task by id]' : ''}`);
     }
     console.log(`named queries (* on a workflow's path), their job key and tables:\n${rows.join('\n')}`);
@@ -99,10 +99,11 @@ describe('distribution keys', () => {
       }
       if (r.route === 'jobs') for (const k of r.keys) expect(params, `${name}: key ${k}`).toContain(k);
       if (r.route === 'group') {
-        // a group is its single statement for several jobs: the same tables, and that one routes by job
-        const single = PLACEMENTS[r.of];
-        expect([...placement.tables].sort(), `${name}: the tables of ${r.of}`).toEqual([...single.tables].sort());
-        expect(['job', 'jobs'], `${name}: ${r.of} is routed by job`).toContain(single.routing.route);
+        // a group is its single statements for several jobs: their tables, and each of them routes by job
+        const singles = r.of.map((of) => PLACEMENTS[of]);
+        const theirs = new Set(singles.flatMap((single) => single.tables));
+        expect([...placement.tables].sort(), `${name}: the tables of ${r.of.join(', ')}`).toEqual([...theirs].sort());
+        for (const [i, single] of singles.entries()) expect(['job', 'jobs'], `${name}: ${r.of[i]} is routed by job`).toContain(single.routing.route);
       }
       expect(Boolean(placement.taskById), `${name}: finds its task by id ⇔ takes task ids`).toBe(params.includes('taskId') || params.includes('ids'));
     }

@@ -10,6 +10,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import * as jobs from '../src/sql/queries/jobs.js';
 import * as threads from '../src/sql/queries/threads.js';
+import * as both from '../src/sql/queries/grouped.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
 
 const runs = new Map<string, number>();
@@ -21,7 +22,31 @@ export async function echoOnce(tag: string): Promise<string> {
 
 type Named = Engine['driver']['named'];
 /** Changes a statement's parameters, or what happens after it ran, while a test needs it. */
-type Tamper = (sql: string, params: unknown[]) => { params?: unknown[]; afterwards?: () => never } | undefined;
+type Tamper = (sql: string, params: unknown[]) => { params?: unknown[]; before?: Promise<void>; afterwards?: () => never } | undefined;
+
+const gates = new Map<string, Promise<void>>();
+const gateReached = new Map<string, 'waiting' | 'passed'>();
+const activities = {
+  async passGate(tag: string): Promise<void> {
+    gateReached.set(tag, 'waiting');
+    await gates.get(tag);
+    gateReached.set(tag, 'passed');
+  },
+};
+
+export async function gated(tag: string): Promise<string> {
+  const { passGate } = MemFlow.workflow.proxyActivities({ activities });
+  await passGate(tag);
+  return `${tag}:gated`;
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in 5 s');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 
 describe('group commit', () => {
   let mf: MemFlowInstance;
@@ -37,11 +62,13 @@ describe('group commit', () => {
     engine.driver.named = (async (name: string, sql: string, params: unknown[]) => {
       sentBy.set(sql, (sentBy.get(sql) ?? 0) + 1);
       const t = tamper?.(sql, params);
+      if (t?.before) await t.before;
       const res = await original(name, sql, t?.params ?? params);
       t?.afterwards?.();
       return res;
     }) as Named;
     await mf.worker.create({ taskQueue: 'group', workflow: echoOnce });
+    await mf.worker.create({ taskQueue: 'group-gated', workflow: gated });
   });
   afterAll(async () => {
     tamper = undefined;
@@ -67,17 +94,51 @@ describe('group commit', () => {
   const start = (workflowId: string) => mf.workflow.start({ taskQueue: 'group', workflowName: 'echoOnce', workflowId, args: [workflowId] });
 
   it('concurrent starts and finishes go in fewer statements than workflows, and every result is right', async () => {
-    const before = { startJobs: sent(jobs.startJobs), finishThreads: sent(threads.finishThreads), starts: { ...engine.groupStats(jobs.startJob) } };
+    const grouped = () => sent(jobs.startJobs) + sent(threads.finishThreads) + sent(both.startsAndFinishes);
+    const before = { grouped: grouped(), start: engine.writes.stats('start'), finish: engine.writes.stats('finish') };
     const ids = Array.from({ length: 48 }, (_, i) => `many-${Date.now()}-${i}`);
     const results = await Promise.all(ids.map(async (id) => (await start(id)).result()));
     expect(results).toEqual(ids.map((id) => `${id}:done`));
     for (const id of ids) expect(runs.get(id)).toBe(1);
     // the grouped statements ran: 48 starts fired at once cannot all go alone behind one lane
-    expect(sent(jobs.startJobs) - before.startJobs).toBeGreaterThan(0);
-    expect(sent(threads.finishThreads) - before.finishThreads).toBeGreaterThan(0);
-    const after = engine.groupStats(jobs.startJob)!;
-    expect(after.items - (before.starts.items ?? 0)).toBe(48);
-    expect(after.statements - (before.starts.statements ?? 0)).toBeLessThan(48);
+    expect(grouped() - before.grouped).toBeGreaterThan(0);
+    for (const kind of ['start', 'finish'] as const) {
+      const after = engine.writes.stats(kind);
+      expect(after.items - before[kind].items, kind).toBe(48);
+      expect(after.statements - before[kind].statements, kind).toBeLessThan(48);
+    }
+  });
+
+  it('a start and a finish queued behind the same statement go in one statement, and both are right', async () => {
+    const base = `mixed-${Date.now()}`;
+    let openGate!: () => void;
+    gates.set(`${base}-z`, new Promise<void>((r) => (openGate = r)));
+    const z = await mf.workflow.start({ taskQueue: 'group-gated', workflowName: 'gated', workflowId: `${base}-z`, args: [`${base}-z`] });
+    await until(() => gateReached.has(`${base}-z`));
+    // the next start goes alone and holds the lane (for less than its 200 ms patience)
+    const startOne = engine.bind(jobs.startJob).text;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let holding = false;
+    tamper = (sql) => (sql === startOne && !holding ? ((holding = true), { before: held }) : undefined);
+    const combinedBefore = sent(both.startsAndFinishes);
+    try {
+      const x = start(`${base}-x`);
+      await until(() => holding);
+      openGate(); // z's activity returns: its finish queues behind x's start
+      await until(() => gateReached.get(`${base}-z`) === 'passed');
+      await new Promise((r) => setTimeout(r, 20));
+      const y = start(`${base}-y`); // queued beside z's finish
+      await new Promise((r) => setTimeout(r, 20));
+      release();
+      const results = await Promise.all([z.result(), (await x).result(), (await y).result()]);
+      expect(results).toEqual([`${base}-z:gated`, `${base}-x:done`, `${base}-y:done`]);
+      expect(sent(both.startsAndFinishes) - combinedBefore).toBe(1);
+      for (const id of [`${base}-x`, `${base}-y`]) expect(runs.get(id)).toBe(1);
+    } finally {
+      release();
+      tamper = undefined;
+    }
   });
 
   it('a duplicate id in a group fails only its own start, with DuplicateJobError', async () => {
@@ -101,6 +162,7 @@ describe('group commit', () => {
     const bad = `${base}-3`;
     const one = engine.bind(threads.finishThread).text;
     const many = engine.bind(threads.finishThreads).text;
+    const combined = engine.bind(both.startsAndFinishes).text;
     const outputAt = threads.finishThread.params.indexOf('output');
     const jobAt = threads.finishThread.params.indexOf('jobId');
     const statusAt = threads.finishThread.params.indexOf('status');
@@ -108,13 +170,15 @@ describe('group commit', () => {
     // the bad job's result is one PostgreSQL refuses (a jsonb \u0000 escape: 22P05), alone or grouped
     tamper = (sql, params) => {
       if (sql === one && params[jobAt] === bad && params[statusAt] === 'completed') return { params: params.map((p, i) => (i === outputAt ? '"\\u0000"' : p)) };
-      if (sql !== many) return undefined;
-      const items = JSON.parse(params[0] as string) as Array<{ jobId: string; status: string; output: string | null }>;
+      // the finishes are the first parameter of finishThreads, the second of startsAndFinishes
+      const at = sql === many ? 0 : sql === combined ? 1 : -1;
+      if (at < 0) return undefined;
+      const items = JSON.parse(params[at] as string) as Array<{ jobId: string; status: string; output: string | null }>;
       const hit = items.find((it) => it.jobId === bad && it.status === 'completed');
       if (!hit) return undefined;
       groupsRefused++;
       hit.output = '"\\u0000"';
-      return { params: [JSON.stringify(items)] };
+      return { params: params.map((p, i) => (i === at ? JSON.stringify(items) : p)) };
     };
     try {
       const ids = Array.from({ length: 24 }, (_, i) => `${base}-${i}`);

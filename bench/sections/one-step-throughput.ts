@@ -9,8 +9,7 @@ import { runConcurrent } from '../measure.js';
 import { type BenchContext, type Row, scaled, type Section } from '../section.js';
 import { ms, summarize } from '../stats.js';
 import { benchOneStep, runWorkflow } from '../workflows.js';
-import * as jobs from '../../src/sql/queries/jobs.js';
-import * as threads from '../../src/sql/queries/threads.js';
+import type { WriteKind } from '../../src/engine/write-lane.js';
 
 /** In flight → workflows/s target on Postgres (5 × DBOS's 331 and 377 in the issue's run). */
 const TARGETS: Record<number, number> = { 16: 1650, 64: 1900 };
@@ -19,8 +18,8 @@ const TARGETS: Record<number, number> = { 16: 1650, 64: 1900 };
  * Items per statement of a grouped statement from now on (group commit, engine/group-commit.ts):
  * call the answer after the measurement.
  */
-function itemsPerStatement(ctx: BenchContext, query: Parameters<BenchContext['engine']['groupStats']>[0]): () => string {
-  const counts = () => ({ ...(ctx.engine.groupStats(query) ?? { statements: 0, items: 0 }) });
+function itemsPerStatement(ctx: BenchContext, kind: WriteKind): () => string {
+  const counts = () => ctx.engine.writes.stats(kind);
   const before = counts();
   return () => {
     const now = counts();
@@ -30,8 +29,8 @@ function itemsPerStatement(ctx: BenchContext, query: Parameters<BenchContext['en
 }
 
 async function measure(ctx: BenchContext, inFlight: number): Promise<Row> {
-  const starts = itemsPerStatement(ctx, jobs.startJob);
-  const finishes = itemsPerStatement(ctx, threads.finishThread);
+  const starts = itemsPerStatement(ctx, 'start');
+  const finishes = itemsPerStatement(ctx, 'finish');
   const t = await runConcurrent(() => runWorkflow(ctx, benchOneStep), {
     inFlight,
     warmup: scaled(ctx, 4 * inFlight),

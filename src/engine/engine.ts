@@ -15,7 +15,7 @@ import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
 import type { ClaimedRow } from '../worker/claimed-task.js';
 import { type FinishNotice, type FinishWatch, FinishWatches, parseDone } from './finish-notices.js';
-import { GroupCommit } from './group-commit.js';
+import { WriteLane } from './write-lane.js';
 import type { Logger } from '../telemetry/logger.js';
 import { bindSchema, channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 
@@ -42,9 +42,10 @@ export interface TakeSlot {
 }
 
 /**
- * Statements of one grouped kind in flight at once. One: a second lane halves the groups and measured
- * no faster (1-step workflows at 16 in flight on 2 cores: about 2,150/s with one lane, 1,990/s with
- * two, 1,650/s without grouping); PGlite runs one statement at a time anyway.
+ * Grouped write statements (starts and finishes, write-lane.ts) in flight at once. One: a second lane
+ * halves the groups and measured no faster (1-step workflows at 16 in flight on 2 cores: about
+ * 2,150/s with one lane per kind, 1,990/s with two, 1,650/s without grouping; one lane for both kinds
+ * measured 6-7% faster again, paired runs of the DBOS harness); PGlite runs one statement at a time anyway.
  */
 const GROUP_LANES = 1;
 /** Items in one grouped statement at most. */
@@ -57,13 +58,6 @@ const MAX_GROUP = 64;
 const LANE_PATIENCE_MS = 200;
 /** A grouped statement stops growing at about this many bytes of parameters (large results go alone). */
 const MAX_GROUP_BYTES = 1 << 20;
-
-/** About the bytes a statement's parameters take: its strings' lengths, 8 for anything else. */
-function approximateSize(params: object): number {
-  let n = 0;
-  for (const v of Object.values(params)) n += typeof v === 'string' ? v.length : 8;
-  return n;
-}
 
 /** A query bound to one app's schema, with the name its prepared statement goes by. */
 interface BoundQuery {
@@ -79,7 +73,8 @@ export class Engine {
   /** Tags this engine's own NOTIFYs, so it can skip wake-ups it already delivered in-process. */
   readonly instance = randomUUID().slice(0, 8);
   private readonly bound = new Map<Query<any, any>, BoundQuery>();
-  private readonly groups = new Map<Query<any, any>, GroupCommit<any, any>>();
+  /** Its starts and finishes, grouped when several are under way at once (write-lane.ts). */
+  readonly writes: WriteLane;
   private readonly topicListeners = new Set<(topic: string) => void>();
   private readonly doneListeners = new Map<string, Set<(notice?: FinishNotice) => void>>();
   private readonly watches = new FinishWatches();
@@ -99,6 +94,12 @@ export class Engine {
     this.schema = schemaForApp(appId);
     this.sqlSchema = quoteIdentifier(this.schema);
     this.channel = channelForSchema(this.schema);
+    this.writes = new WriteLane((query, params) => this.query(query, params), {
+      lanes: GROUP_LANES,
+      maxGroup: MAX_GROUP,
+      maxGroupBytes: MAX_GROUP_BYTES,
+      patienceMs: LANE_PATIENCE_MS,
+    });
   }
 
   /** Migrate the app's schema on `driver` and subscribe to its channel. */
@@ -128,36 +129,6 @@ export class Engine {
   query<P extends object, R>(query: Query<P, R>, params: P, options?: StatementOptions): Promise<QueryResult<R>> {
     const b = this.bind(query);
     return this.driver.named<R>(b.name, b.text, bindParams(query, params), query.noDeadline ? { noDeadline: true } : options);
-  }
-
-  /**
-   * Run `one` with `params`, grouped with the concurrent calls of it into `many` when one is already in
-   * flight (group-commit.ts): the item's row, undefined when it answered none.
-   */
-  queryGrouped<P extends object, R>(one: Query<P, R>, many: Query<{ items: string }, R & { idx: number }>, params: P): Promise<R | undefined> {
-    let group = this.groups.get(one) as GroupCommit<P, R | undefined> | undefined;
-    if (!group) {
-      group = new GroupCommit<P, R | undefined>({
-        one: async (item) => (await this.query(one, item)).rows[0],
-        many: async (items) => {
-          const res = await this.query(many, { items: JSON.stringify(items.map((item, i) => ({ ...item, i }))) });
-          const byIdx = new Map(res.rows.map((row) => [Number(row.idx), row]));
-          return items.map((_, i) => byIdx.get(i));
-        },
-        lanes: GROUP_LANES,
-        maxGroup: MAX_GROUP,
-        size: approximateSize,
-        maxGroupBytes: MAX_GROUP_BYTES,
-        patienceMs: LANE_PATIENCE_MS,
-      });
-      this.groups.set(one, group);
-    }
-    return group.submit(params);
-  }
-
-  /** Statements sent and items carried, per grouped statement (bench diagnostics and tests). */
-  groupStats(one: Query<any, any>): { statements: number; items: number } | undefined {
-    return this.groups.get(one)?.sent;
   }
 
   /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */

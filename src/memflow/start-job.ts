@@ -89,8 +89,8 @@ export async function startJob(engine: Engine, options: WorkflowOptions, parentI
   const sentAt = performance.now();
   let row: ClaimedRow | undefined;
   try {
-    // grouped with concurrent starts of this engine into one statement when one is in flight
-    row = await engine.queryGrouped(jobs.startJob, jobs.startJobs, {
+    // grouped with concurrent starts and finishes of this engine into one statement when one is in flight
+    row = await engine.writes.start({
       jobId: p.workflowId,
       entity: p.entity ?? null,
       workflowName: p.workflowName,

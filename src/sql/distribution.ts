@@ -45,11 +45,11 @@ export type Routing =
   /** A few named jobs (a parent and its child, a sender and its target, a job's tree): one shard each. */
   | { route: 'jobs'; keys: string[]; why: string }
   /**
-   * Several calls of the single statement `of`, each touching that statement's rows, in one statement
-   * (group commit, engine/group-commit.ts). On a distributed database a group spans the shards of its
+   * Several calls of the single statements `of`, each touching that statement's rows, in one statement
+   * (group commit, engine/write-lane.ts). On a distributed database a group spans the shards of its
    * jobs: grouped per shard there, or sent singly (docs/scaling.md).
    */
-  | { route: 'group'; of: keyof typeof NAMED_QUERIES; why: string }
+  | { route: 'group'; of: readonly (keyof typeof NAMED_QUERIES)[]; why: string }
   /** Not addressed by job: across every shard by design. */
   | { route: 'spanning'; why: string };
 
@@ -73,7 +73,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   startJob: { tables: ['jobs', 'jobs_attributes', 'threads', 'tasks'], routing: job('jobId'), hot: true },
   startJobs: {
     tables: ['jobs', 'jobs_attributes', 'threads', 'tasks'],
-    routing: { route: 'group', of: 'startJob', why: 'concurrent starts of one process, one statement' },
+    routing: { route: 'group', of: ['startJob'], why: 'concurrent starts of one process, one statement' },
     hot: true,
   },
   readJob: { tables: ['jobs'], routing: job('jobId') },
@@ -121,7 +121,13 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   },
   finishThreads: {
     tables: ['tasks', 'threads', 'waiters', 'jobs', 'journal'],
-    routing: { route: 'group', of: 'finishThread', why: 'concurrent finishes of one process, one statement' },
+    routing: { route: 'group', of: ['finishThread'], why: 'concurrent finishes of one process, one statement' },
+    hot: true,
+  },
+  // grouped writes
+  startsAndFinishes: {
+    tables: ['jobs', 'jobs_attributes', 'threads', 'tasks', 'waiters', 'journal'],
+    routing: { route: 'group', of: ['startJob', 'finishThread'], why: 'concurrent starts and finishes of one process, one statement' },
     hot: true,
   },
   parkThread: { tables: ['tasks', 'threads', 'jobs'], routing: job('jobId'), taskById: true },

@@ -130,8 +130,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     const { entries, stamps } = site.takePending();
     // the defer timer's write, if one is in flight, goes first
     if (!(await written('finishThread', site.settled()))) return;
-    // grouped with concurrent finishes of this engine into one statement when one is in flight
-    const res = await engine.queryGrouped(threads.finishThread, threads.finishThreads, {
+    // grouped with concurrent starts and finishes of this engine into one statement when one is in flight
+    const res = await engine.writes.finish({
       ...lease,
       entries: withPending && entries.length > 0 ? JSON.stringify(entries) : '[]',
       stamps: withPending && stamps.length > 0 ? JSON.stringify(stamps) : '[]',

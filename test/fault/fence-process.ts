@@ -45,8 +45,14 @@ try {
     const res = await named(name, sql, params);
     if (sql.includes('journal_append(')) say(`APPENDED ${res.rowCount}`);
     // a run's last result is written with its end (migration 0046): NULL, the write was refused
-    // (alone, or in a group of concurrent finishes, migration 0050: a row per finish)
-    if (/\.finish_threads?_journaled\(/.test(sql)) for (const row of res.rows as Array<{ notice: unknown }>) say(`APPENDED ${row.notice === null ? 0 : 1}`);
+    // (alone, or in a group of concurrent finishes, migration 0050: a row per finish; beside starts,
+    // engine/write-lane.ts: each row as JSON `r`, a finish's tagged 'f')
+    if (/\.finish_threads?_journaled\(/.test(sql)) {
+      for (const row of res.rows as Array<{ notice?: unknown; k?: string; r?: { notice: unknown } }>) {
+        const finish = row.k === undefined ? row : row.k === 'f' ? row.r! : undefined;
+        if (finish) say(`APPENDED ${finish.notice === null ? 0 : 1}`);
+      }
+    }
     return res;
   }) as typeof driver.named;
   await mf.worker.create({ taskQueue: 'fence', workflow: fenced, options: { leaseSeconds: 2 } });

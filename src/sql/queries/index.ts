@@ -7,6 +7,7 @@ import * as activities from './activities.js';
 import * as children from './children.js';
 import * as context from './context.js';
 import * as entities from './entities.js';
+import * as grouped from './grouped.js';
 import * as hooks from './hooks.js';
 import * as jobs from './jobs.js';
 import * as journal from './journal.js';
@@ -26,4 +27,4 @@ function queriesOf(...modules: object[]): Readonly<Record<string, Query<any, any
   return Object.freeze(all);
 }
 
-export const NAMED_QUERIES = queriesOf(jobs, tasks, journal, threads, signals, context, hooks, children, search, activities, entities, manage);
+export const NAMED_QUERIES = queriesOf(jobs, tasks, journal, threads, signals, context, hooks, children, search, activities, entities, manage, grouped);
