@@ -240,4 +240,65 @@ describe('group commit', () => {
       tamper = undefined;
     }
   });
+
+  it('a group of starts answers, and writes, what each start alone does (set-based since 0052)', async () => {
+    const base = `shape-${Date.now()}`;
+    const topic = 'group-nobody-serves';
+    const item = (jobId: string, owner: string | null, search = '{}') => ({
+      jobId,
+      entity: null,
+      workflowName: 'shape',
+      taskQueue: 'group-nobody',
+      input: JSON.stringify([jobId]),
+      options: '{"trace":null}',
+      search,
+      parentId: null,
+      topic,
+      channel: engine.channel,
+      origin: '@elsewhere', // not this engine's tag: its NOTIFY comes back to this engine
+      owner,
+      leaseSeconds: owner ? 30 : null,
+      notify: true,
+    });
+    const heard: string[] = [];
+    const off = engine.onTopic((t) => t === topic && heard.push(t));
+    try {
+      await engine.query(jobs.startJob, item(`${base}-taken`, null));
+      const alone = [
+        (await engine.query(jobs.startJob, item(`${base}-a1`, null, '{"_color":"red"}'))).rows[0],
+        (await engine.query(jobs.startJob, item(`${base}-b1`, 'test-owner'))).rows[0],
+      ];
+      const items = [item(`${base}-b2`, 'test-owner'), item(`${base}-a2`, null, '{"_color":"red"}'), item(`${base}-taken`, null), item(`${base}-b2`, null)];
+      const grouped = (await engine.query(jobs.startJobs, { items: JSON.stringify(items.map((it, i) => ({ ...it, i }))) })).rows;
+      // one row per job started, for the first item with its id; none for an id already taken
+      expect(grouped.map((r) => r.idx).sort()).toEqual([0, 1]);
+      const shape = (row: object | undefined, id: string) => {
+        const { id: taskId, db_now: dbNow, idx: _idx, ...rest } = row as Record<string, unknown>;
+        expect(typeof taskId).toBe('string');
+        expect(Math.abs(Number(dbNow) - Date.now())).toBeLessThan(60_000);
+        return JSON.parse(JSON.stringify(rest).replaceAll(id, 'ID'));
+      };
+      const byIdx = new Map(grouped.map((r) => [r.idx, r]));
+      expect(shape(byIdx.get(1), `${base}-a2`)).toEqual(shape(alone[0], `${base}-a1`));
+      expect(shape(byIdx.get(0), `${base}-b2`)).toEqual(shape(alone[1], `${base}-b1`));
+      // the same rows written: thread, task (held or runnable), search fields
+      const written = async (id: string) => {
+        const r = await engine.driver.query(
+          `SELECT t.lease_owner, t.claims, t.run_at > now() + interval '10 seconds' AS leased, th.args, th.workflow_name,
+                  (SELECT json_agg(json_build_array(field, value)) FROM ${engine.sqlSchema}.jobs_attributes WHERE job_id = $1) AS attributes
+             FROM ${engine.sqlSchema}.tasks t JOIN ${engine.sqlSchema}.threads th ON th.job_id = t.job_id AND th.thread = t.thread
+            WHERE t.job_id = $1`,
+          [id],
+        );
+        return JSON.parse(JSON.stringify(r.rows).replaceAll(id, 'ID'));
+      };
+      expect(await written(`${base}-a2`)).toEqual(await written(`${base}-a1`));
+      expect(await written(`${base}-b2`)).toEqual(await written(`${base}-b1`));
+      expect((await written(`${base}-a2`))[0].attributes).toEqual([['_color', 'red']]);
+      // a runnable task's topic was notified
+      await until(() => heard.length > 0);
+    } finally {
+      off();
+    }
+  });
 });
