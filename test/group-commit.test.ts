@@ -301,4 +301,61 @@ describe('group commit', () => {
       off();
     }
   });
+
+  it('a group of finishes answers, and writes, what each finish alone does (set-based since 0053)', async () => {
+    const base = `finish-shape-${Date.now()}`;
+    const sql = engine.sqlSchema;
+    const held = async (jobId: string) => {
+      const row = (
+        await engine.query(jobs.startJob, {
+          jobId, entity: null, workflowName: 'shape', taskQueue: 'group-nobody', input: '[]', options: '{"trace":null}', search: '{}',
+          parentId: null, topic: 'group-nobody-serves', channel: engine.channel, origin: engine.origin, owner: 'test-owner', leaseSeconds: 30, notify: false,
+        })
+      ).rows[0]!;
+      return { taskId: row.id, claims: row.claims, jobId, thread: 'main' };
+    };
+    const entry = (seq: number, value: unknown) => ({ seq, kind: 'activity', name: 'step', status: 'done', result: JSON.stringify(value), attempt: 1, batch: seq });
+    const finish = (lease: { taskId: string; claims: number; jobId: string; thread: string }, entries: object[], stamps: object[] = []) => ({
+      ...lease, entries: JSON.stringify(entries), stamps: JSON.stringify(stamps), status: 'completed' as const,
+      output: JSON.stringify({ ok: lease.jobId.slice(-1) }), error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
+    });
+    /** Four cases: ends with its results; lease lost; a result refused (its seq already done); ends with a stamp. */
+    const cases = async (tag: string) => {
+      const [plain, lost, refused, stamped] = await Promise.all(['p', 'l', 'r', 's'].map((c) => held(`${base}-${tag}-${c}`)));
+      await engine.driver.query(
+        `INSERT INTO ${sql}.journal (job_id, thread, seq, kind, name, status, result, batch) VALUES ($1, 'main', 1, 'activity', 'step', 'done', '"earlier"', 1)`,
+        [refused!.jobId],
+      );
+      await engine.driver.query(
+        `INSERT INTO ${sql}.journal (job_id, thread, seq, kind, name, status, result) VALUES ($1, 'main', 1, 'signal', 's', 'done', '"sig"')`,
+        [stamped!.jobId],
+      );
+      return [
+        finish(plain!, [entry(1, 'a'), entry(2, 'b')]),
+        finish({ ...lost!, claims: lost!.claims + 1 }, [entry(1, 'a')]),
+        finish(refused!, [entry(1, 'a'), entry(2, 'b')]),
+        finish(stamped!, [entry(2, 'b')], [{ batch: 1, seqs: [1], timers: [] }]),
+      ];
+    };
+    const alone = await cases('one');
+    const answersAlone = [];
+    for (const item of alone) answersAlone.push((await engine.query(threads.finishThread, item)).rows[0]!.notice);
+    const grouped = await cases('many');
+    const rows = (await engine.query(threads.finishThreads, { items: JSON.stringify(grouped.map((it, i) => ({ ...it, i }))) })).rows;
+    const answersGrouped = grouped.map((_, i) => rows.find((r) => r.idx === i)?.notice);
+    const tagless = (v: unknown, tag: string) => JSON.parse(JSON.stringify(v).replaceAll(`-${tag}-`, '-'));
+    expect(tagless(answersGrouped, 'many')).toEqual(tagless(answersAlone, 'one'));
+    expect(answersAlone.map((n) => n === null)).toEqual([false, true, true, false]);
+    const state = async (tag: string) => {
+      const r = await engine.driver.query(
+        `SELECT j.id, j.status AS job, th.status AS thread, th.output, (SELECT count(*) FROM ${sql}.tasks t WHERE t.job_id = j.id)::int AS tasks,
+                (SELECT json_agg(json_build_array(seq, status, result, batch) ORDER BY seq) FROM ${sql}.journal WHERE job_id = j.id) AS journal
+           FROM ${sql}.jobs j JOIN ${sql}.threads th ON th.job_id = j.id AND th.thread = 'main'
+          WHERE j.id LIKE $1 ORDER BY j.id`,
+        [`${base}-${tag}-%`],
+      );
+      return tagless(r.rows, tag);
+    };
+    expect(await state('many')).toEqual(await state('one'));
+  });
 });
