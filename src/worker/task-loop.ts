@@ -16,24 +16,20 @@
 import { randomUUID } from 'node:crypto';
 import { parseDurationMs } from '../duration.js';
 import type { Engine, LocalTaker, TakeSlot } from '../engine/engine.js';
-import * as served from '../sql/queries/served-topics.js';
 import * as tasks from '../sql/queries/tasks.js';
-import { isDeterministicDbError, isTransientDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
-import { runActivityTask } from './activity-task.js';
 import type { ClaimedRow } from './claimed-task.js';
-import { type ContextLogRetention, parseContextLogRetention } from './context-log-retention.js';
+import { parseContextLogRetention } from './context-log-retention.js';
+import { DEFAULT_CONCURRENCY, type TaskLoopOptions } from './task-loop-options.js';
 import { ClaimPacing } from './claim-pacing.js';
 import { FailureStreak } from './failure-streak.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LoopMetrics } from './loop-metrics.js';
 import { errField, type Logger, SILENT_LOGGER } from '../telemetry/logger.js';
-import type { RetryFields } from './retry-policy.js';
+import { ServedTopics } from './served-topics.js';
 import { Sweeper } from './sweeper.js';
-import { runThreadTask, type ThreadProgram } from './thread-task.js';
+import { type Registration, runClaimed } from './run-claimed.js';
 
-/** A task whose run could not even record its failure is tried again this much later, not every lease. */
-const REFUSED_RETRY_SECONDS = 300;
 /**
  * The deadline of the loop's own statements (claims, heartbeats, releases), shorter than the driver's
  * (35 s by default): each takes milliseconds, and a claim stuck on a half-open connection holds up
@@ -41,50 +37,11 @@ const REFUSED_RETRY_SECONDS = 300;
  * again, on a fresh connection, about 10 s later (the driver drops the idle ones with it).
  */
 const LOOP_STATEMENT_DEADLINE = { deadlineMs: 10_000 };
-/** A topic another owner served within this long (s) counts as shared (at least: two leases). */
-const SHARED_TOPIC_WINDOW_S = 300;
-/**
- * Tasks run at once by default. A run holds its slot while it waits for the database, so slots are
- * cheap; a start that finds a free slot runs at once (held by its starter), one that finds none waits
- * for a claim. 64 as in the field (Temporal's TypeScript worker runs 40 workflow tasks and 100
- * activities at once): 16 left 64 concurrent callers of one process waiting on claims (1-step
- * workflows at 64 in flight, 2 cores: about 2,400/s with 16 slots, 3,900/s with 64).
- */
-const DEFAULT_CONCURRENCY = 64;
 /** After the grace, how long shutdown waits for the tasks still held to be given back. */
 const RELEASE_MS = 1_000;
 
-export interface TaskLoopOptions {
-  /** Tasks run at once by this process for this app. Default 64. */
-  concurrency?: number;
-  /** Lease length in seconds; a dead worker's tasks are taken over after this long. Default 30. */
-  leaseSeconds?: number;
-  /** Idle polling interval ceiling in ms. Default 2000. */
-  maxPollMs?: number;
-  /**
-   * At shutdown, how long runs in flight get to finish (ms). Default 5000. Runs still going then are
-   * stopped and their tasks given back at once; shutdown returns at most about a second later.
-   */
-  shutdownGraceMs?: number;
-  /**
-   * Compact the journals of threads finished longer ago than this (`'30 days'`, or ms): their
-   * durable-call results are deleted and a summary (calls per kind) stays on the thread; the job's
-   * context, context log, result, error and search fields stay. A compacted thread can no longer be
-   * replayed (resumed, retried or forked). Default: never (records are permanent).
-   */
-  journalRetention?: string | number;
-  /**
-   * Keep each job's context log for at least `{ versions: N }` versions or `{ period: '30 days' }`;
-   * older entries are deleted in whole checkpoints, and time travel before them is refused
-   * (worker/context-log-retention.ts). Default: the whole log (records are permanent).
-   */
-  contextLogRetention?: ContextLogRetention;
-  /** Where the loop and the runs it dispatches log. Default: nowhere. */
-  logger?: Logger;
-}
-
-/** What a topic serves: a workflow/hook function, or (`<queue>-activity`) remote activities. */
-export type Registration = { kind: 'workflow'; program: ThreadProgram; retry?: RetryFields } | { kind: 'activity'; retry?: RetryFields };
+export type { TaskLoopOptions } from './task-loop-options.js';
+export type { Registration } from './run-claimed.js';
 
 export class TaskLoop implements LocalTaker {
   readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -118,11 +75,8 @@ export class TaskLoop implements LocalTaker {
   private dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   /** When to claim beyond "now": refills, NOTIFYs, next-due queries (claim-pacing.ts). */
   private readonly pacing: ClaimPacing;
-  /**
-   * Of this loop's topics, those another process served recently (served_topics, read with each
-   * heartbeat); undefined until known. Starts here NOTIFY only those (and the unknown).
-   */
-  private sharedTopics: Set<string> | undefined;
+  /** Which of this loop's topics other processes serve too (read with each heartbeat). */
+  private readonly served: ServedTopics;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly sweeper: Sweeper;
   private unsubscribe: Array<() => void> = [];
@@ -143,6 +97,7 @@ export class TaskLoop implements LocalTaker {
     );
     this.metrics = new LoopMetrics(engine, this.logger, () => this.topicNames(), LOOP_STATEMENT_DEADLINE);
     this.leases = new LeaseKeeper(engine, this.owner, this.leaseSeconds, this.logger, LOOP_STATEMENT_DEADLINE);
+    this.served = new ServedTopics(engine, this.owner, this.leaseSeconds, LOOP_STATEMENT_DEADLINE);
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
     const retention = options.journalRetention === undefined ? undefined : parseDurationMs(options.journalRetention, 'journalRetention');
     this.sweeper = new Sweeper(engine, this.logger, retention, parseContextLogRetention(options.contextLogRetention, 'contextLogRetention'));
@@ -321,64 +276,28 @@ export class TaskLoop implements LocalTaker {
   }
 
   private dispatch(row: ClaimedRow, claimSentAt: number): void {
-    const registration = this.topics.get(row.topic);
     const held = this.leases.hold(row, claimSentAt);
-    const { guard } = held;
+    // the DB clock now, estimated from the claim's
     const dbNow = Number(row.db_now);
     const started = Date.now();
-    const work = (async () => {
-      if (registration?.kind === 'activity' && row.kind === 'activity') {
-        await runActivityTask(this.engine, row, this.activities, guard, registration.retry, this.logger);
-      } else if (registration?.kind === 'workflow' && row.kind === 'thread') {
-        await runThreadTask(row, {
-          engine: this.engine,
-          program: registration.program,
-          workerRetry: registration.retry,
-          activities: this.activities,
-          logger: this.logger,
-          onSuspended: (runAt) => this.wakeAt(runAt, dbNow + (Date.now() - started)),
-          guard,
-        });
-      } else {
-        // A task of the other kind on a topic this loop serves (a workflow named `activity`, which
-        // validation now refuses, served by an older build): said, and tried again much later.
-        this.logger.error(
-          { jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id, kind: row.kind, served: registration?.kind ?? null },
-          `task of kind '${row.kind}' on a topic this worker serves as ${registration?.kind ?? 'nothing'}; given back for ${REFUSED_RETRY_SECONDS} s`,
-        );
-        await this.release(row, REFUSED_RETRY_SECONDS);
-      }
-    })()
-      .catch(async (err) => {
-        // shutting down (the loop gives the task back), or the lease was lost (another worker has it)
-        if (this.stopped || guard.lost) return;
-        if (isTransientDbError(err)) {
-          // Fix: the connection dropped under the statement that ends the run (finishThread,
-          // suspendThread, retryThread, finishActivityTask, ...). This used to be logged as a worker
-          // failure and the task left leased until its lease ran out (30 s by default) before anyone
-          // ran it again. Give it back for a retry soon instead, as an aborted run does: everything the
-          // run did is journaled. If the statement committed and only its reply was lost, the release
-          // matches nothing (the task was deleted, or released by that statement: see releaseTask).
-          await this.release(row, 1);
-          const now = dbNow + (Date.now() - started);
-          this.wakeAt(now + 1000, now);
-          return;
-        }
-        this.logger.error({ jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id, err: errField(err) }, 'task failed in the worker');
-        if (isDeterministicDbError(err)) {
-          // The run's closing statement was refused for its data, and so was the 598 failure that
-          // replaces it (thread-task.ts, activity-task.ts). Nothing this worker can do: try again in
-          // REFUSED_RETRY_SECONDS (data fixed, code deployed) rather than every lease.
-          await this.release(row, REFUSED_RETRY_SECONDS);
-        }
-      })
-      .finally(() => {
-        this.leases.release(held);
-        this.running.delete(work);
-        // Claim again only if slots ran out; otherwise NOTIFY, local wakes and the due timer already
-        // bring what is new (an empty claim here cost ~2 ms per workflow on PGlite).
-        if (this.saturated) this.refill();
-      });
+    const now = () => dbNow + (Date.now() - started);
+    const work = runClaimed(row, {
+      engine: this.engine,
+      activities: this.activities,
+      logger: this.logger,
+      registration: this.topics.get(row.topic),
+      guard: held.guard,
+      stopping: () => this.stopped,
+      release: (delaySeconds) => this.release(row, delaySeconds),
+      onSuspended: (runAt) => this.wakeAt(runAt, now()),
+      retrySoon: () => this.wakeAt(now() + 1000, now()),
+    }).finally(() => {
+      this.leases.release(held);
+      this.running.delete(work);
+      // Claim again only if slots ran out; otherwise NOTIFY, local wakes and the due timer already
+      // bring what is new (an empty claim here cost ~2 ms per workflow on PGlite).
+      if (this.saturated) this.refill();
+    });
     this.running.add(work);
   }
 
@@ -407,23 +326,12 @@ export class TaskLoop implements LocalTaker {
    * Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning), and
    * learn which of them other processes serve too (a start on the others need not NOTIFY them).
    */
-  private async recordServed(): Promise<void> {
-    try {
-      const res = await this.engine.query(
-        served.recordServedTopics,
-        // generous: another process refreshes its row every third of *its* lease, which may be longer;
-        // a process that died keeps our starts notifying a while longer, which costs little
-        { owner: this.owner, topics: this.topicNames(), withinSeconds: Math.max(this.leaseSeconds * 2, SHARED_TOPIC_WINDOW_S) },
-        LOOP_STATEMENT_DEADLINE,
-      );
-      this.sharedTopics = new Set(res.rows.map((r) => r.topic));
-    } catch {
-      this.sharedTopics = undefined; // unknown: starts NOTIFY, as before
-    }
+  private recordServed(): Promise<void> {
+    return this.served.record(this.topicNames());
   }
 
   servesAlone(topic: string): boolean {
-    return !this.stopped && this.topics.has(topic) && this.sharedTopics !== undefined && !this.sharedTopics.has(topic);
+    return !this.stopped && this.topics.has(topic) && this.served.servedOnlyHere(topic);
   }
 
   /**
