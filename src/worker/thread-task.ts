@@ -18,7 +18,7 @@ import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
 import { resolveContextReferences } from './context-references.js';
 import type { LeaseGuard } from './lease-guard.js';
 import { errField, failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
-import { instruments } from '../telemetry/metrics.js';
+import { countFailure, countOutcome, recordWorkflowDuration } from './run-metrics.js';
 import { contextFrom, endSpan, startSpan, within } from '../telemetry/tracing.js';
 import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
@@ -310,31 +310,4 @@ class RefusedStatement extends Error {
   ) {
     super(`${statement} refused`);
   }
-}
-
-/** Metrics of one run's end (workflows: the main thread's runs; every run's duration). */
-function countOutcome(type: string, thread: string, attributes: Record<string, string>, ms: number): void {
-  const m = instruments();
-  // by app and function only: a job id or a hook's thread id would make a series per job
-  const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
-  m.runDuration.record(ms, workflow);
-  if (thread !== 'main') return;
-  if (type === 'completed') m.completed.add(1, workflow);
-  else if (type === 'nondeterminism') m.parked.add(1, workflow);
-}
-
-/** A main thread's failed run: counted as retried, or as failed for good. */
-function countFailure(thread: string, attributes: Record<string, string>, retried: boolean): void {
-  if (thread !== 'main') return;
-  const workflow = { 'hotmesh.app_id': attributes['hotmesh.app_id']!, 'hotmesh.workflow_name': attributes['hotmesh.workflow_name']! };
-  (retried ? instruments().retried : instruments().failed).add(1, workflow);
-}
-
-/** A job's duration, start to end, recorded when its main thread ends. */
-function recordWorkflowDuration(attributes: Record<string, string>, status: string, ms: number): void {
-  instruments().workflowDuration.record(Math.max(0, ms), {
-    'hotmesh.app_id': attributes['hotmesh.app_id']!,
-    'hotmesh.workflow_name': attributes['hotmesh.workflow_name']!,
-    'hotmesh.status': status,
-  });
 }
