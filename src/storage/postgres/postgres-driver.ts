@@ -1,9 +1,9 @@
 /**
- * The production driver: a `pg.Pool` for statements and one dedicated `pg.Client` for LISTEN.
+ * The production driver: a `pg.Pool` for statements and one dedicated `pg.Client` for LISTEN
+ * (listen-connection.ts: it reconnects on its own, and the engine polls once when it is back).
  *
  * Every client has an 'error' listener (an idle client losing its connection must not crash the
- * process). The LISTEN client reconnects with capped exponential backoff, re-issues every LISTEN, and
- * tells the engine to poll once, because notifications sent while it was away are gone.
+ * process).
  *
  * Every statement has a deadline. A connection can go half-open (a failover, a NAT table losing its
  * state): the socket stays up, nothing comes back, and no error ever arrives. Measured before the
@@ -24,7 +24,7 @@
  */
 import pg from 'pg';
 import type { Driver, QueryResult, StatementOptions, Transaction } from '../driver.js';
-import { quoteIdentifier } from '../sql-identifier.js';
+import { destroy, ListenConnection } from './listen-connection.js';
 
 /** pg's pool options, plus HotMesh's own. */
 export interface HotMeshPoolConfig extends pg.PoolConfig {
@@ -64,7 +64,6 @@ export interface PostgresDriverOptions {
   pool?: pg.Pool;
 }
 
-const RECONNECT_MAX_MS = 10_000;
 /** How long close() waits for connections to say goodbye before it destroys them. */
 const CLOSE_MS = 1_000;
 /** setTimeout's maximum: "no deadline" for pg's per-query query_timeout (0 would fall back to the pool's). */
@@ -74,33 +73,21 @@ function isDeadlineMiss(err: unknown): boolean {
   return err instanceof Error && err.message === 'Query read timeout';
 }
 
-function destroy(client: pg.Client): void {
-  client.connection?.stream?.destroy();
-}
-
 export class PostgresDriver implements Driver {
   readonly kind = 'postgres' as const;
   readonly concurrentTransactions = true;
   readonly location: string;
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
-  private listener: pg.Client | undefined;
-  private listenerConnecting: Promise<pg.Client> | undefined;
-  private readonly channels = new Map<string, Set<(payload: string) => void>>();
-  private readonly reconnectCallbacks: Array<() => void> = [];
-  private readonly lostCallbacks: Array<(error?: unknown) => void> = [];
+  private readonly listener: ListenConnection;
   private closed = false;
   private readonly prepare = process.env.HOTMESH_PG_PREPARE !== 'off';
   /** The client-side deadline of one statement (ms). */
   private readonly deadlineMs: number;
-  private readonly listenCheckMs: number;
-  private listenCheck: NodeJS.Timeout | undefined;
   /** Connections of the pool, and which of them are checked out now. */
   private readonly clients = new Set<pg.PoolClient>();
   private readonly inUse = new Set<pg.PoolClient>();
   private readonly connectionErrorCallbacks: ((error: unknown) => void)[] = [];
-  /** Options for a pg.Client of our own (the LISTEN connection). */
-  private readonly clientConfig: pg.ClientConfig;
 
   constructor(private readonly options: PostgresDriverOptions) {
     this.ownsPool = !options.pool;
@@ -111,8 +98,12 @@ export class PostgresDriver implements Driver {
     this.pool = options.pool ?? new pg.Pool({ max: 10, application_name: 'hotmesh', ...config });
     const owned = (options.pool as unknown as { options?: pg.PoolConfig } | undefined)?.options;
     this.deadlineMs = (owned ? owned.query_timeout : config.query_timeout) || CONNECTION_DEFAULTS.query_timeout;
-    this.listenCheckMs = listenCheckMillis ?? CONNECTION_DEFAULTS.listenCheckMillis;
-    this.clientConfig = owned ? { ...owned } : { application_name: 'hotmesh-listen', ...config };
+    // a pg.Client of our own, configured as the application's pool is (or as ours)
+    this.listener = new ListenConnection(
+      owned ? { ...owned } : { application_name: 'hotmesh-listen', ...config },
+      listenCheckMillis ?? CONNECTION_DEFAULTS.listenCheckMillis,
+      this.deadlineMs,
+    );
     this.pool.on('error', (err) => {
       // An idle client died (server restart, terminated backend). The pool drops it; the next
       // checkout opens a fresh connection. Said to the engine, which logs it.
@@ -216,101 +207,16 @@ export class PostgresDriver implements Driver {
     for (const cb of this.connectionErrorCallbacks) cb(err);
   }
 
-  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
-    let set = this.channels.get(channel);
-    const first = !set;
-    if (!set) {
-      set = new Set();
-      this.channels.set(channel, set);
-    }
-    set.add(onPayload);
-    const client = await this.listenClient();
-    if (first) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
-    return async () => {
-      set!.delete(onPayload);
-      if (set!.size === 0 && this.channels.get(channel) === set) {
-        this.channels.delete(channel);
-        // not awaited: on a dead LISTEN connection it would hang (close() follows at shutdown)
-        if (this.listener && !this.closed) void this.listener.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
-      }
-    };
-  }
-
-  /**
-   * The LISTEN connection is idle by nature: a half-open one would go unnoticed (keepalive takes the
-   * OS's minutes). Ask it something every listenCheckMs; no answer within the same time, replace it.
-   */
-  private checkListener(): void {
-    const client = this.listener;
-    if (!client || this.closed) return;
-    // LISTEN on a channel already listened to is a no-op: a probe that also keeps the session's last
-    // query a LISTEN (operators and test/fault/dropped-connections.test.ts find the session by it)
-    const channel = this.channels.keys().next().value;
-    const text = channel === undefined ? 'SELECT 1' : `LISTEN ${quoteIdentifier(channel)}`;
-    client.query({ text, query_timeout: this.listenCheckMs } as pg.QueryConfig).catch(() => {
-      if (this.listener !== client) return;
-      destroy(client); // its 'end' (or 'error') runs listenerLost: reconnect, then poll once
-    });
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    return this.listener.listen(channel, onPayload);
   }
 
   onReconnect(callback: () => void): void {
-    this.reconnectCallbacks.push(callback);
-  }
-
-  private listenClient(): Promise<pg.Client> {
-    if (this.listener) return Promise.resolve(this.listener);
-    this.listenerConnecting ??= this.connectListener().finally(() => (this.listenerConnecting = undefined));
-    return this.listenerConnecting;
-  }
-
-  private async connectListener(): Promise<pg.Client> {
-    const client = new pg.Client(this.clientConfig);
-    client.on('error', (err) => this.listenerLost(client, err));
-    client.on('end', () => this.listenerLost(client));
-    client.on('notification', (msg) => {
-      const set = this.channels.get(msg.channel);
-      if (set) for (const cb of set) cb(msg.payload ?? '');
-    });
-    try {
-      await client.connect();
-      for (const channel of this.channels.keys()) {
-        await client.query({ text: `LISTEN ${quoteIdentifier(channel)}`, query_timeout: this.deadlineMs } as pg.QueryConfig);
-      }
-    } catch (err) {
-      destroy(client);
-      throw err;
-    }
-    this.listener = client;
-    if (!this.listenCheck) {
-      this.listenCheck = setInterval(() => this.checkListener(), this.listenCheckMs);
-      this.listenCheck.unref();
-    }
-    return client;
+    this.listener.onReconnect(callback);
   }
 
   onListenerLost(callback: (error?: unknown) => void): void {
-    this.lostCallbacks.push(callback);
-  }
-
-  private listenerLost(client: pg.Client, error?: unknown): void {
-    if (this.listener !== client) return;
-    this.listener = undefined;
-    client.end().catch(() => {});
-    if (this.closed || this.channels.size === 0) return;
-    for (const cb of this.lostCallbacks) cb(error);
-    void this.reconnectLoop();
-  }
-
-  private async reconnectLoop(): Promise<void> {
-    for (let delay = 100; !this.closed; delay = Math.min(delay * 2, RECONNECT_MAX_MS)) {
-      try {
-        await this.listenClient();
-        for (const cb of this.reconnectCallbacks) cb();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, delay).unref());
-      }
-    }
+    this.listener.onLost(callback);
   }
 
   /**
@@ -320,11 +226,9 @@ export class PostgresDriver implements Driver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.listenCheck);
-    const listener = this.listener;
-    this.listener = undefined;
+    const { client: listener, goodbye } = this.listener.close();
     let timer: NodeJS.Timeout | undefined;
-    const goodbyes = Promise.all([listener?.end().catch(() => {}), this.ownsPool ? this.pool.end().catch(() => {}) : undefined]);
+    const goodbyes = Promise.all([goodbye, this.ownsPool ? this.pool.end().catch(() => {}) : undefined]);
     const inTime = await Promise.race([goodbyes.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), CLOSE_MS)))]);
     clearTimeout(timer);
     if (inTime) return;
