@@ -21,6 +21,7 @@ export default {
     'src/failure-codec.ts',
     'src/worker/context-log-retention.ts',
     'src/engine/group-commit.ts',
+    'src/engine/write-lane.ts',
   ],
   coverageAnalysis: 'perTest',
   // The machine is shared: two test processes at most.
