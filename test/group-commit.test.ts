@@ -319,9 +319,14 @@ describe('group commit', () => {
       ...lease, entries: JSON.stringify(entries), stamps: JSON.stringify(stamps), status: 'completed' as const,
       output: JSON.stringify({ ok: lease.jobId.slice(-1) }), error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
     });
-    /** Four cases: ends with its results; lease lost; a result refused (its seq already done); ends with a stamp. */
+    /**
+     * Five cases: ends with its results; lease lost; a result refused (its seq already done); ends with
+     * a stamp; ends though its job row is gone (a review found the group answered NULL there, after
+     * ending the thread, where a finish alone answers its notice).
+     */
     const cases = async (tag: string) => {
-      const [plain, lost, refused, stamped] = await Promise.all(['p', 'l', 'r', 's'].map((c) => held(`${base}-${tag}-${c}`)));
+      const [plain, lost, refused, stamped, orphan] = await Promise.all(['p', 'l', 'r', 's', 'o'].map((c) => held(`${base}-${tag}-${c}`)));
+      await engine.driver.query(`DELETE FROM ${sql}.jobs WHERE id = $1`, [orphan!.jobId]);
       await engine.driver.query(
         `INSERT INTO ${sql}.journal (job_id, thread, seq, kind, name, status, result, batch) VALUES ($1, 'main', 1, 'activity', 'step', 'done', '"earlier"', 1)`,
         [refused!.jobId],
@@ -335,6 +340,7 @@ describe('group commit', () => {
         finish({ ...lost!, claims: lost!.claims + 1 }, [entry(1, 'a')]),
         finish(refused!, [entry(1, 'a'), entry(2, 'b')]),
         finish(stamped!, [entry(2, 'b')], [{ batch: 1, seqs: [1], timers: [] }]),
+        finish(orphan!, [entry(1, 'a')]),
       ];
     };
     const alone = await cases('one');
@@ -345,13 +351,13 @@ describe('group commit', () => {
     const answersGrouped = grouped.map((_, i) => rows.find((r) => r.idx === i)?.notice);
     const tagless = (v: unknown, tag: string) => JSON.parse(JSON.stringify(v).replaceAll(`-${tag}-`, '-'));
     expect(tagless(answersGrouped, 'many')).toEqual(tagless(answersAlone, 'one'));
-    expect(answersAlone.map((n) => n === null)).toEqual([false, true, true, false]);
+    expect(answersAlone.map((n) => n === null)).toEqual([false, true, true, false, false]);
     const state = async (tag: string) => {
       const r = await engine.driver.query(
-        `SELECT j.id, j.status AS job, th.status AS thread, th.output, (SELECT count(*) FROM ${sql}.tasks t WHERE t.job_id = j.id)::int AS tasks,
-                (SELECT json_agg(json_build_array(seq, status, result, batch) ORDER BY seq) FROM ${sql}.journal WHERE job_id = j.id) AS journal
-           FROM ${sql}.jobs j JOIN ${sql}.threads th ON th.job_id = j.id AND th.thread = 'main'
-          WHERE j.id LIKE $1 ORDER BY j.id`,
+        `SELECT th.job_id AS id, j.status AS job, th.status AS thread, th.output, (SELECT count(*) FROM ${sql}.tasks t WHERE t.job_id = th.job_id)::int AS tasks,
+                (SELECT json_agg(json_build_array(seq, status, result, batch) ORDER BY seq) FROM ${sql}.journal WHERE job_id = th.job_id) AS journal
+           FROM ${sql}.threads th LEFT JOIN ${sql}.jobs j ON j.id = th.job_id
+          WHERE th.thread = 'main' AND th.job_id LIKE $1 ORDER BY th.job_id`,
         [`${base}-${tag}-%`],
       );
       return tagless(r.rows, tag);

@@ -13,6 +13,12 @@
 --
 -- Locks: every task row the group changes (its own, and awaiting parents') is taken first, in id
 -- order, as in 0050.
+--
+-- Order: 0050 ran a group's items in task id order; now the one-by-one items go first, then the plain
+-- ones together, then the parents of those are journaled and woken. When a child and the parent
+-- awaiting it finish in the same group, the outcome can differ from 0050's (the parent's run may end
+-- before the child's result reaches it, or be refused after), but it is always the outcome of some
+-- order of single finishes, each of which the parent's next run handles.
 CREATE OR REPLACE FUNCTION {{schema}}.finish_threads_journaled(p_items jsonb)
 RETURNS TABLE (idx int, notice text)
 LANGUAGE plpgsql
@@ -95,9 +101,12 @@ BEGIN
        WHERE j.id = e."jobId"
       RETURNING e.i, j.workflow_name, j.options, j.origin, j.watched
     )
+    -- ended: the thread ended (its task and thread row are written), whether or not a job row was
+    -- there to update, as finish_thread_watched answers (a review found a missing job row answered NULL)
     SELECT it.i, it."jobId", it.status, it.output_json, it.error_json, it.channel, it.origin AS finisher,
-           d.i IS NOT NULL AS ended, d.workflow_name, d.options, d.origin, d.watched
+           e.i IS NOT NULL AS ended, d.workflow_name, d.options, d.origin, d.watched
       FROM items it
+      LEFT JOIN ending e ON e.i = it.i
       LEFT JOIN jobs_done d ON d.i = it.i
      ORDER BY it."taskId"
   LOOP
