@@ -63,13 +63,16 @@ export class ListenConnection {
     this.lostCallbacks.push(callback);
   }
 
-  /** End the connection: the client, and whether it said goodbye in time is the caller's to judge. */
-  close(): { client: pg.Client | undefined; goodbye: Promise<void> } {
+  /** End the connection: resolves once it said goodbye (a half-open one never does: see destroy()). */
+  close(): Promise<void> {
     this.closed = true;
     clearInterval(this.check);
-    const client = this.client;
-    this.client = undefined;
-    return { client, goodbye: client ? client.end().catch(() => {}) : Promise.resolve() };
+    return this.client ? this.client.end().catch(() => {}) : Promise.resolve();
+  }
+
+  /** Drop the connection's socket at once (after close(), when the goodbye did not come in time). */
+  destroy(): void {
+    if (this.client) destroy(this.client);
   }
 
   /**

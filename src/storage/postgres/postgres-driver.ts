@@ -226,13 +226,12 @@ export class PostgresDriver implements Driver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const { client: listener, goodbye } = this.listener.close();
     let timer: NodeJS.Timeout | undefined;
-    const goodbyes = Promise.all([goodbye, this.ownsPool ? this.pool.end().catch(() => {}) : undefined]);
+    const goodbyes = Promise.all([this.listener.close(), this.ownsPool ? this.pool.end().catch(() => {}) : undefined]);
     const inTime = await Promise.race([goodbyes.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), CLOSE_MS)))]);
     clearTimeout(timer);
     if (inTime) return;
-    if (listener) destroy(listener);
+    this.listener.destroy();
     if (this.ownsPool) for (const client of this.clients) destroy(client);
   }
 }
