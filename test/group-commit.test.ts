@@ -11,6 +11,7 @@ import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import * as jobs from '../src/sql/queries/jobs.js';
 import * as threads from '../src/sql/queries/threads.js';
 import * as both from '../src/sql/queries/grouped.js';
+import { bindParams } from '../src/sql/define-query.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
 
 const runs = new Map<string, number>();
@@ -300,6 +301,49 @@ describe('group commit', () => {
     } finally {
       off();
     }
+  });
+
+  it('a group of finishes locks its task rows by their key, never by scanning the task queue (0054)', async () => {
+    // 0053 locked the group's tasks through a join the planner sized at 100 rows: below about 25k
+    // task rows, a hash join over a sequential scan of the whole queue, once per group (0.8 ms of a
+    // 3 ms finish statement at a bench database's 13k rows). This transaction's scan count shows it.
+    const base = `finish-lock-${Date.now()}`;
+    const sql = engine.sqlSchema;
+    const leases = [];
+    for (const c of ['a', 'b', 'c']) {
+      const jobId = `${base}-${c}`;
+      const row = (
+        await engine.query(jobs.startJob, {
+          jobId, entity: null, workflowName: 'lock', taskQueue: 'group-nobody', input: '[]', options: '{"trace":null}', search: '{}',
+          parentId: null, topic: 'group-nobody-serves', channel: engine.channel, origin: engine.origin, owner: 'test-owner', leaseSeconds: 30, notify: false,
+        })
+      ).rows[0]!;
+      leases.push({ taskId: row.id, claims: row.claims, jobId, thread: 'main' });
+    }
+    const items = leases.map((lease, i) => ({
+      ...lease, i, entries: '[]', stamps: '[]', status: 'completed', output: '1', error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
+    }));
+    const rollback = new Error('rollback');
+    const seen = await engine.driver
+      .transaction(async (tx) => {
+        // a backlog: tasks nobody serves, due tomorrow
+        await tx.query(
+          `INSERT INTO ${sql}.tasks (job_id, thread, kind, topic, run_at)
+           SELECT $1 || g, 'main', 'thread', 'group-nobody-serves', now() + interval '1 day' FROM generate_series(1, 20000) g`,
+          [`${base}-backlog-`],
+        );
+        const scans = async () =>
+          (await tx.query<{ n: number }>(`SELECT seq_scan::int AS n FROM pg_stat_xact_user_tables WHERE relid = $1::regclass`, [`${sql}.tasks`])).rows[0]!.n;
+        const before = await scans();
+        const b = engine.bind(threads.finishThreads);
+        const rows = (await tx.query<{ idx: number; notice: string | null }>(b.text, bindParams(threads.finishThreads, { items: JSON.stringify(items) }))).rows;
+        throw Object.assign(rollback, { seen: { scans: (await scans()) - before, ended: rows.filter((r) => r.notice !== null).length } });
+      })
+      .catch((err) => {
+        if (err !== rollback) throw err;
+        return (err as Error & { seen: { scans: number; ended: number } }).seen;
+      });
+    expect(seen).toEqual({ scans: 0, ended: 3 });
   });
 
   it('a group of finishes answers, and writes, what each finish alone does (set-based since 0053)', async () => {
