@@ -14,10 +14,22 @@ import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 
 const gates = new Map<string, () => void>();
+/** Calls of takenOver/afterTakeOver per tag, in order; and how a test takes a job's task from its run. */
+const calls = new Map<string, string[]>();
+let takeOver: (jobId: string) => Promise<void> = async () => {};
 const acts = MemFlow.workflow.proxyActivities({
   activities: {
     async quick(tag: string, i: number): Promise<string> {
       return `${tag}:${i}`;
+    },
+    async takenOver(tag: string): Promise<string> {
+      calls.get(tag)!.push('takenOver');
+      if (calls.get(tag)!.length === 1) await takeOver(tag); // another worker "claims" the task meanwhile
+      return `${tag}:a`;
+    },
+    async afterTakeOver(tag: string): Promise<string> {
+      calls.get(tag)!.push('afterTakeOver');
+      return `${tag}:b`;
     },
     async slow(tag: string): Promise<string> {
       await new Promise<void>((resolve) => gates.set(tag, resolve));
@@ -49,6 +61,12 @@ export async function stepThenNonDurableWait(tag: string): Promise<string> {
   return first;
 }
 
+export async function stepTakenOverThenStep(tag: string): Promise<string> {
+  await acts.takenOver(tag);
+  await new Promise((resolve) => setTimeout(resolve, 150)); // not a durable call: the step is written meanwhile
+  return acts.afterTakeOver(tag);
+}
+
 type Named = Engine['driver']['named'];
 
 describe('a step\'s result commits with the run\'s next statement', () => {
@@ -67,7 +85,10 @@ describe('a step\'s result commits with the run\'s next statement', () => {
       for (const p of params) if (typeof p === 'string' && sent.has(p)) sent.get(p)!.push(nameOf.get(sql) ?? name);
       return original(name, sql, params);
     }) as Named;
-    for (const workflow of [oneStep, threeSteps, quickBesideSlow, stepThenNonDurableWait, sleepsThenEnds]) {
+    takeOver = async (jobId) => {
+      await engine.driver.query(`UPDATE ${engine.sqlSchema}.tasks SET claims = claims + 1 WHERE job_id = $1`, [jobId]);
+    };
+    for (const workflow of [oneStep, threeSteps, quickBesideSlow, stepThenNonDurableWait, sleepsThenEnds, stepTakenOverThenStep]) {
       await mf.worker.create({ taskQueue: 'deferred', workflow });
     }
   });
@@ -131,5 +152,19 @@ describe('a step\'s result commits with the run\'s next statement', () => {
     expect(Date.now() - started).toBeLessThan(1200); // well before the workflow's 1.5 s wait ends
     expect(await handle.result()).toBe(`${tag}:1`);
     expect(await journaled(tag)).toEqual([1]);
+  });
+
+  it('a step whose write the fence refused stops the run before its next call', async () => {
+    // The step's result is written while the workflow awaits a plain timer; the task was claimed
+    // again meanwhile, so the fence refuses that write. The run's next call must see the refusal and
+    // stop, not run the next activity in a run nobody will record (call-site.ts keeps a failed write
+    // counted, so the check before the next call does not skip it).
+    const tag = `taken-${Date.now()}`;
+    calls.set(tag, []);
+    await run(stepTakenOverThenStep, tag);
+    await eventually(async () => sent.get(tag)!.includes('appendResult'), 3000, 10);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // well past the 150 ms wait
+    expect(calls.get(tag)).toEqual(['takenOver']);
+    expect(await journaled(tag)).toEqual([]);
   });
 });

@@ -55,7 +55,7 @@ export async function runActivityTask(
   if (log) logAttempt(withFields(log, { appId: engine.appId, jobId: row.job_id, thread: row.thread, topic: row.topic }), payload.name, row.seq, attempt, decision);
   // The lease was lost (another worker runs the activity now) or the worker shut down while the
   // function ran (its pool may be closed): the late result is dropped.
-  if (!(await guard.holds())) return;
+  if (!guard.confirmed && !(await guard.holds())) return;
   const finish = (status: 'done' | 'failed', result: string | null) =>
     engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status, result, attempt });
   let statement = 'finishActivityTask';

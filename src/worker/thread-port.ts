@@ -24,10 +24,13 @@ export class ThreadPort implements RunPort {
   execute(call: IssuedCall, batch: () => number, previous: JournalEntry | undefined): Promise<CallOutcome> {
     // counted as executing from here: a result of another call that arrives meanwhile is written at once
     return this.site.executingCall(async () => {
-      await this.site.guard.ensure(); // a run whose lease is lost starts nothing new
+      const { guard } = this.site;
+      if (!guard.confirmed) await guard.ensure(); // a run whose lease is lost starts nothing new
       // the results before this call commit before it starts (a crash during it does not run them again)
-      await this.site.flush();
-      await this.site.guard.ensure(); // that write may have waited past the lease (paused-worker.test.ts)
+      if (this.site.mustFlush) {
+        await this.site.flush();
+        if (!guard.confirmed) await guard.ensure(); // that write may have waited past the lease (paused-worker.test.ts)
+      }
       try {
         return await executeCall(this.site, call, batch, previous);
       } catch (err) {
@@ -55,7 +58,7 @@ export class ThreadPort implements RunPort {
   }
 
   async stamp(batch: number, seqs: number[], timers: DueTimer[]): Promise<void> {
-    await this.site.guard.ensure();
+    if (!this.site.guard.confirmed) await this.site.guard.ensure();
     this.site.deferStamp({ batch, seqs, timers: timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null })) });
   }
 }

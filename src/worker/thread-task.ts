@@ -117,7 +117,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   };
   // The lease was lost (another worker may run the thread now) or the worker is shutting down and
   // gives the task back itself: this run records nothing.
-  if (!(await deps.guard.holds())) return;
+  if (!deps.guard.confirmed && !(await deps.guard.holds())) return;
 
   /** End the thread, writing the run's pending results with it (`withPending` false: drop them). */
   const finish = async (
@@ -129,7 +129,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   ) => {
     const { entries, stamps } = site.takePending();
     // the defer timer's write, if one is in flight, goes first
-    if (!(await written('finishThread', site.settled()))) return;
+    if (site.mustFlush && !(await written('finishThread', site.settled()))) return;
     // grouped with concurrent starts and finishes of this engine into one statement when one is in flight
     const res = await engine.writes.finish({
       ...lease,

@@ -54,6 +54,8 @@ export class CallSite {
   private stamps: PendingStamp[] = [];
   /** The write of earlier pending results, in flight: statements after it wait for it. */
   private flushing: Promise<void> = Promise.resolve();
+  /** Writes of pending results not known to have succeeded (one that failed stays counted). */
+  private unsettledWrites = 0;
   /** Calls of this run executing now (ThreadPort.execute). */
   private executing = 0;
   /** Writes pending results that the run did not pick up within DEFER_MS. */
@@ -81,9 +83,17 @@ export class CallSite {
    * worker shut down) writes nothing, not even a refused write: its pool may be closed.
    */
   async query<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
-    await this.guard.ensure();
-    await this.flush();
+    if (!this.guard.confirmed) await this.guard.ensure();
+    if (this.mustFlush) await this.flush();
     return this.engine.query(query, params);
+  }
+
+  /**
+   * Whether flush() has anything to do: results or stamps to write, or a write not known to have
+   * succeeded (a failed one is awaited again, so the run's next statement sees its error).
+   */
+  get mustFlush(): boolean {
+    return this.pending.length > 0 || this.stamps.length > 0 || this.unsettledWrites > 0;
   }
 
   /**
@@ -93,9 +103,11 @@ export class CallSite {
   async flush(): Promise<void> {
     if (this.pending.length > 0 || this.stamps.length > 0) {
       const { entries, stamps } = this.takePending();
+      this.unsettledWrites++;
       this.flushing = this.flushing.then(async () => {
         for (const stamp of stamps) await this.writeStamp(stamp);
         if (entries.length > 0) await this.write(entries);
+        this.unsettledWrites--;
       });
     }
     await this.flushing;
@@ -180,7 +192,7 @@ export class CallSite {
    */
   async journal(call: IssuedCall, batch: number, outcome: CallOutcome, attempt = 1, json?: string | null): Promise<CallOutcome> {
     if (outcome.type === 'blocked') return outcome;
-    await this.guard.ensure();
+    if (!this.guard.confirmed) await this.guard.ensure();
     const result = outcome.type === 'done' ? (json !== undefined ? json : encodeJson('result', outcome.value)) : JSON.stringify(outcome.error);
     this.pending.push({ seq: call.seq, kind: call.kind, name: call.name, status: outcome.type === 'done' ? 'done' : 'failed', result, attempt, batch });
     // Another call of the run is still executing (a long activity beside this one): a crash during it

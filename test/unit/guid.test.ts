@@ -1,0 +1,21 @@
+/**
+ * guid(): ids drawn from a block of random bytes (memflow/guid.ts). Every id is fresh across the
+ * block's refills, and an id longer than a block still gets bytes of its own.
+ */
+import { describe, expect, it } from 'vitest';
+import { guid } from '../../src/memflow/guid.js';
+
+describe('guid', () => {
+  it('gives well-formed ids that do not repeat across several refills of its block', () => {
+    const ids = Array.from({ length: 2000 }, () => guid()); // 44,000 bytes: about ten blocks
+    for (const id of ids) expect(id).toMatch(/^H[A-Za-z0-9_-]{22}$/);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('serves any size, including one larger than its block', () => {
+    expect(guid(8)).toMatch(/^H[A-Za-z0-9_-]{8}$/);
+    const long = guid(5000);
+    expect(long).toHaveLength(5001);
+    expect(new Set(long).size).toBeGreaterThan(32); // random, not a repeated byte
+  });
+});
