@@ -18,6 +18,15 @@ export interface ScratchApp {
   engine: Engine;
 }
 
+/**
+ * Run a fill script in `app`'s database with no deadline: a million rows take longer than the
+ * driver's 30 s statement timeout on a slow machine (the scale section failed so), and a fill is
+ * not a hot statement.
+ */
+export function fillScript(app: ScratchApp): (sql: string) => Promise<void> {
+  return (sql) => app.engine.driver.transaction((tx) => tx.exec(sql));
+}
+
 export async function withScratchApp<T>(ctx: BenchContext, prefix: string, body: (app: ScratchApp) => Promise<T>, options: { concurrency?: number } = {}): Promise<T> {
   const appId = `${prefix}-${randomBytes(3).toString('hex')}`;
   const schema = schemaForApp(appId);

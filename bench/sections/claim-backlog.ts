@@ -8,7 +8,7 @@
 import { claimTasks } from '../../src/sql/queries/tasks.js';
 import { quoteIdentifier } from '../../src/storage/sql-identifier.js';
 import { sampleSequential } from '../measure.js';
-import { withScratchApp } from '../scratch-app.js';
+import { fillScript, withScratchApp } from '../scratch-app.js';
 import { type BenchContext, scaled, type Section } from '../section.js';
 import { ms, summarize } from '../stats.js';
 
@@ -37,7 +37,7 @@ export const claimBacklog: Section = {
     return withScratchApp(ctx, 'bench-claims', async (app) => {
       const topic = 'bench-backlogged';
       const t0 = performance.now();
-      await fillBacklog((sql) => app.engine.driver.exec(sql), app.schema, topic, backlog);
+      await fillBacklog(fillScript(app), app.schema, topic, backlog);
       const fillMs = performance.now() - t0;
       const params = { owner: 'bench-claimer', leaseSeconds: 30, topics: [topic, `${topic}-activity`], limit: BATCH };
       let claimed = 0;

@@ -7,7 +7,7 @@
  */
 import { quoteIdentifier } from '../../src/storage/sql-identifier.js';
 import { runConcurrent, sampleInterleaved, type Throughput } from '../measure.js';
-import { type ScratchApp, withScratchApp } from '../scratch-app.js';
+import { fillScript, type ScratchApp, withScratchApp } from '../scratch-app.js';
 import { type BenchContext, scaled, type Section } from '../section.js';
 import { ms, ratio, summarize } from '../stats.js';
 import { benchOneStep, registerWorkers, runWorkflow } from '../workflows.js';
@@ -19,7 +19,7 @@ const TOLERANCE = 1.1;
 export async function fillFinishedJobs(app: ScratchApp, n: number): Promise<void> {
   const s = quoteIdentifier(app.schema);
   const ids = `FROM generate_series(1, ${n}) i`;
-  const run = (sql: string) => app.engine.driver.exec(sql);
+  const run = fillScript(app);
   await run(`INSERT INTO ${s}.jobs (id, workflow_name, task_queue, status, input, output, context, context_version,
                                     created_at, updated_at, completed_at)
              SELECT 'old-' || i, 'benchOneStep', 'bench', 'completed', '[1]', '1',
