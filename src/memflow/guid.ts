@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { ValidationError } from '../errors.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
@@ -22,6 +23,8 @@ function randomBytesFromPool(size: number): Buffer {
 
 /** Upstream's id: 'H' followed by `size` random URL-safe characters. */
 export function guid(size = 22): string {
+  // a bad size would break the block for every later id (NaN: a zero-length read that never advances)
+  if (!Number.isInteger(size) || size < 0) throw new ValidationError('guid size', `must be a whole number of characters (got ${String(size)})`);
   const bytes = randomBytesFromPool(size);
   let id = 'H';
   for (let i = 0; i < size; i++) id += ALPHABET[bytes[i]! & 63];

@@ -3,6 +3,7 @@
  * block's refills, and an id longer than a block still gets bytes of its own.
  */
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
 import { guid } from '../../src/memflow/guid.js';
 
 describe('guid', () => {
@@ -17,5 +18,11 @@ describe('guid', () => {
     const long = guid(5000);
     expect(long).toHaveLength(5001);
     expect(new Set(long).size).toBeGreaterThan(32); // random, not a repeated byte
+  });
+
+  it('refuses a size that is not a whole number, and later ids stay random', () => {
+    for (const size of [Number.NaN, -4, 2.5, Number.POSITIVE_INFINITY]) expect(() => guid(size)).toThrow(ValidationError);
+    const ids = Array.from({ length: 50 }, () => guid());
+    expect(new Set(ids).size).toBe(50);
   });
 });

@@ -6,6 +6,10 @@
 -- (ARRAY(...))`), which the tasks primary key answers row by row whatever the queue holds. Nothing
 -- else changes: the same locks in the same id order, the same writes and answers as 0053 (whose
 -- header says what each item answers).
+-- What stays: PL/pgSQL caches a statement's plan per session, and after five calls may keep a
+-- generic one made from the statistics of that moment; one made while the queue was a few rows
+-- long can still scan it until the next ANALYZE (autovacuum's, on PostgreSQL) replans it. Every
+-- PL/pgSQL statement here shares that; forcing custom plans would plan this function on every call.
 CREATE OR REPLACE FUNCTION {{schema}}.finish_threads_journaled(p_items jsonb)
 RETURNS TABLE (idx int, notice text)
 LANGUAGE plpgsql
