@@ -11,7 +11,6 @@ import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import * as jobs from '../src/sql/queries/jobs.js';
 import * as threads from '../src/sql/queries/threads.js';
 import * as both from '../src/sql/queries/grouped.js';
-import { bindParams } from '../src/sql/define-query.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
 
 const runs = new Map<string, number>();
@@ -339,8 +338,7 @@ describe('group commit', () => {
         const scans = async () =>
           (await tx.query<{ n: number }>(`SELECT seq_scan::int AS n FROM pg_stat_xact_user_tables WHERE relid = $1::regclass`, [`${sql}.tasks`])).rows[0]!.n;
         const before = await scans();
-        const b = engine.bind(threads.finishThreads);
-        const rows = (await tx.query<{ idx: number; notice: string | null }>(b.text, bindParams(threads.finishThreads, { items: JSON.stringify(items) }))).rows;
+        const rows = (await engine.queryIn(tx, threads.finishThreads, { items: JSON.stringify(items) })).rows;
         throw Object.assign(rollback, { seen: { scans: (await scans()) - before, ended: rows.filter((r) => r.notice !== null).length } });
       })
       .catch((err) => {

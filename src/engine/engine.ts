@@ -10,7 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { bindParams, type Query } from '../sql/define-query.js';
-import type { Driver, QueryResult, StatementOptions } from '../storage/driver.js';
+import type { Driver, Queryable, QueryResult, StatementOptions } from '../storage/driver.js';
 import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
 import type { ClaimedRow } from '../worker/claimed-task.js';
@@ -129,6 +129,11 @@ export class Engine {
   query<P extends object, R>(query: Query<P, R>, params: P, options?: StatementOptions): Promise<QueryResult<R>> {
     const b = this.bind(query);
     return this.driver.named<R>(b.name, b.text, bindParams(query, params), query.noDeadline ? { noDeadline: true } : options);
+  }
+
+  /** Run one of the engine's named queries inside a caller's transaction (not prepared: `tx` is one session's). */
+  queryIn<P extends object, R>(tx: Queryable, query: Query<P, R>, params: P): Promise<QueryResult<R>> {
+    return tx.query<R>(this.bind(query).text, bindParams(query, params));
   }
 
   /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */

@@ -8,7 +8,7 @@ import { Context } from '../context/context-handle.js';
 import { CONTEXT_MAX_BYTES, contextError, type ContextOpRequest, prunedContextError } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
-import { bindParams, type Query } from '../sql/define-query.js';
+import type { Query } from '../sql/define-query.js';
 import * as context from '../sql/queries/context.js';
 import type { Queryable, QueryResult } from '../storage/driver.js';
 import { validateId } from '../validation.js';
@@ -52,7 +52,7 @@ export class JobContext extends Context {
   /** A named query, in the caller's transaction when one was given (prepared on pg otherwise). */
   private named<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
     const { tx } = this.options;
-    return tx ? tx.query<R>(this.engine.bind(query).text, bindParams(query, params)) : this.engine.query(query, params);
+    return tx ? this.engine.queryIn(tx, query, params) : this.engine.query(query, params);
   }
 
   /**

@@ -93,7 +93,12 @@ export class CallSite {
    * succeeded (a failed one is awaited again, so the run's next statement sees its error).
    */
   get mustFlush(): boolean {
-    return this.pending.length > 0 || this.stamps.length > 0 || this.unsettledWrites > 0;
+    return this.hasPending || this.unsettledWrites > 0;
+  }
+
+  /** Results or stamps not handed to a write yet. */
+  private get hasPending(): boolean {
+    return this.pending.length > 0 || this.stamps.length > 0;
   }
 
   /**
@@ -101,7 +106,7 @@ export class CallSite {
    * statement of the run goes after it, so the journal keeps the order the run made its calls in.
    */
   async flush(): Promise<void> {
-    if (this.pending.length > 0 || this.stamps.length > 0) {
+    if (this.hasPending) {
       const { entries, stamps } = this.takePending();
       this.unsettledWrites++;
       this.flushing = this.flushing.then(async () => {
