@@ -138,6 +138,45 @@ describe('logging', () => {
     expect(await fine.result()).toBe('done');
   }, 30_000);
 
+  it('does not warn about a topic whose worker started elsewhere just before the start', async () => {
+    // the starter has read the served list lately (a start on a typo makes it look), without the topic
+    const typo = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logNobodyServesThis' });
+    const started = Date.now();
+    while (!rec.entries.some((e) => e.obj.jobId === typo.workflowId && e.level === 'warn') && Date.now() - started < 10_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(rec.entries.some((e) => e.obj.jobId === typo.workflowId && e.level === 'warn'), 'the typo warned').toBe(true);
+    // another runtime (as another process would) starts serving a topic, and a start on it follows at once
+    const other = await MemFlow.init({ appId, engine: { connection: testConnection() }, logLevel: 'silent' });
+    try {
+      await other.worker.create({ taskQueue: 'logs-late', workflow: logFlakyWorkflow });
+      await new Promise((r) => setTimeout(r, 100)); // its topic is recorded (off worker.create's path)
+      const late = await mf.workflow.start({ taskQueue: 'logs-late', workflowName: 'logFlakyWorkflow' });
+      await new Promise((r) => setTimeout(r, 2500)); // past the look at starts not known served
+      expect(rec.entries.filter((e) => e.obj.topic === 'logs-late-logFlakyWorkflow')).toEqual([]);
+      expect(late.workflowId).toBeTruthy();
+    } finally {
+      await other.shutdown();
+    }
+  }, 30_000);
+
+  it('warns about a burst of starts on one unserved topic in a bounded number of lines', async () => {
+    const topic = 'logs-logBurstTypo';
+    const ids = (await Promise.all(Array.from({ length: 13 }, () => mf.workflow.start({ taskQueue: 'logs', workflowName: 'logBurstTypo' })))).map(
+      (h) => h.workflowId,
+    );
+    const started = Date.now();
+    const about = () => rec.entries.filter((e) => e.obj.topic === topic && e.level === 'warn');
+    while (about().length < 11 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 200));
+    const lines = about();
+    expect(lines).toHaveLength(11);
+    const named = lines.filter((e) => e.obj.jobId !== undefined).map((e) => e.obj.jobId);
+    expect(named).toHaveLength(10);
+    expect(ids).toEqual(expect.arrayContaining(named));
+    expect(lines.find((e) => e.obj.jobId === undefined)!.obj).toMatchObject({ starts: 3 });
+  }, 30_000);
+
   it('logs the workers stopped at shutdown', async () => {
     const extra = await MemFlow.init({ appId, engine: { connection: testConnection() }, logger: rec.logger });
     await extra.worker.create({ taskQueue: 'logs-extra', workflow: logFlakyWorkflow });
