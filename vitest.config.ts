@@ -26,7 +26,13 @@ const POSTGRES_ONLY = [
 // Embedded-database promises (the startup notice, the version stamp, HOTMESH_LOCK_WAIT_MS): these
 // open data directories of their own whatever the backend, so they run once, in the pglite project.
 // cli-errors: the CLI's refusals, against PostgreSQL and a data directory of its own.
-const PGLITE_ONLY = ['test/readme-promises-embedded.test.ts', 'test/cli-errors.test.ts', 'test/pglite-named-statements.test.ts'];
+const PGLITE_ONLY = [
+  'test/readme-promises-embedded.test.ts',
+  'test/cli-errors.test.ts',
+  'test/pglite-named-statements.test.ts',
+  // the embedded driver's own autovacuum (PostgreSQL runs its own)
+  'test/pglite-autovacuum.test.ts',
+];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
 // Stryker's sandboxes (.stryker-tmp/, `npm run mutate`) hold copies of src/ and test/: never run those.
 const NEVER = [...configDefaults.exclude, '**/.stryker-tmp/**'];

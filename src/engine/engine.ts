@@ -10,13 +10,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { bindParams, type Query } from '../sql/define-query.js';
-import type { Driver, Queryable, QueryResult, StatementOptions } from '../storage/driver.js';
+import type { Driver, MaintenanceEvent, Queryable, QueryResult, StatementOptions } from '../storage/driver.js';
 import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
 import type { ClaimedRow } from '../worker/claimed-task.js';
 import { type FinishNotice, type FinishWatch, FinishWatches, parseDone } from './finish-notices.js';
 import { WriteLane } from './write-lane.js';
-import type { Logger } from '../telemetry/logger.js';
+import { errField, type Logger } from '../telemetry/logger.js';
 import { bindSchema, channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 
 type Listener = (payload: string) => void;
@@ -85,6 +85,7 @@ export class Engine {
   private readonly payloadListeners = new Set<Listener>();
   private readonly connectionErrorListeners = new Set<(error: unknown) => void>();
   private unlisten: (() => Promise<void>) | undefined;
+  private stopUpkeepLog: (() => void) | undefined;
 
   private constructor(
     readonly appId: string,
@@ -110,6 +111,7 @@ export class Engine {
     );
     const engine = new Engine(appId, driver, target);
     await engine.subscribe();
+    engine.stopUpkeepLog = driver.onMaintenance?.((event) => engine.logUpkeep(event, logger));
     return engine;
   }
 
@@ -240,7 +242,16 @@ export class Engine {
     };
   }
 
+  /** The driver's upkeep of this app's tables (PGlite's vacuums): failures warn, runs are debug. */
+  private logUpkeep(event: MaintenanceEvent, logger: Logger | undefined): void {
+    if (event.schema !== this.schema && event.schema !== '') return;
+    const fields = { appId: this.appId, table: event.table || undefined, action: event.action, ms: Math.round(event.ms) };
+    if (event.error !== undefined) logger?.warn({ ...fields, err: errField(event.error) }, `the embedded database's ${event.action} failed`);
+    else logger?.debug(fields, `${event.action} of table ${event.table} (the embedded database has no autovacuum of its own)`);
+  }
+
   async close(): Promise<void> {
+    this.stopUpkeepLog?.();
     this.localTaker = undefined;
     this.topicListeners.clear();
     this.reconnectListeners.clear();

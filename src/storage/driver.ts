@@ -13,6 +13,15 @@ export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
 }
 
+/** A table the driver vacuumed or analyzed (`error`: the attempt failed). */
+export interface MaintenanceEvent {
+  schema: string;
+  table: string;
+  action: 'vacuum' | 'analyze';
+  ms: number;
+  error?: unknown;
+}
+
 /** The handle a transaction callback receives. */
 export interface Transaction extends Queryable {
   /** Multi-statement script without parameters (migrations). */
@@ -53,5 +62,10 @@ export interface Driver extends Queryable {
   onListenerLost?(callback: (error?: unknown) => void): void;
   /** Called when a pooled connection fails outside any statement (idle, or checked out between statements). */
   onConnectionError?(callback: (error: unknown) => void): void;
+  /**
+   * Called after the driver's own upkeep of a table (PGlite: a vacuum or analyze, which no server runs
+   * there), or its error. PostgreSQL's own autovacuum needs none. Returns the unsubscribe function.
+   */
+  onMaintenance?(callback: (event: MaintenanceEvent) => void): () => void;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@
  *   queries in a row were measured to starve timers and I/O completely (0 ticks in 639 ms).
  * - One session: transactions are serialised (concurrentTransactions = false). Never call `query`
  *   from inside `transaction`; it deadlocks on PGlite's mutex.
+ * - No server runs autovacuum here: the driver vacuums and analyzes its tables itself (autovacuum.ts).
  * - The data directory is locked (see data-dir-lock.ts) and stamped with the PGlite version, because a
  *   directory written by one PGlite major cannot be opened by another.
  */
@@ -15,7 +16,8 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { PGlite } from '@electric-sql/pglite';
 type PgliteModule = typeof import('@electric-sql/pglite');
-import type { Driver, QueryResult, Transaction } from '../driver.js';
+import type { Driver, MaintenanceEvent, QueryResult, Transaction } from '../driver.js';
+import { Autovacuum } from './autovacuum.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 
 /** Must equal the exact version pinned in package.json. */
@@ -91,13 +93,29 @@ export class PgliteDriver implements Driver {
 
   /** Named statements prepared in the session: name → its text and the parameter types PostgreSQL inferred. */
   private readonly prepared = new Map<string, { sql: string; types: number[] }>();
+  private readonly maintenanceListeners = new Set<(event: MaintenanceEvent) => void>();
+  /** What PostgreSQL's autovacuum would do, which no server does here. */
+  readonly autovacuum: Autovacuum;
 
   constructor(
     private readonly db: PGlite,
     readonly location: string,
     private readonly releaseLock: () => void,
     private readonly pglite: Pick<PgliteModule, 'protocol' | 'parse'>,
-  ) {}
+  ) {
+    this.autovacuum = new Autovacuum(
+      { query: (sql) => this.run(sql), exec: (sql) => this.exec(sql) },
+      (event) => {
+        for (const l of this.maintenanceListeners) l(event);
+      },
+    );
+    this.autovacuum.start();
+  }
+
+  onMaintenance(listener: (event: MaintenanceEvent) => void): () => void {
+    this.maintenanceListeners.add(listener);
+    return () => this.maintenanceListeners.delete(listener);
+  }
 
   query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
     return this.run<R>(sql, params);
@@ -205,6 +223,7 @@ export class PgliteDriver implements Driver {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.autovacuum.stop();
       await this.db.close();
     } finally {
       this.releaseLock();
