@@ -150,7 +150,7 @@ describe('logging', () => {
     const other = await MemFlow.init({ appId, engine: { connection: testConnection() }, logLevel: 'silent' });
     try {
       await other.worker.create({ taskQueue: 'logs-late', workflow: logFlakyWorkflow });
-      await new Promise((r) => setTimeout(r, 100)); // its topic is recorded (off worker.create's path)
+      // worker.create resolves once its topic is on record: a start right after it is a start on a served topic
       const late = await mf.workflow.start({ taskQueue: 'logs-late', workflowName: 'logFlakyWorkflow' });
       await new Promise((r) => setTimeout(r, 2500)); // past the look at starts not known served
       expect(rec.entries.filter((e) => e.obj.topic === 'logs-late-logFlakyWorkflow')).toEqual([]);

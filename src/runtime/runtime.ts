@@ -171,7 +171,8 @@ export class Runtime {
   /** Serve `fn` on `topic` (as a workflow and as a hook). */
   async serveWorkflow(target: DriverTarget, appId: string, topic: string, fn: WorkflowFunction, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
     const { engine } = await this.open(target, appId);
-    this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
+    // a start from anywhere right after this finds the topic served (no "no worker" warning)
+    await this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
     this.logger.info({ appId, topic }, 'worker started');
   }
 
@@ -192,7 +193,7 @@ export class Runtime {
   /** Serve remote activity tasks of `topic` with this runtime's registry. */
   async serveActivities(target: DriverTarget, appId: string, topic: string, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
     const engine = await this.engine(target, appId);
-    this.loop(engine, options).register(topic, { kind: 'activity', retry });
+    await this.loop(engine, options).register(topic, { kind: 'activity', retry });
   }
 
   /**

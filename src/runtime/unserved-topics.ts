@@ -2,7 +2,7 @@
  * A start on a topic no worker has served lately is most often a typo in the workflow name or the
  * task queue: the job would wait in silence. A start on a topic this runtime serves, or that the
  * app's served list (refreshed at most every few seconds) shows served, costs nothing more. Any other
- * start is looked at again a moment later, off the start's path, with the starts of that moment in
+ * start is looked at again a moment later (a quarter second), off the start's path, with the starts of that moment in
  * one query: a topic no worker served within the last minute then gets a warning per start, naming
  * the nearest served topics. Fix: the served list was trusted for "not served" too, so for five
  * seconds after a worker started in another process (or another runtime) every start on its topic
@@ -14,8 +14,11 @@ import type { Logger } from '../telemetry/logger.js';
 
 const RECENT_SECONDS = 60;
 const REFRESH_MS = 5000;
-/** A start not known served is looked at this long after it: a worker starting beside it has recorded its topic by then. */
-const SETTLE_MS = 1000;
+/**
+ * A start not known served is looked at this long after it: a worker process starting at that moment
+ * has recorded its topic by then (worker.create resolves once it has).
+ */
+const SETTLE_MS = 250;
 /** Of one topic's starts in one look, this many get a warning each; the rest, one warning together. */
 const MAX_WARNINGS = 10;
 

@@ -115,11 +115,13 @@ export class TaskLoop implements LocalTaker {
     return [...this.topics.keys()];
   }
 
-  register(topic: string, registration: Registration): void {
+  /** Serve `topic`; resolves once the app's served-topics list has it (never rejects). */
+  register(topic: string, registration: Registration): Promise<void> {
     this.topics.set(topic, registration);
-    void this.recordServed();
+    const recorded = this.recordServed();
     if (this.unsubscribe.length === 0) this.start();
     this.kick();
+    return recorded;
   }
 
   private start(): void {
