@@ -348,6 +348,62 @@ describe('group commit', () => {
     expect(seen).toEqual({ scans: 0, ended: 3 });
   });
 
+  it('a group of finishes scans neither the queue nor the jobs table, even with plans cached while they were small (0056)', async () => {
+    // PL/pgSQL caches a session's plans: made while the tables held a few rows, they scanned them,
+    // and stood as the tables grew (until an ANALYZE). 0056 runs the function without sequential scans.
+    const base = `finish-cached-${Date.now()}`;
+    const sql = engine.sqlSchema;
+    const leases = [];
+    for (const c of ['a', 'b', 'c']) {
+      const jobId = `${base}-${c}`;
+      const row = (
+        await engine.query(jobs.startJob, {
+          jobId, entity: null, workflowName: 'lock', taskQueue: 'group-nobody', input: '[]', options: '{"trace":null}', search: '{}',
+          parentId: null, topic: 'group-nobody-serves', channel: engine.channel, origin: engine.origin, owner: 'test-owner', leaseSeconds: 30, notify: false,
+        })
+      ).rows[0]!;
+      leases.push({ taskId: row.id, claims: row.claims, jobId, thread: 'main' });
+    }
+    const item = (lease: { taskId: string; claims: number; jobId: string; thread: string }, i: number) => ({
+      ...lease, i, entries: '[]', stamps: '[]', status: 'completed', output: '1', error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
+    });
+    const rollback = new Error('rollback');
+    const seen = await engine.driver
+      .transaction(async (tx) => {
+        await tx.query('DISCARD PLANS');
+        // statistics from while the tables were small (as autovacuum's, or the embedded driver's, ANALYZE leaves them)
+        await tx.query(`ANALYZE ${sql}.tasks, ${sql}.jobs`);
+        // plans made now, while this app's queue is empty: finishes of tasks no one holds (each answers
+        // NULL and writes nothing), past the five calls after which PL/pgSQL may keep a generic plan
+        for (let n = 0; n < 8; n++) {
+          const ghosts = ['x', 'y'].map((c, i) => item({ taskId: String(9_000_000_000 + n * 10 + i), claims: 1, jobId: `${base}-ghost-${n}${c}`, thread: 'main' }, i));
+          const answered = (await engine.queryIn(tx, threads.finishThreads, { items: JSON.stringify(ghosts) })).rows;
+          expect(answered.map((r) => r.notice)).toEqual([null, null]);
+        }
+        // then the tables grow (no ANALYZE in between)
+        await tx.query(
+          `INSERT INTO ${sql}.tasks (job_id, thread, kind, topic, run_at)
+           SELECT $1 || g, 'main', 'thread', 'group-nobody-serves', now() + interval '1 day' FROM generate_series(1, 20000) g`,
+          [`${base}-backlog-`],
+        );
+        const scans = async () =>
+          (
+            await tx.query<{ n: number }>(
+              `SELECT coalesce(sum(seq_scan), 0)::int AS n FROM pg_stat_xact_user_tables WHERE relid IN ($1::regclass, $2::regclass)`,
+              [`${sql}.tasks`, `${sql}.jobs`],
+            )
+          ).rows[0]!.n;
+        const before = await scans();
+        const rows = (await engine.queryIn(tx, threads.finishThreads, { items: JSON.stringify(leases.map(item)) })).rows;
+        throw Object.assign(rollback, { seen: { scans: (await scans()) - before, ended: rows.filter((r) => r.notice !== null).length } });
+      })
+      .catch((err) => {
+        if (err !== rollback) throw err;
+        return (err as Error & { seen: { scans: number; ended: number } }).seen;
+      });
+    expect(seen).toEqual({ scans: 0, ended: 3 });
+  });
+
   it('a group of finishes answers, and writes, what each finish alone does (set-based since 0053)', async () => {
     const base = `finish-shape-${Date.now()}`;
     const sql = engine.sqlSchema;

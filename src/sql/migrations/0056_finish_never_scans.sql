@@ -1,0 +1,11 @@
+-- 0056: a group of finishes never scans the queue or the jobs table, whatever plan a session cached.
+-- 0054 made the task locks of finish_threads_journaled reachable by key (`t.id = ANY (ARRAY(...))`),
+-- but which path runs is the planner's choice, and PL/pgSQL caches a session's plan: one made while
+-- the tables were small scans them, and stands as they grow until an ANALYZE replans it. In a fresh
+-- database (the DBOS harness's, 2,000 workflows) auto_explain showed every grouped finish locking
+-- its tasks by a sequential scan of `tasks` and looking for awaiting parents by one of `jobs`: 0.44 ms
+-- of a 1.1 ms statement, and growing with the tables. Every lookup in the function has an index
+-- (tasks_pkey, jobs_pkey, tasks (job_id, thread, seq), threads_pkey, waiters_pkey, journal_pkey), so
+-- the function now runs with sequential scans disabled: the planner takes those paths from the first
+-- call on, on PostgreSQL and PGlite alike. Nothing it writes or answers changes.
+ALTER FUNCTION {{schema}}.finish_threads_journaled(jsonb) SET enable_seqscan = off;
