@@ -217,7 +217,7 @@ describe('GroupCommit', () => {
     expect(columns).toHaveLength(2);
     expect([...columns[0]!].sort()).toEqual(['i', ...jobs.startJob.params].sort());
     expect([...columns[1]!].sort()).toEqual(['i', ...threads.finishThread.params].sort());
-    // the set-based rewrites (0052, 0053, and 0054 restating 0053) read the items again: each list holds every parameter (the
+    // the set-based rewrites (0052, 0053, and 0054 and 0056 restating it) read the items again: each list holds every parameter (the
     // start's NOTIFY reads the few it needs)
     const listsIn = (file: string) =>
       [...readFileSync(new URL(`../../src/sql/migrations/${file}`, import.meta.url), 'utf8').matchAll(/jsonb_to_recordset\(p_items\) AS x\(([^)]*)\)/g)].map((m) =>
@@ -226,7 +226,7 @@ describe('GroupCommit', () => {
     const [startItems, ...startNotify] = listsIn('0052_set_based_group_start.sql');
     expect(startItems).toEqual(['i', ...jobs.startJob.params].sort());
     for (const list of startNotify) for (const column of list) expect(jobs.startJob.params as readonly string[]).toContain(column);
-    for (const file of ['0053_set_based_group_finish.sql', '0054_finish_locks_by_key.sql']) {
+    for (const file of ['0053_set_based_group_finish.sql', '0054_finish_locks_by_key.sql', '0056_finish_without_scans_or_quadratic_counts.sql']) {
       const finishLists = listsIn(file);
       expect(finishLists).toHaveLength(2);
       for (const list of finishLists) expect(list).toEqual(['i', ...threads.finishThread.params].sort());
