@@ -353,7 +353,7 @@ describe('group commit', () => {
     // and stood as the tables grew (until an ANALYZE). 0056 runs the function without sequential scans.
     const base = `finish-cached-${Date.now()}`;
     const sql = engine.sqlSchema;
-    const leases = [];
+    const leases: Array<{ taskId: string; claims: number; jobId: string; thread: string }> = [];
     for (const c of ['a', 'b', 'c']) {
       const jobId = `${base}-${c}`;
       const row = (

@@ -150,7 +150,7 @@ describe('logging', () => {
     const other = await MemFlow.init({ appId, engine: { connection: testConnection() }, logLevel: 'silent' });
     try {
       await other.worker.create({ taskQueue: 'logs-late', workflow: logFlakyWorkflow });
-      // worker.create resolves once its topic is on record: a start right after it is a start on a served topic
+      // its topic is recorded by its first statement, off worker.create's path: the look comes after it
       const late = await mf.workflow.start({ taskQueue: 'logs-late', workflowName: 'logFlakyWorkflow' });
       await new Promise((r) => setTimeout(r, 2500)); // past the look at starts not known served
       expect(rec.entries.filter((e) => e.obj.topic === 'logs-late-logFlakyWorkflow')).toEqual([]);
@@ -175,6 +175,31 @@ describe('logging', () => {
     expect(named).toHaveLength(10);
     expect(ids).toEqual(expect.arrayContaining(named));
     expect(lines.find((e) => e.obj.jobId === undefined)!.obj).toMatchObject({ starts: 3 });
+  }, 30_000);
+
+  it('warns about a start on an unserved topic even when the client shuts down at once', async () => {
+    const own = recorder();
+    const client = await MemFlow.init({ appId, engine: { connection: testConnection() }, logger: own.logger });
+    const handle = await client.workflow.start({ taskQueue: 'logs', workflowName: 'logTypoThenExit' });
+    await client.shutdown();
+    expect(own.entries.filter((e) => e.level === 'warn' && e.obj.jobId === handle.workflowId)).toHaveLength(1);
+  }, 30_000);
+
+  it('a logger that throws on the warning does not end the process', async () => {
+    const throwing = { debug() {}, info() {}, error() {}, warn() { throw new Error('logger broke'); } };
+    const client = await MemFlow.init({ appId, engine: { connection: testConnection() }, logger: throwing });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await client.workflow.start({ taskQueue: 'logs', workflowName: 'logTypoLoggerThrows' });
+      await new Promise((r) => setTimeout(r, 1500)); // past the look
+      await client.shutdown();
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   }, 30_000);
 
   it('logs the workers stopped at shutdown', async () => {

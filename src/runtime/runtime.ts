@@ -171,8 +171,7 @@ export class Runtime {
   /** Serve `fn` on `topic` (as a workflow and as a hook). */
   async serveWorkflow(target: DriverTarget, appId: string, topic: string, fn: WorkflowFunction, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
     const { engine } = await this.open(target, appId);
-    // a start from anywhere right after this finds the topic served (no "no worker" warning)
-    await this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
+    void this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
     this.logger.info({ appId, topic }, 'worker started');
   }
 
@@ -193,7 +192,7 @@ export class Runtime {
   /** Serve remote activity tasks of `topic` with this runtime's registry. */
   async serveActivities(target: DriverTarget, appId: string, topic: string, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
     const engine = await this.engine(target, appId);
-    await this.loop(engine, options).register(topic, { kind: 'activity', retry });
+    void this.loop(engine, options).register(topic, { kind: 'activity', retry });
   }
 
   /**
@@ -209,7 +208,7 @@ export class Runtime {
     for (const loop of loops) this.logger.info({ appId: loop.appId, topics: loop.topicNames() }, 'worker stopped');
     const open = (await Promise.allSettled(engines)).flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     for (const { engine, hold } of open) {
-      this.unserved.forget(engine);
+      await this.unserved.forget(engine);
       await engine.close();
       await hold.release();
     }

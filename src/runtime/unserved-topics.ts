@@ -2,7 +2,7 @@
  * A start on a topic no worker has served lately is most often a typo in the workflow name or the
  * task queue: the job would wait in silence. A start on a topic this runtime serves, or that the
  * app's served list (refreshed at most every few seconds) shows served, costs nothing more. Any other
- * start is looked at again a moment later (a quarter second), off the start's path, with the starts of that moment in
+ * start is looked at again a moment later (half a second), off the start's path, with the starts of that moment in
  * one query: a topic no worker served within the last minute then gets a warning per start, naming
  * the nearest served topics. Fix: the served list was trusted for "not served" too, so for five
  * seconds after a worker started in another process (or another runtime) every start on its topic
@@ -10,15 +10,15 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { recentlyServedTopics } from '../sql/queries/served-topics.js';
-import type { Logger } from '../telemetry/logger.js';
+import { errField, type Logger } from '../telemetry/logger.js';
 
 const RECENT_SECONDS = 60;
 const REFRESH_MS = 5000;
 /**
  * A start not known served is looked at this long after it: a worker process starting at that moment
- * has recorded its topic by then (worker.create resolves once it has).
+ * has recorded its topic by then (its first statement).
  */
-const SETTLE_MS = 250;
+const SETTLE_MS = 500;
 /** Of one topic's starts in one look, this many get a warning each; the rest, one warning together. */
 const MAX_WARNINGS = 10;
 
@@ -73,13 +73,17 @@ export class UnservedTopics {
     if (waiting.jobIds.length < MAX_WARNINGS) waiting.jobIds.push(jobId);
     if (!state.timer) {
       const at = state;
-      state.timer = setTimeout(() => void this.check(engine, at), SETTLE_MS);
+      state.timer = setTimeout(() => void this.check(engine, at).catch(() => {}), SETTLE_MS);
       state.timer.unref?.();
     }
   }
 
-  /** Read the served list once, and warn for each waiting start whose topic is not on it. */
+  /**
+   * Read the served list once, and warn for each waiting start whose topic is not on it. Rejects only
+   * when the application's logger throws (callers drop that: a log line must not end the process).
+   */
   private async check(engine: Engine, state: EngineState): Promise<void> {
+    if (state.timer) clearTimeout(state.timer);
     state.timer = undefined;
     const pending = state.pending;
     state.pending = new Map();
@@ -89,10 +93,9 @@ export class UnservedTopics {
       topics = new Set(res.rows.map((r) => r.topic));
     } catch (err) {
       // the engine closed meanwhile, or the database is unreachable (which its callers hear of)
-      if (this.states.get(engine) === state) this.logger().debug({ appId: engine.appId, err }, 'could not read the served topics');
+      if (this.states.get(engine) === state) this.logger().debug({ appId: engine.appId, err: errField(err) }, 'could not read the served topics');
       return;
     }
-    if (this.states.get(engine) !== state) return; // shut down meanwhile
     state.served = { at: Date.now(), topics };
     const local = this.local(engine);
     for (const [topic, { jobIds, starts }] of pending) {
@@ -111,9 +114,13 @@ export class UnservedTopics {
     }
   }
 
-  forget(engine: Engine): void {
+  /**
+   * The engine is closing: look at its waiting starts now (a client that starts a job and shuts down
+   * at once still hears about a typo), then forget it. Never throws.
+   */
+  async forget(engine: Engine): Promise<void> {
     const state = this.states.get(engine);
-    if (state?.timer) clearTimeout(state.timer);
+    if (state?.timer) await this.check(engine, state).catch(() => {});
     this.states.delete(engine);
   }
 }

@@ -6,11 +6,14 @@
  *   queue grows with every workflow the app ever ran;
  * - statistics are never refreshed, so a plan PL/pgSQL cached while a table was small (a scan) stands
  *   as it grows (docs/design-decisions.md, migration 0054).
- * So the driver does it: every few seconds it asks `pg_stat_user_tables` which tables passed the
+ * So the driver does part of it: every few seconds it asks `pg_stat_user_tables` which tables passed the
  * thresholds PostgreSQL's own autovacuum uses by default (dead rows over 50 + 20% of the live ones,
  * rows inserted since the last vacuum over 1000 + 20%, rows changed since the last analyze over
  * 50 + 10%) and runs `VACUUM (ANALYZE)` or `ANALYZE` on each, one statement at a time: the one session
- * is held only while each runs, and other statements go between them.
+ * is held only while each runs, and other statements go between them. Not done: autovacuum's
+ * anti-wraparound freezing (a table's oldest transaction id past 200 million: a plain VACUUM freezes
+ * what it meets, and an embedded app that many transactions old is not what PGlite is for) and the
+ * system catalogs.
  */
 import type { MaintenanceEvent } from '../driver.js';
 import { quoteIdentifier } from '../sql-identifier.js';
@@ -54,6 +57,11 @@ export class Autovacuum {
     private readonly everyMs = AUTOVACUUM_EVERY_MS,
   ) {}
 
+  /** A look is scheduled (the driver starts its looks when it opens). */
+  get scheduled(): boolean {
+    return this.timer !== undefined;
+  }
+
   start(): void {
     if (this.stopped || this.timer) return;
     this.timer = setTimeout(() => {
@@ -82,7 +90,6 @@ export class Autovacuum {
       return done;
     }
     for (const { schema, table, vacuum } of due) {
-      if (this.stopped) break;
       const name = qualified(schema, table);
       if (!name) continue;
       const action = vacuum ? 'vacuum' : 'analyze';
@@ -108,7 +115,7 @@ export class Autovacuum {
     }
   }
 
-  /** No more looks; waits for the one running, if any. */
+  /** No more looks on the timer (a pass asked for still runs); waits for the one running, if any. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -106,7 +106,13 @@ export class PgliteDriver implements Driver {
     this.autovacuum = new Autovacuum(
       { query: (sql) => this.run(sql), exec: (sql) => this.exec(sql) },
       (event) => {
-        for (const l of this.maintenanceListeners) l(event);
+        for (const l of this.maintenanceListeners) {
+          try {
+            l(event);
+          } catch {
+            // one listener's failure (its logger's) keeps the event from none of the others
+          }
+        }
       },
     );
     this.autovacuum.start();
