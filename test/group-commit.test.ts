@@ -302,23 +302,25 @@ describe('group commit', () => {
     }
   });
 
+  /** A job started held by a worker that never runs it (a topic nobody serves): its main task's lease. */
+  const heldStart = async (jobId: string, workflowName = 'lock') => {
+    const row = (
+      await engine.query(jobs.startJob, {
+        jobId, entity: null, workflowName, taskQueue: 'group-nobody', input: '[]', options: '{"trace":null}', search: '{}',
+        parentId: null, topic: 'group-nobody-serves', channel: engine.channel, origin: engine.origin, owner: 'test-owner', leaseSeconds: 30, notify: false,
+      })
+    ).rows[0]!;
+    return { taskId: row.id, claims: row.claims, jobId, thread: 'main' };
+  };
+
   it('a group of finishes locks its task rows by their key, never by scanning the task queue (0054)', async () => {
     // 0053 locked the group's tasks through a join the planner sized at 100 rows: below about 25k
     // task rows, a hash join over a sequential scan of the whole queue, once per group (0.8 ms of a
     // 3 ms finish statement at a bench database's 13k rows). This transaction's scan count shows it.
     const base = `finish-lock-${Date.now()}`;
     const sql = engine.sqlSchema;
-    const leases = [];
-    for (const c of ['a', 'b', 'c']) {
-      const jobId = `${base}-${c}`;
-      const row = (
-        await engine.query(jobs.startJob, {
-          jobId, entity: null, workflowName: 'lock', taskQueue: 'group-nobody', input: '[]', options: '{"trace":null}', search: '{}',
-          parentId: null, topic: 'group-nobody-serves', channel: engine.channel, origin: engine.origin, owner: 'test-owner', leaseSeconds: 30, notify: false,
-        })
-      ).rows[0]!;
-      leases.push({ taskId: row.id, claims: row.claims, jobId, thread: 'main' });
-    }
+    const leases: Awaited<ReturnType<typeof heldStart>>[] = [];
+    for (const c of ['a', 'b', 'c']) leases.push(await heldStart(`${base}-${c}`));
     const items = leases.map((lease, i) => ({
       ...lease, i, entries: '[]', stamps: '[]', status: 'completed', output: '1', error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
     }));
@@ -353,17 +355,8 @@ describe('group commit', () => {
     // and stood as the tables grew (until an ANALYZE). 0056 runs the function without sequential scans.
     const base = `finish-cached-${Date.now()}`;
     const sql = engine.sqlSchema;
-    const leases: Array<{ taskId: string; claims: number; jobId: string; thread: string }> = [];
-    for (const c of ['a', 'b', 'c']) {
-      const jobId = `${base}-${c}`;
-      const row = (
-        await engine.query(jobs.startJob, {
-          jobId, entity: null, workflowName: 'lock', taskQueue: 'group-nobody', input: '[]', options: '{"trace":null}', search: '{}',
-          parentId: null, topic: 'group-nobody-serves', channel: engine.channel, origin: engine.origin, owner: 'test-owner', leaseSeconds: 30, notify: false,
-        })
-      ).rows[0]!;
-      leases.push({ taskId: row.id, claims: row.claims, jobId, thread: 'main' });
-    }
+    const leases: Awaited<ReturnType<typeof heldStart>>[] = [];
+    for (const c of ['a', 'b', 'c']) leases.push(await heldStart(`${base}-${c}`));
     const item = (lease: { taskId: string; claims: number; jobId: string; thread: string }, i: number) => ({
       ...lease, i, entries: '[]', stamps: '[]', status: 'completed', output: '1', error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
     });
@@ -407,15 +400,7 @@ describe('group commit', () => {
   it('a group of finishes answers, and writes, what each finish alone does (set-based since 0053)', async () => {
     const base = `finish-shape-${Date.now()}`;
     const sql = engine.sqlSchema;
-    const held = async (jobId: string) => {
-      const row = (
-        await engine.query(jobs.startJob, {
-          jobId, entity: null, workflowName: 'shape', taskQueue: 'group-nobody', input: '[]', options: '{"trace":null}', search: '{}',
-          parentId: null, topic: 'group-nobody-serves', channel: engine.channel, origin: engine.origin, owner: 'test-owner', leaseSeconds: 30, notify: false,
-        })
-      ).rows[0]!;
-      return { taskId: row.id, claims: row.claims, jobId, thread: 'main' };
-    };
+    const held = (jobId: string) => heldStart(jobId, 'shape');
     const entry = (seq: number, value: unknown) => ({ seq, kind: 'activity', name: 'step', status: 'done', result: JSON.stringify(value), attempt: 1, batch: seq });
     const finish = (lease: { taskId: string; claims: number; jobId: string; thread: string }, entries: object[], stamps: object[] = []) => ({
       ...lease, entries: JSON.stringify(entries), stamps: JSON.stringify(stamps), status: 'completed' as const,
