@@ -50,6 +50,8 @@ export class Autovacuum {
   /** The pass running or queued last: passes never overlap (a timer's and a caller's). */
   private last: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** The database is closing: a pass under way does no more tables. */
+  private closing = false;
 
   constructor(
     private readonly db: MaintainedDatabase,
@@ -90,6 +92,7 @@ export class Autovacuum {
       return done;
     }
     for (const { schema, table, vacuum } of due) {
+      if (this.closing) break;
       const name = qualified(schema, table);
       if (!name) continue;
       const action = vacuum ? 'vacuum' : 'analyze';
@@ -115,9 +118,13 @@ export class Autovacuum {
     }
   }
 
-  /** No more looks on the timer (a pass asked for still runs); waits for the one running, if any. */
-  async stop(): Promise<void> {
+  /**
+   * No more looks on the timer (a pass asked for still runs); waits for the one running, if any.
+   * `closing`: the database is about to close, so the pass under way stops after its current table.
+   */
+  async stop(closing = false): Promise<void> {
     this.stopped = true;
+    this.closing ||= closing;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.last;

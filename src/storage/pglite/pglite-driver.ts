@@ -229,7 +229,7 @@ export class PgliteDriver implements Driver {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.autovacuum.stop();
+      await this.autovacuum.stop(true);
       await this.db.close();
     } finally {
       this.releaseLock();
