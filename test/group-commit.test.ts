@@ -11,6 +11,7 @@ import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import * as jobs from '../src/sql/queries/jobs.js';
 import * as threads from '../src/sql/queries/threads.js';
 import * as both from '../src/sql/queries/grouped.js';
+import type { Transaction } from '../src/storage/driver.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
 
 const runs = new Map<string, number>();
@@ -312,41 +313,61 @@ describe('group commit', () => {
     ).rows[0]!;
     return { taskId: row.id, claims: row.claims, jobId, thread: 'main' };
   };
+  type Lease = Awaited<ReturnType<typeof heldStart>>;
+  /** The `i`th item of a group: `lease`'s thread completes with output 1, no results pending. */
+  const plainFinish = (lease: Lease, i: number) => ({
+    ...lease, i, entries: '[]', stamps: '[]', status: 'completed', output: '1', error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
+  });
+  /** `fn`'s answer, from a transaction rolled back after it. */
+  const rolledBack = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
+    const rollback = new Error('rollback');
+    return engine.driver
+      .transaction(async (tx) => {
+        throw Object.assign(rollback, { answer: await fn(tx) });
+      })
+      .catch((err) => {
+        if (err !== rollback) throw err;
+        return (err as Error & { answer: T }).answer;
+      });
+  };
+  /** A backlog: 20k tasks nobody serves, due tomorrow. */
+  const addBacklog = (tx: Transaction, base: string) =>
+    tx.query(
+      `INSERT INTO ${engine.sqlSchema}.tasks (job_id, thread, kind, topic, run_at)
+       SELECT $1 || g, 'main', 'thread', 'group-nobody-serves', now() + interval '1 day' FROM generate_series(1, 20000) g`,
+      [`${base}-backlog-`],
+    );
+  /** Sequential scans of this app's `tables` so far in `tx`'s transaction. */
+  const seqScans = async (tx: Transaction, tables: string[]) =>
+    (
+      await tx.query<{ n: number }>(
+        `SELECT coalesce(sum(seq_scan), 0)::int AS n FROM pg_stat_xact_user_tables
+          WHERE relid IN (SELECT ($1 || '.' || t)::regclass FROM unnest($2::text[]) t)`,
+        [engine.sqlSchema, tables],
+      )
+    ).rows[0]!.n;
+  /** Finish `leases` as one group in `tx`: the sequential scans of `tables` it made, and how many threads ended. */
+  const finishCountingScans = async (tx: Transaction, leases: Lease[], tables: string[]) => {
+    const before = await seqScans(tx, tables);
+    const rows = (await engine.queryIn(tx, threads.finishThreads, { items: JSON.stringify(leases.map(plainFinish)) })).rows;
+    return { scans: (await seqScans(tx, tables)) - before, ended: rows.filter((r) => r.notice !== null).length };
+  };
 
   it('a group of finishes locks its task rows by their key, never by scanning the task queue (0054)', async () => {
     // 0053 locked the group's tasks through a join the planner sized at 100 rows: below about 25k
     // task rows, a hash join over a sequential scan of the whole queue, once per group (0.8 ms of a
     // 3 ms finish statement at a bench database's 13k rows). This transaction's scan count shows it.
     const base = `finish-lock-${Date.now()}`;
-    const sql = engine.sqlSchema;
-    const leases: Awaited<ReturnType<typeof heldStart>>[] = [];
+    const leases: Lease[] = [];
     for (const c of ['a', 'b', 'c']) leases.push(await heldStart(`${base}-${c}`));
-    const items = leases.map((lease, i) => ({
-      ...lease, i, entries: '[]', stamps: '[]', status: 'completed', output: '1', error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
-    }));
-    const rollback = new Error('rollback');
-    const seen = await engine.driver
-      .transaction(async (tx) => {
-        // a backlog: tasks nobody serves, due tomorrow
-        await tx.query(
-          `INSERT INTO ${sql}.tasks (job_id, thread, kind, topic, run_at)
-           SELECT $1 || g, 'main', 'thread', 'group-nobody-serves', now() + interval '1 day' FROM generate_series(1, 20000) g`,
-          [`${base}-backlog-`],
-        );
-        // the queue grew since its last ANALYZE (as between two of autovacuum's). PL/pgSQL caches a
-        // plan per session: one made on this connection while the queue was small would stand until
-        // the next ANALYZE, so the test starts from none, and does not depend on what ran here before
-        await tx.query('DISCARD PLANS');
-        const scans = async () =>
-          (await tx.query<{ n: number }>(`SELECT seq_scan::int AS n FROM pg_stat_xact_user_tables WHERE relid = $1::regclass`, [`${sql}.tasks`])).rows[0]!.n;
-        const before = await scans();
-        const rows = (await engine.queryIn(tx, threads.finishThreads, { items: JSON.stringify(items) })).rows;
-        throw Object.assign(rollback, { seen: { scans: (await scans()) - before, ended: rows.filter((r) => r.notice !== null).length } });
-      })
-      .catch((err) => {
-        if (err !== rollback) throw err;
-        return (err as Error & { seen: { scans: number; ended: number } }).seen;
-      });
+    const seen = await rolledBack(async (tx) => {
+      await addBacklog(tx, base);
+      // the queue grew since its last ANALYZE (as between two of autovacuum's). PL/pgSQL caches a
+      // plan per session: one made on this connection while the queue was small would stand until
+      // the next ANALYZE, so the test starts from none, and does not depend on what ran here before
+      await tx.query('DISCARD PLANS');
+      return finishCountingScans(tx, leases, ['tasks']);
+    });
     expect(seen).toEqual({ scans: 0, ended: 3 });
   });
 
@@ -354,46 +375,23 @@ describe('group commit', () => {
     // PL/pgSQL caches a session's plans: made while the tables held a few rows, they scanned them,
     // and stood as the tables grew (until an ANALYZE). 0056 runs the function without sequential scans.
     const base = `finish-cached-${Date.now()}`;
-    const sql = engine.sqlSchema;
-    const leases: Awaited<ReturnType<typeof heldStart>>[] = [];
+    const leases: Lease[] = [];
     for (const c of ['a', 'b', 'c']) leases.push(await heldStart(`${base}-${c}`));
-    const item = (lease: { taskId: string; claims: number; jobId: string; thread: string }, i: number) => ({
-      ...lease, i, entries: '[]', stamps: '[]', status: 'completed', output: '1', error: null, expireSeconds: null, channel: engine.channel, origin: engine.origin,
+    const seen = await rolledBack(async (tx) => {
+      await tx.query('DISCARD PLANS');
+      // statistics from while the tables were small (as autovacuum's, or the embedded driver's, ANALYZE leaves them)
+      await tx.query(`ANALYZE ${engine.sqlSchema}.tasks, ${engine.sqlSchema}.jobs`);
+      // plans made now, while this app's queue is empty: finishes of tasks no one holds (each answers
+      // NULL and writes nothing), past the five calls after which PL/pgSQL may keep a generic plan
+      for (let n = 0; n < 8; n++) {
+        const ghosts = ['x', 'y'].map((c, i) => plainFinish({ taskId: String(9_000_000_000 + n * 10 + i), claims: 1, jobId: `${base}-ghost-${n}${c}`, thread: 'main' }, i));
+        const answered = (await engine.queryIn(tx, threads.finishThreads, { items: JSON.stringify(ghosts) })).rows;
+        expect(answered.map((r) => r.notice)).toEqual([null, null]);
+      }
+      // then the tables grow (no ANALYZE in between)
+      await addBacklog(tx, base);
+      return finishCountingScans(tx, leases, ['tasks', 'jobs']);
     });
-    const rollback = new Error('rollback');
-    const seen = await engine.driver
-      .transaction(async (tx) => {
-        await tx.query('DISCARD PLANS');
-        // statistics from while the tables were small (as autovacuum's, or the embedded driver's, ANALYZE leaves them)
-        await tx.query(`ANALYZE ${sql}.tasks, ${sql}.jobs`);
-        // plans made now, while this app's queue is empty: finishes of tasks no one holds (each answers
-        // NULL and writes nothing), past the five calls after which PL/pgSQL may keep a generic plan
-        for (let n = 0; n < 8; n++) {
-          const ghosts = ['x', 'y'].map((c, i) => item({ taskId: String(9_000_000_000 + n * 10 + i), claims: 1, jobId: `${base}-ghost-${n}${c}`, thread: 'main' }, i));
-          const answered = (await engine.queryIn(tx, threads.finishThreads, { items: JSON.stringify(ghosts) })).rows;
-          expect(answered.map((r) => r.notice)).toEqual([null, null]);
-        }
-        // then the tables grow (no ANALYZE in between)
-        await tx.query(
-          `INSERT INTO ${sql}.tasks (job_id, thread, kind, topic, run_at)
-           SELECT $1 || g, 'main', 'thread', 'group-nobody-serves', now() + interval '1 day' FROM generate_series(1, 20000) g`,
-          [`${base}-backlog-`],
-        );
-        const scans = async () =>
-          (
-            await tx.query<{ n: number }>(
-              `SELECT coalesce(sum(seq_scan), 0)::int AS n FROM pg_stat_xact_user_tables WHERE relid IN ($1::regclass, $2::regclass)`,
-              [`${sql}.tasks`, `${sql}.jobs`],
-            )
-          ).rows[0]!.n;
-        const before = await scans();
-        const rows = (await engine.queryIn(tx, threads.finishThreads, { items: JSON.stringify(leases.map(item)) })).rows;
-        throw Object.assign(rollback, { seen: { scans: (await scans()) - before, ended: rows.filter((r) => r.notice !== null).length } });
-      })
-      .catch((err) => {
-        if (err !== rollback) throw err;
-        return (err as Error & { seen: { scans: number; ended: number } }).seen;
-      });
     expect(seen).toEqual({ scans: 0, ended: 3 });
   });
 
