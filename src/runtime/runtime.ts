@@ -171,7 +171,7 @@ export class Runtime {
   /** Serve `fn` on `topic` (as a workflow and as a hook). */
   async serveWorkflow(target: DriverTarget, appId: string, topic: string, fn: WorkflowFunction, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
     const { engine } = await this.open(target, appId);
-    void this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
+    this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
     this.logger.info({ appId, topic }, 'worker started');
   }
 
@@ -192,7 +192,7 @@ export class Runtime {
   /** Serve remote activity tasks of `topic` with this runtime's registry. */
   async serveActivities(target: DriverTarget, appId: string, topic: string, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
     const engine = await this.engine(target, appId);
-    void this.loop(engine, options).register(topic, { kind: 'activity', retry });
+    this.loop(engine, options).register(topic, { kind: 'activity', retry });
   }
 
   /**

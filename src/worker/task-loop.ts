@@ -115,13 +115,11 @@ export class TaskLoop implements LocalTaker {
     return [...this.topics.keys()];
   }
 
-  /** Serve `topic`; resolves once the app's served-topics list has it (never rejects). */
-  register(topic: string, registration: Registration): Promise<void> {
+  register(topic: string, registration: Registration): void {
     this.topics.set(topic, registration);
-    const recorded = this.recordServed();
+    void this.recordServed();
     if (this.unsubscribe.length === 0) this.start();
     this.kick();
-    return recorded;
   }
 
   private start(): void {
