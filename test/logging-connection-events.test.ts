@@ -47,7 +47,10 @@ describe('logged connection trouble', () => {
   });
 
   it('logs the LISTEN connection lost at warn and regained at info', async () => {
-    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hotmesh-listen'`);
+    // only this app's LISTEN session: the other test files share the database
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hotmesh-listen' AND query LIKE $1`, [
+      `%${mf.appId.replaceAll('-', '_')}%`,
+    ]);
     expect(killed.rowCount).toBeGreaterThan(0);
     await eventually(async () => entries.some((e) => e.msg?.startsWith('database notifications regained')), 20_000);
     const lost = entries.filter((e) => e.msg?.startsWith('database notifications lost'));

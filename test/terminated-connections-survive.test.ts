@@ -47,8 +47,10 @@ describe('terminated database sessions', () => {
 
   it('idle pooled connections and the LISTEN connection: logged, replaced, the worker goes on', async () => {
     await runsAWorkflow('before');
+    // only this app's sessions (their last statement names its schema): the other test files share the database
+    const schema = mf.appId.replaceAll('-', '_');
     const terminate = (where: string) =>
-      admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${where} AND pid <> pg_backend_pid()`);
+      admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${where} AND query LIKE $1 AND pid <> pg_backend_pid()`, [`%${schema}%`]);
     await eventually(async () => (await terminate(`application_name = 'hotmesh' AND state = 'idle'`)).rows.length > 0);
     await eventually(async () => (await terminate(`application_name = 'hotmesh-listen'`)).rows.length > 0);
     await eventually(async () => logged('warn', 'database connection lost outside a statement'));
