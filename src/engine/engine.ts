@@ -58,6 +58,19 @@ const MAX_GROUP = 64;
 const LANE_PATIENCE_MS = 200;
 /** A grouped statement stops growing at about this many bytes of parameters (large results go alone). */
 const MAX_GROUP_BYTES = 1 << 20;
+/**
+ * Turns of the event loop the lane waits after a statement answers before it sends the next group.
+ * What its answers set going submits within two turns: a start's workflow is dispatched on the next
+ * turn (task-loop.ts reserve()) and runs its first batch of calls on the one after (thread-run.ts
+ * drain), to its finish; a finish tells this process's result() waiters on the next turn
+ * (localDone), and the starts they make next follow at once. Sent at once, the next group left all
+ * of those behind for the statement after it: at 16 in flight each statement carried about 7 of the
+ * 32 items under way and each workflow waited through about four statements for its two. Two turns
+ * (well under a millisecond) let each statement carry about 16: 1-step workflows at 16 in flight,
+ * the DBOS harness, paired runs: about 3,300/s against 2,800/s; 64 in flight and the sequential
+ * latencies unchanged.
+ */
+const LANE_SETTLE_TURNS = 2;
 
 /** A query bound to one app's schema, with the name its prepared statement goes by. */
 interface BoundQuery {
@@ -100,6 +113,7 @@ export class Engine {
       maxGroup: MAX_GROUP,
       maxGroupBytes: MAX_GROUP_BYTES,
       patienceMs: LANE_PATIENCE_MS,
+      settleTurns: LANE_SETTLE_TURNS,
     });
   }
 

@@ -31,6 +31,12 @@ export interface GroupCommitOptions<I, R> {
   maxGroupBytes?: number;
   /** A statement out longer than this (ms) frees its lane, though it goes on. Default: never. */
   patienceMs?: number;
+  /**
+   * Turns of the event loop a lane stays held after its statement answers, before the next group goes
+   * (default 0: at once). The answers' callers run on in those turns, and what they submit joins the
+   * next group instead of the one after it.
+   */
+  settleTurns?: number;
 }
 
 interface Waiting<I, R> {
@@ -69,7 +75,9 @@ export class GroupCommit<I, R> {
     const patience = this.options.patienceMs;
     const timer = patience === undefined ? undefined : setTimeout(free, patience);
     timer?.unref();
-    statement.then(free, free);
+    const turns = this.options.settleTurns ?? 0;
+    const settled = turns === 0 ? free : () => afterTurns(turns, free);
+    statement.then(settled, settled);
   }
 
   private one(item: I): Promise<R> {
@@ -121,6 +129,11 @@ export class GroupCommit<I, R> {
     }
     group.forEach((w, i) => w.resolve(answers[i]!));
   }
+}
+
+/** Calls `fn` once the event loop has turned `n` times (each turn runs what the previous one queued). */
+function afterTurns(n: number, fn: () => void): void {
+  setImmediate(() => (n <= 1 ? fn() : afterTurns(n - 1, fn)));
 }
 
 /**

@@ -19,7 +19,7 @@ interface Pending {
   fail(error: unknown): void;
 }
 
-function model(lanes: number, maxGroup: number, refuse: (item: number) => boolean = () => false, patienceMs?: number) {
+function model(lanes: number, maxGroup: number, refuse: (item: number) => boolean = () => false, patienceMs?: number, settleTurns?: number) {
   const pending: Pending[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -51,6 +51,7 @@ function model(lanes: number, maxGroup: number, refuse: (item: number) => boolea
     lanes,
     maxGroup,
     ...(patienceMs === undefined ? {} : { patienceMs }),
+    ...(settleTurns === undefined ? {} : { settleTurns }),
   });
   return { group, pending, sent, maxInFlight: () => maxInFlight };
 }
@@ -298,5 +299,29 @@ describe('GroupCommit', () => {
     expect(m.sent[3]).toEqual({ items: [5], grouped: false });
     m.pending[3]!.answer();
     await expect(Promise.all([first, fourth, fifth])).resolves.toEqual(['r1', 'r4', 'r5']);
+  });
+
+  it('with settleTurns, what a caller submits on the turn after its answer joins the next group (with none, it waits a statement more)', async () => {
+    const run = async (settleTurns: number) => {
+      const m = model(1, 64, () => false, undefined, settleTurns);
+      const followUps: Promise<string>[] = [];
+      // the first caller goes on a turn after its answer (as a started workflow is dispatched) and submits again
+      const first = m.group.submit(1).then((r) => {
+        setImmediate(() => followUps.push(m.group.submit(10)));
+        return r;
+      });
+      const second = m.group.submit(2);
+      m.pending.shift()!.answer();
+      for (let i = 0; i < 4; i++) await turn();
+      const next = m.sent[1];
+      while (m.pending.length > 0) {
+        m.pending.shift()!.answer();
+        for (let i = 0; i < 4; i++) await turn();
+      }
+      await expect(Promise.all([first, second, ...followUps])).resolves.toEqual(['r1', 'r2', 'r10']);
+      return { next, statements: m.sent.length };
+    };
+    expect(await run(2)).toEqual({ next: { items: [2, 10], grouped: true }, statements: 2 });
+    expect(await run(0)).toEqual({ next: { items: [2], grouped: false }, statements: 3 });
   });
 });
