@@ -2,7 +2,9 @@
  * Group commit: calls of one statement that arrive while that statement is already in flight wait,
  * and go together in one statement (one round trip, one commit, one socket write) when a lane frees.
  * A call that finds a lane free goes at once, on its own: no call ever waits for company, so a lone
- * caller's latency is unchanged and only a busy engine groups. A statement holds its lane for at most
+ * caller's latency is unchanged and only a busy engine groups. After its statement answers, a lane
+ * stays held for `settleTurns` turns of the event loop, so that what the answers' callers submit next
+ * joins the next group instead of waiting for the one after it. A statement holds its lane for at most
  * `patienceMs`: one stuck on a connection gone half-open (no answer until its deadline, tens of
  * seconds) must not hold every later start or finish of the engine behind it, as it did in
  * test/fault/half-open-connection.test.ts; past that, the next statement goes beside it.
