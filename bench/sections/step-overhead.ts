@@ -9,7 +9,11 @@ import { scaled, type Section } from '../section.js';
 import { ms, ratio, summarize } from '../stats.js';
 import { benchOneStep, benchTenSteps, runWorkflow } from '../workflows.js';
 
-const RATIO_TARGET = 2;
+/**
+ * Issue 12: the per-step overhead stays within one raw commit of the same run. (Issue 1 had asked for
+ * 2×; the bench printed that target until this stop, which read as met at 1.25-1.34×.)
+ */
+const RATIO_TARGET = 1;
 
 export const stepOverhead: Section = {
   id: 'steps',
