@@ -68,7 +68,9 @@ const MAX_GROUP_BYTES = 1 << 20;
  * 1,019 of 1,020 finishes in the second). So the lane sends on the third. Sent at once, the next group
  * left all of them behind for the statement after it: at 16 in flight each statement carried about 7
  * of the 32 items under way and each workflow waited through about four statements for its two. With
- * three turns (well under a millisecond) each carries about 16; two turns carried about 11. 1-step
+ * three turns each carries about 16; two turns carried about 11. Only a busy lane waits (its statement
+ * was a group, or callers queue behind it): each turn lasts as long as the other work of the process,
+ * and a lone caller's next call must not pay for them (group-commit.ts). 1-step
  * workflows at 16 in flight, the DBOS harness's process, paired runs: about 3,200/s against 2,800/s;
  * 64 in flight and the sequential latencies unchanged.
  */

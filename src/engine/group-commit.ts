@@ -2,9 +2,10 @@
  * Group commit: calls of one statement that arrive while that statement is already in flight wait,
  * and go together in one statement (one round trip, one commit, one socket write) when a lane frees.
  * A call that finds a lane free goes at once, on its own: no call ever waits for company, so a lone
- * caller's latency is unchanged and only a busy engine groups. After its statement answers, a lane
- * stays held for `settleTurns` turns of the event loop, so that what the answers' callers submit next
- * joins the next group instead of waiting for the one after it. A statement holds its lane for at most
+ * caller's latency is unchanged and only a busy engine groups. After its statement answers, a busy
+ * lane (its statement carried a group, or callers queue behind it) stays held for `settleTurns` turns
+ * of the event loop, so that what the answers' callers submit next joins the next group instead of
+ * waiting for the one after it. A statement holds its lane for at most
  * `patienceMs`: one stuck on a connection gone half-open (no answer until its deadline, tens of
  * seconds) must not hold every later start or finish of the engine behind it, as it did in
  * test/fault/half-open-connection.test.ts; past that, the next statement goes beside it.
@@ -58,14 +59,17 @@ export class GroupCommit<I, R> {
   submit(item: I): Promise<R> {
     if (this.inFlight < this.options.lanes && this.queue.length === 0) {
       const answered = this.one(item);
-      this.occupy(answered);
+      this.occupy(answered, false);
       return answered;
     }
     return new Promise<R>((resolve, reject) => this.queue.push({ item, resolve, reject }));
   }
 
-  /** `statement` holds a lane until it settles, or for patienceMs, whichever comes first. */
-  private occupy(statement: Promise<unknown>): void {
+  /**
+   * `statement` holds a lane until it settles (and, when the engine is busy, for settleTurns after),
+   * or for patienceMs, whichever comes first.
+   */
+  private occupy(statement: Promise<unknown>, grouped: boolean): void {
     this.inFlight++;
     let held = true;
     const free = () => {
@@ -78,7 +82,10 @@ export class GroupCommit<I, R> {
     const timer = patience === undefined ? undefined : setTimeout(free, patience);
     timer?.unref();
     const turns = this.options.settleTurns ?? 0;
-    const settled = turns === 0 ? free : () => afterTurns(turns, free);
+    // Only a busy lane settles: one whose statement was a group, or with callers queued behind it. A
+    // lone caller's next call goes at once (a review measured a held lane costing each call of an
+    // otherwise busy process three whole turns: sequential starts took 4.2 ms instead of 1.2 ms).
+    const settled = () => (turns > 0 && (grouped || this.queue.length > 0) ? afterTurns(turns, free) : free());
     statement.then(settled, settled);
   }
 
@@ -92,7 +99,7 @@ export class GroupCommit<I, R> {
     this.inFlight--;
     while (this.inFlight < this.options.lanes && this.queue.length > 0) {
       const group = this.queue.splice(0, this.groupLength());
-      this.occupy(this.send(group));
+      this.occupy(this.send(group), group.length > 1);
     }
   }
 

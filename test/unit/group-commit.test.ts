@@ -99,14 +99,15 @@ describe('GroupCommit', () => {
     await expect(Promise.all(all)).resolves.toEqual(['r1', 'r2', 'r3', 'r4']);
   });
 
-  it('for any arrivals and answer order: each caller its own answer, within lanes and the group limit', async () => {
+  it('for any arrivals, answer order and settle turns: each caller its own answer, within lanes and the group limit', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 1, max: 5 }),
         fc.array(fc.oneof(fc.constant('submit' as const), fc.nat({ max: 4 })), { minLength: 1, maxLength: 60 }),
-        async (lanes, maxGroup, script) => {
-          const m = model(lanes, maxGroup);
+        fc.integer({ min: 0, max: 3 }),
+        async (lanes, maxGroup, script, settleTurns) => {
+          const m = model(lanes, maxGroup, () => false, undefined, settleTurns);
           const results: Array<Promise<string>> = [];
           let next = 0;
           for (const step of script) {
@@ -114,9 +115,11 @@ describe('GroupCommit', () => {
             else if (m.pending.length > 0) m.pending.splice(step % m.pending.length, 1)[0]!.answer();
             await turn();
           }
-          while (m.pending.length > 0) {
-            m.pending.shift()!.answer();
-            await turn();
+          // answer what is out; queued callers go once a lane has settled
+          for (let guard = 0; guard < 1000; guard++) {
+            if (m.pending.length > 0) m.pending.shift()!.answer();
+            for (let t = 0; t <= settleTurns; t++) await turn();
+            if (m.pending.length === 0) break;
           }
           expect(await Promise.all(results)).toEqual(results.map((_, i) => `r${i}`));
           expect(m.maxInFlight()).toBeLessThanOrEqual(lanes);
@@ -323,5 +326,19 @@ describe('GroupCommit', () => {
     };
     expect(await run(2)).toEqual({ next: { items: [2, 10], grouped: true }, statements: 2 });
     expect(await run(0)).toEqual({ next: { items: [2], grouped: false }, statements: 3 });
+  });
+
+  it('with settleTurns, the next call of a lone caller after its answer still goes at once (only a busy lane settles)', async () => {
+    const m = model(1, 64, () => false, undefined, 3);
+    const first = m.group.submit(1);
+    m.pending.shift()!.answer();
+    await expect(first).resolves.toBe('r1');
+    const second = m.group.submit(2);
+    expect(m.sent).toEqual([
+      { items: [1], grouped: false },
+      { items: [2], grouped: false },
+    ]);
+    m.pending.shift()!.answer();
+    await expect(second).resolves.toBe('r2');
   });
 });
