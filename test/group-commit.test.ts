@@ -110,6 +110,31 @@ describe('group commit', () => {
     }
   });
 
+  it('16 callers each starting and awaiting workflows in a loop: a statement carries about all 16 (the lane settles)', async () => {
+    // Each answer sets off what is submitted next: result() waiters start their next workflows, and a
+    // started workflow runs to its finish, a turn or two of the event loop later. The lane waits for
+    // them (LANE_SETTLE_TURNS), so each statement carries the next move of every caller; sent at once,
+    // each carried about 4 of 16, and a new hop on that path brings that back.
+    const base = `settle-${Date.now()}`;
+    // every statement of the lane, alone or grouped (a grouped one may carry both kinds)
+    const statements = () =>
+      [jobs.startJob, threads.finishThread, jobs.startJobs, threads.finishThreads, both.startsAndFinishes].reduce((n, q) => n + sent(q), 0);
+    const before = { statements: statements(), start: engine.writes.stats('start').items, finish: engine.writes.stats('finish').items };
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, caller) => {
+        for (let k = 0; k < 12; k++) {
+          const id = `${base}-${caller}-${k}`;
+          expect(await (await start(id)).result()).toBe(`${id}:done`);
+        }
+      }),
+    );
+    const starts = engine.writes.stats('start').items - before.start;
+    const finishes = engine.writes.stats('finish').items - before.finish;
+    expect([starts, finishes]).toEqual([192, 192]);
+    // 384 items under way 16 at a time: 15.4 a statement here (6.4-7.5 sent at once, 8 after one turn)
+    expect((starts + finishes) / (statements() - before.statements)).toBeGreaterThanOrEqual(13);
+  });
+
   it('a start and a finish queued behind the same statement go in one statement, and both are right', async () => {
     const base = `mixed-${Date.now()}`;
     let openGate!: () => void;
