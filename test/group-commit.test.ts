@@ -114,7 +114,7 @@ describe('group commit', () => {
     // Each answer sets off what is submitted next: result() waiters start their next workflows, and a
     // started workflow runs to its finish, a turn or two of the event loop later. The lane waits for
     // them (LANE_SETTLE_TURNS), so each statement carries the next move of every caller; sent at once,
-    // each carried about 4 of 16, and a new hop on that path brings that back.
+    // each carried about 7 of the 32 items under way, and a new hop on that path brings that back.
     const base = `settle-${Date.now()}`;
     // every statement of the lane, alone or grouped (a grouped one may carry both kinds)
     const statements = () =>

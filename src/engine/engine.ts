@@ -70,9 +70,9 @@ const MAX_GROUP_BYTES = 1 << 20;
  * of the 32 items under way and each workflow waited through about four statements for its two. With
  * three turns each carries about 16; two turns carried about 11. Only a busy lane waits (its statement
  * was a group, or callers queue behind it): each turn lasts as long as the other work of the process,
- * and a lone caller's next call must not pay for them (group-commit.ts). 1-step
- * workflows at 16 in flight, the DBOS harness's process, paired runs: about 3,200/s against 2,800/s;
- * 64 in flight and the sequential latencies unchanged.
+ * and a lone caller's next call must not pay for them (group-commit.ts). 1-step workflows at 16 in
+ * flight, the DBOS harness's process, paired runs: about 3,200/s against 2,800/s; 64 in flight and the
+ * sequential latencies unchanged.
  */
 const LANE_SETTLE_TURNS = 3;
 
