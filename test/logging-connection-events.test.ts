@@ -6,6 +6,7 @@
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemaForApp } from '../src/storage/sql-identifier.js';
 import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
 interface Entry {
@@ -49,7 +50,7 @@ describe('logged connection trouble', () => {
   it('logs the LISTEN connection lost at warn and regained at info', async () => {
     // only this app's LISTEN session: the other test files share the database
     const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'hotmesh-listen' AND query LIKE $1`, [
-      `%${mf.appId.replaceAll('-', '_')}%`,
+      `%${schemaForApp(mf.appId)}%`,
     ]);
     expect(killed.rowCount).toBeGreaterThan(0);
     await eventually(async () => entries.some((e) => e.msg?.startsWith('database notifications regained')), 20_000);

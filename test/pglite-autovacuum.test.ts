@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/engine.js';
 import { Autovacuum } from '../src/storage/pglite/autovacuum.js';
 import type { PgliteDriver } from '../src/storage/pglite/pglite-driver.js';
+import { schemaForApp } from '../src/storage/sql-identifier.js';
 import { uniqueAppId } from './support/backend.js';
 
 const acts = MemFlow.workflow.proxyActivities({
@@ -63,7 +64,7 @@ describe('the embedded database vacuums and analyzes its own tables', () => {
 
   beforeAll(async () => {
     appId = uniqueAppId('vac');
-    schema = appId.replaceAll('-', '_');
+    schema = schemaForApp(appId);
     mf = await MemFlow.init({
       appId,
       engine: { connection: { dataDir: 'memory://' } },

@@ -11,6 +11,7 @@
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemaForApp } from '../src/storage/sql-identifier.js';
 import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
 interface Entry {
@@ -48,7 +49,7 @@ describe('terminated database sessions', () => {
   it('idle pooled connections and the LISTEN connection: logged, replaced, the worker goes on', async () => {
     await runsAWorkflow('before');
     // only this app's sessions (their last statement names its schema): the other test files share the database
-    const schema = mf.appId.replaceAll('-', '_');
+    const schema = schemaForApp(mf.appId);
     const terminate = (where: string) =>
       admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE ${where} AND query LIKE $1 AND pid <> pg_backend_pid()`, [`%${schema}%`]);
     await eventually(async () => (await terminate(`application_name = 'hotmesh' AND state = 'idle'`)).rows.length > 0);
