@@ -89,6 +89,8 @@ export class Engine {
   readonly channel: string;
   /** Tags this engine's own NOTIFYs, so it can skip wake-ups it already delivered in-process. */
   readonly instance = randomUUID().slice(0, 8);
+  /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */
+  readonly origin = `@${this.instance}`;
   private readonly bound = new Map<Query<any, any>, BoundQuery>();
   /** Its starts and finishes, grouped when several are under way at once (write-lane.ts). */
   readonly writes: WriteLane;
@@ -154,11 +156,6 @@ export class Engine {
   /** Run one of the engine's named queries inside a caller's transaction (not prepared: `tx` is one session's). */
   queryIn<P extends object, R>(tx: Queryable, query: Query<P, R>, params: P): Promise<QueryResult<R>> {
     return tx.query<R>(this.bind(query).text, bindParams(query, params));
-  }
-
-  /** Appended to the topic in this engine's own NOTIFYs (it wakes its own workers in-process). */
-  get origin(): string {
-    return `@${this.instance}`;
   }
 
   private async subscribe(): Promise<void> {

@@ -9,8 +9,10 @@
 import type { Query } from '../sql/define-query.js';
 import * as grouped from '../sql/queries/grouped.js';
 import * as jobs from '../sql/queries/jobs.js';
+import type { StartAnswer } from '../sql/queries/jobs.js';
 import * as threads from '../sql/queries/threads.js';
 import type { QueryResult } from '../storage/driver.js';
+import type { ClaimedRow } from '../worker/claimed-task.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 
 type ParamsOf<Q> = Q extends Query<infer P, any> ? P : never;
@@ -18,7 +20,6 @@ type RowOf<Q> = Q extends Query<any, infer R> ? R : never;
 
 export type StartParams = ParamsOf<typeof jobs.startJob>;
 export type FinishParams = ParamsOf<typeof threads.finishThread>;
-export type StartRow = RowOf<typeof jobs.startJob>;
 export type FinishRow = RowOf<typeof threads.finishThread>;
 export type WriteKind = 'start' | 'finish';
 
@@ -59,9 +60,10 @@ export class WriteLane {
     });
   }
 
-  /** Start a job: its row, or undefined when the id is taken. */
-  start(params: StartParams): Promise<StartRow | undefined> {
-    return this.lane.submit({ kind: 'start', params }) as Promise<StartRow | undefined>;
+  /** Start a job: its task's row, as a claim would have answered it, or undefined when the id is taken. */
+  async start(params: StartParams): Promise<ClaimedRow | undefined> {
+    const answer = (await this.lane.submit({ kind: 'start', params })) as StartAnswer | undefined;
+    return answer && startedRow(params, answer);
   }
 
   /** Finish a thread: its notice row, or undefined when it answered none. */
@@ -100,4 +102,35 @@ export class WriteLane {
     const byIdx = new Map(rows.map((row) => [Number(row.idx), row]));
     return items.map((_, i) => byIdx.get(i));
   }
+}
+
+/**
+ * A start's answer (jobs.startJob) completed into the row a claim would have answered: a new job's
+ * main thread, at seq 0, never run, with an empty journal, as start_job_held builds it.
+ */
+export function startedRow(params: StartParams, answer: StartAnswer): ClaimedRow {
+  return {
+    id: answer.id,
+    job_id: params.jobId,
+    thread: 'main',
+    seq: 0,
+    kind: 'thread',
+    topic: params.topic,
+    claims: answer.claims,
+    wakeups: 0,
+    payload: null,
+    workflow_name: params.workflowName,
+    task_queue: params.taskQueue,
+    args: answer.args,
+    failures: 0,
+    thread_status: 'running',
+    job_options: answer.job_options,
+    entity: params.entity,
+    job_status: 'running',
+    db_now: answer.db_now,
+    journal: [],
+    ready_at: null,
+    job_created_at: null,
+    thread_trace: null,
+  };
 }

@@ -76,9 +76,9 @@ export class Client {
 
   readonly workflow = {
     start: async (options: WorkflowOptions): Promise<WorkflowHandle> => {
-      prepareStart(options); // refuse bad input before opening anything
+      const prepared = prepareStart(options); // refuse bad input before opening anything
       const engine = await this.engine(options.namespace);
-      const job = await startJob(engine, options);
+      const job = await startJob(engine, prepared);
       this.runtime.unserved.notice(engine, job.topic, job.workflowId);
       return new WorkflowHandle(engine, job.workflowId, job.topic, job.watch);
     },

@@ -52,6 +52,9 @@ export interface StartedJob {
   watch: FinishWatch;
 }
 
+/** A start's options, validated, as the job row's parameters (prepareStart). */
+export type PreparedStart = ReturnType<typeof prepareStart>;
+
 /** Validate start options and build the job row's parameters, before any SQL. */
 export function prepareStart(options: WorkflowOptions) {
   if (!options || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
@@ -77,11 +80,11 @@ export function prepareStart(options: WorkflowOptions) {
 }
 
 /**
- * Start a job. When a worker of this process serves its topic and has a free slot, the job is created
- * held by that worker, which runs it at once: no NOTIFY, no claim (migration 0032).
+ * Start a job, its options validated already (prepareStart, called once: it also draws the id when
+ * none is given). When a worker of this process serves its topic and has a free slot, the job is
+ * created held by that worker, which runs it at once: no NOTIFY, no claim (migration 0032).
  */
-export async function startJob(engine: Engine, options: WorkflowOptions, parentId: string | null = null): Promise<StartedJob> {
-  const p = prepareStart(options);
+export async function startJob(engine: Engine, p: PreparedStart, parentId: string | null = null): Promise<StartedJob> {
   const watch = engine.watchFinish(p.workflowId);
   const slot = engine.localTaker?.reserve(p.topic);
   // the topic's only workers are ours (busy, or they would have taken it): they are woken here

@@ -17,18 +17,26 @@ export interface ResolvedRetry {
 
 export const RETRY_DEFAULTS = { maximumAttempts: 3, backoffCoefficient: 10, maximumInterval: '120s' } as const;
 
+/** The default maximumInterval, parsed once (every run and every activity call resolves a policy). */
+const DEFAULT_MAXIMUM_INTERVAL_SECONDS = parseDurationMs(RETRY_DEFAULTS.maximumInterval, 'maximumInterval') / 1000;
+
 /** `0` falls through to the next level, as upstream's `||`. */
 export function resolveRetry(...levels: Array<RetryFields | undefined>): ResolvedRetry {
-  const pick = <K extends keyof RetryFields>(key: K): RetryFields[K] => {
-    for (const level of levels) if (level?.[key]) return level[key];
-    return RETRY_DEFAULTS[key];
-  };
-  const interval = pick('maximumInterval')!;
+  const interval = pick(levels, 'maximumInterval')!;
   return {
-    maximumAttempts: Number(pick('maximumAttempts')),
-    backoffCoefficient: Number(pick('backoffCoefficient')),
-    maximumIntervalSeconds: parseDurationMs(typeof interval === 'number' ? interval * 1000 : interval, 'maximumInterval') / 1000,
+    maximumAttempts: Number(pick(levels, 'maximumAttempts')),
+    backoffCoefficient: Number(pick(levels, 'backoffCoefficient')),
+    maximumIntervalSeconds:
+      interval === RETRY_DEFAULTS.maximumInterval
+        ? DEFAULT_MAXIMUM_INTERVAL_SECONDS
+        : parseDurationMs(typeof interval === 'number' ? interval * 1000 : interval, 'maximumInterval') / 1000,
   };
+}
+
+/** The first level that sets `key` (a falsy value falls through), else the default. */
+function pick<K extends keyof RetryFields>(levels: Array<RetryFields | undefined>, key: K): RetryFields[K] {
+  for (const level of levels) if (level?.[key]) return level[key];
+  return RETRY_DEFAULTS[key];
 }
 
 /** Seconds to wait before retry `n` (1-based). */
