@@ -22,13 +22,32 @@ function checkString(field: string, s: string): void {
   if (LONE_SURROGATE.test(s)) throw new ValidationError(field, 'must be valid Unicode (no lone surrogates)');
 }
 
-function checkValue(field: string, value: unknown, seen: Set<object>, path: string): void {
+/**
+ * Where a value sits in what is being checked: its parent's place and its own key (an array index or
+ * a property name). Spelled out (`args[0].items[2]`) only for an error: a check that passes builds
+ * no strings.
+ */
+interface Place {
+  parent: Place | undefined;
+  key: string | number;
+}
+
+function spell(field: string, place: Place | undefined): string {
+  const keys: Array<string | number> = [];
+  for (let p = place; p; p = p.parent) keys.push(p.key);
+  let path = field;
+  for (let i = keys.length - 1; i >= 0; i--) path += typeof keys[i] === 'number' ? `[${keys[i]}]` : `.${keys[i]}`;
+  return path;
+}
+
+/** `seen`: the objects on the way to `value` (made at the first object: a lone primitive needs none). */
+function checkValue(field: string, value: unknown, seen: Set<object> | undefined, place: Place | undefined): void {
   switch (typeof value) {
     case 'string':
       checkString(field, value);
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new ValidationError(field, `must be JSON-serialisable: ${path} is ${value}`);
+      if (!Number.isFinite(value)) throw new ValidationError(field, `must be JSON-serialisable: ${spell(field, place)} is ${value}`);
       return;
     case 'boolean':
     case 'undefined':
@@ -36,21 +55,23 @@ function checkValue(field: string, value: unknown, seen: Set<object>, path: stri
     case 'function':
     case 'symbol':
     case 'bigint':
-      throw new ValidationError(field, `must be JSON-serialisable: ${path} is a ${typeof value}`);
+      throw new ValidationError(field, `must be JSON-serialisable: ${spell(field, place)} is a ${typeof value}`);
     case 'object': {
       if (value === null) return;
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return; // Date and friends
       if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value)) {
-        throw new ValidationError(field, `must be JSON-serialisable: ${path} is a ${value.constructor.name}`);
+        throw new ValidationError(field, `must be JSON-serialisable: ${spell(field, place)} is a ${value.constructor.name}`);
       }
-      if (seen.has(value)) throw new ValidationError(field, `must be JSON-serialisable: ${path} is circular`);
+      seen ??= new Set();
+      if (seen.has(value)) throw new ValidationError(field, `must be JSON-serialisable: ${spell(field, place)} is circular`);
       seen.add(value);
       if (Array.isArray(value)) {
-        value.forEach((v, i) => checkValue(field, v, seen, `${path}[${i}]`));
+        for (let i = 0; i < value.length; i++) checkValue(field, value[i], seen, { parent: place, key: i });
       } else {
-        for (const [k, v] of Object.entries(value)) {
+        for (const k in value) {
+          if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
           checkString(field, k);
-          checkValue(field, v, seen, `${path}.${k}`);
+          checkValue(field, (value as Record<string, unknown>)[k], seen, { parent: place, key: k });
         }
       }
       seen.delete(value);
@@ -64,7 +85,7 @@ function checkValue(field: string, value: unknown, seen: Set<object>, path: stri
  * result can be told apart from a JSON `null`.
  */
 export function encodeJson(field: string, value: unknown, limit = MAX_PAYLOAD_BYTES): string | null {
-  checkValue(field, value, new Set(), field);
+  checkValue(field, value, undefined, undefined);
   if (value === undefined) return null;
   const text = JSON.stringify(value);
   if (text === undefined) return null;

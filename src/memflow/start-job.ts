@@ -9,7 +9,8 @@ import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds
 import type { RetryConfig } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import type { FinishWatch } from '../engine/finish-notices.js';
-import type { ClaimedRow } from '../worker/claimed-task.js';
+import { type StartParams, startedRow } from '../engine/write-lane.js';
+import type { StartAnswer } from '../sql/queries/jobs.js';
 import { workflowTopic } from '../topics.js';
 import { instruments } from '../telemetry/metrics.js';
 import { currentTraceContext } from '../telemetry/tracing.js';
@@ -89,26 +90,27 @@ export async function startJob(engine: Engine, p: PreparedStart, parentId: strin
   const slot = engine.localTaker?.reserve(p.topic);
   // the topic's only workers are ours (busy, or they would have taken it): they are woken here
   const notify = !slot && !(engine.localTaker?.servesAlone(p.topic) ?? false);
+  const params: StartParams = {
+    jobId: p.workflowId,
+    entity: p.entity ?? null,
+    workflowName: p.workflowName,
+    taskQueue: p.taskQueue,
+    input: p.input,
+    options: p.options,
+    search: p.search,
+    parentId,
+    topic: p.topic,
+    channel: engine.channel,
+    origin: engine.origin,
+    owner: slot?.owner ?? null,
+    leaseSeconds: slot?.leaseSeconds ?? null,
+    notify,
+  };
   const sentAt = performance.now();
-  let row: ClaimedRow | undefined;
+  let answer: StartAnswer | undefined;
   try {
     // grouped with concurrent starts and finishes of this engine into one statement when one is in flight
-    row = await engine.writes.start({
-      jobId: p.workflowId,
-      entity: p.entity ?? null,
-      workflowName: p.workflowName,
-      taskQueue: p.taskQueue,
-      input: p.input,
-      options: p.options,
-      search: p.search,
-      parentId,
-      topic: p.topic,
-      channel: engine.channel,
-      origin: engine.origin,
-      owner: slot?.owner ?? null,
-      leaseSeconds: slot?.leaseSeconds ?? null,
-      notify,
-    });
+    answer = await engine.writes.start(params);
   } catch (err) {
     engine.unwatchFinish(watch);
     if (slot) {
@@ -123,12 +125,12 @@ export async function startJob(engine: Engine, p: PreparedStart, parentId: strin
     }
     throw err;
   }
-  if (!row) {
+  if (!answer) {
     engine.unwatchFinish(watch);
     slot?.cancel();
     throw new DuplicateJobError(p.workflowId);
   }
-  if (slot) slot.take(row, sentAt);
+  if (slot) slot.take(startedRow(params, answer), sentAt);
   else engine.localWake(p.topic);
   instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': p.workflowName });
   return { engine, workflowId: p.workflowId, topic: p.topic, watch };

@@ -82,9 +82,10 @@ export class ThreadRun {
   /** Successful results this run produced: a workflow that keeps failing without any is not progressing. */
   private liveWrites = 0;
   private onProgress: (() => void) | undefined;
+  /** abort() was called: the run loop stops waiting on anything in flight. */
+  private abortCalled = false;
+  /** Ends the run loop's current wait (orAborted), if it has one, when abort() is called. */
   private wakeOnAbort: () => void = () => {};
-  /** Settles when abort() is called: the run loop stops waiting on anything in flight. */
-  private readonly aborted = new Promise<void>((resolve) => (this.wakeOnAbort = resolve));
 
   /** handle.cancel() asked this thread to stop and no wait has thrown the CancelledError yet. */
   private cancelling: StoredFailure | undefined;
@@ -161,6 +162,7 @@ export class ThreadRun {
   abort(error: unknown): void {
     if (this.stopped) return;
     this.fatal ??= { type: 'aborted', error };
+    this.abortCalled = true;
     this.wakeOnAbort();
     this.onProgress?.();
   }
@@ -218,8 +220,8 @@ export class ThreadRun {
           this.replayBatch(batch);
           continue;
         }
-        if (this.settled) return this.finish(await Promise.race([this.settle(batch), this.aborted.then(() => this.fatal!)]));
-        const delivered = await Promise.race([this.liveBatch(batch), this.aborted.then(() => false)]);
+        if (this.settled) return this.finish(await this.orAborted(this.settle(batch), () => this.fatal!));
+        const delivered = await this.orAborted(this.liveBatch(batch), () => false);
         if (this.fatal) return this.finish(this.fatal);
         if (!delivered) {
           if (this.inflight.size > 0) continue; // an inline activity still runs: never suspend under it
@@ -233,6 +235,19 @@ export class ThreadRun {
     } catch (error) {
       return this.finish({ type: 'aborted', error });
     }
+  }
+
+  /**
+   * `work`'s outcome, or `onAbort()` as soon as abort() is called while it runs (it goes on; what it
+   * gives is dropped). One wait at a time: the run loop's. (A race with a promise that abort()
+   * settles left a reaction on that promise for every wait of the run, kept until the run ended.)
+   */
+  private orAborted<T>(work: Promise<T>, onAbort: () => T): Promise<T> {
+    if (this.abortCalled) return Promise.resolve(onAbort());
+    return new Promise<T>((resolve, reject) => {
+      this.wakeOnAbort = () => resolve(onAbort());
+      work.then(resolve, reject);
+    });
   }
 
   private replayBatch(batch: number): void {

@@ -81,10 +81,29 @@ export function runtimeLogger(options: { logger?: Logger; logLevel?: LogLevel } 
 
 /** A logger that adds `fields` to every entry. */
 export function withFields(logger: Logger, fields: Record<string, unknown>): Logger {
-  return {
-    debug: (obj, msg) => logger.debug({ ...fields, ...obj }, msg),
-    info: (obj, msg) => logger.info({ ...fields, ...obj }, msg),
-    warn: (obj, msg) => logger.warn({ ...fields, ...obj }, msg),
-    error: (obj, msg) => logger.error({ ...fields, ...obj }, msg),
-  };
+  return new FieldsLogger(logger, fields);
+}
+
+/** withFields' logger: one object per run of a task (its methods on the prototype, not four closures). */
+class FieldsLogger implements Logger {
+  constructor(
+    private readonly logger: Logger,
+    private readonly fields: Record<string, unknown>,
+  ) {}
+
+  debug(obj: object, msg?: string): void {
+    this.logger.debug({ ...this.fields, ...obj }, msg);
+  }
+
+  info(obj: object, msg?: string): void {
+    this.logger.info({ ...this.fields, ...obj }, msg);
+  }
+
+  warn(obj: object, msg?: string): void {
+    this.logger.warn({ ...this.fields, ...obj }, msg);
+  }
+
+  error(obj: object, msg?: string): void {
+    this.logger.error({ ...this.fields, ...obj }, msg);
+  }
 }

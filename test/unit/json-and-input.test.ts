@@ -60,6 +60,11 @@ describe('encodeJson', () => {
   it('names the path of a bad value inside the payload', () => {
     expect(() => encodeJson('args', [{ a: NaN }])).toThrow('Invalid args: must be JSON-serialisable: args[0].a is NaN');
     expect(() => encodeJson('args', { k: 'ok', 'bad\u0000key': 1 })).toThrow(/NUL/);
+    // spelled only when something is wrong: arrays and objects nested, the top level itself
+    expect(() => encodeJson('result', { a: [1, { b: [2, () => 3] }] })).toThrow('result.a[1].b[1] is a function');
+    expect(() => encodeJson('result', Infinity)).toThrow('result is Infinity');
+    const shared = { x: 1 };
+    expect(encodeJson('result', [shared, { again: shared }])).toBe('[{"x":1},{"again":{"x":1}}]'); // seen twice, not a cycle
   });
 });
 

@@ -223,6 +223,32 @@ describe('ThreadRun: how a run ends', () => {
     expect(port.executed.map((e) => e.name)).toEqual(['a', 'b']);
   });
 
+  it('abort(): the run returns at once while an inline activity still runs, and before it if called first', async () => {
+    const lost = new Error('lease lost');
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const port = new ScriptedPort(async () => {
+      started();
+      return new Promise<never>(() => {}); // an activity that never finishes
+    });
+    const run = runOf([], port);
+    const outcome = run.run(async () => {
+      await run.call(act('a'));
+      await run.call(act('b'));
+    });
+    await running;
+    run.abort(lost);
+    expect(await outcome).toEqual({ type: 'aborted', error: lost });
+    expect(port.executed.map((e) => e.name)).toEqual(['a']);
+
+    // aborted before its first batch: nothing is executed
+    const early = new ScriptedPort();
+    const stopped = runOf([], early);
+    stopped.abort(lost);
+    expect(await stopped.run(async () => stopped.call(act('a')))).toEqual({ type: 'aborted', error: lost });
+    expect(early.executed).toEqual([]);
+  });
+
   it('aborted: a stamp that fails aborts the run', async () => {
     const port = new ScriptedPort((call) => (call.kind === 'sleep' ? { type: 'blocked', dueAt: Date.now() - 1 } : done(1)));
     port.stamp = async () => {

@@ -23,7 +23,7 @@ const finish = (jobId: string) => ({ jobId }) as unknown as FinishParams;
 function model(maxGroupBytes?: number) {
   const sent: Sent[] = [];
   const waiting: Array<() => void> = [];
-  // what a start answers (jobs.StartAnswer); the lane completes the rest of the row from what was sent
+  // what a start answers (jobs.StartAnswer); its caller completes the row from what it sent (startedRow)
   const startRow = (p: { jobId: string }) =>
     p.jobId.startsWith('taken') ? undefined : { id: `task-${p.jobId}`, claims: 1, args: [p.jobId], job_options: {}, db_now: 7 };
   const finishRow = (p: { jobId: string }) => ({ notice: `done:${p.jobId}` });
@@ -59,7 +59,7 @@ describe('write lane', () => {
     const s = m.lane.start(start('a'));
     expect(m.sent.map((x) => x.query)).toEqual([jobs.startJob]);
     await m.answerNext();
-    await expect(s).resolves.toMatchObject({ id: 'task-a', job_id: 'a', claims: 1, args: ['a'], db_now: 7 });
+    await expect(s).resolves.toEqual({ id: 'task-a', claims: 1, args: ['a'], job_options: {}, db_now: 7 });
     const f = m.lane.finish(finish('a'));
     expect(m.sent[1]!.query).toBe(threads.finishThread);
     await m.answerNext();
@@ -84,10 +84,10 @@ describe('write lane', () => {
       { jobId: 'f2', i: 3 },
     ]);
     await m.answerNext();
-    await expect(first).resolves.toMatchObject({ id: 'task-first', job_id: 'first' });
+    await expect(first).resolves.toMatchObject({ id: 'task-first', args: ['first'] });
     await expect(Promise.all(queued)).resolves.toEqual([
       { notice: 'done:f1', idx: 0 },
-      expect.objectContaining({ id: 'task-s1', job_id: 's1', args: ['s1'] }),
+      expect.objectContaining({ id: 'task-s1', args: ['s1'] }),
       undefined, // the id was taken: no row
       { notice: 'done:f2', idx: 3 },
     ]);
@@ -135,7 +135,7 @@ describe('write lane', () => {
           for (const kind of wave) {
             const id = `${kind}-${n++}`;
             const promise = kind === 'finish' ? m.lane.finish(finish(id)) : m.lane.start(start(id));
-            const expected = kind === 'finish' ? { notice: `done:${id}` } : kind === 'taken' ? undefined : { id: `task-${id}`, job_id: id, args: [id] };
+            const expected = kind === 'finish' ? { notice: `done:${id}` } : kind === 'taken' ? undefined : { id: `task-${id}`, args: [id] };
             calls.push({ promise, expected });
           }
           if (m.waiting.length > 0) await m.answerNext();
