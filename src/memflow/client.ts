@@ -77,7 +77,7 @@ export class Client {
   readonly workflow = {
     start: async (options: WorkflowOptions): Promise<WorkflowHandle> => {
       const prepared = prepareStart(options); // refuse bad input before opening anything
-      const engine = await this.engine(options.namespace);
+      const engine = this.runtime.openedEngine(this.target, options.namespace ?? DEFAULT_NAMESPACE) ?? (await this.engine(options.namespace));
       const job = await startJob(engine, prepared);
       this.runtime.unserved.notice(engine, job.topic, job.workflowId);
       return new WorkflowHandle(engine, job.workflowId, job.topic, job.watch);

@@ -56,8 +56,11 @@ async function readOutcome(engine: Engine, jobId: string, watching: boolean): Pr
 export async function waitForResult<T>(engine: Engine, jobId: string, options: ResultOptions, watch?: FinishWatch): Promise<T> {
   let wake: () => void = () => {};
   let heard: FinishNotice | undefined;
+  /** A finish message came since this round of the loop began (with the outcome or without it). */
+  let woken = false;
   const off = engine.onDone(jobId, (notice) => {
     heard = notice ?? heard;
+    woken = true;
     wake();
   });
   try {
@@ -69,7 +72,7 @@ export async function waitForResult<T>(engine: Engine, jobId: string, options: R
     // to an engine other than the one that started the job).
     let watching = !watch;
     for (;;) {
-      const notified = new Promise<void>((resolve) => (wake = resolve));
+      woken = false;
       if (heard) {
         const o = outcomeOf(jobId, heard, options);
         if (o.done) return o.value as T;
@@ -83,8 +86,14 @@ export async function waitForResult<T>(engine: Engine, jobId: string, options: R
         if (o.done) return o.value as T;
       }
       read = true;
+      // until the finish message, or POLL_MS (the fallback for a message lost with its connection):
+      // one promise per wait (with AsyncLocalStorage on, each costs its hooks)
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([notified, new Promise((r) => (timer = setTimeout(r, POLL_MS)))]);
+      await new Promise<void>((resolve) => {
+        if (woken) return resolve(); // it came while the row was being read
+        wake = resolve;
+        timer = setTimeout(resolve, POLL_MS);
+      });
       clearTimeout(timer);
     }
   } finally {

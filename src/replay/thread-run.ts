@@ -320,10 +320,17 @@ export class ThreadRun {
     const outside = waitingOutside(this.pending, this.entries);
     const waitMs = Math.min(Math.max(0, next - now), outside.length > 0 && this.port.poll ? POLL_WHILE_RUNNING_MS : Infinity);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const finished = Promise.race([...this.inflight.values()].map((f) => f.done)).then(() => 'done' as const);
-    const why = Number.isFinite(waitMs)
-      ? await Promise.race([finished, new Promise<'time'>((r) => (timer = setTimeout(() => r('time'), waitMs)))])
-      : await finished;
+    let why = 'done' as 'done' | 'time';
+    // the first execution to finish, or the time: one promise (a race of derived ones cost four more)
+    await new Promise<void>((resolve, reject) => {
+      for (const f of this.inflight.values()) f.done.then(() => resolve(), reject);
+      if (Number.isFinite(waitMs)) {
+        timer = setTimeout(() => {
+          why = 'time';
+          resolve();
+        }, waitMs);
+      }
+    });
     clearTimeout(timer);
     if (why === 'time' && outside.length > 0 && this.port.poll) {
       for (const entry of await this.port.poll(outside)) {

@@ -58,6 +58,8 @@ export class Runtime {
   private readonly ownWorkflowInterceptors: WorkflowInterceptor[] = [];
   private readonly ownActivityInterceptors: ActivityInterceptor[] = [];
   private readonly engines = new Map<string, Promise<OpenEngine>>();
+  /** The engines of `engines` that are open, by the same key (openedEngine: no await). */
+  private readonly opened = new Map<string, Engine>();
   private readonly loops = new Map<Engine, TaskLoop>();
   /** Warns about starts on topics no worker serves (typos). */
   readonly unserved = new UnservedTopics(
@@ -111,6 +113,15 @@ export class Runtime {
     return (await this.open(target, appId)).engine;
   }
 
+  /**
+   * The engine of `appId` on `target` if it is open already, else undefined (then `engine()` opens
+   * it). The hot calls (a start) take it with no await: each await costs promises, and with
+   * AsyncLocalStorage on, their hooks.
+   */
+  openedEngine(target: DriverTarget, appId: string): Engine | undefined {
+    return this.opened.get(`${target.key}|${appId}`);
+  }
+
   private open(target: DriverTarget, appId: string): Promise<OpenEngine> {
     schemaForApp(appId); // refuse a bad appId before anything is opened
     const key = `${target.key}|${appId}`;
@@ -129,7 +140,10 @@ export class Runtime {
       })();
       this.engines.set(key, opening);
       const settled = opening;
-      settled.catch(() => this.engines.get(key) === settled && this.engines.delete(key));
+      settled.then(
+        ({ engine }) => this.engines.get(key) === settled && this.opened.set(key, engine),
+        () => this.engines.get(key) === settled && this.engines.delete(key),
+      );
     }
     return opening;
   }
@@ -204,6 +218,7 @@ export class Runtime {
     const engines = [...this.engines.values()];
     this.loops.clear();
     this.engines.clear();
+    this.opened.clear();
     await Promise.all(loops.map((l) => l.stop(options.graceMs)));
     for (const loop of loops) this.logger.info({ appId: loop.appId, topics: loop.topicNames() }, 'worker stopped');
     const open = (await Promise.allSettled(engines)).flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

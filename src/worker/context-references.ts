@@ -10,6 +10,11 @@ import type { JournalEntry } from '../replay/journal-entry.js';
 import * as context from '../sql/queries/context.js';
 import type { CallSite } from './calls/call-site.js';
 
+/** Whether the journal has anything for resolveContextReferences to fill in (a run with none skips its await). */
+export function hasContextReferences(journal: JournalEntry[]): boolean {
+  return journal.some(mayBeReference);
+}
+
 /** A journaled context result with no value: a reference (or a read that found nothing). */
 function mayBeReference(entry: JournalEntry): boolean {
   return entry.kind === 'context' && entry.status === 'done' && entry.value === undefined;

@@ -15,7 +15,7 @@ import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
-import { resolveContextReferences } from './context-references.js';
+import { hasContextReferences, resolveContextReferences } from './context-references.js';
 import type { LeaseGuard } from './lease-guard.js';
 import { errField, failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
 import { countFailure, countOutcome, recordWorkflowDuration } from './run-metrics.js';
@@ -93,7 +93,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const seqBase = Number(row.thread_seq_base ?? 0);
   const journal = (row.journal ?? []).map(toJournalEntry).filter((e) => e.seq > seqBase);
   try {
-    await resolveContextReferences(site, journal);
+    if (hasContextReferences(journal)) await resolveContextReferences(site, journal);
   } catch (err) {
     // the task loop logs it and gives the task back (later, for a log that misses versions: HM004)
     endSpan(span, toFailure(err));
