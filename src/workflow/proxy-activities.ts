@@ -50,17 +50,23 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
       let stub = stubs.get(prop);
       if (!stub) {
         const name = validateFunctionName(prop, 'activity name');
-        stub = async (...args: unknown[]) => {
-          const execution = currentExecution(`proxyActivities(...).${name}`);
-          execution.host.activities.register(options.activities);
-          const input: CallInput<'activity'> = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue, fn: own.get(name), startToCloseMs };
-          return withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
-            const completion = await execution.run.call({ kind: 'activity', name, input });
-            if (completion.ok) return completion.value;
-            const error = reviveFailure(completion.error, 'activity');
-            if (options.retryPolicy?.throwOnError === false && !isHotMeshError(error, 'CancelledError')) return completion.error;
-            throw error;
-          });
+        // Not async: the interceptors' promise is the call's (an async wrapper adds a promise and its
+        // hooks to every activity call); whatever throws before it is a rejection all the same.
+        stub = (...args: unknown[]) => {
+          try {
+            const execution = currentExecution(`proxyActivities(...).${name}`);
+            execution.host.activities.register(options.activities);
+            const input: CallInput<'activity'> = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue, fn: own.get(name), startToCloseMs };
+            return withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
+              const completion = await execution.run.call({ kind: 'activity', name, input });
+              if (completion.ok) return completion.value;
+              const error = reviveFailure(completion.error, 'activity');
+              if (options.retryPolicy?.throwOnError === false && !isHotMeshError(error, 'CancelledError')) return completion.error;
+              throw error;
+            });
+          } catch (err) {
+            return Promise.reject(err);
+          }
         };
         stubs.set(prop, stub);
       }
