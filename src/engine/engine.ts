@@ -72,7 +72,9 @@ const MAX_GROUP_BYTES = 1 << 20;
  * was a group, or callers queue behind it): each turn lasts as long as the other work of the process,
  * and a lone caller's next call must not pay for them (group-commit.ts). 1-step workflows at 16 in
  * flight, the DBOS harness's process, paired runs: about 3,200/s against 2,800/s; 64 in flight and the
- * sequential latencies unchanged.
+ * sequential latencies unchanged. The order within a turn counts too: the dispatch of a started
+ * workflow must queue ahead of the lane's own callback, so a start's answer reaches its caller with
+ * no hop of its own (write-lane.ts start(); one more split 1-activity workflows into two cohorts).
  */
 const LANE_SETTLE_TURNS = 3;
 
