@@ -243,7 +243,10 @@ export class ThreadRun {
    * settles left a reaction on that promise for every wait of the run, kept until the run ended.)
    */
   private orAborted<T>(work: Promise<T>, onAbort: () => T): Promise<T> {
-    if (this.abortCalled) return Promise.resolve(onAbort());
+    if (this.abortCalled) {
+      work.catch(() => {}); // dropped: its failure is not an unhandled rejection
+      return Promise.resolve(onAbort());
+    }
     return new Promise<T>((resolve, reject) => {
       this.wakeOnAbort = () => resolve(onAbort());
       work.then(resolve, reject);

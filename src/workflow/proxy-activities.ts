@@ -57,13 +57,14 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
             const execution = currentExecution(`proxyActivities(...).${name}`);
             execution.host.activities.register(options.activities);
             const input: CallInput<'activity'> = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue, fn: own.get(name), startToCloseMs };
-            return withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
+            // an interceptor may answer a plain value: the call is still a promise (the same one when it is one)
+            return Promise.resolve(withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
               const completion = await execution.run.call({ kind: 'activity', name, input });
               if (completion.ok) return completion.value;
               const error = reviveFailure(completion.error, 'activity');
               if (options.retryPolicy?.throwOnError === false && !isHotMeshError(error, 'CancelledError')) return completion.error;
               throw error;
-            });
+            }));
           } catch (err) {
             return Promise.reject(err);
           }
