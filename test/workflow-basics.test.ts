@@ -40,6 +40,13 @@ async function waiting() {
   const [x, y] = await Promise.all([MemFlow.workflow.waitFor<{ v: number }>('x'), MemFlow.workflow.waitFor<{ v: number }>('y')]);
   return x.v + y.v;
 }
+/** Not async: a plain value, and a throw before any promise (the runtime turns both into the run's outcome). */
+function plainValue(n: number) {
+  return n * 2;
+}
+function throwsAtOnce(): never {
+  throw new MemFlow.Errors.MemFlowFatalError('thrown before any await');
+}
 async function randomness() {
   const r1 = MemFlow.workflow.random();
   await acts.greet('r');
@@ -51,7 +58,7 @@ describe('workflow basics', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('basics'), engine: { connection: testConnection() } });
-    for (const workflow of [sequence, parallel, retrying, failing, waiting, randomness]) {
+    for (const workflow of [sequence, parallel, retrying, failing, waiting, randomness, plainValue, throwsAtOnce]) {
       await mf.worker.create({ taskQueue: 'basics', workflow });
     }
   });
@@ -83,6 +90,15 @@ describe('workflow basics', () => {
     expect(err.message).toBe('stop-retrying-please');
     expect(err.code).toBe(598);
     expect(err.job_id).toBe(h.workflowId);
+  });
+
+  it('runs a workflow function that is not async: its value is the result, its throw the failure', async () => {
+    const ok = await mf.workflow.start({ taskQueue: 'basics', workflowName: 'plainValue', args: [21] });
+    expect(await ok.result()).toBe(42);
+    const bad = await mf.workflow.start({ taskQueue: 'basics', workflowName: 'throwsAtOnce' });
+    const err = await bad.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).message).toContain('thrown before any await');
   });
 
   it('buffers a signal sent before the wait and delivers one sent after', async () => {

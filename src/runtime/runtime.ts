@@ -199,7 +199,16 @@ export class Runtime {
     const host = this.hostFor(engine);
     return ({ info, run, args }) => {
       const execution: WorkflowExecution = { info, run, host };
-      return runInThreadScope(execution, withWorkflowInterceptors(execution, async () => fn(...args)));
+      // the function's own promise (an async wrapper would adopt it: one promise more, two ticks); a
+      // throw before it is a rejection all the same
+      const invoke = (): Promise<unknown> => {
+        try {
+          return Promise.resolve(fn(...args));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+      return runInThreadScope(execution, withWorkflowInterceptors(execution, invoke));
     };
   }
 
