@@ -53,7 +53,9 @@ export function nextDueTime(pending: Calls, journal: Journal): number {
 
 /** Seqs of calls blocked on something outside the run (a signal, a child, a remote activity). */
 export function waitingOutside(pending: Calls, journal: Journal): number[] {
-  return [...pending].filter(([seq, p]) => p.blocked && !p.timer && !journal.has(seq)).map(([seq]) => seq);
+  const seqs: number[] = []; // one array, not three (it is asked on every wait of a running activity)
+  for (const [seq, p] of pending) if (p.blocked && !p.timer && !journal.has(seq)) seqs.push(seq);
+  return seqs;
 }
 
 /**

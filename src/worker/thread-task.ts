@@ -91,7 +91,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // continueAsNew: this run counts its calls on from the earlier runs' last seq; a late result addressed
   // to one of their seqs is not this run's
   const seqBase = Number(row.thread_seq_base ?? 0);
-  const journal = (row.journal ?? []).map(toJournalEntry).filter((e) => e.seq > seqBase);
+  // a job just started has an empty journal: no arrays to make (nor a second shape of them to compile for)
+  const journal = row.journal && row.journal.length > 0 ? row.journal.map(toJournalEntry).filter((e) => e.seq > seqBase) : [];
   try {
     if (hasContextReferences(journal)) await resolveContextReferences(site, journal);
   } catch (err) {
