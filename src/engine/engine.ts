@@ -99,6 +99,8 @@ export class Engine {
   private readonly topicListeners = new Set<(topic: string) => void>();
   private readonly doneListeners = new Map<string, Set<(notice?: FinishNotice) => void>>();
   private readonly watches = new FinishWatches();
+  /** Finish messages of this process's own finishes, told to result() waiters next turn (localDone). */
+  private doneNextTurn: string[] = [];
   /** This process's worker of the app, if one runs here (set by the task loop). */
   localTaker: LocalTaker | undefined;
   private readonly reconnectListeners = new Set<() => void>();
@@ -224,8 +226,23 @@ export class Engine {
    */
   localDone(jobId: string, payload?: string | null): void {
     // On the next turn: the finishing run frees its worker slot first, so the start a waiter makes
-    // next can be taken by this process's worker at once (task-loop.ts reserve()).
-    setImmediate(() => this.done(payload && payload.startsWith(`done:${jobId}\n`) ? payload : `done:${jobId}`));
+    // next can be taken by this process's worker at once (task-loop.ts reserve()). The finishes of one
+    // turn are told together, in one callback, in the order they came (a group of 16 made 16).
+    const message = payload && payload.startsWith(`done:${jobId}\n`) ? payload : `done:${jobId}`;
+    if (this.doneNextTurn.push(message) > 1) return;
+    setImmediate(() => {
+      const messages = this.doneNextTurn;
+      this.doneNextTurn = [];
+      let failure: { error: unknown } | undefined;
+      for (const m of messages) {
+        try {
+          this.done(m);
+        } catch (error) {
+          failure ??= { error }; // the others are still told; the first failure is thrown, as it was alone
+        }
+      }
+      if (failure) throw failure.error;
+    });
   }
 
   private done(payload: string): void {
