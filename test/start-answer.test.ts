@@ -1,13 +1,14 @@
 /**
  * A start answers only what the database decided (jobs.StartAnswer: the task's id and claims, the
  * arguments and options as stored, its clock), and the write lane completes it into the row a claim
- * would have answered (engine/write-lane.ts startedRow). The completed row must be the function's own
+ * would have answered (memflow/start-job.ts startedRow). The completed row must be the function's own
  * full row, column for column, for the lone start and for a group, or the worker's first run of a job
  * started here would differ from every later replay of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/engine.js';
-import { type StartParams, startedRow } from '../src/engine/write-lane.js';
+import type { StartParams } from '../src/engine/write-lane.js';
+import { startedRow } from '../src/memflow/start-job.js';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import * as jobs from '../src/sql/queries/jobs.js';
 import { testConnection, uniqueAppId } from './support/backend.js';

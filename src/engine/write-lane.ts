@@ -12,7 +12,6 @@ import * as jobs from '../sql/queries/jobs.js';
 import type { StartAnswer } from '../sql/queries/jobs.js';
 import * as threads from '../sql/queries/threads.js';
 import type { QueryResult } from '../storage/driver.js';
-import type { ClaimedRow } from '../worker/claimed-task.js';
 import { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 
 type ParamsOf<Q> = Q extends Query<infer P, any> ? P : never;
@@ -61,10 +60,10 @@ export class WriteLane {
   }
 
   /**
-   * Start a job: what the database decided (startedRow completes it), or undefined when the id is
-   * taken. The caller's continuation is the lane's own answer, with no hop of its own: the lane's
-   * settle turns count the hops from an answer to what it sets going (engine.ts LANE_SETTLE_TURNS),
-   * and one more hop here split the cohort at 16 in flight into two of 8.
+   * Start a job: what the database decided (start-job.ts startedRow completes it), or undefined when
+   * the id is taken. The caller's continuation is the lane's own answer, with no hop of its own: the
+   * lane's settle turns count the hops from an answer to what it sets going (engine.ts
+   * LANE_SETTLE_TURNS), and one more hop here split the cohort at 16 in flight into two of 8.
    */
   start(params: StartParams): Promise<StartAnswer | undefined> {
     return this.lane.submit({ kind: 'start', params }) as Promise<StartAnswer | undefined>;
@@ -106,35 +105,4 @@ export class WriteLane {
     const byIdx = new Map(rows.map((row) => [Number(row.idx), row]));
     return items.map((_, i) => byIdx.get(i));
   }
-}
-
-/**
- * A start's answer (jobs.startJob) completed into the row a claim would have answered: a new job's
- * main thread, at seq 0, never run, with an empty journal, as start_job_held builds it.
- */
-export function startedRow(params: StartParams, answer: StartAnswer): ClaimedRow {
-  return {
-    id: answer.id,
-    job_id: params.jobId,
-    thread: 'main',
-    seq: 0,
-    kind: 'thread',
-    topic: params.topic,
-    claims: answer.claims,
-    wakeups: 0,
-    payload: null,
-    workflow_name: params.workflowName,
-    task_queue: params.taskQueue,
-    args: answer.args,
-    failures: 0,
-    thread_status: 'running',
-    job_options: answer.job_options,
-    entity: params.entity,
-    job_status: 'running',
-    db_now: answer.db_now,
-    journal: [],
-    ready_at: null,
-    job_created_at: null,
-    thread_trace: null,
-  };
 }

@@ -55,6 +55,11 @@ export class Client {
     return this.runtime.engine(this.target, namespace ?? DEFAULT_NAMESPACE);
   }
 
+  /** The engine of one app if it is open already (a start takes it with no await), else undefined. */
+  private openedEngine(namespace?: string): Engine | undefined {
+    return this.runtime.openedEngine(this.target, namespace ?? DEFAULT_NAMESPACE);
+  }
+
   /**
    * Upstream's control plane: provision the app (schema and migrations). Refuses a version that is
    * not numeric, as upstream does.
@@ -77,7 +82,7 @@ export class Client {
   readonly workflow = {
     start: async (options: WorkflowOptions): Promise<WorkflowHandle> => {
       const prepared = prepareStart(options); // refuse bad input before opening anything
-      const engine = this.runtime.openedEngine(this.target, options.namespace ?? DEFAULT_NAMESPACE) ?? (await this.engine(options.namespace));
+      const engine = this.openedEngine(options.namespace) ?? (await this.engine(options.namespace));
       const job = await startJob(engine, prepared);
       this.runtime.unserved.notice(engine, job.topic, job.workflowId);
       return new WorkflowHandle(engine, job.workflowId, job.topic, job.watch);

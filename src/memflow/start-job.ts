@@ -9,8 +9,9 @@ import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds
 import type { RetryConfig } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import type { FinishWatch } from '../engine/finish-notices.js';
-import { type StartParams, startedRow } from '../engine/write-lane.js';
+import type { StartParams } from '../engine/write-lane.js';
 import type { StartAnswer } from '../sql/queries/jobs.js';
+import type { ClaimedRow } from '../worker/claimed-task.js';
 import { workflowTopic } from '../topics.js';
 import { instruments } from '../telemetry/metrics.js';
 import { currentTraceContext } from '../telemetry/tracing.js';
@@ -134,4 +135,35 @@ export async function startJob(engine: Engine, p: PreparedStart, parentId: strin
   else engine.localWake(p.topic);
   instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': p.workflowName });
   return { engine, workflowId: p.workflowId, topic: p.topic, watch };
+}
+
+/**
+ * A start's answer (jobs.startJob) completed into the row a claim would have answered: a new job's
+ * main thread, at seq 0, never run, with an empty journal, as start_job_held builds it.
+ */
+export function startedRow(params: StartParams, answer: StartAnswer): ClaimedRow {
+  return {
+    id: answer.id,
+    job_id: params.jobId,
+    thread: 'main',
+    seq: 0,
+    kind: 'thread',
+    topic: params.topic,
+    claims: answer.claims,
+    wakeups: 0,
+    payload: null,
+    workflow_name: params.workflowName,
+    task_queue: params.taskQueue,
+    args: answer.args,
+    failures: 0,
+    thread_status: 'running',
+    job_options: answer.job_options,
+    entity: params.entity,
+    job_status: 'running',
+    db_now: answer.db_now,
+    journal: [],
+    ready_at: null,
+    job_created_at: null,
+    thread_trace: null,
+  };
 }

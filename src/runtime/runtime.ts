@@ -10,6 +10,7 @@
  * runtime falls back to its registry and runs its interceptors outside (before) its own.
  * `MemFlow.shutdown()` shuts every runtime down.
  */
+import { callAsPromise } from '../call-as-promise.js';
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import { Engine } from '../engine/engine.js';
 import { ConnectionError } from '../errors.js';
@@ -51,15 +52,20 @@ interface OpenEngine {
   hold: DriverHold;
 }
 
+/** An app's engine on a target: its opening, and the engine once it is open. */
+interface EngineEntry {
+  opening: Promise<OpenEngine>;
+  engine?: Engine;
+}
+
 export class Runtime {
   readonly activities: ActivityRegistry;
   /** Where this runtime logs (see telemetry/logger.ts). */
   logger: Logger;
   private readonly ownWorkflowInterceptors: WorkflowInterceptor[] = [];
   private readonly ownActivityInterceptors: ActivityInterceptor[] = [];
-  private readonly engines = new Map<string, Promise<OpenEngine>>();
-  /** The engines of `engines` that are open, by the same key (openedEngine: no await). */
-  private readonly opened = new Map<string, Engine>();
+  /** Each app's engine on each target: its opening, and the engine once open (openedEngine: no await). */
+  private readonly engines = new Map<string, EngineEntry>();
   private readonly loops = new Map<Engine, TaskLoop>();
   /** Warns about starts on topics no worker serves (typos). */
   readonly unserved = new UnservedTopics(
@@ -119,32 +125,31 @@ export class Runtime {
    * AsyncLocalStorage on, their hooks.
    */
   openedEngine(target: DriverTarget, appId: string): Engine | undefined {
-    return this.opened.get(`${target.key}|${appId}`);
+    return this.engines.get(`${target.key}|${appId}`)?.engine;
   }
 
   private open(target: DriverTarget, appId: string): Promise<OpenEngine> {
     schemaForApp(appId); // refuse a bad appId before anything is opened
     const key = `${target.key}|${appId}`;
-    let opening = this.engines.get(key);
-    if (!opening) {
-      opening = (async () => {
-        const hold = await holdDriver(target);
-        try {
-          const engine = await Engine.open(hold.driver, target, appId, this.logger);
-          if (target.source === 'DATABASE_URL') this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
-          return { engine, hold };
-        } catch (err) {
-          await hold.release();
-          throw !target.embedded && isConnectionFailure(err) ? new ConnectionError(target.source, target.where, err) : err;
-        }
-      })();
-      this.engines.set(key, opening);
-      const settled = opening;
-      settled.then(
-        ({ engine }) => this.engines.get(key) === settled && this.opened.set(key, engine),
-        () => this.engines.get(key) === settled && this.engines.delete(key),
-      );
-    }
+    const known = this.engines.get(key);
+    if (known) return known.opening;
+    const opening = (async () => {
+      const hold = await holdDriver(target);
+      try {
+        const engine = await Engine.open(hold.driver, target, appId, this.logger);
+        if (target.source === 'DATABASE_URL') this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
+        return { engine, hold };
+      } catch (err) {
+        await hold.release();
+        throw !target.embedded && isConnectionFailure(err) ? new ConnectionError(target.source, target.where, err) : err;
+      }
+    })();
+    const entry: EngineEntry = { opening };
+    this.engines.set(key, entry);
+    opening.then(
+      (open) => (entry.engine = open.engine),
+      () => this.engines.get(key) === entry && this.engines.delete(key),
+    );
     return opening;
   }
 
@@ -199,16 +204,10 @@ export class Runtime {
     const host = this.hostFor(engine);
     return ({ info, run, args }) => {
       const execution: WorkflowExecution = { info, run, host };
-      // the function's own promise (an async wrapper would adopt it: one promise more, two ticks); a
-      // throw before it is a rejection all the same
-      const invoke = (): Promise<unknown> => {
-        try {
-          return Promise.resolve(fn(...args));
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      };
-      return runInThreadScope(execution, withWorkflowInterceptors(execution, invoke));
+      return runInThreadScope(
+        execution,
+        withWorkflowInterceptors(execution, () => callAsPromise(() => fn(...args))),
+      );
     };
   }
 
@@ -224,10 +223,9 @@ export class Runtime {
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     const loops = [...this.loops.values()];
-    const engines = [...this.engines.values()];
+    const engines = [...this.engines.values()].map((e) => e.opening);
     this.loops.clear();
     this.engines.clear();
-    this.opened.clear();
     await Promise.all(loops.map((l) => l.stop(options.graceMs)));
     for (const loop of loops) this.logger.info({ appId: loop.appId, topics: loop.topicNames() }, 'worker stopped');
     const open = (await Promise.allSettled(engines)).flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

@@ -10,20 +10,21 @@ import type { JournalEntry } from '../replay/journal-entry.js';
 import * as context from '../sql/queries/context.js';
 import type { CallSite } from './calls/call-site.js';
 
-/** Whether the journal has anything for resolveContextReferences to fill in (a run with none skips its await). */
-export function hasContextReferences(journal: JournalEntry[]): boolean {
-  return journal.some(mayBeReference);
-}
-
 /** A journaled context result with no value: a reference (or a read that found nothing). */
 function mayBeReference(entry: JournalEntry): boolean {
   return entry.kind === 'context' && entry.status === 'done' && entry.value === undefined;
 }
 
-/** Fill in the values of the journal's context references (in place); no statement when it has none. */
-export async function resolveContextReferences(site: CallSite, journal: JournalEntry[]): Promise<void> {
+/**
+ * Fill in the values of the journal's context references (in place). With none, nothing to wait for:
+ * undefined, no statement and no promise (most runs, a just-started job's always).
+ */
+export function resolveContextReferences(site: CallSite, journal: JournalEntry[]): Promise<void> | undefined {
   const candidates = journal.filter(mayBeReference);
-  if (candidates.length === 0) return;
+  return candidates.length === 0 ? undefined : resolve(site, candidates);
+}
+
+async function resolve(site: CallSite, candidates: JournalEntry[]): Promise<void> {
   const bySeq = new Map(candidates.map((entry) => [entry.seq, entry]));
   const res = await site.query(context.contextThreadReplay, {
     jobId: site.task.jobId,

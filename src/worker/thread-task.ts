@@ -15,7 +15,7 @@ import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
-import { hasContextReferences, resolveContextReferences } from './context-references.js';
+import { resolveContextReferences } from './context-references.js';
 import type { LeaseGuard } from './lease-guard.js';
 import { errField, failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
 import { countFailure, countOutcome, recordWorkflowDuration } from './run-metrics.js';
@@ -94,7 +94,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // a job just started has an empty journal: no arrays to make (nor a second shape of them to compile for)
   const journal = row.journal && row.journal.length > 0 ? row.journal.map(toJournalEntry).filter((e) => e.seq > seqBase) : [];
   try {
-    if (hasContextReferences(journal)) await resolveContextReferences(site, journal);
+    const resolving = resolveContextReferences(site, journal);
+    if (resolving) await resolving;
   } catch (err) {
     // the task loop logs it and gives the task back (later, for a log that misses versions: HM004)
     endSpan(span, toFailure(err));

@@ -4,6 +4,7 @@
  * once it committed. Failures retry per the retry policy; when retries run out the workflow gets a
  * MemFlowFatalError (or, with `throwOnError: false`, the plain error object).
  */
+import { callAsPromise } from '../call-as-promise.js';
 import { parseDurationMs } from '../duration.js';
 import { isHotMeshError } from '../errors.js';
 import { reviveFailure } from '../failure-codec.js';
@@ -50,25 +51,21 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
       let stub = stubs.get(prop);
       if (!stub) {
         const name = validateFunctionName(prop, 'activity name');
-        // Not async: the interceptors' promise is the call's (an async wrapper adds a promise and its
-        // hooks to every activity call); whatever throws before it is a rejection all the same.
-        stub = (...args: unknown[]) => {
-          try {
+        // the interceptors' promise is the call's (an interceptor may answer a plain value; a throw
+        // before any promise, outside a workflow say, is a rejection all the same)
+        stub = (...args: unknown[]) =>
+          callAsPromise(() => {
             const execution = currentExecution(`proxyActivities(...).${name}`);
             execution.host.activities.register(options.activities);
             const input: CallInput<'activity'> = { args, retryPolicy: options.retryPolicy, taskQueue: options.taskQueue, fn: own.get(name), startToCloseMs };
-            // an interceptor may answer a plain value: the call is still a promise (the same one when it is one)
-            return Promise.resolve(withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
+            return withActivityInterceptors(execution, { activityName: name, args, options }, async () => {
               const completion = await execution.run.call({ kind: 'activity', name, input });
               if (completion.ok) return completion.value;
               const error = reviveFailure(completion.error, 'activity');
               if (options.retryPolicy?.throwOnError === false && !isHotMeshError(error, 'CancelledError')) return completion.error;
               throw error;
-            }));
-          } catch (err) {
-            return Promise.reject(err);
-          }
-        };
+            });
+          });
         stubs.set(prop, stub);
       }
       return stub;

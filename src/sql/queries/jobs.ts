@@ -11,11 +11,11 @@ import type { ClaimedRow } from '../../worker/claimed-task.js';
  * `owner` (a worker of this process with a free slot), the task is created held by that worker for
  * `leaseSeconds` and no wake-up goes out, and the worker runs it at once. The answer is what the
  * database decided (StartAnswer): the task's id and claims, the arguments and options as stored, its
- * clock. The write lane completes it into the row a claim would have answered (engine/write-lane.ts
- * startedRow). The function's other 15 columns repeat what was sent or are the same for every new job;
- * a group of 16 starts that left them out measured 0.81 ms instead of 0.93 (the starting process's
- * CPU 117 µs instead of 195, the server's 600 instead of 653). No row: the id is taken (the unique key
- * decides, never a check in JavaScript).
+ * clock. The starting process completes it into the row a claim would have answered
+ * (memflow/start-job.ts startedRow). The function's other 15 columns repeat what was sent or are the
+ * same for every new job; a group of 16 starts that left them out measured 0.81 ms instead of 0.93
+ * (the starting process's CPU 117 µs instead of 195, the server's 600 instead of 653). No row: the id
+ * is taken (the unique key decides, never a check in JavaScript).
  */
 export const startJob = defineQuery<
   {
