@@ -3,7 +3,9 @@
  * and the rule. Names that become SQL identifiers (only the appId) are checked again, and quoted, by
  * `storage/sql-identifier.ts`; everything here travels as bound parameters.
  */
+import { parseDurationMs } from './duration.js';
 import { ValidationError } from './errors.js';
+import type { RetryFields } from './replay/durable-call.js';
 
 const RESERVED_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
@@ -86,6 +88,35 @@ export function validatePositiveSeconds(field: string, value: unknown): number |
     throw new ValidationError(field, 'must be a non-negative number of seconds');
   }
   return value;
+}
+
+/**
+ * A retry policy as a caller gives it (a start's or a child's `config`, a proxy's `retryPolicy`, a
+ * worker's defaults), checked before anything is stored or run: a field that would make the policy
+ * unusable (`maximumAttempts: 'x'`, `maximumInterval: 'soon'`) is a ValidationError naming it. Left
+ * to the run that uses it, it failed there, on every claim, and the job never ended.
+ */
+export function validateRetry<T extends RetryFields & { throwOnError?: unknown }>(field: string, value: T | undefined | null): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be an object');
+  const { maximumAttempts, backoffCoefficient, maximumInterval, throwOnError } = value;
+  if (maximumAttempts !== undefined && maximumAttempts !== null && !(Number.isInteger(maximumAttempts) && maximumAttempts >= 0)) {
+    throw new ValidationError(`${field}.maximumAttempts`, `must be a whole number of retries, 0 or more (got ${describe(maximumAttempts)})`);
+  }
+  if (backoffCoefficient !== undefined && backoffCoefficient !== null && !(typeof backoffCoefficient === 'number' && Number.isFinite(backoffCoefficient) && backoffCoefficient >= 0)) {
+    throw new ValidationError(`${field}.backoffCoefficient`, `must be a finite number, 0 or more (got ${describe(backoffCoefficient)})`);
+  }
+  if (maximumInterval !== undefined && maximumInterval !== null && maximumInterval !== 0 && maximumInterval !== '') {
+    parseDurationMs(typeof maximumInterval === 'number' ? maximumInterval * 1000 : maximumInterval, `${field}.maximumInterval`);
+  }
+  if (throwOnError !== undefined && typeof throwOnError !== 'boolean') {
+    throw new ValidationError(`${field}.throwOnError`, `must be a boolean (got ${describe(throwOnError)})`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : typeof value === 'number' ? String(value) : typeof value;
 }
 
 export { RESERVED_KEYS };

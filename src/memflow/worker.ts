@@ -9,7 +9,7 @@ import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/runtime.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
 import { activityTopic, workflowTopic } from '../topics.js';
-import { validateWorkflowName, validateTaskQueue } from '../validation.js';
+import { validateRetry, validateWorkflowName, validateTaskQueue } from '../validation.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { DEFAULT_NAMESPACE } from './client.js';
@@ -72,6 +72,7 @@ function splitOptions(options: WorkerOptions | undefined) {
   const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention, logLevel, logger, ...retry } = options ?? {};
   if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention');
   parseContextLogRetention(contextLogRetention, 'options.contextLogRetention');
+  validateRetry('options', retry);
   return { loop: { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention }, retry, logLevel, logger };
 }
 

@@ -2,7 +2,7 @@
  * The RunPort of one claimed thread task: new-ground calls go to their executor (worker/calls/), and
  * results that completed outside the run are stamped with the batch that delivered them.
  */
-import { ErrorCode, type StoredFailure } from '../errors.js';
+import { ErrorCode, isHotMeshError, LeaseLostError, type StoredFailure } from '../errors.js';
 import { toFailure, withCode } from '../failure-codec.js';
 import type { IssuedCall } from '../replay/durable-call.js';
 import type { CallOutcome, JournalEntry } from '../replay/journal-entry.js';
@@ -13,6 +13,11 @@ import { isDeterministicDbError } from '../storage/transient-error.js';
 import type { CallSite } from './calls/call-site.js';
 import { toJournalEntry } from './claimed-task.js';
 import { executeCall } from './calls/index.js';
+
+/** An error the call's own input causes (a typed error that running again cannot mend). */
+function isBadInput(err: unknown): boolean {
+  return isHotMeshError(err) && !(err instanceof LeaseLostError) && err.retryable === false && err.kind !== 'CancelledError';
+}
 
 export class ThreadPort implements RunPort {
   constructor(private readonly site: CallSite) {}
@@ -34,8 +39,11 @@ export class ThreadPort implements RunPort {
       try {
         return await executeCall(this.site, call, batch, previous);
       } catch (err) {
-        if (!isDeterministicDbError(err)) throw err; // lease lost, database unreachable: abort the run
-        // the same statement would fail on every run: fail the call instead
+        // lease lost, database unreachable: abort the run (the next claim runs it again)
+        if (!isDeterministicDbError(err) && !isBadInput(err)) throw err;
+        // the same statement (or the same input: activity arguments JSON cannot hold, a retry policy
+        // that does not parse) would fail on every run: fail the call instead. Aborted, the run was
+        // given back and claimed again every second, and the job never ended.
         return this.site.journal(call, batch(), { type: 'failed', error: withCode(toFailure(err), ErrorCode.FATAL) });
       }
     });

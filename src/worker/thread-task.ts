@@ -20,7 +20,7 @@ import type { LeaseGuard } from './lease-guard.js';
 import { errField, failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
 import { countFailure, countOutcome, recordWorkflowDuration } from './run-metrics.js';
 import { contextFrom, endSpan, startSpan, within } from '../telemetry/tracing.js';
-import { resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
+import { type ResolvedRetry, resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
 
 /** What a thread run gives the function it runs: who it is, its run, and its arguments. */
@@ -49,7 +49,17 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const { engine } = deps;
   const options = row.job_options ?? {};
   const config = options.config ?? {};
-  const policy = resolveRetry(config, deps.workerRetry);
+  // A policy that does not parse (stored by an older build, or written by hand: starts validate it now)
+  // fails the job at once, with the ValidationError that names the field; thrown here, it failed every
+  // claim and the job never ended.
+  let policy: ResolvedRetry;
+  let badPolicy: unknown;
+  try {
+    policy = resolveRetry(config, deps.workerRetry);
+  } catch (err) {
+    badPolicy = err;
+    policy = resolveRetry();
+  }
   const failures = row.failures ?? 0;
   const info: ExecutionInfo = {
     workflowId: row.job_id,
@@ -107,7 +117,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing
   // inline activities whose results the fence then refused. Now it stops at its next durable call.
   deps.guard.onLost((error) => run.abort(error));
-  const outcome = await run.run(() => deps.program({ info, run, args }));
+  const outcome = await run.run(badPolicy === undefined ? () => deps.program({ info, run, args }) : () => Promise.reject(badPolicy));
   const failed = (outcome.type === 'failed' && !(outcome.error instanceof ContinueAsNew)) || outcome.type === 'nondeterminism';
   endSpan(span, failed ? toFailure(outcome.error) : undefined);
   countOutcome(outcome.type, row.thread, attributes, performance.now() - runStarted);
@@ -294,6 +304,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         // would stall the thread for a whole lease. Give it back at once; the next claim replays it.
         // Infrastructure trouble (connection lost, Postgres restarting): give the task back for a retry soon.
         const delaySeconds = outcome.error instanceof LeaseLostError ? 0 : 1;
+        // said: a run that aborts on every claim would otherwise leave a job waiting with no trace
+        if (!(outcome.error instanceof LeaseLostError)) log.warn({ err: errField(outcome.error) }, 'workflow run aborted; the thread runs again in 1 s');
         await engine
           .query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds })
           .catch((err) => log.warn({ err: errField(err) }, 'giving the task back failed; it runs again when its lease ends'));

@@ -8,7 +8,7 @@ import { DuplicateJobError, isHotMeshError, ValidationError } from '../errors.js
 import { reviveFailure } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ChildCallInput, RetryConfig } from '../replay/durable-call.js';
-import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds, validateRetry, validateTaskQueue } from '../validation.js';
 import { derivedId } from './derived-id.js';
 import { currentExecution } from './execution.js';
 
@@ -36,7 +36,7 @@ function resolveChild(options: ChildOptions, seq: number, parentId: string, thre
       : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   encodeJson('args', args);
-  return { workflowId, workflowName, taskQueue, entity, args, expire: validatePositiveSeconds('expire', options.expire), config: options.config };
+  return { workflowId, workflowName, taskQueue, entity, args, expire: validatePositiveSeconds('expire', options.expire), config: validateRetry('config', options.config) };
 }
 
 export async function startChild(options: ChildOptions): Promise<string> {
