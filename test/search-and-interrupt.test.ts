@@ -73,6 +73,17 @@ describe('search fields and interrupts', () => {
       handle.workflowId,
     );
     expect(rows).toEqual([{ job_id: handle.workflowId }]);
+    // the MemFlow.init facade has it too (memflow-api.md §1.3), in its own app when namespace is null
+    const viaFacade = await mf.workflow.search(
+      'search',
+      'goodbye',
+      null,
+      'ignored',
+      `SELECT job_id FROM ${engine.schema}.jobs_attributes WHERE field = $1 AND job_id = $2`,
+      '_custom1',
+      handle.workflowId,
+    );
+    expect(viaFacade).toEqual([{ job_id: handle.workflowId }]);
     const exported = await handle.export({ allow: ['timeline', 'status', 'data', 'state'], values: false });
     expect(exported.status).toBe(0);
     expect((exported.data as Record<string, string>).fred).toBe('flintstone');

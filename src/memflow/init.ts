@@ -62,6 +62,8 @@ export interface MemFlowInstance {
     signal(signalId: string, data: unknown, namespace?: string, options?: SignalOptions): Promise<string>;
     hook(options: OutsideHookOptions): Promise<string>;
     context(workflowId: string, options?: JobContextOptions & { namespace?: string }): Promise<JobContext>;
+    /** Upstream's search (`client.workflow.search`): SQL against the app's tables; namespace null or undefined: this app. */
+    search(taskQueue: string, workflowName: string, namespace: string | null | undefined, index: string, ...query: unknown[]): Promise<any[]>;
     /** One page of this app's workflows, newest first: `{ items, nextCursor }` (see ListOptions). */
     list(options?: ListOptions): Promise<WorkflowPage>;
     /** How many of this app's workflows match `filter`, per status. */
@@ -126,6 +128,8 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       signal: (signalId, data, namespace, options) => client.workflow.signal(signalId, data, namespace ?? appId, options),
       hook: (options) => client.workflow.hook({ ...options, namespace: options.namespace ?? appId }),
       context: (workflowId, options = {}) => client.workflow.context(workflowId, { ...options, namespace: options.namespace ?? appId }),
+      search: (taskQueue, workflowName, namespace, index, ...query) =>
+        client.workflow.search(taskQueue, workflowName, namespace ?? appId, index, ...query),
       list: (options) => client.workflow.list(options, appId),
       counts: (filter) => client.workflow.counts(filter, appId),
       apps: () => client.workflow.apps(appId),
