@@ -55,6 +55,10 @@ export async function remoteWork(tag: string): Promise<string> {
   return remote.slowRemoteStep(tag);
 }
 
+export async function quickWork(tag: string): Promise<string> {
+  return `${tag}:${instance}`;
+}
+
 describe('shutdown with a run in flight', () => {
   const appId = uniqueAppId('shutdown');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-shutdown-'));
@@ -67,6 +71,7 @@ describe('shutdown with a run in flight', () => {
     const mf = await MemFlow.init({ appId, engine: { connection: connection(who) }, worker: { shutdownGraceMs } });
     await mf.worker.create({ taskQueue: 'shutdown', workflow: inlineWork });
     await mf.worker.create({ taskQueue: 'shutdown', workflow: remoteWork });
+    await mf.worker.create({ taskQueue: 'shutdown', workflow: quickWork });
     await mf.worker.registerActivityWorker({}, remoteActs, 'shutdown-remote');
     return mf;
   }
@@ -141,6 +146,37 @@ describe('shutdown with a run in flight', () => {
     expect.soft(mine.filter((e) => e.ev === 'start').map((e) => e.instance)).toEqual(['A', 'B']);
     expect(mine.filter((e) => e.ev === 'end').map((e) => e.instance).sort()).toEqual(['A', 'B']);
     expect.soft(after, 'statements A ran after its shutdown returned').toEqual([]);
+    expect(unhandled).toEqual([]);
+  });
+
+  // Fix: a job started in this process is created held by its worker, and run on the next turn. Shut
+  // down in between, the worker gave the task back without waiting, through a pool already closed:
+  // about every other time, the task stayed leased for a whole lease (30 s) and B waited it out.
+  it('a job started just before shutdown: its held task is run or given back before shutdown returns', { timeout: 90_000 }, async () => {
+    for (let round = 0; round < 5; round++) {
+      const tag = `quick-${round}-${Date.now()}`;
+      const a = await open('A');
+      const watch = watchAfterShutdown(await a.client.engine(appId));
+      await a.workflow.start({ taskQueue: 'shutdown', workflowName: 'quickWork', workflowId: tag, args: [tag] });
+      await a.shutdown();
+      watch.closed();
+      const b = await open('B');
+      try {
+        const handle = await b.workflow.getHandle('shutdown', 'quickWork', tag);
+        let timer: NodeJS.Timeout | undefined;
+        const result = await Promise.race([
+          handle.result(),
+          new Promise((resolve) => (timer = setTimeout(() => resolve(`no result within ${PICKED_UP_WITHIN_MS} ms (task left leased?)`), PICKED_UP_WITHIN_MS))),
+        ]);
+        clearTimeout(timer);
+        // A ran it within its grace, or gave it back and B ran it
+        expect([`${tag}:A`, `${tag}:B`], `round ${round}`).toContain(result);
+        await new Promise((r) => setTimeout(r, 50));
+        expect(watch.after, `round ${round}: statements A ran after its shutdown returned`).toEqual([]);
+      } finally {
+        await b.shutdown();
+      }
+    }
     expect(unhandled).toEqual([]);
   });
 

@@ -50,6 +50,10 @@ export class TaskLoop implements LocalTaker {
   private readonly running = new Set<Promise<void>>();
   /** Slots reserved for jobs being started held by this loop (reserve()). */
   private reserved = 0;
+  /** Reservations not yet dispatched, cancelled or (after stop) given back: stop() waits for them. */
+  private takesPending = 0;
+  /** stop() is waiting for takesPending to reach 0. */
+  private takesDrained: (() => void) | undefined;
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly shutdownGraceMs: number;
@@ -163,6 +167,7 @@ export class TaskLoop implements LocalTaker {
     if (this.stopped || this.backlog || this.topics.get(topic)?.kind !== 'workflow') return undefined;
     if (this.running.size + this.reserved >= this.concurrency) return undefined;
     this.reserved++;
+    this.takesPending++;
     let open = true;
     const close = (): boolean => {
       if (!open) return false;
@@ -178,16 +183,33 @@ export class TaskLoop implements LocalTaker {
       take: (row, sentAt) =>
         setImmediate(() => {
           if (!close()) return;
-          if (this.stopped) void this.release(row, 0);
-          else {
-            // held at its start: the job was created, became ready and was taken in one statement
-            const held = { ...row, ready_at: row.db_now, job_created_at: row.job_created_at ?? row.db_now };
-            this.metrics.claimed([held]);
-            this.dispatch(held, sentAt);
+          if (this.stopped) {
+            // Fix: this release was not waited for. A job started just before shutdown was given back
+            // through a pool already closed, and stayed leased a whole lease (30 s by default).
+            void this.release(row, 0).finally(() => this.takeSettled());
+            return;
           }
+          // held at its start: the job was created, became ready and was taken in one statement
+          const held = { ...row, ready_at: row.db_now, job_created_at: row.job_created_at ?? row.db_now };
+          this.metrics.claimed([held]);
+          this.dispatch(held, sentAt);
+          this.takeSettled();
         }),
-      cancel: () => void close(),
+      cancel: () => {
+        if (close()) this.takeSettled();
+      },
     };
+  }
+
+  /** A reservation was dispatched, cancelled or given back. */
+  private takeSettled(): void {
+    if (--this.takesPending === 0) this.takesDrained?.();
+  }
+
+  /** Resolves once every reservation has settled (a start in flight answers, its task is run or given back). */
+  private takesSettle(): Promise<void> {
+    if (this.takesPending === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.takesDrained = resolve));
   }
 
   /** Claim now (coalesced: a claim in progress runs once more when it ends). */
@@ -351,7 +373,9 @@ export class TaskLoop implements LocalTaker {
     this.unsubscribe = [];
     // A claim in flight gives its rows back when it returns (claimLoop); a claim hung on a dead
     // connection is not waited for past the grace (it used to be: shutdown hung with it).
-    await within(Promise.allSettled([this.claiming, ...this.running]), graceMs);
+    // Jobs started held by this loop whose start has not answered yet, or whose task is being given
+    // back (reserve()): waited for as runs are, within the grace.
+    await within(Promise.allSettled([this.claiming, ...this.running, this.takesSettle()]), graceMs);
     // Fix: the tasks of runs that did not finish stayed leased, and a restarted fleet waited out their
     // leases (30 s by default). Their runs stop now (late results are dropped, nothing is written on a
     // closed pool) and the tasks are runnable at once; everything the runs did is journaled.
