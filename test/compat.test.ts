@@ -59,6 +59,35 @@ describe('established API details', () => {
     expect(await again.result()).toBe('done');
   });
 
+  // Fix: the worker's sweeper came every 15 s whatever was due, so a job started with `expire: 1` was
+  // still readable up to 15 s after it finished. Its own finish now brings the next round forward.
+  it('the worker deletes a job started with expire: 1 about a second after it finishes, not at its next 15 s round', async () => {
+    const expiring = await mf.workflow.start({ taskQueue: 'compat', workflowName: 'closed', expire: 1 });
+    await expiring.result();
+    const finished = Date.now();
+    const gone = await eventually(
+      () => expiring.status().then(
+        () => false,
+        (err: unknown) => (err as { kind?: string }).kind === 'JobNotFoundError' && Date.now() - finished,
+      ),
+      10_000,
+      25,
+    );
+    expect(gone).toBeGreaterThanOrEqual(900);
+    expect(gone).toBeLessThan(2_500);
+  });
+
+  it('a sweep says when the next job expires, so the next round can come then', async () => {
+    const later = await mf.workflow.start({ taskQueue: 'compat', workflowName: 'closed', expire: 30 });
+    await later.result();
+    const engine = await mf.client.engine(mf.appId);
+    const { rows } = await engine.query(deleteExpiredJobs, { lockKey: 'test-sweep-next' });
+    // the soonest expiry among the app's jobs: this one's (30 s) unless an earlier test left a sooner one
+    expect(rows[0]!.next_in_ms).not.toBeNull();
+    expect(rows[0]!.next_in_ms!).toBeGreaterThan(0);
+    expect(rows[0]!.next_in_ms!).toBeLessThanOrEqual(30_000);
+  });
+
   it('deploys and activates numeric versions only', async () => {
     await expect(mf.client.deployAndActivate(mf.appId, '2')).resolves.toBeUndefined();
     await expect(mf.client.deployAndActivate(mf.appId, 'v2')).rejects.toThrow('Invalid version number');

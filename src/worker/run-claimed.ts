@@ -33,6 +33,8 @@ export interface ClaimedRunDeps {
   release(delaySeconds: number): Promise<unknown>;
   /** The run suspended until `runAtMs` (DB clock), or for good (null). */
   onSuspended(runAtMs: number | null): void;
+  /** The run ended its job, whose record expires in `inMs` (started with `expire`). */
+  onExpires?(inMs: number): void;
   /** The task was given back for a retry in about a second: look again then. */
   retrySoon(): void;
 }
@@ -50,6 +52,7 @@ export async function runClaimed(row: ClaimedRow, deps: ClaimedRunDeps): Promise
         activities: deps.activities,
         logger,
         onSuspended: deps.onSuspended,
+        onExpires: deps.onExpires,
         guard,
       });
     } else {

@@ -9,6 +9,10 @@
  * - with `contextLog`, each job's context log entries older than the policy keeps, in whole
  *   checkpoints (worker/context-log-retention.ts, migration 0049).
  * A sweep that fails is logged (once per streak), never retried sooner than the next round.
+ *
+ * Rounds come every SWEEP_MS, and sooner when a job is about to expire: each round learns when the
+ * next one does, and a finish in this process with `expire` says when its job will (`expiresIn`).
+ * With only the fixed round, a job started with `expire: 1` was still readable up to 15 s later.
  */
 import type { Engine } from '../engine/engine.js';
 import * as context from '../sql/queries/context.js';
@@ -20,6 +24,12 @@ import type { ContextLogBound } from './context-log-retention.js';
 import { FailureStreak } from './failure-streak.js';
 
 const SWEEP_MS = 15_000;
+/** The shortest gap between two rounds, however soon the next job expires. */
+const MIN_GAP_MS = 250;
+/** Past a job's expiry, how long the round waits (the database clock and ours differ a little). */
+const EXPIRY_SLACK_MS = 50;
+/** Jobs one round deletes at most (jobs.deleteExpiredJobs): a full batch means more are due now. */
+const EXPIRED_BATCH = 500;
 /** Threads whose journals one round compacts at most. */
 const COMPACT_BATCH = 200;
 /**
@@ -31,6 +41,13 @@ const PRUNE_BATCH = 25;
 
 export class Sweeper {
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (performance.now() ms). */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private stopped = true;
+  /** The round in progress, if any (stop() waits for it: its statements must not meet a closed pool). */
+  private round: Promise<unknown> | undefined;
+  /** How long after this round the next one comes (learned from the database by sweep()). */
+  private nextGapMs: number;
   private readonly failures: FailureStreak;
 
   constructor(
@@ -40,6 +57,7 @@ export class Sweeper {
     private readonly contextLog?: ContextLogBound,
     private readonly everyMs = SWEEP_MS,
   ) {
+    this.nextGapMs = everyMs;
     this.failures = new FailureStreak(
       (err) => this.logger.warn({ err: errField(err) }, 'background sweep failed; it runs again next round'),
       () => this.logger.info({}, 'background sweep works again'),
@@ -47,12 +65,39 @@ export class Sweeper {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.everyMs);
-    this.timer.unref();
+    this.stopped = false;
+    this.schedule(this.everyMs);
   }
 
-  stop(): void {
-    clearInterval(this.timer);
+  /** Stop the rounds; resolves when the round in progress, if any, has ended. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    return Promise.resolve(this.round).then(() => undefined);
+  }
+
+  /** A job finished here expires in `ms`: the round after that comes then, if sooner than planned. */
+  expiresIn(ms: number): void {
+    if (!this.stopped) this.schedule(Math.max(ms + EXPIRY_SLACK_MS, MIN_GAP_MS));
+  }
+
+  /** The next round in `delayMs`, unless one is planned sooner already. */
+  private schedule(delayMs: number): void {
+    const at = performance.now() + delayMs;
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      // a round still going (a slow statement) is not doubled: the next comes after it
+      const round = this.round ?? (this.round = this.sweep().finally(() => (this.round = undefined)));
+      void round.then(() => {
+        if (!this.stopped) this.schedule(this.nextGapMs);
+      });
+    }, delayMs);
+    this.timer.unref();
   }
 
   /** One round (also called by tests). */
@@ -60,6 +105,9 @@ export class Sweeper {
     const key = (what: string) => `hotmesh-sweep:${this.engine.sqlSchema}:${what}`;
     try {
       const expired = await this.engine.query(jobs.deleteExpiredJobs, { lockKey: key('jobs') });
+      const { deleted = 0, next_in_ms: nextInMs = null } = expired.rows[0] ?? {};
+      this.nextGapMs =
+        deleted >= EXPIRED_BATCH ? MIN_GAP_MS : nextInMs === null ? this.everyMs : Math.min(this.everyMs, Math.max(MIN_GAP_MS, nextInMs + EXPIRY_SLACK_MS));
       await this.engine.query(signals.sweepSignals, { keySeconds: signals.SIGNAL_RETENTION_SECONDS, lockKey: key('signals') });
       let compactedThreads = 0;
       if (this.journalRetentionMs !== undefined) {
@@ -74,8 +122,9 @@ export class Sweeper {
         if (prunedContextLogs > 0) this.logger.debug({ jobs: prunedContextLogs, entries: Number(res.rows[0]?.entries) }, 'context logs pruned');
       }
       this.failures.ok();
-      return { expiredJobs: expired.rows[0]?.deleted ?? 0, compactedThreads, prunedContextLogs };
+      return { expiredJobs: deleted, compactedThreads, prunedContextLogs };
     } catch (err) {
+      this.nextGapMs = this.everyMs;
       this.failures.fail(err);
       return { expiredJobs: 0, compactedThreads: 0, prunedContextLogs: 0 };
     }

@@ -312,6 +312,7 @@ export class TaskLoop implements LocalTaker {
       stopping: () => this.stopped,
       release: (delaySeconds) => this.release(row, delaySeconds),
       onSuspended: (runAt) => this.wakeAt(runAt, now()),
+      onExpires: (inMs) => this.sweeper.expiresIn(inMs),
       retrySoon: () => this.wakeAt(now() + 1000, now()),
     }).finally(() => {
       this.leases.release(held);
@@ -366,7 +367,7 @@ export class TaskLoop implements LocalTaker {
     clearTimeout(this.pollTimer);
     this.pacing.stop();
     clearInterval(this.heartbeat);
-    this.sweeper.stop();
+    const sweeping = this.sweeper.stop(); // a round in progress ends before the pool closes
     this.metrics.stop();
     if (this.dueTimer) clearTimeout(this.dueTimer.timer);
     for (const u of this.unsubscribe) u();
@@ -375,7 +376,7 @@ export class TaskLoop implements LocalTaker {
     // connection is not waited for past the grace (it used to be: shutdown hung with it).
     // Jobs started held by this loop whose start has not answered yet, or whose task is being given
     // back (reserve()): waited for as runs are, within the grace.
-    await within(Promise.allSettled([this.claiming, ...this.running, this.takesSettle()]), graceMs);
+    await within(Promise.allSettled([this.claiming, ...this.running, this.takesSettle(), sweeping]), graceMs);
     // Fix: the tasks of runs that did not finish stayed leased, and a restarted fleet waited out their
     // leases (30 s by default). Their runs stop now (late results are dropped, nothing is written on a
     // closed pool) and the tasks are runnable at once; everything the runs did is journaled.

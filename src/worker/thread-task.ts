@@ -41,6 +41,8 @@ export interface ThreadTaskDeps {
   logger?: Logger;
   /** Called with the time (epoch ms, DB clock) at which a suspended thread becomes due. */
   onSuspended(runAtMs: number | null): void;
+  /** Called when the run ended its job and the job's record expires in `inMs` (the sweeper comes then). */
+  onExpires?(inMs: number): void;
   /** The task's lease as the task loop knows it: the run stops when it is lost. */
   guard: LeaseGuard;
 }
@@ -166,7 +168,10 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       await refused('finishThread');
     }
     // recorded before result() waiters in this process hear of the end
-    if (notice !== null && notice !== undefined) ended(status);
+    if (notice !== null && notice !== undefined) {
+      ended(status);
+      if (row.thread === 'main' && expireSeconds !== null) deps.onExpires?.(expireSeconds * 1000);
+    }
     if (row.thread === 'main') engine.localDone(row.job_id, notice);
   };
   /**

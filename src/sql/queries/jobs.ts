@@ -108,9 +108,11 @@ RETURNING status, output, output IS NULL AS output_undefined, error`);
 
 /**
  * Jobs whose retention ran out (only jobs started with `expire` have one). One process per app at a
- * time (`lockKey`, a try-lock: a sweeper that finds it taken skips this round).
+ * time (`lockKey`, a try-lock: a sweeper that finds it taken skips this round). Also answers when the
+ * next job expires (ms from now; null: none), so the sweeper can come back then: the first entry of
+ * the `jobs_expire` index.
  */
-export const deleteExpiredJobs = defineQuery<{ lockKey: string }, { deleted: number }>(/* sql */ `
+export const deleteExpiredJobs = defineQuery<{ lockKey: string }, { deleted: number; next_in_ms: number | null }>(/* sql */ `
 WITH ${SWEEP_LOCK}, gone AS (
   DELETE FROM {{schema}}.jobs
    WHERE id IN (SELECT id FROM {{schema}}.jobs WHERE expire_at <= now() AND (SELECT held FROM lock) ORDER BY expire_at LIMIT 500)
@@ -132,7 +134,8 @@ WITH ${SWEEP_LOCK}, gone AS (
 ), attributes AS (
   DELETE FROM {{schema}}.jobs_attributes WHERE job_id IN (SELECT id FROM gone)
 )
-SELECT count(*)::int AS deleted FROM gone`);
+SELECT (SELECT count(*)::int FROM gone) AS deleted,
+       (SELECT (extract(epoch FROM min(expire_at) - now()) * 1000)::float8 FROM {{schema}}.jobs WHERE expire_at > now()) AS next_in_ms`);
 
 interface InterruptParams {
   targetId: string;
