@@ -91,6 +91,13 @@ export class JobNotFoundError extends HotMeshError {
 }
 
 /**
+ * Upstream's name for the same error (memflow-api.md §6: `GetStateError`, 404, `'<id> Not Found'`):
+ * one class under both names, so `instanceof Errors.GetStateError` holds for every not-found.
+ */
+export const GetStateError = JobNotFoundError;
+export type GetStateError = JobNotFoundError;
+
+/**
  * A signal from outside to a job none of whose threads is running or parked: it finished (and no
  * hook of it runs), so nothing could ever receive the signal. Start a hook first to receive it.
  */

@@ -70,6 +70,7 @@ export {
   ValidationError,
   DuplicateJobError,
   JobNotFoundError,
+  GetStateError,
   JobFinishedError,
   NonDeterminismError,
   DataDirLockedError,

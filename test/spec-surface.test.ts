@@ -108,6 +108,11 @@ describe('spec surface', () => {
     const dup = new E.DuplicateJobError('id1');
     expect(dup.message).toBe('Duplicate job: id1');
     expect(dup.jobId).toBe('id1');
+    // GetStateError (404, '<id> Not Found') is the not-found every read rejects with
+    const missing = new E.JobNotFoundError('id2');
+    expect(missing).toBeInstanceOf(E.GetStateError);
+    expect(missing.code).toBe(404);
+    expect(missing.message).toBe('id2 Not Found');
     expect(MemFlow.didInterrupt(new Error('plain'))).toBe(false);
     expect((MemFlow.Enums as any).HMSH_CODE_MEMFLOW_FATAL).toBe(598);
     expect((MemFlow.Enums as any).HMSH_CODE_INTERRUPT).toBe(410);
