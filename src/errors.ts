@@ -362,8 +362,9 @@ export class WorkflowFailedError extends HotMeshError {
   readonly code: number;
   readonly job_id: string;
   readonly type?: string;
-  constructor(jobId: string, failure: StoredFailure) {
-    super(failure.message, { cause: failure });
+  /** `cause`: the error the job failed with, rebuilt (failure-codec.ts failureCause); default the stored failure. */
+  constructor(jobId: string, failure: StoredFailure, cause: unknown = failure) {
+    super(failure.message, { cause });
     this.code = failure.code ?? ErrorCode.RETRY;
     this.job_id = jobId;
     this.type = failure.type ?? failure.name;

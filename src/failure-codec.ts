@@ -151,6 +151,42 @@ export function reviveFailure(failure: StoredFailure, site: FailureSite): Error 
   return byCode(failure, FALLBACK[site]);
 }
 
+/** The classes a stored failure's `name` rebuilds as the cause of a WorkflowFailedError. */
+const CAUSES: { readonly [name: string]: (f: StoredFailure, d: Record<string, any>) => Error } = {
+  ...Object.fromEntries(Object.entries(TYPED).map(([name, t]) => [name, (_f: StoredFailure, d: Record<string, any>) => t.build(d)])),
+  ValidationError: (_f, d) => new ValidationError(String(d.field), String(d.rule)),
+  MemFlowFatalError: (f) => new MemFlowFatalError(f.message),
+  MemFlowMaxedError: (f) => new MemFlowMaxedError(f.message),
+  MemFlowTimeoutError: (f) => new MemFlowTimeoutError(f.message),
+  MemFlowRetryError: (f) => new MemFlowRetryError(f.message),
+  Error: (f) => new Error(f.message),
+  TypeError: (f) => new TypeError(f.message),
+  RangeError: (f) => new RangeError(f.message),
+  ReferenceError: (f) => new ReferenceError(f.message),
+  SyntaxError: (f) => new SyntaxError(f.message),
+};
+
+/**
+ * The error a job failed with, rebuilt for `WorkflowFailedError.cause` (README: "the original error as
+ * cause"): the class that was thrown where this build knows it (a HotMesh or MemFlow class, a built-in
+ * JavaScript error), else an Error of that name; with its message and stack, and every stored field
+ * (`type`, `code`, `retryable`, `details`, ...) the class does not have already.
+ */
+export function failureCause(failure: StoredFailure): Error {
+  const name = failure.name ?? failure.type ?? 'Error';
+  let error: Error;
+  try {
+    const build = Object.hasOwn(CAUSES, name) ? CAUSES[name] : undefined;
+    error = build ? build(failure, failure.details ?? {}) : Object.assign(new Error(failure.message), { name });
+  } catch {
+    error = Object.assign(new Error(failure.message), { name });
+  }
+  error.message = failure.message;
+  if (failure.stack !== undefined) error.stack = failure.stack;
+  for (const [key, value] of Object.entries(failure)) if (value !== undefined && !(key in error)) Object.defineProperty(error, key, { value, enumerable: true, writable: true, configurable: true });
+  return error;
+}
+
 /** What an interrupted job stores as its error (`throw: false` makes result() resolve undefined). */
 export function interruptFailure(jobId: string, options: InterruptOptions): StoredFailure & { throw: boolean } {
   if (options !== undefined && (typeof options !== 'object' || options === null)) throw new ValidationError('interrupt options', 'must be an object');

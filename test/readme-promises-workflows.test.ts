@@ -175,6 +175,8 @@ describe(`README promises: running workflows (${backend})`, () => {
     expect(err.stack).toContain('card declined');
     expect(err.stack).toContain('declines');
     expect(err.cause).toMatchObject({ type: 'MemFlowFatalError', code: 598, message: 'card declined', stack: err.stack });
+    // the original error, as its class (it was a plain object of the stored fields)
+    expect(err.cause).toBeInstanceOf(MemFlow.Errors.MemFlowFatalError);
 
     const plain = await start('declines', ['plain'], { config: { maximumAttempts: 1, backoffCoefficient: 1, maximumInterval: '1s' } });
     const err2 = (await plain.result().catch((e: unknown) => e)) as WorkflowFailedError;
@@ -183,6 +185,7 @@ describe(`README promises: running workflows (${backend})`, () => {
     expect(err2).toMatchObject({ message: 'cannot read the card', code: 597, job_id: plain.workflowId });
     expect(err2.cause).toMatchObject({ message: 'cannot read the card', code: 597 });
     expect((err2.cause as { stack?: string }).stack).toContain('TypeError: cannot read the card');
+    expect(err2.cause).toBeInstanceOf(TypeError);
   });
 
   it('context_at(job, n) is the document as it was at version n', async () => {

@@ -104,6 +104,9 @@ describe('a policy or an input that cannot succeed ends the job', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect((err as WorkflowFailedError).code).toBe(598);
     expect((err as Error).message).toMatch(/retryPolicy\.maximumInterval/);
+    // the cause is the ValidationError itself, naming the field
+    expect((err as WorkflowFailedError).cause).toBeInstanceOf(ValidationError);
+    expect(((err as WorkflowFailedError).cause as ValidationError).field).toBe('retryPolicy.maximumInterval');
   });
 
   it('a job whose stored config does not parse (an older build wrote it) fails at its first run, naming the field', async () => {

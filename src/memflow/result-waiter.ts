@@ -14,6 +14,7 @@
 import type { Engine } from '../engine/engine.js';
 import type { FinishNotice, FinishWatch } from '../engine/finish-notices.js';
 import { ErrorCode, JobNotFoundError, type StoredFailure, WorkflowFailedError } from '../errors.js';
+import { failureCause } from '../failure-codec.js';
 import * as jobs from '../sql/queries/jobs.js';
 import { isTransientDbError } from '../storage/transient-error.js';
 
@@ -34,7 +35,7 @@ function outcomeOf(jobId: string, n: FinishNotice, options: ResultOptions): Outc
   if (n.status === 'interrupted' && (n.error as { throw?: boolean } | null)?.throw === false) return { done: true, value: undefined };
   if (n.status === 'running') return { done: false };
   const failure: StoredFailure = n.error ?? { message: `job [${jobId}] ${n.status}`, code: ErrorCode.INTERRUPT };
-  const error = new WorkflowFailedError(jobId, failure);
+  const error = new WorkflowFailedError(jobId, failure, failureCause(failure));
   if (options.throwOnError === false) return { done: true, value: error };
   throw error;
 }

@@ -16,7 +16,7 @@ import {
   ValidationError,
   WaitTimeoutError,
 } from '../../src/errors.js';
-import { type FailureSite, interruptFailure, isTerminalCode, refusedStatementFailure, reviveFailure, toFailure, withCode } from '../../src/failure-codec.js';
+import { failureCause, type FailureSite, interruptFailure, isTerminalCode, refusedStatementFailure, reviveFailure, toFailure, withCode } from '../../src/failure-codec.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const SITES: FailureSite[] = ['activity', 'search', 'context', 'child', 'start', 'hook', 'interrupt'];
@@ -224,5 +224,37 @@ describe('failure codec: cancellation, wait deadlines, refused statements, stora
     Object.defineProperty(err, 'details', { get: () => ({ 'k\u0000': ['a\u0000', { deep: 'b\u0000', n: 1 }], plain: 'c\u0000', n: null }) });
     const stored = toFailure(err);
     expect(stored.details).toEqual({ 'k\\u0000': ['a\\u0000', { deep: 'b\\u0000', n: 1 }], plain: 'c\\u0000', n: null });
+  });
+});
+
+describe('failureCause: the error a job failed with, rebuilt for WorkflowFailedError.cause', () => {
+  it.each([
+    ['a ValidationError, with its field', new ValidationError('retryPolicy.maximumInterval', 'not a duration'), ValidationError],
+    ['a MemFlowFatalError', new MemFlowFatalError('card declined'), MemFlowFatalError],
+    ['a ContextTypeError', new ContextTypeError('increment', 'a.b', 'string'), ContextTypeError],
+    ['a TypeError', new TypeError('cannot read'), TypeError],
+  ])('%s keeps its class, message, stack and stored fields', (_label, thrown, Class) => {
+    const stored = withCode(toFailure(thrown), 597, 'MemFlowMaxedError');
+    const cause = failureCause(JSON.parse(JSON.stringify(stored)) as StoredFailure);
+    expect(cause).toBeInstanceOf(Class);
+    expect(cause.message).toBe(thrown.message);
+    expect(cause.stack).toBe(thrown.stack);
+    if (thrown instanceof ValidationError) expect((cause as ValidationError).field).toBe(thrown.field);
+    // a MemFlow class keeps its own code and type; any other gets the stored ones
+    if (cause instanceof MemFlowFatalError) expect(cause).toMatchObject({ type: 'MemFlowFatalError', code: 598 });
+    else expect(cause).toMatchObject({ type: 'MemFlowMaxedError', code: 597 });
+  });
+
+  it('an unknown class comes back as an Error of that name, with every stored field', () => {
+    const cause = failureCause({ message: 'm', name: 'PaymentDeclined', type: 'PaymentDeclined', code: 599, details: { card: 'x' }, retryable: true });
+    expect(cause).toBeInstanceOf(Error);
+    expect(cause.name).toBe('PaymentDeclined');
+    expect(cause).toMatchObject({ message: 'm', code: 599, details: { card: 'x' }, retryable: true });
+  });
+
+  it('details a class cannot be built from (an older build stored them) still give an error', () => {
+    const cause = failureCause({ message: 'm', name: 'DuplicateJobError', type: 'DuplicateJobError', details: undefined });
+    expect(cause).toBeInstanceOf(Error);
+    expect(cause.message).toBe('m');
   });
 });
