@@ -352,6 +352,26 @@ describe('context ops against an in-memory model', () => {
     await expect(ctx.set('deep', deep)).rejects.toMatchObject({ kind: 'ValidationError' });
   });
 
+  // Fix: history() answered [] and at(v) answered {} for a job that does not exist; every other read
+  // and write rejects with JobNotFoundError (README "Permanent memory from the outside").
+  it('every read and write of a job that does not exist rejects with JobNotFoundError, history and at(v) too', async () => {
+    const ghost = await mf.workflow.context(`no-such-job-${Date.now()}`);
+    for (const [what, call] of [
+      ['get', () => ghost.get()],
+      ['set', () => ghost.set('a', 1)],
+      ['version', () => ghost.version()],
+      ['history', () => ghost.history()],
+      ['at(0)', () => ghost.at(0)],
+      ['at(3)', () => ghost.at(3)],
+    ] as const) {
+      await expect(call(), what).rejects.toMatchObject({ kind: 'JobNotFoundError', code: 404 });
+    }
+    // a job that exists, with no change yet: an empty history and an empty document, not an error
+    const fresh = await newJobContext();
+    expect(await fresh.history()).toEqual([]);
+    expect(await fresh.at(0)).toEqual({});
+  });
+
   it('history lists ops in order with op/path/actor; version() counts them; at(v) rebuilds each version', async () => {
     const ctx = await newJobContext();
     const admin = await mf.workflow.context(ctx.workflowId, { actor: 'admin' });

@@ -110,6 +110,8 @@ export class JobContext extends Context {
       afterVersion: options.afterVersion ?? 0,
       limit: options.limit ?? 1000,
     });
+    // no change found: an unknown job is a JobNotFoundError, as for every other read (was: [])
+    if (res.rows.length === 0) await this.version();
     return res.rows.map((r) => ({ version: Number(r.version), op: r.op, path: r.path, arg: r.arg, actor: r.actor, opId: r.op_id, at: r.created_at }));
   }
 
@@ -122,6 +124,9 @@ export class JobContext extends Context {
     const res = await this.named(context.contextAtVersion, { jobId: this.workflowId, version }).catch((err: unknown) => {
       throw prunedContextError(err, 'version');
     });
-    return res.rows.length > 0 ? res.rows[0]!.context : {};
+    const doc = res.rows[0]?.context;
+    // an empty document may be a job that does not exist: that is a JobNotFoundError (was: {})
+    if (doc === undefined || doc === null || (typeof doc === 'object' && !Array.isArray(doc) && Object.keys(doc).length === 0)) await this.version();
+    return doc ?? {};
   }
 }
