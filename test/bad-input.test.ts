@@ -767,3 +767,28 @@ describe('no prototype pollution', () => {
     expect(Object.getPrototypeOf({})).toBe(Object.prototype);
   });
 });
+
+// Fix: client.workflow.context(id) opened the app's engine before any op was known, so with the
+// database out of reach a bad path got the ConnectionError instead of its ValidationError (README
+// "Bad input": refused before any SQL runs). The handle now waits for the engine only in an op that
+// has checked its input. The database here is a closed port: nothing can answer.
+describe('a context handle checks each op before it waits for the database', () => {
+  const unreachable = { class: pg.Client, options: { connectionString: 'postgres://postgres@127.0.0.1:1/nowhere', connectionTimeoutMillis: 2_000 } };
+
+  it.each(CONTEXT_OPS)('%s with a bad path is a ValidationError though the database cannot be reached', async (_op, run) => {
+    const client = new MemFlow.Client({ connection: unreachable });
+    const ctx = await client.workflow.context(`ctx-offline-${randomBytes(3).toString('hex')}`);
+    for (const path of ['a..b', 'a.__proto__.polluted', '.']) {
+      const err = await run(ctx, path).catch((e: unknown) => e);
+      expect(err, `path ${JSON.stringify(path)}`).toMatchObject({ kind: 'ValidationError' });
+    }
+  });
+
+  it('history and at check their numbers first too; a good op then reports the database', async () => {
+    const client = new MemFlow.Client({ connection: unreachable });
+    const ctx = await client.workflow.context('ctx-offline-numbers');
+    await expect(ctx.at(-1)).rejects.toMatchObject({ kind: 'ValidationError', field: 'version' });
+    await expect(ctx.history({ limit: -1 })).rejects.toMatchObject({ kind: 'ValidationError', field: 'limit' });
+    await expect(ctx.get('a')).rejects.toMatchObject({ kind: 'ConnectionError' });
+  });
+});

@@ -10,6 +10,7 @@ import { processRuntime, type Runtime } from '../runtime/runtime.js';
 import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
 import { workflowTopic } from '../topics.js';
+import { schemaForApp } from '../storage/sql-identifier.js';
 import { validateId } from '../validation.js';
 import { WorkflowHandle } from './handle.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
@@ -108,7 +109,16 @@ export class Client {
     /** The job's context, from outside: read it and change it atomically (see JobContext). */
     context: async (workflowId: string, options: JobContextOptions & { namespace?: string } = {}): Promise<JobContext> => {
       validateId('workflowId', workflowId);
-      return new JobContext(await this.engine(options.namespace), workflowId, options);
+      schemaForApp(options.namespace ?? DEFAULT_NAMESPACE); // a bad namespace is refused here, before I/O
+      const opened = this.openedEngine(options.namespace);
+      if (opened) return new JobContext(opened, workflowId, options);
+      // Not awaited: each op checks its own input (paths, values) before it waits for the engine, so
+      // bad input is a ValidationError before any SQL even when the database cannot be reached (the
+      // handle used to open the engine first, and a bad path got the ConnectionError). Opening starts
+      // now; its failure reaches the first op.
+      const opening = this.engine(options.namespace);
+      opening.catch(() => {});
+      return new JobContext(opening, workflowId, options);
     },
 
     /**

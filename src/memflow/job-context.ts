@@ -39,7 +39,8 @@ function nonNegativeInteger(field: string, n: unknown): void {
 
 export class JobContext extends Context {
   constructor(
-    private readonly engine: Engine,
+    /** The app's engine, or its opening (client.workflow.context does not wait for it: see named()). */
+    private readonly engine: Engine | Promise<Engine>,
     readonly workflowId: string,
     private readonly options: JobContextOptions = {},
     opId?: string,
@@ -50,9 +51,11 @@ export class JobContext extends Context {
   }
 
   /** A named query, in the caller's transaction when one was given (prepared on pg otherwise). */
-  private named<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
+  private async named<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
     const { tx } = this.options;
-    return tx ? this.engine.queryIn(tx, query, params) : this.engine.query(query, params);
+    // every op has checked its input by now: only then is the engine (still opening, perhaps) awaited
+    const engine = this.engine instanceof Promise ? await this.engine : this.engine;
+    return tx ? engine.queryIn(tx, query, params) : engine.query(query, params);
   }
 
   /**
@@ -127,6 +130,6 @@ export class JobContext extends Context {
     const doc = res.rows[0]?.context;
     // an empty document may be a job that does not exist: that is a JobNotFoundError (was: {})
     if (doc === undefined || doc === null || (typeof doc === 'object' && !Array.isArray(doc) && Object.keys(doc).length === 0)) await this.version();
-    return doc ?? {};
+    return res.rows.length > 0 ? doc : {};
   }
 }
