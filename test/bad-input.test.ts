@@ -13,6 +13,7 @@
  * 3. No prototype pollution anywhere.
  */
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
@@ -790,5 +791,33 @@ describe('a context handle checks each op before it waits for the database', () 
     await expect(ctx.at(-1)).rejects.toMatchObject({ kind: 'ValidationError', field: 'version' });
     await expect(ctx.history({ limit: -1 })).rejects.toMatchObject({ kind: 'ValidationError', field: 'limit' });
     await expect(ctx.get('a')).rejects.toMatchObject({ kind: 'ConnectionError' });
+  });
+
+  // The handle made while the database was out of reach must work once it is back (the first version
+  // of this fix held the failed opening, and every later op of the handle failed with it).
+  it('a handle made while the database is out of reach works once it is back', async () => {
+    const target = new URL(POSTGRES_URL);
+    let live = false;
+    const proxy = net.createServer((socket) => {
+      if (!live) return socket.destroy();
+      const upstream = net.connect(Number(target.port || 5432), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as net.AddressInfo;
+      const url = new URL(POSTGRES_URL);
+      url.port = String(port);
+      const client = new MemFlow.Client({ connection: { class: pg.Client, options: { connectionString: url.toString(), connectionTimeoutMillis: 2_000 } } });
+      const ctx = await client.workflow.context('ctx-comes-back', { namespace: uniqueAppId('ctxback') });
+      await expect(ctx.get()).rejects.toMatchObject({ kind: 'ConnectionError' });
+      live = true;
+      // the database answers now: an unknown job, not the old ConnectionError
+      await expect(ctx.get()).rejects.toMatchObject({ kind: 'JobNotFoundError' });
+    } finally {
+      proxy.close();
+    }
   });
 });

@@ -116,9 +116,11 @@ export class Client {
       // bad input is a ValidationError before any SQL even when the database cannot be reached (the
       // handle used to open the engine first, and a bad path got the ConnectionError). Opening starts
       // now; its failure reaches the first op.
-      const opening = this.engine(options.namespace);
-      opening.catch(() => {});
-      return new JobContext(opening, workflowId, options);
+      // A getter, not the opening itself: an opening that failed is forgotten by the runtime, and the
+      // handle's next op opens again (a held rejected promise failed every later op for good).
+      const open = () => this.engine(options.namespace);
+      open().catch(() => {});
+      return new JobContext(open, workflowId, options);
     },
 
     /**

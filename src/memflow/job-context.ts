@@ -39,8 +39,8 @@ function nonNegativeInteger(field: string, n: unknown): void {
 
 export class JobContext extends Context {
   constructor(
-    /** The app's engine, or its opening (client.workflow.context does not wait for it: see named()). */
-    private readonly engine: Engine | Promise<Engine>,
+    /** The app's engine, or how to open it (client.workflow.context does not wait for it: see named()). */
+    private readonly engine: Engine | (() => Promise<Engine>),
     readonly workflowId: string,
     private readonly options: JobContextOptions = {},
     opId?: string,
@@ -54,7 +54,7 @@ export class JobContext extends Context {
   private async named<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
     const { tx } = this.options;
     // every op has checked its input by now: only then is the engine (still opening, perhaps) awaited
-    const engine = this.engine instanceof Promise ? await this.engine : this.engine;
+    const engine = typeof this.engine === 'function' ? await this.engine() : this.engine;
     return tx ? engine.queryIn(tx, query, params) : engine.query(query, params);
   }
 
