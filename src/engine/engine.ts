@@ -37,8 +37,8 @@ export interface TakeSlot {
   readonly leaseSeconds: number;
   /** The start answered the held task's row (`sentAt`: performance.now() when the start was sent). */
   take(row: ClaimedRow, sentAt: number): void;
-  /** The start failed or found the id taken. */
-  cancel(): void;
+  /** The start failed or found the id taken; `after`: the give-back of its task, if one was sent (shutdown waits for it). */
+  cancel(after?: Promise<unknown>): void;
 }
 
 /**

@@ -115,12 +115,12 @@ export async function startJob(engine: Engine, p: PreparedStart, parentId: strin
   } catch (err) {
     engine.unwatchFinish(watch);
     if (slot) {
-      slot.cancel();
       // the start may have committed with only its reply lost: give its task back, runnable now
-      void engine
+      const giveBack = engine
         .query(jobs.releaseUntakenStart, { jobId: p.workflowId, owner: slot.owner, channel: engine.channel, origin: engine.origin })
         .then(() => engine.localWake(p.topic))
         .catch(() => {});
+      slot.cancel(giveBack);
     } else if (!notify) {
       engine.localWake(p.topic); // the start may have committed with no NOTIFY: our workers look
     }

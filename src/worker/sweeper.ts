@@ -10,9 +10,10 @@
  *   checkpoints (worker/context-log-retention.ts, migration 0049).
  * A sweep that fails is logged (once per streak), never retried sooner than the next round.
  *
- * Rounds come every SWEEP_MS, and sooner when a job is about to expire: each round learns when the
- * next one does, and a finish in this process with `expire` says when its job will (`expiresIn`).
- * With only the fixed round, a job started with `expire: 1` was still readable up to 15 s later.
+ * Rounds come every SWEEP_MS. Between them, expiry-only rounds (the expired-jobs delete alone) come
+ * when a job is due to expire: the process that held the expiry lock learns when the next one does,
+ * and a finish in this process with `expire` says when its job will (`expiresIn`). With only the
+ * fixed round, a job started with `expire: 1` was still readable up to 15 s later.
  */
 import type { Engine } from '../engine/engine.js';
 import * as context from '../sql/queries/context.js';
@@ -46,8 +47,10 @@ export class Sweeper {
   private stopped = true;
   /** The round in progress, if any (stop() waits for it: its statements must not meet a closed pool). */
   private round: Promise<unknown> | undefined;
-  /** How long after this round the next one comes (learned from the database by sweep()). */
+  /** How long after this round the next expiry is due (learned from the database by sweepExpired()). */
   private nextGapMs: number;
+  /** When the last full round began (performance.now() ms): the next comes SWEEP_MS after it. */
+  private lastFullAt = performance.now();
   private readonly failures: FailureStreak;
 
   constructor(
@@ -66,6 +69,7 @@ export class Sweeper {
 
   start(): void {
     this.stopped = false;
+    this.lastFullAt = performance.now();
     this.schedule(this.everyMs);
   }
 
@@ -79,7 +83,8 @@ export class Sweeper {
 
   /** A job finished here expires in `ms`: the round after that comes then, if sooner than planned. */
   expiresIn(ms: number): void {
-    if (!this.stopped) this.schedule(Math.max(ms + EXPIRY_SLACK_MS, MIN_GAP_MS));
+    // never past the next full round (which comes anyway), nor past setTimeout's range
+    if (!this.stopped) this.schedule(Math.min(this.everyMs, Math.max(ms + EXPIRY_SLACK_MS, MIN_GAP_MS)));
   }
 
   /** The next round in `delayMs`, unless one is planned sooner already. */
@@ -92,22 +97,50 @@ export class Sweeper {
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
       // a round still going (a slow statement) is not doubled: the next comes after it
-      const round = this.round ?? (this.round = this.sweep().finally(() => (this.round = undefined)));
-      void round.then(() => {
-        if (!this.stopped) this.schedule(this.nextGapMs);
+      if (!this.round) {
+        const full = performance.now() - this.lastFullAt >= this.everyMs - MIN_GAP_MS;
+        if (full) this.lastFullAt = performance.now();
+        this.round = (full ? this.sweep() : this.sweepExpired().catch((err: unknown) => this.failed(err))).finally(() => (this.round = undefined));
+      }
+      void this.round.then(() => {
+        if (this.stopped) return;
+        const untilFull = this.lastFullAt + this.everyMs - performance.now();
+        this.schedule(Math.max(MIN_GAP_MS, Math.min(this.nextGapMs, untilFull)));
       });
     }, delayMs);
     this.timer.unref();
   }
 
-  /** One round (also called by tests). */
+  private key(what: string): string {
+    return `hotmesh-sweep:${this.engine.sqlSchema}:${what}`;
+  }
+
+  /**
+   * Delete the jobs whose expiry passed, and learn when the next is due. Only the process that held
+   * the lock follows the expiries (the others would all wake at the same moment to skip the round):
+   * the others keep the full rounds' cadence, and take over if it stops.
+   */
+  private async sweepExpired(): Promise<number> {
+    const expired = await this.engine.query(jobs.deleteExpiredJobs, { lockKey: this.key('jobs') });
+    const { deleted = 0, next_in_ms: nextInMs = null, held = false } = expired.rows[0] ?? {};
+    this.nextGapMs =
+      !held ? this.everyMs
+      : deleted >= EXPIRED_BATCH ? MIN_GAP_MS // more are due now
+      : nextInMs === null ? this.everyMs
+      : Math.min(this.everyMs, Math.max(MIN_GAP_MS, nextInMs + EXPIRY_SLACK_MS));
+    return deleted;
+  }
+
+  private failed(err: unknown): void {
+    this.nextGapMs = this.everyMs;
+    this.failures.fail(err);
+  }
+
+  /** One full round (also called by tests). */
   async sweep(): Promise<{ expiredJobs: number; compactedThreads: number; prunedContextLogs: number }> {
-    const key = (what: string) => `hotmesh-sweep:${this.engine.sqlSchema}:${what}`;
+    const key = (what: string) => this.key(what);
     try {
-      const expired = await this.engine.query(jobs.deleteExpiredJobs, { lockKey: key('jobs') });
-      const { deleted = 0, next_in_ms: nextInMs = null } = expired.rows[0] ?? {};
-      this.nextGapMs =
-        deleted >= EXPIRED_BATCH ? MIN_GAP_MS : nextInMs === null ? this.everyMs : Math.min(this.everyMs, Math.max(MIN_GAP_MS, nextInMs + EXPIRY_SLACK_MS));
+      const deleted = await this.sweepExpired();
       await this.engine.query(signals.sweepSignals, { keySeconds: signals.SIGNAL_RETENTION_SECONDS, lockKey: key('signals') });
       let compactedThreads = 0;
       if (this.journalRetentionMs !== undefined) {
@@ -124,8 +157,7 @@ export class Sweeper {
       this.failures.ok();
       return { expiredJobs: deleted, compactedThreads, prunedContextLogs };
     } catch (err) {
-      this.nextGapMs = this.everyMs;
-      this.failures.fail(err);
+      this.failed(err);
       return { expiredJobs: 0, compactedThreads: 0, prunedContextLogs: 0 };
     }
   }

@@ -52,8 +52,8 @@ export class TaskLoop implements LocalTaker {
   private reserved = 0;
   /** Reservations not yet dispatched, cancelled or (after stop) given back: stop() waits for them. */
   private takesPending = 0;
-  /** stop() is waiting for takesPending to reach 0. */
-  private takesDrained: (() => void) | undefined;
+  /** stop() is waiting for takesPending to reach 0: the promise, and its resolve. */
+  private takesDrained: { promise: Promise<void>; resolve(): void } | undefined;
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly shutdownGraceMs: number;
@@ -195,21 +195,31 @@ export class TaskLoop implements LocalTaker {
           this.dispatch(held, sentAt);
           this.takeSettled();
         }),
-      cancel: () => {
-        if (close()) this.takeSettled();
+      cancel: (after) => {
+        if (!close()) return;
+        if (after) void after.finally(() => this.takeSettled());
+        else this.takeSettled();
       },
     };
   }
 
   /** A reservation was dispatched, cancelled or given back. */
   private takeSettled(): void {
-    if (--this.takesPending === 0) this.takesDrained?.();
+    if (--this.takesPending === 0 && this.takesDrained) {
+      this.takesDrained.resolve();
+      this.takesDrained = undefined;
+    }
   }
 
   /** Resolves once every reservation has settled (a start in flight answers, its task is run or given back). */
   private takesSettle(): Promise<void> {
     if (this.takesPending === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.takesDrained = resolve));
+    if (!this.takesDrained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.takesDrained = { promise, resolve };
+    }
+    return this.takesDrained.promise;
   }
 
   /** Claim now (coalesced: a claim in progress runs once more when it ends). */
@@ -381,7 +391,8 @@ export class TaskLoop implements LocalTaker {
     // leases (30 s by default). Their runs stop now (late results are dropped, nothing is written on a
     // closed pool) and the tasks are runnable at once; everything the runs did is journaled.
     const left = this.leases.loseAll();
-    if (left.length > 0) await within(Promise.all(left.map((row) => this.release(row, 0))), RELEASE_MS);
+    // the give-backs of jobs started held here (a start that failed, or answered during the grace) too
+    if (left.length > 0 || this.takesPending > 0) await within(Promise.all([...left.map((row) => this.release(row, 0)), this.takesSettle()]), RELEASE_MS);
   }
 }
 

@@ -112,7 +112,7 @@ RETURNING status, output, output IS NULL AS output_undefined, error`);
  * next job expires (ms from now; null: none), so the sweeper can come back then: the first entry of
  * the `jobs_expire` index.
  */
-export const deleteExpiredJobs = defineQuery<{ lockKey: string }, { deleted: number; next_in_ms: number | null }>(/* sql */ `
+export const deleteExpiredJobs = defineQuery<{ lockKey: string }, { deleted: number; next_in_ms: number | null; held: boolean }>(/* sql */ `
 WITH ${SWEEP_LOCK}, gone AS (
   DELETE FROM {{schema}}.jobs
    WHERE id IN (SELECT id FROM {{schema}}.jobs WHERE expire_at <= now() AND (SELECT held FROM lock) ORDER BY expire_at LIMIT 500)
@@ -135,7 +135,8 @@ WITH ${SWEEP_LOCK}, gone AS (
   DELETE FROM {{schema}}.jobs_attributes WHERE job_id IN (SELECT id FROM gone)
 )
 SELECT (SELECT count(*)::int FROM gone) AS deleted,
-       (SELECT (extract(epoch FROM min(expire_at) - now()) * 1000)::float8 FROM {{schema}}.jobs WHERE expire_at > now()) AS next_in_ms`);
+       (SELECT (extract(epoch FROM min(expire_at) - now()) * 1000)::float8 FROM {{schema}}.jobs WHERE expire_at > now()) AS next_in_ms,
+       (SELECT held FROM lock) AS held`);
 
 interface InterruptParams {
   targetId: string;
