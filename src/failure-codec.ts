@@ -151,10 +151,15 @@ export function reviveFailure(failure: StoredFailure, site: FailureSite): Error 
   return byCode(failure, FALLBACK[site]);
 }
 
-/** The classes a stored failure's `name` rebuilds as the cause of a WorkflowFailedError. */
-const CAUSES: { readonly [name: string]: (f: StoredFailure, d: Record<string, any>) => Error } = {
-  ...Object.fromEntries(Object.entries(TYPED).map(([name, t]) => [name, (_f: StoredFailure, d: Record<string, any>) => t.build(d)])),
-  ValidationError: (_f, d) => new ValidationError(String(d.field), String(d.rule)),
+/**
+ * The classes a stored failure's `name` rebuilds as the cause of a WorkflowFailedError. Those built
+ * from `details` (typed engine errors) are only built when the failure has them.
+ */
+const FROM_DETAILS: { readonly [name: string]: (d: Record<string, any>) => Error } = {
+  ...Object.fromEntries(Object.entries(TYPED).map(([name, t]) => [name, (d: Record<string, any>) => t.build(d)])),
+  ValidationError: (d) => new ValidationError(String(d.field), String(d.rule)),
+};
+const CAUSES: { readonly [name: string]: (f: StoredFailure) => Error } = {
   MemFlowFatalError: (f) => new MemFlowFatalError(f.message),
   MemFlowMaxedError: (f) => new MemFlowMaxedError(f.message),
   MemFlowTimeoutError: (f) => new MemFlowTimeoutError(f.message),
@@ -174,13 +179,9 @@ const CAUSES: { readonly [name: string]: (f: StoredFailure, d: Record<string, an
  */
 export function failureCause(failure: StoredFailure): Error {
   const name = failure.name ?? failure.type ?? 'Error';
-  let error: Error;
-  try {
-    const build = Object.hasOwn(CAUSES, name) ? CAUSES[name] : undefined;
-    error = build ? build(failure, failure.details ?? {}) : Object.assign(new Error(failure.message), { name });
-  } catch {
-    error = Object.assign(new Error(failure.message), { name });
-  }
+  const fromDetails = failure.details && Object.hasOwn(FROM_DETAILS, name) ? FROM_DETAILS[name] : undefined;
+  const build = Object.hasOwn(CAUSES, name) ? CAUSES[name] : undefined;
+  const error = fromDetails ? fromDetails(failure.details!) : build ? build(failure) : Object.assign(new Error(failure.message), { name });
   error.message = failure.message;
   if (failure.stack !== undefined) error.stack = failure.stack;
   for (const [key, value] of Object.entries(failure)) if (value !== undefined && !(key in error)) Object.defineProperty(error, key, { value, enumerable: true, writable: true, configurable: true });

@@ -100,19 +100,30 @@ export function validateRetry<T extends RetryFields & { throwOnError?: unknown }
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be an object');
   const { maximumAttempts, backoffCoefficient, maximumInterval, throwOnError } = value;
-  if (maximumAttempts !== undefined && maximumAttempts !== null && !(Number.isInteger(maximumAttempts) && maximumAttempts >= 0)) {
+  // The policy reads each field as resolveRetry does (worker/retry-policy.ts): a falsy one (0, '',
+  // NaN, false) inherits the next level, as upstream's `||`; a number may come as a numeric string.
+  const attempts = asNumber(maximumAttempts);
+  if (maximumAttempts && !(Number.isInteger(attempts) && attempts >= 0)) {
     throw new ValidationError(`${field}.maximumAttempts`, `must be a whole number of retries, 0 or more (got ${describe(maximumAttempts)})`);
   }
-  if (backoffCoefficient !== undefined && backoffCoefficient !== null && !(typeof backoffCoefficient === 'number' && Number.isFinite(backoffCoefficient) && backoffCoefficient >= 0)) {
+  const coefficient = asNumber(backoffCoefficient);
+  if (backoffCoefficient && !(Number.isFinite(coefficient) && coefficient >= 0)) {
     throw new ValidationError(`${field}.backoffCoefficient`, `must be a finite number, 0 or more (got ${describe(backoffCoefficient)})`);
   }
-  if (maximumInterval !== undefined && maximumInterval !== null && maximumInterval !== 0 && maximumInterval !== '') {
+  if (maximumInterval) {
     parseDurationMs(typeof maximumInterval === 'number' ? maximumInterval * 1000 : maximumInterval, `${field}.maximumInterval`);
   }
   if (throwOnError !== undefined && typeof throwOnError !== 'boolean') {
     throw new ValidationError(`${field}.throwOnError`, `must be a boolean (got ${describe(throwOnError)})`);
   }
   return value;
+}
+
+/** A number, or a string that is one (what Number() makes of it); NaN for anything else. */
+function asNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return Number.NaN;
 }
 
 function describe(value: unknown): string {

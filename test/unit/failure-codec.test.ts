@@ -252,9 +252,12 @@ describe('failureCause: the error a job failed with, rebuilt for WorkflowFailedE
     expect(cause).toMatchObject({ message: 'm', code: 599, details: { card: 'x' }, retryable: true });
   });
 
-  it('details a class cannot be built from (an older build stored them) still give an error', () => {
-    const cause = failureCause({ message: 'm', name: 'DuplicateJobError', type: 'DuplicateJobError', details: undefined });
-    expect(cause).toBeInstanceOf(Error);
-    expect(cause.message).toBe('m');
+  it('a typed error stored without its details (an older build) is an Error of its name, not a class with made-up fields', () => {
+    for (const name of ['DuplicateJobError', 'ValidationError', 'ContextTypeError']) {
+      const cause = failureCause({ message: 'm', name, type: name, details: undefined });
+      expect(cause.constructor, name).toBe(Error);
+      expect(cause.name).toBe(name);
+      expect(cause.message).toBe('m');
+    }
   });
 });
