@@ -5,7 +5,6 @@
  */
 import { parseDurationMs } from './duration.js';
 import { ValidationError } from './errors.js';
-import type { RetryFields } from './replay/durable-call.js';
 
 const RESERVED_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
@@ -96,7 +95,15 @@ export function validatePositiveSeconds(field: string, value: unknown): number |
  * unusable (`maximumAttempts: 'x'`, `maximumInterval: 'soon'`) is a ValidationError naming it. Left
  * to the run that uses it, it failed there, on every claim, and the job never ended.
  */
-export function validateRetry<T extends RetryFields & { throwOnError?: unknown }>(field: string, value: T | undefined | null): T | undefined {
+/** The fields of a retry policy as a caller may give them (replay/durable-call.ts RetryFields, unchecked). */
+interface RetryInput {
+  maximumAttempts?: unknown;
+  backoffCoefficient?: unknown;
+  maximumInterval?: unknown;
+  throwOnError?: unknown;
+}
+
+export function validateRetry<T extends RetryInput>(field: string, value: T | undefined | null): T | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be an object');
   const { maximumAttempts, backoffCoefficient, maximumInterval, throwOnError } = value;
