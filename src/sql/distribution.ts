@@ -104,6 +104,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   nextDue: { tables: ['tasks'], routing: { route: 'spanning', why: 'the next due task of a loop\'s topics, of any job' } },
   extendLeases: { tables: ['tasks'], routing: { route: 'spanning', why: 'one heartbeat for every task a worker holds' }, taskById: true },
   releaseTask: { tables: ['tasks'], routing: { route: 'task', why: 'a run gives its task back' }, taskById: true },
+  releaseTaskForOthers: { tables: ['tasks'], routing: { route: 'task', why: 'a worker shutting down gives its task back and wakes the others' }, taskById: true },
   suspendThread: { tables: ['tasks', 'journal'], routing: job('jobId'), taskById: true, hot: true },
   // journal
   appendResult: { tables: ['tasks', 'journal'], routing: job('jobId'), taskById: true, hot: true },

@@ -186,7 +186,7 @@ export class TaskLoop implements LocalTaker {
           if (this.stopped) {
             // Fix: this release was not waited for. A job started just before shutdown was given back
             // through a pool already closed, and stayed leased a whole lease (30 s by default).
-            void this.release(row, 0).finally(() => this.takeSettled());
+            void this.giveBack(row).finally(() => this.takeSettled());
             return;
           }
           // held at its start: the job was created, became ready and was taken in one statement
@@ -298,7 +298,7 @@ export class TaskLoop implements LocalTaker {
       this.backlog = rows.length === free;
       if (this.stopped) {
         // shutting down: give the tasks back at once rather than run them half-way
-        await Promise.all(rows.map((r) => this.release(r, 0)));
+        await Promise.all(rows.map((r) => this.giveBack(r)));
         return;
       }
       this.metrics.claimed(rows);
@@ -355,6 +355,14 @@ export class TaskLoop implements LocalTaker {
       .catch((err) => this.logger.warn({ jobId: row.job_id, thread: row.thread, err: errField(err) }, 'giving a task back failed; it runs again when its lease ends'));
   }
 
+  /** Give a task back at shutdown, runnable now by another process, which the release wakes. */
+  private giveBack(row: ClaimedRow): Promise<unknown> {
+    const { channel, origin } = this.engine;
+    return this.engine
+      .query(tasks.releaseTaskForOthers, { taskId: row.id, claims: row.claims, channel, origin }, LOOP_STATEMENT_DEADLINE)
+      .catch((err) => this.logger.warn({ jobId: row.job_id, thread: row.thread, err: errField(err) }, 'giving a task back failed; it runs again when its lease ends'));
+  }
+
   /**
    * Tell the app which topics this loop serves (a start on a topic nobody serves gets a warning), and
    * learn which of them other processes serve too (a start on the others need not NOTIFY them).
@@ -392,7 +400,7 @@ export class TaskLoop implements LocalTaker {
     // closed pool) and the tasks are runnable at once; everything the runs did is journaled.
     const left = this.leases.loseAll();
     // the give-backs of jobs started held here (a start that failed, or answered during the grace) too
-    if (left.length > 0 || this.takesPending > 0) await within(Promise.all([...left.map((row) => this.release(row, 0)), this.takesSettle()]), RELEASE_MS);
+    if (left.length > 0 || this.takesPending > 0) await within(Promise.all([...left.map((row) => this.giveBack(row)), this.takesSettle()]), RELEASE_MS);
   }
 }
 

@@ -88,6 +88,19 @@ UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = now() + make_interval(s
  WHERE id = $taskId AND claims = $claims AND lease_owner IS NOT NULL`);
 
 /**
+ * Give a task back at shutdown, runnable now, and say so on the app's channel: the other processes
+ * serving its topic claim it at once instead of at their next poll (up to `maxPollMs` later). The
+ * origin tag makes this process's own listener skip it.
+ */
+export const releaseTaskForOthers = defineQuery<LeaseParams & { channel: string; origin: string }>(/* sql */ `
+WITH released AS (
+  UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = now()
+   WHERE id = $taskId AND claims = $claims AND lease_owner IS NOT NULL
+  RETURNING topic
+)
+SELECT pg_notify($channel, topic || $origin) FROM released`);
+
+/**
  * Tasks ready to be claimed now, per topic: every topic of the app with some, and `served` topics
  * with none as 0 (the `hotmesh.tasks.ready` gauge, telemetry/metrics.ts).
  */
