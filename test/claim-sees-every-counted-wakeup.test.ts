@@ -120,7 +120,7 @@ describe('a child finishing while the parent is being claimed', () => {
     // ready tasks of the same topic, older than the parent's, held by another session
     await engine.driver.query(
       `INSERT INTO ${s}.tasks (job_id, thread, kind, topic, run_at)
-       SELECT 'busy-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 400000) AS i`,
+       SELECT 'busy-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 800000) AS i`,
       [TOPIC],
     );
     await locker.query('BEGIN');
@@ -182,7 +182,7 @@ describe('a child finishing while the parent is being claimed', () => {
 
     await engine.driver.query(
       `INSERT INTO ${s}.tasks (job_id, thread, kind, topic, run_at)
-       SELECT 'busy2-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 400000) AS i`,
+       SELECT 'busy2-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 800000) AS i`,
       [topic],
     );
     await locker.query('BEGIN');
