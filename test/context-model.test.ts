@@ -444,6 +444,33 @@ describe('regressions in the context API', () => {
     expect(await ctx.withOpId('inc-1').increment('n')).toBe(1); // was ContextTypeError
   });
 
+  // context_delete_path returns the document unchanged for a path through a scalar, and context_op
+  // still bumped the version and logged the op: the silent no-op the README rules out (migration 0057)
+  it('delete through a scalar is a ContextTypeError and no version; a missing or null parent is no change', async () => {
+    const ctx = await newJobContext();
+    await ctx.set({ s: 'str', n: 5, b: true, nil: null, list: [1, { k: 1 }] });
+    const before = await ctx.version();
+    for (const path of ['s.x', 'n.x.y', 'b.x', 'list.0.x', 'list.1.k.z']) {
+      await expect(ctx.delete(path), path).rejects.toMatchObject({ kind: 'ContextTypeError', path, found: expect.stringContaining('path through a') });
+    }
+    expect(await ctx.version()).toBe(before);
+    expect(await ctx.history()).toHaveLength(before);
+    // not type clashes: nothing there to remove
+    for (const path of ['missing.x', 'nil.x', 'list.9.x', 'list.1.j.z']) await ctx.delete(path);
+    expect(await ctx.get()).toEqual({ s: 'str', n: 5, b: true, nil: null, list: [1, { k: 1 }] });
+    expect(await ctx.delete('list.1.k')).toEqual({ s: 'str', n: 5, b: true, nil: null, list: [1, {}] });
+  });
+
+  // numeric held 2e308; JavaScript read it back as Infinity, and the document's JSON as null
+  it('an increment past the range of a double is a ContextTypeError, the value kept', async () => {
+    const ctx = await newJobContext();
+    expect(await ctx.increment('big', 1e308)).toBe(1e308);
+    await expect(ctx.increment('big', 1e308)).rejects.toMatchObject({ kind: 'ContextTypeError', path: 'big' });
+    await expect(ctx.increment('big', -1e308 * 1.5)).resolves.toBe(-5e307);
+    expect(await ctx.get('big')).toBe(-5e307);
+    expect(await ctx.version()).toBe(2);
+  });
+
   // parsePath does not refuse lone surrogates; the driver encodes them as U+FFFD, so distinct paths alias
   it('path segments with lone surrogates are refused, or at least kept apart', async () => {
     const ctx = await newJobContext();

@@ -36,7 +36,7 @@ export interface TakeSlot {
   readonly owner: string;
   readonly leaseSeconds: number;
   /** The start answered the held task's row (`sentAt`: performance.now() when the start was sent). */
-  take(row: ClaimedRow, sentAt: number): void;
+  take(row: ClaimedRow, sentAt: number): void; // the row is the take's own: the loop completes it in place
   /** The start failed or found the id taken; `after`: the give-back of its task, if one was sent (shutdown waits for it). */
   cancel(after?: Promise<unknown>): void;
 }

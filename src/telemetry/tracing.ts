@@ -13,7 +13,7 @@
  * for a hook a run starts. An outside `signal` is a span in the caller's trace around its delivery.
  * Metrics: telemetry/metrics.ts.
  */
-import { type Attributes, type Context, context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { type Attributes, type Context, context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace, TraceFlags, type Tracer, type TracerProvider } from '@opentelemetry/api';
 
 /** What a job keeps of the trace it was started in. */
 export interface StoredTraceContext {
@@ -22,7 +22,17 @@ export interface StoredTraceContext {
   traceFlags: number;
 }
 
-const tracer = () => trace.getTracer('hotmesh');
+/**
+ * The tracer, kept per global provider. The API's provider is a proxy that hands out tracers which
+ * follow an SDK registered later; `trace.disable()` replaces the proxy, and with it this tracer.
+ * (`trace.getTracer()` made a new proxy tracer for every span.)
+ */
+let kept: { provider: TracerProvider; tracer: Tracer } | undefined;
+function tracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (kept?.provider !== provider) kept = { provider, tracer: provider.getTracer('hotmesh') };
+  return kept.tracer;
+}
 
 /** The active span's identity, to store with a job started now (undefined when none is active). */
 export function currentTraceContext(active: Context = context.active()): StoredTraceContext | undefined {

@@ -29,5 +29,9 @@ export function countFailure(thread: string, attributes: Record<string, string>,
 
 /** A job's duration, start to end, recorded when its main thread ends. */
 export function recordWorkflowDuration(attributes: Record<string, string>, status: string, ms: number): void {
-  instruments().workflowDuration.record(Math.max(0, ms), { ...workflowOf(attributes), 'hotmesh.status': status });
+  instruments().workflowDuration.record(Math.max(0, ms), {
+    'hotmesh.app_id': attributes['hotmesh.app_id']!,
+    'hotmesh.workflow_name': attributes['hotmesh.workflow_name']!,
+    'hotmesh.status': status,
+  });
 }

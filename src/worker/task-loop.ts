@@ -189,10 +189,12 @@ export class TaskLoop implements LocalTaker {
             void this.giveBack(row).finally(() => this.takeSettled());
             return;
           }
-          // held at its start: the job was created, became ready and was taken in one statement
-          const held = { ...row, ready_at: row.db_now, job_created_at: row.job_created_at ?? row.db_now };
-          this.metrics.claimed([held]);
-          this.dispatch(held, sentAt);
+          // held at its start: the job was created, became ready and was taken in one statement (the row
+          // is this take's own, built by start-job.ts startedRow: completed in place, not copied)
+          row.ready_at = row.db_now;
+          row.job_created_at ??= row.db_now;
+          this.metrics.claimed([row]);
+          this.dispatch(row, sentAt);
           this.takeSettled();
         }),
       cancel: (after) => {

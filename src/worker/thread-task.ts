@@ -146,7 +146,10 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     if (site.mustFlush && !(await written('finishThread', site.settled()))) return;
     // grouped with concurrent starts and finishes of this engine into one statement when one is in flight
     const res = await engine.writes.finish({
-      ...lease,
+      taskId: lease.taskId,
+      claims: lease.claims,
+      jobId: lease.jobId,
+      thread: lease.thread,
       entries: withPending && entries.length > 0 ? JSON.stringify(entries) : '[]',
       stamps: withPending && stamps.length > 0 ? JSON.stringify(stamps) : '[]',
       status,

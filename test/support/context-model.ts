@@ -167,7 +167,10 @@ function setPath(target: Slot, path: string[], value: Json): Json {
   throw new ModelError('ContextTypeError', 'cannot create a path inside a scalar');
 }
 
-/** Remove the value at a (non-empty) path; a path that is not there leaves the document as it is. */
+/**
+ * Remove the value at a (non-empty) path; a path that is not there (a missing or null parent, an index
+ * past the end) leaves the document as it is; a path through a scalar is a type clash (migration 0057).
+ */
 function deletePath(target: Json, path: string[]): Json {
   const [head, ...rest] = path as [string, ...string[]];
   if (Array.isArray(target)) {
@@ -186,7 +189,8 @@ function deletePath(target: Json, path: string[]): Json {
     if (rest.length > 0) out[head] = deletePath(target[head]!, rest);
     return out;
   }
-  return target; // nothing addressable inside a scalar
+  if (target === null) return target;
+  throw new ModelError('ContextTypeError', `path through a ${typeof target}`);
 }
 
 /** Deep merge: objects merge key by key, recursively; anything else (arrays included) is replaced. */
@@ -286,6 +290,7 @@ export function applyOp(doc: Json, o: ModelOp): Applied {
       const cur = lookup(doc, path);
       if (!['number', 'null', 'missing'].includes(kindOf(cur))) throw new ModelError('ContextTypeError', `increment a ${kindOf(cur)}`);
       const sum = (typeof cur === 'number' ? cur : 0) + by;
+      if (!Number.isFinite(sum)) throw new ModelError('ContextTypeError', 'number whose sum is beyond the range of a double');
       const next = setPath(doc, path, sum === 0 ? 0 : sum);
       return { result: at(next, path), doc: next, logged: { op: 'increment', path, arg: by === 0 ? 0 : by } };
     }

@@ -120,14 +120,14 @@ export class PostgresDriver implements Driver {
   }
 
   async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-    return this.run<R>({ text: sql, values: params as unknown[] });
+    return this.run<R>(undefined, sql, params);
   }
 
   /** One statement on the pool, under the deadline (the driver's, or a shorter one the caller asks). */
-  private async run<R>(config: pg.QueryConfig, deadlineMs?: number): Promise<QueryResult<R>> {
+  private async run<R>(name: string | undefined, text: string, values?: unknown[], deadlineMs?: number): Promise<QueryResult<R>> {
     try {
-      const query_timeout = Math.min(this.deadlineMs, deadlineMs ?? Infinity);
-      const res = await this.pool.query({ ...config, query_timeout } as pg.QueryConfig);
+      const query_timeout = deadlineMs !== undefined && deadlineMs < this.deadlineMs ? deadlineMs : this.deadlineMs;
+      const res = await this.pool.query({ name, text, values, query_timeout } as pg.QueryConfig);
       return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
     } catch (err) {
       // pg-pool has destroyed the connection that missed its deadline; the idle ones were opened over
@@ -150,12 +150,11 @@ export class PostgresDriver implements Driver {
    */
   async named<R>(name: string, sql: string, params: unknown[], options?: StatementOptions): Promise<QueryResult<R>> {
     if (options?.noDeadline) return this.transaction((tx) => tx.query<R>(sql, params));
-    if (!this.prepare) return this.run<R>({ text: sql, values: params }, options?.deadlineMs);
-    return this.run<R>({ name, text: sql, values: params }, options?.deadlineMs);
+    return this.run<R>(this.prepare ? name : undefined, sql, params, options?.deadlineMs);
   }
 
   async exec(script: string): Promise<void> {
-    await this.run({ text: script });
+    await this.run(undefined, script);
   }
 
   /** A transaction with no deadline (migrations: a schema change may take minutes). */

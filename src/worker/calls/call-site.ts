@@ -179,7 +179,8 @@ export class CallSite {
 
   /** The lease plus the call's position (its seq and delivery batch). */
   at(call: IssuedCall, batch: number): CallPositionParams {
-    return { ...this.lease(), seq: call.seq, batch };
+    const { task } = this;
+    return { taskId: task.taskId, claims: task.claims, jobId: task.jobId, thread: task.thread, seq: call.seq, batch };
   }
 
   /** Another worker holds the task now: stop writing, abort the run. */
