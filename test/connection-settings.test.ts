@@ -26,6 +26,10 @@ describe('connection settings', () => {
     expect(resolveTarget({ connectionString: 'postgres://x@h:1/d' }, undefined, env)).toMatchObject({ source: 'connection', where: 'h:1/d' });
     expect(resolveTarget(undefined, undefined, {})).toMatchObject({ embedded: true });
     expect(() => resolveTarget(undefined, undefined, { DATABASE_URL: 'mysql://nope' })).toThrow(ValidationError);
+    // HOTMESH_DATA_DIR names where the embedded database goes when DATABASE_URL is unset: it does not
+    // win over DATABASE_URL (it did: both set, the embedded database was used)
+    expect(resolveTarget(undefined, undefined, { ...env, HOTMESH_DATA_DIR: '/tmp/x' })).toMatchObject({ embedded: false, source: 'DATABASE_URL' });
+    expect(resolveTarget(undefined, undefined, { HOTMESH_DATA_DIR: '/tmp/x' })).toMatchObject({ embedded: true, source: 'HOTMESH_DATA_DIR', where: '/tmp/x' });
   });
 
   it('runs MemFlow.init on PostgreSQL from DATABASE_URL and says so at info', async () => {

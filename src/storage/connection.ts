@@ -56,14 +56,14 @@ function definedKeys(options: Record<string, unknown> | undefined): string[] {
 /** Where an application-owned pool keeps the key that identifies it as a target. */
 const POOL_KEY = Symbol.for('hotmesh.poolKey');
 
-function embedded(dataDir: string | undefined): DriverTarget {
+function embedded(dataDir: string | undefined, env: Record<string, string | undefined> = process.env): DriverTarget {
   const explicit = dataDir !== undefined;
-  const dir = dataDir ?? process.env.HOTMESH_DATA_DIR ?? '.hotmesh';
+  const dir = dataDir ?? env.HOTMESH_DATA_DIR ?? '.hotmesh';
   const resolved = dir.startsWith('memory://') ? dir : path.resolve(dir);
   return {
     key: `pglite:${resolved}`,
     embedded: true,
-    source: explicit ? 'dataDir' : process.env.HOTMESH_DATA_DIR ? 'HOTMESH_DATA_DIR' : 'default',
+    source: explicit ? 'dataDir' : env.HOTMESH_DATA_DIR ? 'HOTMESH_DATA_DIR' : 'default',
     where: resolved,
     open: async () => {
       const { openPglite } = await import('./pglite/pglite-driver.js');
@@ -129,16 +129,17 @@ function ownedPool(pool: pg.Pool): DriverTarget {
  * set) and no `dataDir` either, the DATABASE_URL environment variable, else the embedded database.
  */
 export function resolveTarget(connection: unknown, dataDir?: string, env: Record<string, string | undefined> = process.env): DriverTarget {
-  const target = resolveConfigured(connection, dataDir);
-  if (target.embedded && target.source === 'default' && env.DATABASE_URL) {
+  const target = resolveConfigured(connection, dataDir, env);
+  // nothing configured: DATABASE_URL comes before HOTMESH_DATA_DIR (README, Databases)
+  if (target.embedded && (target.source === 'default' || target.source === 'HOTMESH_DATA_DIR') && env.DATABASE_URL) {
     if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new ValidationError('DATABASE_URL', 'must be a postgres:// URL');
     return postgres({ connectionString: env.DATABASE_URL }, 'DATABASE_URL');
   }
   return target;
 }
 
-function resolveConfigured(connection: unknown, dataDir?: string): DriverTarget {
-  if (connection === undefined || connection === null) return embedded(dataDir);
+function resolveConfigured(connection: unknown, dataDir: string | undefined, env: Record<string, string | undefined>): DriverTarget {
+  if (connection === undefined || connection === null) return embedded(dataDir, env);
   if (typeof connection === 'string') {
     if (connection.startsWith('memory://')) return embedded(connection);
     if (!/^postgres(ql)?:\/\//.test(connection)) {
@@ -150,17 +151,17 @@ function resolveConfigured(connection: unknown, dataDir?: string): DriverTarget 
   if (isPool(connection)) return ownedPool(connection);
   const c = connection as Record<string, unknown>;
   if (isPool(c.pool)) return ownedPool(c.pool);
-  if ('store' in c) return resolveConfigured(c.store, dataDir);
+  if ('store' in c) return resolveConfigured(c.store, dataDir, env);
   if ('class' in c || 'options' in c) {
     const options = (c.options ?? {}) as Record<string, unknown>;
     if (typeof options !== 'object') throw new ValidationError('connection.options', 'must be an object');
     if (isPool(options)) return ownedPool(options);
-    if (definedKeys(options).length === 0) return embedded(dataDir);
+    if (definedKeys(options).length === 0) return embedded(dataDir, env);
     return postgres(Object.fromEntries(definedKeys(options).map((k) => [k, options[k]])) as pg.PoolConfig);
   }
   if (typeof c.dataDir === 'string') return embedded(c.dataDir);
   const keys = definedKeys(c).filter((k) => k !== 'dataDir');
-  if (keys.length === 0) return embedded(dataDir);
+  if (keys.length === 0) return embedded(dataDir, env);
   return postgres(Object.fromEntries(keys.map((k) => [k, c[k]])) as pg.PoolConfig);
 }
 
