@@ -25,6 +25,28 @@ export function validateId(field: string, value: unknown): string {
   return s;
 }
 
+/**
+ * An options object: a plain object whose keys are all known. A misspelled option (`fork({ from: 1 })`,
+ * `cancel({ reasn })`) is refused rather than dropped, so it never does what it was not asked to.
+ */
+export function validateOptions<T extends object>(field: string, options: unknown, known: readonly (keyof T & string)[]): Partial<T> {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object' || Array.isArray(options)) throw new ValidationError(field, 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key as keyof T & string)) throw new ValidationError(field, `unknown option '${key}' (known: ${known.join(', ')})`);
+  }
+  return options as Partial<T>;
+}
+
+/** Free text stored as given (an operator's reason): no NUL, valid Unicode (jsonb refuses both). */
+export function validateText(field: string, value: unknown, maxLength: number): string {
+  const s = requireString(field, value);
+  if (s.length > maxLength) throw new ValidationError(field, `must be at most ${maxLength} characters`);
+  if (s.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL');
+  if (LONE_SURROGATE.test(s)) throw new ValidationError(field, 'must be valid Unicode (no lone surrogates)');
+  return s;
+}
+
 const TASK_QUEUE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 // The app's NOTIFY channel carries a topic (which starts with the task queue), `done:<jobId>` and
 // `emit:<json>` (engine.ts subscribe): a queue named 'done:x' would have every wake-up of its workers

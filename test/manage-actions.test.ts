@@ -188,12 +188,23 @@ describe('management API: actions', () => {
     expect((again as WorkflowStateError).state).toBe('terminated');
   });
 
+  it('a wrong-state error names the state as describe() does: waiting, not running', async () => {
+    const h = await mf.workflow.start({ taskQueue: 'act', workflowName: 'stubborn', workflowId: 'ws-1' });
+    await eventually(async () => (await h.describe()).status === 'waiting');
+    for (const act of [() => h.retry(), () => h.resume()]) {
+      const error = await act().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowStateError);
+      expect((error as WorkflowStateError).state).toBe('waiting'); // was 'running'
+    }
+    await h.terminate();
+  });
+
   it('resume: a parked job replays with the current code, parks again while it diverges, completes once it fits', async () => {
     evolvingVersion = 'v1';
     const h = await mf.workflow.start({ taskQueue: 'act', workflowName: 'evolving', workflowId: 'rs-1' });
     const db = await mf.client.engine(appId);
     await untilWaiting(db, h.workflowId, 'go');
-    await expect(h.resume()).rejects.toThrow('Cannot resume workflow rs-1: it is running (resume applies to parked workflows)');
+    await expect(h.resume()).rejects.toThrow('Cannot resume workflow rs-1: it is waiting (resume applies to parked workflows)');
     evolvingVersion = 'v2'; // a deploy that changed the code under a running job
     await h.signal('go', '!');
     await eventually(async () => (await h.describe()).status === 'parked');
@@ -344,7 +355,29 @@ describe('management API: actions', () => {
       await expect(h.fork({ fromSeq: 1.5 })).rejects.toBeInstanceOf(ValidationError);
       await expect(h.fork({ workflowId: '' })).rejects.toBeInstanceOf(ValidationError);
       await expect(mf.workflow.resumeMany({ createdAfter: 'soon' })).rejects.toBeInstanceOf(ValidationError);
+      // a black-box pass found each of these reaching SQL (a DatabaseError) or silently ignored:
+      // dates PostgreSQL cannot hold, lone surrogates in a reason, a filter name no workflow can have,
+      // misspelled options (fork({ from }) forked the whole journal), and a date Date parses as local time
+      for (const createdAfter of ['0000-01-01T00:00:00Z', new Date(8.64e15), new Date(-8.64e15), '-001000-01-01T00:00:00Z', 'Dec 1 2026']) {
+        await expect(mf.workflow.list({ createdAfter }), String(createdAfter)).rejects.toMatchObject({ kind: 'ValidationError', field: 'createdAfter' });
+        await expect(mf.workflow.counts({ createdBefore: createdAfter }), String(createdAfter)).rejects.toMatchObject({ kind: 'ValidationError', field: 'createdBefore' });
+      }
+      await expect(h.cancel({ reason: 'a\ud800' })).rejects.toMatchObject({ kind: 'ValidationError', field: 'reason' });
+      await expect(h.terminate({ reason: '\udc00' })).rejects.toMatchObject({ kind: 'ValidationError', field: 'reason' });
+      await expect(mf.workflow.cancelMany({}, { reason: '\ud800' })).rejects.toMatchObject({ kind: 'ValidationError', field: 'reason' });
+      for (const workflowName of ['bad-name', '__proto__', 'has space']) {
+        await expect(mf.workflow.list({ workflowName }), workflowName).rejects.toMatchObject({ kind: 'ValidationError', field: 'workflowName' });
+        await expect(mf.workflow.cancelMany({ workflowName }), workflowName).rejects.toMatchObject({ kind: 'ValidationError', field: 'workflowName' });
+      }
+      await expect(h.fork({ from: 1 } as never)).rejects.toMatchObject({ kind: 'ValidationError', message: expect.stringContaining("unknown option 'from'") });
+      await expect(h.cancel({ reasn: 'x' } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
+      await expect(h.terminate({ resaon: 'x' } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
+      await expect(h.signal('s', 1, { signalkey: 'k' } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
+      await expect(mf.workflow.signal('s', 1, undefined, { expires: 5 } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
       expect(calls).toEqual([]);
+      // still accepted: ISO 8601 dates and times, null options
+      await mf.workflow.list({ createdAfter: '2026-01-01', createdBefore: '2999-12-31T23:59:59.999+01:00' });
+      await mf.workflow.list(null as never);
     } finally {
       engine.driver.named = named;
     }

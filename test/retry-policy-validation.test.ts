@@ -98,6 +98,15 @@ describe('a policy or an input that cannot succeed ends the job', () => {
     expect(await handle.result()).toBe('ran');
   });
 
+  it("a hook started from outside refuses a config that does not parse, as a start does (it was accepted)", async () => {
+    const handle = await mf.workflow.start({ taskQueue, workflowName: 'rvPlain' });
+    await handle.result();
+    const err = await mf.workflow.hook({ workflowId: handle.workflowId, taskQueue, workflowName: 'rvPlain', config: { maximumAttempts: 1.5 } }).catch((e: unknown) => e);
+    expectInvalid(err, 'config.maximumAttempts');
+    const viaHandle = await handle.hook({ taskQueue, workflowName: 'rvPlain', config: { maximumInterval: 'soon' } }).catch((e: unknown) => e);
+    expectInvalid(viaHandle, 'config.maximumInterval');
+  });
+
   it('a worker refuses retry defaults that do not parse', async () => {
     const err = await mf.worker.create({ taskQueue: 'rv-other', workflow: rvPlain, options: { maximumInterval: 'soon' } }).catch((e: unknown) => e);
     expectInvalid(err, 'options.maximumInterval');

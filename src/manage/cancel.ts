@@ -30,5 +30,5 @@ export async function cancelWorkflow(engine: Engine, workflowId: string, options
   validateId('workflowId', workflowId);
   const request = cancelRequest(options);
   const res = await engine.query(manage.cancelJob, { jobId: workflowId, cancel: JSON.stringify(request) });
-  checkOutcome(workflowId, 'cancel', 'running or waiting', res.rows[0]?.outcome, 'requested');
+  await checkOutcome(engine, workflowId, 'cancel', 'running or waiting', res.rows[0]?.outcome, 'requested');
 }

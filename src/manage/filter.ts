@@ -4,17 +4,23 @@
  */
 import { ValidationError } from '../errors.js';
 import type { FilterParams } from '../sql/queries/manage.js';
-import { validateId, validateTaskQueue } from '../validation.js';
+import { validateFunctionName, validateId, validateTaskQueue } from '../validation.js';
 import { storedStatuses } from './status.js';
 import { WORKFLOW_STATUSES, type WorkflowFilter, type WorkflowStatus } from './types.js';
 
 const FILTER_KEYS = ['status', 'workflowName', 'taskQueue', 'entity', 'idPrefix', 'createdAfter', 'createdBefore', 'search'];
 const SEARCH_FIELD = /^[A-Za-z0-9_.-]{1,64}$/;
 
+const ISO_8601 = /^[+-]?\d{4,6}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
 function instant(field: string, value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : undefined;
+  // strings in ISO 8601's form only: Date parses 'Dec 1 2026' too, as the local time of this process
+  const date = value instanceof Date ? value : typeof value === 'string' && ISO_8601.test(value) ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) throw new ValidationError(field, 'must be a Date or an ISO 8601 date string');
+  // JavaScript dates reach years PostgreSQL refuses (year 0, 275760, BC years): a DatabaseError before
+  const year = date.getUTCFullYear();
+  if (year < 1 || year > 9999) throw new ValidationError(field, `must be a date between the years 1 and 9999 (got year ${year})`);
   return date.toISOString();
 }
 
@@ -63,7 +69,7 @@ export function filterParams(filter: unknown, extraKeys: readonly string[] = [])
   return {
     statuses: stored.statuses,
     waiting: stored.waiting,
-    workflowName: optionalId('workflowName', f.workflowName),
+    workflowName: f.workflowName === undefined || f.workflowName === null ? null : validateFunctionName(f.workflowName),
     taskQueue: f.taskQueue === undefined || f.taskQueue === null ? null : validateTaskQueue(f.taskQueue),
     entity: optionalId('entity', f.entity),
     idPrefix: optionalId('idPrefix', f.idPrefix),

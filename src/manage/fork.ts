@@ -10,7 +10,7 @@ import { DuplicateJobError, JobNotFoundError, ValidationError, WorkflowStateErro
 import { guid } from '../memflow/guid.js';
 import * as manage from '../sql/queries/manage.js';
 import { workflowTopic } from '../topics.js';
-import { validateId } from '../validation.js';
+import { validateId, validateOptions } from '../validation.js';
 
 export interface ForkOptions {
   /** Copy the journal entries with seq up to this one (a positive integer). Default: every delivered call. */
@@ -28,9 +28,7 @@ export interface ForkResult {
 }
 
 export function checkForkOptions(options: unknown): { fromSeq: number | null; workflowId: string | null } {
-  if (options === undefined || options === null) return { fromSeq: null, workflowId: null };
-  if (typeof options !== 'object' || Array.isArray(options)) throw new ValidationError('fork options', 'must be an object');
-  const o = options as ForkOptions;
+  const o = validateOptions<ForkOptions>('fork options', options, ['fromSeq', 'workflowId']);
   if (o.fromSeq !== undefined && (!Number.isInteger(o.fromSeq) || o.fromSeq < 0 || o.fromSeq > 2_147_483_647)) {
     throw new ValidationError('fromSeq', 'must be a non-negative integer');
   }

@@ -14,7 +14,8 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
 
 /** The options of `list` checked and turned into the query's parameters (no SQL runs before this). */
-export function listParams(options: ListOptions = {}) {
+export function listParams(given?: ListOptions | null) {
+  const options = given ?? {}; // list(null) lists as list() does
   const filter = filterParams(options, ['limit', 'cursor']);
   const limit = options.limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {

@@ -2,23 +2,27 @@
  * What an action's SQL function answered, as the caller sees it: done, JobNotFoundError, or a
  * WorkflowStateError naming the state the job is in.
  */
+import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError, ValidationError, WorkflowStateError } from '../errors.js';
+import * as manage from '../sql/queries/manage.js';
+import { validateOptions, validateText } from '../validation.js';
 import { workflowStatus } from './status.js';
 
-export function checkOutcome(jobId: string, action: string, expected: string, outcome: string | undefined, done: string): void {
+/**
+ * Done, or the error: JobNotFoundError, or a WorkflowStateError naming the state as describe() and
+ * list() name it (a running job none of whose threads can go on now is `waiting`: one more read, on
+ * this error path only).
+ */
+export async function checkOutcome(engine: Engine, jobId: string, action: string, expected: string, outcome: string | undefined, done: string): Promise<void> {
   if (outcome === done) return;
   if (outcome === undefined || outcome === 'not-found') throw new JobNotFoundError(jobId);
-  throw new WorkflowStateError(jobId, action, workflowStatus(outcome, false), expected);
+  const waiting = outcome === 'running' && (await engine.query(manage.jobIsWaiting, { jobId })).rows[0]?.waiting === true;
+  throw new WorkflowStateError(jobId, action, workflowStatus(outcome, waiting), expected);
 }
 
 /** An operator's reason (cancel, terminate): optional, a string of at most 1000 characters. */
 export function validateReason(options: unknown): string | null {
-  if (options === undefined || options === null) return null;
-  if (typeof options !== 'object' || Array.isArray(options)) throw new ValidationError('options', 'must be an object');
-  const reason = (options as { reason?: unknown }).reason;
+  const reason = validateOptions<{ reason: unknown }>('options', options, ['reason']).reason;
   if (reason === undefined || reason === null) return null;
-  if (typeof reason !== 'string') throw new ValidationError('reason', 'must be a string');
-  if (reason.length > 1000) throw new ValidationError('reason', 'must be at most 1000 characters');
-  if (reason.includes('\u0000')) throw new ValidationError('reason', 'must not contain NUL');
-  return reason;
+  return validateText('reason', reason, 1000);
 }

@@ -10,5 +10,5 @@ import { checkOutcome } from './outcome.js';
 export async function resumeWorkflow(engine: Engine, workflowId: string): Promise<void> {
   validateId('workflowId', workflowId);
   const res = await engine.query(manage.resumeJob, { jobId: workflowId, channel: engine.channel });
-  checkOutcome(workflowId, 'resume', 'parked', res.rows[0]?.outcome, 'resumed');
+  await checkOutcome(engine, workflowId, 'resume', 'parked', res.rows[0]?.outcome, 'resumed');
 }

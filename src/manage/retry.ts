@@ -18,5 +18,5 @@ export async function retryWorkflow(engine: Engine, workflowId: string): Promise
   if (main.compacted) throw new WorkflowStateError(workflowId, 'retry', `${main.status} with its journal compacted`, 'workflows whose journal is kept');
   const topic = workflowTopic(main.task_queue, main.workflow_name);
   const res = await engine.query(manage.retryJob, { jobId: workflowId, topic, channel: engine.channel });
-  checkOutcome(workflowId, 'retry', 'failed', res.rows[0]?.outcome, 'retried');
+  await checkOutcome(engine, workflowId, 'retry', 'failed', res.rows[0]?.outcome, 'retried');
 }

@@ -18,5 +18,5 @@ export async function terminateWorkflow(engine: Engine, workflowId: string, opti
     return;
   }
   const row = (await engine.query(jobs.readJobStatus, { jobId: workflowId })).rows[0];
-  checkOutcome(workflowId, 'terminate', 'running, waiting or parked', row?.status ?? 'not-found', 'running');
+  await checkOutcome(engine, workflowId, 'terminate', 'running, waiting or parked', row?.status ?? 'not-found', 'running');
 }

@@ -8,7 +8,7 @@ import { JobFinishedError, JobNotFoundError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import * as signals from '../sql/queries/signals.js';
 import { clientSpan } from '../telemetry/tracing.js';
-import { validateId, validatePositiveSeconds } from '../validation.js';
+import { validateId, validateOptions, validatePositiveSeconds } from '../validation.js';
 
 
 export interface SignalOptions {
@@ -28,8 +28,9 @@ export interface SignalOptions {
 }
 
 /** Validate before any SQL runs (and before the client opens its engine). */
-export function prepareSignal(signalId: string, data: unknown, options: SignalOptions = {}) {
+export function prepareSignal(signalId: string, data: unknown, given?: SignalOptions) {
   validateId('signalId', signalId);
+  const options = validateOptions<SignalOptions>('signal options', given, ['signalKey', 'expire']);
   const json = encodeJson('signal data', data) ?? 'null';
   const signalKey = options.signalKey === undefined ? null : validateId('signalKey', options.signalKey);
   const expireSeconds = validatePositiveSeconds('expire', options.expire) ?? null;

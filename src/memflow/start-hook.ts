@@ -9,7 +9,7 @@ import * as hooks from '../sql/queries/hooks.js';
 import * as jobs from '../sql/queries/jobs.js';
 import { currentTraceContext, storedTrace } from '../telemetry/tracing.js';
 import { workflowTopic } from '../topics.js';
-import { validateArgs, validateWorkflowName, validateId, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateId, validateRetry, validateTaskQueue, validateWorkflowName } from '../validation.js';
 import type { HookOptions } from '../workflow/hooks.js';
 import { guid } from './guid.js';
 
@@ -31,6 +31,7 @@ export function prepareHookOutside(options: OutsideHookOptions) {
   const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
   const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
   const args = encodeJson('args', validateArgs(options.args))!;
+  validateRetry('config', options.config); // checked as a start's is; a hook's calls retry by the job's policy
   const hookId = options.hookId === undefined ? undefined : validateId('hookId', options.hookId);
   if (hookId?.includes('/')) throw new ValidationError('hookId', "must not contain '/' (it names a thread, and '/' marks a hook's own hooks)");
   return { workflowId, taskQueue, workflowName, args, hookId };

@@ -198,6 +198,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   listJobs: { tables: ['jobs', 'jobs_attributes', 'tasks'], routing: { route: 'spanning', why: 'a listing filters every job' } },
   countJobs: { tables: ['jobs', 'jobs_attributes', 'tasks'], routing: { route: 'spanning', why: 'counts per status over every job' } },
   listApps: { tables: [], routing: { route: 'spanning', why: 'the registry, not an app table' } },
+  jobIsWaiting: { tables: ['tasks'], routing: job('jobId') },
   describeJob: {
     tables: ['jobs', 'journal', 'served_topics', 'tasks', 'threads', 'waiters'],
     routing: { route: 'jobs', keys: ['jobId'], why: "one job's rows, and the served-topics reference table for topics no worker serves" },

@@ -14,7 +14,7 @@ import { reviveFailure } from '../failure-codec.js';
 import type { CallInput, RetryConfig } from '../replay/durable-call.js';
 import { hookSignalArg } from '../replay/hook-signal.js';
 import { encodeJson } from '../json-value.js';
-import { validateArgs, validateWorkflowName, validateId, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateId, validateRetry, validateTaskQueue, validateWorkflowName } from '../validation.js';
 import { derivedId } from './derived-id.js';
 import { currentExecution } from './execution.js';
 import { waitFor } from './signals.js';
@@ -52,6 +52,7 @@ function resolveHook(options: HookOptions, defaultJob: string): CallInput<'hook'
   const workflowId = options.workflowId === undefined ? defaultJob : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   encodeJson('args', args);
+  validateRetry('config', options.config); // checked as a start's is; a hook's calls retry by the job's policy
   return { workflowId, taskQueue, workflowName, args };
 }
 

@@ -72,6 +72,10 @@ export interface DescribeRow extends Omit<ListRow, 'cursor_at'> {
  * Everything describe() answers, in one round trip: the job, its children and hooks, what its
  * threads wait for, and the topics of its pending tasks that no worker served in `servedWithinSeconds`.
  */
+/** Whether a running job is waiting (none of its threads can go on now), as list() and describe() say. */
+export const jobIsWaiting = defineQuery<{ jobId: string }, { waiting: boolean }>(/* sql */ `
+SELECT {{schema}}.job_is_waiting($jobId) AS waiting`);
+
 export const describeJob = defineQuery<{ jobId: string; servedWithinSeconds: number }, DescribeRow>(/* sql */ `
 SELECT j.id, j.workflow_name, j.task_queue, j.entity, j.status,
        j.status = 'running' AND {{schema}}.job_is_waiting(j.id) AS waiting,
