@@ -13,6 +13,7 @@ const POSTGRES_ONLY = [
   'test/fault/half-open-connection.test.ts',
   'test/fault/paused-worker.test.ts',
   'test/logging-connection-events.test.ts',
+  'test/logging-connection-events-client.test.ts',
   'test/terminated-connections-survive.test.ts',
   'test/readme-promises-postgres.test.ts',
   'test/fault/lease-fence.test.ts',

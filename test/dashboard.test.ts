@@ -234,6 +234,17 @@ describe(`dashboard (${backend})`, () => {
     }
   });
 
+  // opening an app migrates it: a GET of /apps/typo/jobs, read-only dashboard or not, created the app
+  it('answers an app the database does not have with 404, and creates no schema for it', async () => {
+    const typo = `typo-app-${run}`;
+    for (const path of [`/apps/${typo}/jobs`, `/api/apps/${typo}/jobs`, `/api/apps/${typo}/events`, `/apps/${typo}/jobs/some-id`]) {
+      const res = await fetch(`${dashboard.url}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(await res.text(), path).toMatch(new RegExp(`No app (&#39;|')${typo}`));
+    }
+    expect(await mf.client.workflow.apps()).not.toContain(typo);
+  });
+
   it('answers an unknown job with 404 and a message, never a stack', async () => {
     const res = await fetch(`${dashboard.url}/apps/my-app/jobs/no-such-job-${run}`);
     expect(res.status).toBe(404);

@@ -37,6 +37,15 @@ export async function tracedFlow(x: string) {
   return acts.tracedStep(`${x}-2`);
 }
 
+/** A parent that starts a child workflow (the child counts as started, as it counts as completed). */
+export async function parentFlow() {
+  return MemFlow.workflow.execChild<string>({ taskQueue: 'otel', workflowName: 'childFlow', args: [], workflowId: `${MemFlow.workflow.getContext().workflowId}-kid` });
+}
+
+export async function childFlow() {
+  return 'kid';
+}
+
 describe('OpenTelemetry spans and metrics', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
@@ -45,6 +54,8 @@ describe('OpenTelemetry spans and metrics', () => {
     metrics.setGlobalMeterProvider(meterProvider);
     mf = await MemFlow.init({ appId: uniqueAppId('otel'), engine: { connection: testConnection() }, logLevel: 'silent' });
     await mf.worker.create({ taskQueue: 'otel', workflow: tracedFlow });
+    await mf.worker.create({ taskQueue: 'otel', workflow: parentFlow });
+    await mf.worker.create({ taskQueue: 'otel', workflow: childFlow });
   });
   afterAll(async () => {
     await mf.shutdown();
@@ -94,5 +105,31 @@ describe('OpenTelemetry spans and metrics', () => {
     expect(sum('hotmesh.workflows.started')).toBeGreaterThanOrEqual(1);
     expect(sum('hotmesh.workflows.completed')).toBeGreaterThanOrEqual(1);
     expect(all.some((m) => m.descriptor.name === 'hotmesh.step.duration')).toBe(true);
+  });
+
+  // a black-box pass measured started dad=1 against completed kid=1 dad=2: children and forks were
+  // counted when they completed, never when they started
+  it('counts a child workflow and a fork as started, as they count as completed', async () => {
+    const byName = async (name: string) => {
+      await reader.forceFlush();
+      const points = metricExporter
+        .getMetrics()
+        .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics))
+        .filter((m) => m.descriptor.name === name)
+        .flatMap((m) => m.dataPoints as Array<{ value: unknown; attributes: Record<string, unknown> }>)
+        .filter((p) => p.attributes['hotmesh.app_id'] === mf.appId);
+      const counts: Record<string, number> = {};
+      for (const p of points) counts[String(p.attributes['hotmesh.workflow_name'])] = Number(p.value); // cumulative
+      return counts;
+    };
+    const handle = await mf.workflow.start({ taskQueue: 'otel', workflowName: 'parentFlow', args: [] });
+    expect(await handle.result()).toBe('kid');
+    const fork = await handle.fork();
+    await fork.result();
+    const started = await byName('hotmesh.workflows.started');
+    const completed = await byName('hotmesh.workflows.completed');
+    expect(started.childFlow).toBe(completed.childFlow);
+    expect(started.parentFlow).toBe(completed.parentFlow);
+    expect(started).toMatchObject({ parentFlow: 2, childFlow: 1 });
   });
 });

@@ -35,7 +35,8 @@ export function describeFailure(err: unknown): Failure {
       message,
       hint:
         'stop the process that holds it (a worker on the embedded database) and run the command again, ' +
-        'or run both on PostgreSQL (--url or DATABASE_URL). HOTMESH_LOCK_WAIT_MS sets how long to wait for it (the CLI waits 1000 ms).',
+        'or run both on PostgreSQL (--url or DATABASE_URL). HOTMESH_LOCK_WAIT_MS sets how long to wait for it ' +
+        `(this run waited ${process.env.HOTMESH_LOCK_WAIT_MS ?? '1000'} ms).`,
     };
   }
   return { code: EXIT.failed, message };

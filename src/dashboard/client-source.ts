@@ -3,9 +3,11 @@
  * through the handle's own operations, so the dashboard can do nothing the API cannot.
  */
 import type { Engine } from '../engine/engine.js';
+import { AppMigrationsPendingError, AppNotFoundError } from '../errors.js';
 import type { HistoryEntry, ListOptions, WorkflowDescription, WorkflowFilter, WorkflowPage } from '../manage/types.js';
 import type { Client } from '../memflow/client.js';
 import type { WorkflowHandle } from '../memflow/handle.js';
+import { migrationLabel, planMigrations, registeredApps } from '../storage/migrate.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errField } from '../telemetry/logger.js';
@@ -27,6 +29,8 @@ const DEBOUNCE_MS = 150;
 
 export class ClientSource implements DashboardSource {
   private readonly countCache = new Map<string, { counts: StatusCounts; until: number }>();
+  /** Apps found registered and migrated (the dashboard's own app needs no check). */
+  private readonly checkedApps = new Set<string>();
 
   constructor(
     private readonly client: Client,
@@ -36,11 +40,25 @@ export class ClientSource implements DashboardSource {
     private readonly onClose: () => Promise<void> = async () => {},
   ) {}
 
-  private engine(appId: string): Promise<Engine> {
+  /**
+   * The engine of an app the database has, migrated by this build. Opening an app migrates it, and an
+   * app named in a URL is anyone's input: a GET of /apps/typo/jobs created schema `typo`, from a
+   * read-only dashboard too. So an app other than the dashboard's own is opened only once the
+   * registry shows it with no migration pending (AppNotFoundError: 404; pending: 409).
+   */
+  private async engine(appId: string): Promise<Engine> {
+    if (appId !== this.defaultApp && !this.checkedApps.has(appId)) {
+      const { driver } = await this.client.engine(this.defaultApp);
+      const plan = await planMigrations(driver, appId);
+      if (!plan.registered) throw new AppNotFoundError(appId, (await registeredApps(driver)).map((a) => a.appId));
+      if (plan.pending.length > 0) throw new AppMigrationsPendingError(appId, plan.pending.map(migrationLabel));
+      this.checkedApps.add(appId);
+    }
     return this.client.engine(appId);
   }
 
   private async handle(appId: string, workflowId: string): Promise<WorkflowHandle> {
+    await this.engine(appId);
     // A handle is (app, workflowId); the topic is for information only.
     return this.client.workflow.getHandle('dashboard', 'dashboard', workflowId, appId);
   }
@@ -51,6 +69,7 @@ export class ClientSource implements DashboardSource {
   }
 
   async list(appId: string, options: ListOptions): Promise<WorkflowPage> {
+    await this.engine(appId);
     return this.client.workflow.list(options, appId);
   }
 
@@ -58,6 +77,7 @@ export class ClientSource implements DashboardSource {
     const key = JSON.stringify([appId, filter]);
     const cached = this.countCache.get(key);
     if (cached && cached.until > Date.now()) return cached.counts;
+    await this.engine(appId);
     const started = Date.now();
     const counts = await this.client.workflow.counts(filter, appId);
     const took = Date.now() - started;

@@ -41,7 +41,8 @@ const SECURITY_HEADERS = {
 function statusOf(err: unknown): number {
   if (err instanceof RefusedError) return 403;
   if (isHotMeshError(err, 'ValidationError')) return 400;
-  if (isHotMeshError(err, 'JobNotFoundError')) return 404;
+  if (isHotMeshError(err, 'JobNotFoundError') || isHotMeshError(err, 'AppNotFoundError')) return 404;
+  if (isHotMeshError(err, 'AppMigrationsPendingError')) return 409;
   if (isHotMeshError(err, 'PayloadTooLargeError')) return 413;
   if (isHotMeshError(err, 'JobFinishedError') || isHotMeshError(err, 'ContextTypeError') || isHotMeshError(err, 'DuplicateJobError') || isHotMeshError(err, 'WorkflowStateError')) return 409;
   return 500;

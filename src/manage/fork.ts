@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.js';
 import { DuplicateJobError, JobNotFoundError, ValidationError, WorkflowStateError } from '../errors.js';
 import { guid } from '../memflow/guid.js';
 import * as manage from '../sql/queries/manage.js';
+import { instruments } from '../telemetry/metrics.js';
 import { workflowTopic } from '../topics.js';
 import { validateId, validateOptions } from '../validation.js';
 
@@ -51,5 +52,6 @@ export async function forkWorkflow(engine: Engine, sourceId: string, options?: F
   if (outcome === 'not-found') throw new JobNotFoundError(sourceId);
   if (outcome === 'duplicate') throw new DuplicateJobError(newId);
   engine.localWake(topic);
+  instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': main.workflow_name });
   return { workflowId: newId, workflowName: main.workflow_name, taskQueue: main.task_queue, contextVersion: Number(outcome.slice('forked:'.length)) };
 }

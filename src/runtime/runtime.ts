@@ -20,7 +20,7 @@ import { schemaForApp } from '../storage/sql-identifier.js';
 import { ActivityRegistry } from '../worker/activity-registry.js';
 import { publishNow } from '../worker/calls/emit.js';
 import { currentThreadScope, runInThreadScope } from '../worker/execution-scope.js';
-import { type Logger, type LogLevel, runtimeLogger, withFields } from '../telemetry/logger.js';
+import { errField, type Logger, type LogLevel, runtimeLogger, withFields } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { TaskLoop, type TaskLoopOptions } from '../worker/task-loop.js';
 import { UnservedTopics } from './unserved-topics.js';
@@ -138,6 +138,7 @@ export class Runtime {
       try {
         const engine = await Engine.open(hold.driver, target, appId, this.logger);
         if (target.source === 'DATABASE_URL') this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
+        this.logConnectionTrouble(engine);
         return { engine, hold };
       } catch (err) {
         await hold.release();
@@ -151,6 +152,25 @@ export class Runtime {
       () => this.engines.get(key) === entry && this.engines.delete(key),
     );
     return opening;
+  }
+
+  /**
+   * Connection trouble of an engine no worker of this runtime serves (a client, a dashboard): its
+   * task loop logs it where there is one, with the topics it serves (task-loop.ts start); without
+   * one, nothing was logged and result() waiters quietly fell back to polling.
+   */
+  private logConnectionTrouble(engine: Engine): void {
+    const appId = engine.appId;
+    const served = () => this.loops.has(engine);
+    engine.onListenerLost((error) => {
+      if (!served()) this.logger.warn({ appId, err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile');
+    });
+    engine.onReconnect(() => {
+      if (!served()) this.logger.info({ appId }, 'database notifications regained (LISTEN reconnected)');
+    });
+    engine.onConnectionError((error) => {
+      if (!served()) this.logger.warn({ appId, err: errField(error) }, 'database connection lost outside a statement (the pool opens a new one)');
+    });
   }
 
   /** What workflow code running on `engine` gets from this runtime. */

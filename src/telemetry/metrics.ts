@@ -2,7 +2,8 @@
  * Metrics, through `@opentelemetry/api` only, on the global meter provider (no-ops until the
  * application registers an SDK):
  * - counters `hotmesh.workflows.started`, `.completed`, `.failed` (for good), `.retried` (a run that
- *   failed and will run again) and `.parked`, by app and workflow name;
+ *   failed and will run again) and `.parked`, by app and workflow name (started: a client's start,
+ *   a child or detached start from a workflow, a fork);
  * - histograms (ms) `hotmesh.task.schedule_to_start` (from when a task became ready, its due time,
  *   to the claim that took it; by app, topic and kind), `hotmesh.step.duration` (a durable call
  *   executed, start to journaled; by app and kind), `hotmesh.run.duration` (one run of a thread, claim

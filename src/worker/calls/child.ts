@@ -8,6 +8,7 @@ import { DuplicateJobError } from '../../errors.js';
 import { toFailure } from '../../failure-codec.js';
 import { encodeJson } from '../../json-value.js';
 import * as children from '../../sql/queries/children.js';
+import { instruments } from '../../telemetry/metrics.js';
 import { currentTraceContext } from '../../telemetry/tracing.js';
 import { workflowTopic } from '../../topics.js';
 import type { Executor } from './call-site.js';
@@ -42,6 +43,8 @@ export const executeChild: Executor<'child' | 'start'> = async (site, call, batc
     if (detached) return site.journal(call, batch(), { type: 'done', value: input.workflowId });
     return { type: 'blocked' };
   }
+  // a child or detached start is a workflow started, as a client's start is (start-job.ts)
+  instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': input.workflowName });
   if (detached) {
     setTimeout(() => engine.localWake(topic), 110).unref(); // runnable 100 ms later: see startChildFromThread
     return { type: 'done', value: input.workflowId };
