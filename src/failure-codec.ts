@@ -25,7 +25,7 @@ import {
   WaitTimeoutError,
 } from './errors.js';
 import type { InterruptOptions } from './replay/durable-call.js';
-import { validatePositiveSeconds } from './validation.js';
+import { validateOptions, validatePositiveSeconds, validateText } from './validation.js';
 
 /** Where a failure is revived: the durable call that delivered it. */
 export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'interrupt' | 'wait' | 'sleep';
@@ -189,9 +189,12 @@ export function failureCause(failure: StoredFailure): Error {
 }
 
 /** What an interrupted job stores as its error (`throw: false` makes result() resolve undefined). */
-export function interruptFailure(jobId: string, options: InterruptOptions): StoredFailure & { throw: boolean } {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new ValidationError('interrupt options', 'must be an object');
+export function interruptFailure(jobId: string, given: InterruptOptions): StoredFailure & { throw: boolean } {
+  if (given !== undefined && (typeof given !== 'object' || given === null)) throw new ValidationError('interrupt options', 'must be an object');
+  const options = validateOptions<InterruptOptions>('interrupt options', given, ['reason', 'throw', 'descend', 'suppress', 'expire', 'code', 'stack']);
   validatePositiveSeconds('expire', options.expire);
+  if (options.reason !== undefined) validateText('reason', options.reason, 64 * 1024);
+  if (options.stack !== undefined) validateText('stack', options.stack, 64 * 1024);
   if (options.code !== undefined && !Number.isInteger(options.code)) throw new ValidationError('code', 'must be an integer');
   return {
     message: options.reason ?? `job [${jobId}] interrupted`,

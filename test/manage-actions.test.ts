@@ -358,7 +358,7 @@ describe('management API: actions', () => {
       // a black-box pass found each of these reaching SQL (a DatabaseError) or silently ignored:
       // dates PostgreSQL cannot hold, lone surrogates in a reason, a filter name no workflow can have,
       // misspelled options (fork({ from }) forked the whole journal), and a date Date parses as local time
-      for (const createdAfter of ['0000-01-01T00:00:00Z', new Date(8.64e15), new Date(-8.64e15), '-001000-01-01T00:00:00Z', 'Dec 1 2026']) {
+      for (const createdAfter of ['0000-01-01T00:00:00Z', new Date(8.64e15), new Date(-8.64e15), '-001000-01-01T00:00:00Z', 'Dec 1 2026', '2026-02-30']) {
         await expect(mf.workflow.list({ createdAfter }), String(createdAfter)).rejects.toMatchObject({ kind: 'ValidationError', field: 'createdAfter' });
         await expect(mf.workflow.counts({ createdBefore: createdAfter }), String(createdAfter)).rejects.toMatchObject({ kind: 'ValidationError', field: 'createdBefore' });
       }
@@ -373,10 +373,13 @@ describe('management API: actions', () => {
       await expect(h.cancel({ reasn: 'x' } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
       await expect(h.terminate({ resaon: 'x' } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
       await expect(h.signal('s', 1, { signalkey: 'k' } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
+      await expect(h.interrupt({ descned: true } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
+      await expect(h.interrupt({ reason: 'a\ud800' })).rejects.toMatchObject({ kind: 'ValidationError', field: 'reason' });
       await expect(mf.workflow.signal('s', 1, undefined, { expires: 5 } as never)).rejects.toMatchObject({ kind: 'ValidationError' });
       expect(calls).toEqual([]);
       // still accepted: ISO 8601 dates and times, null options
       await mf.workflow.list({ createdAfter: '2026-01-01', createdBefore: '2999-12-31T23:59:59.999+01:00' });
+      await mf.workflow.list({ createdAfter: '2026-01-01 10:00:00' }); // as the CLI's tables print times (UTC)
       await mf.workflow.list(null as never);
     } finally {
       engine.driver.named = named;

@@ -30,6 +30,7 @@ describe('README promises: the embedded database', () => {
   let dataDir: string;
   const savedEnv = { dataDir: process.env.HOTMESH_DATA_DIR, lockWait: process.env.HOTMESH_LOCK_WAIT_MS };
   beforeAll(() => {
+    delete process.env.DATABASE_URL; // it would win over HOTMESH_DATA_DIR (README, Databases)
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-embedded-'));
     dataDir = path.join(root, 'data');
   });

@@ -42,7 +42,7 @@ function statusOf(err: unknown): number {
   if (err instanceof RefusedError) return 403;
   if (isHotMeshError(err, 'ValidationError')) return 400;
   if (isHotMeshError(err, 'JobNotFoundError') || isHotMeshError(err, 'AppNotFoundError')) return 404;
-  if (isHotMeshError(err, 'AppMigrationsPendingError')) return 409;
+  if (isHotMeshError(err, 'AppMigrationsPendingError') || isHotMeshError(err, 'AppSchemaConflictError')) return 409;
   if (isHotMeshError(err, 'PayloadTooLargeError')) return 413;
   if (isHotMeshError(err, 'JobFinishedError') || isHotMeshError(err, 'ContextTypeError') || isHotMeshError(err, 'DuplicateJobError') || isHotMeshError(err, 'WorkflowStateError')) return 409;
   return 500;

@@ -291,6 +291,7 @@ export class Engine {
     this.reconnectListeners.clear();
     this.lostListeners.clear();
     this.payloadListeners.clear();
+    this.connectionErrorListeners.clear();
     await this.unlisten?.().catch(() => {});
   }
 }

@@ -11,13 +11,31 @@ import { WORKFLOW_STATUSES, type WorkflowFilter, type WorkflowStatus } from './t
 const FILTER_KEYS = ['status', 'workflowName', 'taskQueue', 'entity', 'idPrefix', 'createdAfter', 'createdBefore', 'search'];
 const SEARCH_FIELD = /^[A-Za-z0-9_.-]{1,64}$/;
 
-const ISO_8601 = /^[+-]?\d{4,6}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+/** A day, and optionally a time (`T` or a space before it, as the CLI's tables print it) and a zone. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * A Date, or a string in ISO 8601's form. A time without a zone is UTC, as the CLI and the dashboard
+ * show times (Date alone would read it, and 'Dec 1 2026', as this process's local time); a day that
+ * does not exist (2026-02-30) is refused rather than rolled into the next month.
+ */
+function parseInstant(field: string, value: unknown): Date | undefined {
+  if (value instanceof Date) return value;
+  if (typeof value !== 'string') return undefined;
+  const m = ISO_8601.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, time, zone] = m;
+  const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > daysInMonth) {
+    throw new ValidationError(field, `names a day that does not exist (${y}-${mo}-${d})`);
+  }
+  return new Date(`${y}-${mo}-${d}T${time ?? '00:00'}${zone ?? 'Z'}`);
+}
 
 function instant(field: string, value: unknown): string | null {
   if (value === undefined || value === null) return null;
-  // strings in ISO 8601's form only: Date parses 'Dec 1 2026' too, as the local time of this process
-  const date = value instanceof Date ? value : typeof value === 'string' && ISO_8601.test(value) ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) throw new ValidationError(field, 'must be a Date or an ISO 8601 date string');
+  const date = parseInstant(field, value);
+  if (!date || Number.isNaN(date.getTime())) throw new ValidationError(field, 'must be a Date or an ISO 8601 date string (a time without a zone is UTC)');
   // JavaScript dates reach years PostgreSQL refuses (year 0, 275760, BC years): a DatabaseError before
   const year = date.getUTCFullYear();
   if (year < 1 || year > 9999) throw new ValidationError(field, `must be a date between the years 1 and 9999 (got year ${year})`);

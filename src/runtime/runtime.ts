@@ -155,13 +155,17 @@ export class Runtime {
   }
 
   /**
-   * Connection trouble of an engine no worker of this runtime serves (a client, a dashboard): its
+   * Connection trouble of a database no worker of this process runs on (a client, a dashboard): a
    * task loop logs it where there is one, with the topics it serves (task-loop.ts start); without
-   * one, nothing was logged and result() waiters quietly fell back to polling.
+   * one, nothing was logged and result() waiters quietly fell back to polling. The driver, and so its
+   * LISTEN connection, is shared by every runtime of the process: a worker of any of them logs it,
+   * else each runtime with an engine on it, to its own logger. The listeners go with the engine
+   * (Engine.close clears them).
    */
   private logConnectionTrouble(engine: Engine): void {
     const appId = engine.appId;
-    const served = () => this.loops.has(engine);
+    const root = this.processWide ?? this;
+    const served = () => [root, ...root.children].some((r) => [...r.loops.keys()].some((e) => e.driver === engine.driver));
     engine.onListenerLost((error) => {
       if (!served()) this.logger.warn({ appId, err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile');
     });

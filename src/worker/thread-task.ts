@@ -289,7 +289,15 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         const timers = outcome.timers.map((t) => ({ seq: t.seq, name: t.name, value: t.value ?? null, secs: t.remainingMs / 1000 }));
         let runAt: unknown;
         await pausing('suspendThread', async () => {
-          const res = await engine.query(tasks.suspendThread, { ...lease, timers: JSON.stringify(timers), wakeups: row.wakeups, nextDueAt: outcome.nextDueAt });
+          const res = await engine.query(tasks.suspendThread, {
+            taskId: lease.taskId,
+            claims: lease.claims,
+            jobId: lease.jobId,
+            thread: lease.thread,
+            timers: JSON.stringify(timers),
+            wakeups: row.wakeups,
+            nextDueAt: outcome.nextDueAt,
+          });
           runAt = res.rows[0]?.run_at;
         });
         deps.onSuspended(runAt === undefined || !Number.isFinite(Number(runAt)) ? null : Number(runAt));

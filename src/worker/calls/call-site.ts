@@ -136,7 +136,16 @@ export class CallSite {
   }
 
   private async writeStamp(stamp: PendingStamp): Promise<void> {
-    const res = await this.engine.query(journal.stampDelivered, { ...this.lease(), seqs: stamp.seqs, timers: JSON.stringify(stamp.timers), batch: stamp.batch });
+    const { task } = this;
+    const res = await this.engine.query(journal.stampDelivered, {
+      taskId: task.taskId,
+      claims: task.claims,
+      jobId: task.jobId,
+      thread: task.thread,
+      seqs: stamp.seqs,
+      timers: JSON.stringify(stamp.timers),
+      batch: stamp.batch,
+    });
     if (res.rows[0]!.held === 0) this.leaseLost();
   }
 
@@ -156,14 +165,27 @@ export class CallSite {
   }
 
   private async write(entries: PendingResult[]): Promise<void> {
-    const lease = this.lease();
+    // field by field, not spread: docs/design-decisions.md, "No object spread on the hot path"
+    const { taskId, claims, jobId, thread } = this.task;
     if (entries.length === 1) {
       const [e] = entries as [PendingResult];
-      const res = await this.engine.query(journal.appendResult, { ...lease, ...e });
+      const res = await this.engine.query(journal.appendResult, {
+        taskId,
+        claims,
+        jobId,
+        thread,
+        seq: e.seq,
+        kind: e.kind,
+        name: e.name,
+        status: e.status,
+        result: e.result,
+        attempt: e.attempt,
+        batch: e.batch,
+      });
       if (res.rowCount === 0) this.leaseLost();
       return;
     }
-    const res = await this.engine.query(journal.appendResults, { ...lease, entries: JSON.stringify(entries) });
+    const res = await this.engine.query(journal.appendResults, { taskId, claims, jobId, thread, entries: JSON.stringify(entries) });
     if (res.rows[0]!.appended !== entries.length) this.leaseLost();
   }
 

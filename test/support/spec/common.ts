@@ -6,6 +6,8 @@ import { backend, POSTGRES_URL } from '../backend.js';
 
 // Embedded backend: black-box tests pass no connection at all. Give each test file its own data
 // directory so files running in parallel do not contend for the default ./.hotmesh lock.
+// DATABASE_URL would win over HOTMESH_DATA_DIR (README, Databases): a developer's shell may set it.
+if (backend === 'pglite') delete process.env.DATABASE_URL;
 if (backend === 'pglite' && !process.env.SPEC_SHARED_DATA_DIR) {
   process.env.HOTMESH_DATA_DIR = mkdtempSync(path.join(tmpdir(), 'hotmesh-spec-'));
 }
