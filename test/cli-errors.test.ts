@@ -61,7 +61,7 @@ describe('hotmesh CLI: refusals and exit codes', () => {
       [['list', '--search', 'novalue'], /^hotmesh: Invalid --search: must be field=value/],
       [['list', '--status', 'sleeping'], /^hotmesh: Invalid --status: must be one of running, waiting, completed, failed, parked, cancelled, terminated \(got "sleeping"\)$/],
       [['list', '--cursor', 'not-a-cursor'], /^hotmesh: Invalid --cursor: /],
-      [['counts', '--created-after', 'yesterday'], /^hotmesh: Invalid --created-after: must be a Date or an ISO 8601 date string$/],
+      [['counts', '--created-after', 'yesterday'], /^hotmesh: Invalid --created-after: must be a Date or an ISO 8601 date string \(a time without a zone is UTC\)$/],
       [['describe'], /^error: missing required argument 'workflowId'$/],
       [['frobnicate'], /^error: unknown command 'frobnicate'$/],
       [['apps', '--colour'], /^error: unknown option '--colour'$/],
