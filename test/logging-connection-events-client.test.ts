@@ -8,16 +8,10 @@ import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaForApp } from '../src/storage/sql-identifier.js';
+import { captureLogs } from './support/log-capture.js';
 import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
-interface Entry {
-  level: string;
-  msg?: string;
-  obj: Record<string, any>;
-}
-const entries: Entry[] = [];
-const at = (level: string) => (obj: object, msg?: string) => entries.push({ level, msg, obj: obj as Record<string, any> });
-const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+const { entries, logger } = captureLogs();
 
 describe('logged connection trouble, no worker in the process', () => {
   let mf: MemFlowInstance;

@@ -11,17 +11,10 @@
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureLogs } from './support/log-capture.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 
-interface Entry {
-  level: string;
-  msg?: string;
-  obj: Record<string, any>;
-}
-const entries: Entry[] = [];
-const at = (level: string) => (obj: object, msg?: string) => entries.push({ level, msg, obj: obj as Record<string, any> });
-const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-const logged = (prefix: string) => entries.filter((e) => e.msg?.startsWith(prefix));
+const { entries, logger, logged } = captureLogs();
 
 let running = 0;
 const acts = MemFlow.workflow.proxyActivities({
