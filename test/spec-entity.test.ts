@@ -144,11 +144,15 @@ describe('spec §7 entity', () => {
   });
 
   it('execChild({ entity: "product", taskQueue, workflowName }) keeps its own document', async () => {
-    const res = await (await start('userMakesProduct', ['ExecChildUser'], { entity: 'user' })).result();
+    const parent = await start('userMakesProduct', ['ExecChildUser'], { entity: 'user' });
+    const res = await parent.result();
     expect(res.productResult.product).toMatchObject({ name: 'Laptop', price: 999.99, status: 'created', metadata: { category: 'electronics', inStock: true } });
     expect(res.productResult.product.operations).toEqual(['product-initialized', 'inventory-updated']);
     expect(res.userEntity.createdEntities).toEqual([res.productResult.id]);
     expect(res.userEntity.price).toBeUndefined();
+    // the catalog's default child id with an entity (§5.5): `<entity>-<guid>-<dimension>-<index>` (it was `-makeProduct-...`)
+    const children = (await client.workflow.list({ entity: 'product', limit: 1000 }, namespace)).items.filter((j) => j.parentId === parent.workflowId);
+    expect(children.map((c) => c.workflowId)).toEqual([expect.stringMatching(new RegExp(`^product-.*${parent.workflowId}`))]);
   });
 
   describe('static finds', () => {

@@ -54,11 +54,24 @@ async function randomness() {
   return [r1, r2];
 }
 
+/**
+ * Ordinary async code between durable calls, which runs again on every replay: emit({ once: false })
+ * publishes (a round trip), and a plain timer. Each sleep suspends the run, so the next run replays.
+ */
+async function awaitsBetweenCalls() {
+  await MemFlow.workflow.emit({ progress: 1 }, { once: false });
+  await MemFlow.workflow.sleepFor('50 milliseconds');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await MemFlow.workflow.emit({ progress: 2 }, { once: false });
+  await MemFlow.workflow.sleepFor('50 milliseconds');
+  return 'done';
+}
+
 describe('workflow basics', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('basics'), engine: { connection: testConnection() } });
-    for (const workflow of [sequence, parallel, retrying, failing, waiting, randomness, plainValue, throwsAtOnce]) {
+    for (const workflow of [sequence, parallel, retrying, failing, waiting, randomness, plainValue, throwsAtOnce, awaitsBetweenCalls]) {
       await mf.worker.create({ taskQueue: 'basics', workflow });
     }
   });
@@ -116,6 +129,15 @@ describe('workflow basics', () => {
       return x - Math.floor(x);
     };
     expect(await h.result()).toEqual([dR(1), dR(3)]);
+  });
+
+  // a black-box pass: the replay met the recorded sleep before the function, still awaiting its
+  // publish, had called it, and parked the unchanged workflow with a NonDeterminismError (593)
+  it('replays a workflow that awaits ordinary async code between durable calls (emit once: false)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const h = await mf.workflow.start({ workflowName: 'awaitsBetweenCalls', taskQueue: 'basics', args: [] });
+      expect(await h.result()).toBe('done');
+    }
   });
 
   it('refuses a duplicate workflow id', async () => {

@@ -92,6 +92,9 @@ export async function replayHistory(history: ReplayableHistory, workflowFn: (...
   const args = options.args ?? h.args;
   const seqBase = options.seqBase ?? (thread === 'main' ? h.seqBase : undefined) ?? 0;
   const run = new ThreadRun(journal, REPLAY_ONLY, { jobId: h.workflowId, thread, seqBase });
+  // a test's replay waits 5 s, not a worker's 10 minutes, on ordinary async code before it reports the
+  // next recorded call as not made
+  run.nonDurableWaitMs = 5_000;
   const info: ExecutionInfo = {
     workflowId: h.workflowId,
     namespace: 'replay',

@@ -167,8 +167,11 @@ export class ThreadRun {
     this.onProgress?.();
   }
 
+  /** How long the run waits on ordinary async code for the function's next call (tests shorten it). */
+  nonDurableWaitMs = NON_DURABLE_WAIT_MS;
+
   /** Resolves true when the function issues a durable call or settles, false after `maxMs`. */
-  private nonDurableProgress(maxMs = NON_DURABLE_WAIT_MS): Promise<boolean> {
+  private nonDurableProgress(maxMs = this.nonDurableWaitMs): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.onProgress = undefined;
@@ -219,6 +222,11 @@ export class ThreadRun {
         if (this.fatal) return this.finish(this.fatal);
         const batch = this.batch + 1;
         if (batch <= this.recordedBatches) {
+          // Between two recorded calls the function may await ordinary async code (emit({ once: false })
+          // publishes, a plain timer): with no durable call outstanding, wait for it to call something
+          // or settle, as a live run does below, before taking the replay for divergent. (It was
+          // divergent at once: an unchanged workflow that emitted before a sleep parked with 593.)
+          if (this.pending.size === 0 && !this.settled && (await this.nonDurableProgress())) continue;
           this.replayBatch(batch);
           continue;
         }

@@ -30,9 +30,13 @@ function resolveChild(options: ChildOptions, seq: number, parentId: string, thre
   const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
   const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
   const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
+  // the catalog's default (§5.5): `-<workflowName>-<parent>-<dimension>-<index>`, or with an entity
+  // `<entity>-<parent>-<dimension>-<index>`
   const workflowId =
     options.workflowId === undefined || options.workflowId === ''
-      ? `-${derivedId(workflowName, parentId, thread, String(seq))}`
+      ? entity !== undefined
+        ? derivedId(entity, parentId, thread, String(seq))
+        : `-${derivedId(workflowName, parentId, thread, String(seq))}`
       : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   encodeJson('args', args);

@@ -418,15 +418,27 @@ describe('ThreadRun: non-determinism', () => {
     }
   });
 
-  it('a recorded call the code no longer makes: "nothing" while it waits, "the function finished first" after', async () => {
+  it('a recorded call the code no longer makes: "nothing" once its wait on other code ran out, "the function finished first" after', async () => {
     const journal = [entry(1, 'activity', 'a', 1), entry(2, 'activity', 'b', 2)];
     const waiting = runOf(journal, new ScriptedPort(() => ({ type: 'blocked' })));
+    waiting.nonDurableWaitMs = 50; // a replay waits on ordinary async code as a live run does (10 minutes)
+    const started = Date.now();
     const w = await waiting.run(async () => {
       await waiting.call(act('a'));
       await new Promise(() => {}); // waits on something that is not a durable call
     });
     expect(w.type).toBe('nondeterminism');
     if (w.type === 'nondeterminism') expect(w.error).toMatchObject({ seq: 2, recorded: "activity('b')", attempted: 'nothing' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+
+    // ordinary async code that does come back: the replay goes on, no divergence
+    const slow = runOf(journal, new ScriptedPort());
+    const s = await slow.run(async () => {
+      await slow.call(act('a'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return valueOf(await slow.call(act('b')));
+    });
+    expect(s.type).toBe('completed');
 
     const finished = runOf(journal, new ScriptedPort());
     const f = await finished.run(async () => finished.call(act('a')));
