@@ -431,8 +431,18 @@ export class MemFlowRetryError extends terminal(ErrorCode.RETRY) {}
 function control(code: number) {
   return class extends MemFlowError {
     readonly code = code;
-    constructor(message = 'MemFlow suspension') {
-      super(message);
+    /**
+     * A message, or (as upstream builds them) the suspension's fields, kept as own fields: a waitFor's
+     * `{ signalId, index, workflowDimension }` (catalog §6). A field named as one of the error's own
+     * (code, name, message) is not taken.
+     */
+    constructor(details: string | Record<string, unknown> = 'MemFlow suspension') {
+      super(typeof details === 'string' ? details : 'MemFlow suspension');
+      if (typeof details === 'object' && details !== null) {
+        for (const [key, value] of Object.entries(details)) {
+          if (!(key in this)) Object.defineProperty(this, key, { value, enumerable: true, writable: true, configurable: true });
+        }
+      }
     }
   };
 }
@@ -442,7 +452,11 @@ export class MemFlowSleepError extends control(ErrorCode.SLEEP) {}
 export class MemFlowWaitForAllError extends control(ErrorCode.WAIT_FOR_ALL) {}
 export class MemFlowChildError extends control(ErrorCode.CHILD) {}
 export class MemFlowProxyError extends control(ErrorCode.PROXY) {}
-export class MemFlowWaitForError extends control(ErrorCode.WAIT_FOR) {}
+export class MemFlowWaitForError extends control(ErrorCode.WAIT_FOR) {
+  declare readonly signalId?: string;
+  declare readonly index?: number;
+  declare readonly workflowDimension?: string;
+}
 
 const MEMFLOW_KINDS: readonly string[] = [
   'MemFlowFatalError',

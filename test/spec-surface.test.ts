@@ -105,6 +105,11 @@ describe('spec surface', () => {
       expect(MemFlow.didInterrupt(err), name).toBe(true);
     }
     expect(new E.MemFlowFatalError('x').type).toBe('MemFlowFatalError');
+    // §6: MemFlowWaitForError carries signalId, index, workflowDimension (built from an object, its
+    // message was '[object Object]' and it had none of them)
+    const waitFor = new E.MemFlowWaitForError({ signalId: 's', index: 3, workflowDimension: '', code: 1 });
+    expect({ signalId: waitFor.signalId, index: waitFor.index, workflowDimension: waitFor.workflowDimension, code: waitFor.code }).toEqual({ signalId: 's', index: 3, workflowDimension: '', code: 595 });
+    expect(waitFor.message).toBe('MemFlow suspension');
     const dup = new E.DuplicateJobError('id1');
     expect(dup.message).toBe('Duplicate job: id1');
     expect(dup.jobId).toBe('id1');

@@ -86,6 +86,10 @@ export class Client {
       const engine = this.openedEngine(options.namespace) ?? (await this.engine(options.namespace));
       const job = await startJob(engine, prepared);
       this.runtime.unserved.notice(engine, job.topic, job.workflowId);
+      // catalog §2.2's `pending` (a paused start a resume must release) is not built: said, not dropped
+      if (options.pending !== undefined) {
+        this.runtime.logger.warn({ appId: engine.appId, jobId: job.workflowId }, "start option 'pending' is not supported: the job started at once (docs/design-decisions.md)");
+      }
       return new WorkflowHandle(engine, job.workflowId, job.topic, job.watch);
     },
 
