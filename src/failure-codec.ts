@@ -190,7 +190,7 @@ export function failureCause(failure: StoredFailure): Error {
 
 /** What an interrupted job stores as its error (`throw: false` makes result() resolve undefined). */
 export function interruptFailure(jobId: string, given: InterruptOptions): StoredFailure & { throw: boolean } {
-  if (given !== undefined && (typeof given !== 'object' || given === null)) throw new ValidationError('interrupt options', 'must be an object');
+  if (given === null) throw new ValidationError('interrupt options', 'must be an object'); // validateOptions takes null for {}
   const options = validateOptions<InterruptOptions>('interrupt options', given, ['reason', 'throw', 'descend', 'suppress', 'expire', 'code', 'stack']);
   validatePositiveSeconds('expire', options.expire);
   if (options.reason !== undefined) validateText('reason', options.reason, 64 * 1024);

@@ -3,7 +3,7 @@
  * WorkflowStateError naming the state the job is in.
  */
 import type { Engine } from '../engine/engine.js';
-import { JobNotFoundError, ValidationError, WorkflowStateError } from '../errors.js';
+import { JobNotFoundError, WorkflowStateError } from '../errors.js';
 import * as manage from '../sql/queries/manage.js';
 import { validateOptions, validateText } from '../validation.js';
 import { workflowStatus } from './status.js';

@@ -170,6 +170,15 @@ export class ThreadRun {
   /** How long the run waits on ordinary async code for the function's next call (tests shorten it). */
   nonDurableWaitMs = NON_DURABLE_WAIT_MS;
 
+  /**
+   * With no durable call outstanding and the function not settled, it awaits ordinary async code:
+   * true once it calls something or settles, false if it did neither within nonDurableWaitMs (and
+   * false at once when a durable call is outstanding or it has settled).
+   */
+  private async awaitedOrdinaryCode(): Promise<boolean> {
+    return this.pending.size === 0 && !this.settled && (await this.nonDurableProgress());
+  }
+
   /** Resolves true when the function issues a durable call or settles, false after `maxMs`. */
   private nonDurableProgress(maxMs = this.nonDurableWaitMs): Promise<boolean> {
     return new Promise((resolve) => {
@@ -223,10 +232,10 @@ export class ThreadRun {
         const batch = this.batch + 1;
         if (batch <= this.recordedBatches) {
           // Between two recorded calls the function may await ordinary async code (emit({ once: false })
-          // publishes, a plain timer): with no durable call outstanding, wait for it to call something
-          // or settle, as a live run does below, before taking the replay for divergent. (It was
-          // divergent at once: an unchanged workflow that emitted before a sleep parked with 593.)
-          if (this.pending.size === 0 && !this.settled && (await this.nonDurableProgress())) continue;
+          // publishes, a plain timer): wait for it, as a live run does below, before taking the replay
+          // for divergent. (It was divergent at once: an unchanged workflow that emitted before a sleep
+          // parked with 593.)
+          if (await this.awaitedOrdinaryCode()) continue;
           this.replayBatch(batch);
           continue;
         }
@@ -238,7 +247,7 @@ export class ThreadRun {
           // Nothing durable is pending, yet the function has not returned: it awaits ordinary async
           // code (a plain timer, a fetch). Wait for it to call something or settle; suspending here
           // would leave nothing to wake it.
-          if (this.pending.size === 0 && !this.settled && (await this.nonDurableProgress())) continue;
+          if (await this.awaitedOrdinaryCode()) continue;
           return this.finish(this.suspension());
         }
       }

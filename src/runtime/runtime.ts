@@ -155,25 +155,32 @@ export class Runtime {
   }
 
   /**
-   * Connection trouble of a database no worker of this process runs on (a client, a dashboard): a
-   * task loop logs it where there is one, with the topics it serves (task-loop.ts start); without
-   * one, nothing was logged and result() waiters quietly fell back to polling. The driver, and so its
-   * LISTEN connection, is shared by every runtime of the process: a worker of any of them logs it,
-   * else each runtime with an engine on it, to its own logger. The listeners go with the engine
-   * (Engine.close clears them).
+   * Connection trouble of an engine, logged once per event and driver: the driver, and so its LISTEN
+   * connection, is shared by every runtime of the process. The runtime whose worker serves the engine
+   * logs it, with the topics it serves; where no worker of the process runs on that driver (a client,
+   * a dashboard: it logged nothing before, and result() waiters quietly polled), every runtime with an
+   * engine on it logs it, to its own logger. The listeners go with the engine (Engine.close clears them).
    */
   private logConnectionTrouble(engine: Engine): void {
-    const appId = engine.appId;
     const root = this.processWide ?? this;
-    const served = () => [root, ...root.children].some((r) => [...r.loops.keys()].some((e) => e.driver === engine.driver));
+    /** The entry's fields when this runtime logs the event, else undefined. */
+    const fields = (): Record<string, unknown> | undefined => {
+      const loop = this.loops.get(engine);
+      if (loop) return { appId: engine.appId, topics: loop.topicNames() };
+      const served = [root, ...root.children].some((r) => [...r.loops.keys()].some((e) => e.driver === engine.driver));
+      return served ? undefined : { appId: engine.appId };
+    };
     engine.onListenerLost((error) => {
-      if (!served()) this.logger.warn({ appId, err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile');
+      const f = fields();
+      if (f) this.logger.warn({ ...f, err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile');
     });
     engine.onReconnect(() => {
-      if (!served()) this.logger.info({ appId }, 'database notifications regained (LISTEN reconnected)');
+      const f = fields();
+      if (f) this.logger.info(f, 'database notifications regained (LISTEN reconnected)');
     });
     engine.onConnectionError((error) => {
-      if (!served()) this.logger.warn({ appId, err: errField(error) }, 'database connection lost outside a statement (the pool opens a new one)');
+      const f = fields();
+      if (f) this.logger.warn({ ...f, err: errField(error) }, 'database connection lost outside a statement (the pool opens a new one)');
     });
   }
 

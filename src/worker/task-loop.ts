@@ -129,22 +129,8 @@ export class TaskLoop implements LocalTaker {
   private start(): void {
     this.engine.localTaker = this;
     this.unsubscribe.push(this.engine.onTopic((topic) => this.topics.has(topic) && this.pacing.notified()));
-    this.unsubscribe.push(
-      this.engine.onReconnect(() => {
-        this.logger.info({ topics: this.topicNames() }, 'database notifications regained (LISTEN reconnected)');
-        this.kick();
-      }),
-    );
-    this.unsubscribe.push(
-      this.engine.onListenerLost((error) =>
-        this.logger.warn({ topics: this.topicNames(), err: error === undefined ? undefined : errField(error) }, 'database notifications lost (LISTEN connection); reconnecting, polling meanwhile'),
-      ),
-    );
-    this.unsubscribe.push(
-      this.engine.onConnectionError((error) =>
-        this.logger.warn({ err: errField(error) }, 'database connection lost outside a statement (the pool opens a new one)'),
-      ),
-    );
+    // notifications missed while the LISTEN connection was down: claim now (the runtime logs the trouble)
+    this.unsubscribe.push(this.engine.onReconnect(() => this.kick()));
     this.metrics.observe();
     this.heartbeat = setInterval(() => {
       // never an unhandled rejection (it ends the process): a throwing logger or guard callback is logged
