@@ -23,7 +23,9 @@ function applyDiff(doc: unknown, changes: DiffEntry[]): unknown {
     for (const seg of c.path.slice(0, -1)) parent = parent[seg];
     const key = c.path[c.path.length - 1]!;
     if (c.kind === 'removed') removals.push({ parent, key });
-    else parent[key] = structuredClone(c.after);
+    // defineProperty, not assignment: a JSON key named __proto__ is an own property, and
+    // assigning it would set the object's prototype instead
+    else Object.defineProperty(parent, key, { value: structuredClone(c.after), writable: true, enumerable: true, configurable: true });
   }
   // array tails go from the end, so indexes stay valid
   for (const { parent, key } of removals.reverse()) {
@@ -40,6 +42,12 @@ describe('diffJson', () => {
     fc.assert(fc.property(json, json, (a, b) => {
       expect(applyDiff(a, diffJson(a, b))).toEqual(b);
     }));
+  });
+
+  it('keeps a key named __proto__ as an ordinary key (found by the property above)', () => {
+    const after = JSON.parse('[{"__proto__":false}]') as unknown;
+    expect(diffJson([{}], after)).toEqual([{ path: ['0', '__proto__'], kind: 'added', after: false }]);
+    expect(applyDiff([{}], diffJson([{}], after))).toEqual(after);
   });
 
   it('is empty for equal documents, and names merged keys one by one', () => {
