@@ -282,4 +282,5 @@ export const processRuntime = new Runtime();
 installExecutionBindings({
   current: () => currentThreadScope() as WorkflowExecution | undefined,
   processActivities: processRuntime.activities,
+  runAs: (execution, fn) => runInThreadScope(execution, fn),
 });

@@ -41,6 +41,8 @@ export interface ExecutionBindings {
   current(): WorkflowExecution | undefined;
   /** Where `proxyActivities({ activities })` registers at module load, outside any run. */
   processActivities: ActivityRegistrar;
+  /** Runs `fn` with `execution` as the current one (and what `fn` sets going, awaited or not). */
+  runAs<T>(execution: WorkflowExecution, fn: () => T): T;
 }
 
 let bindings: ExecutionBindings | undefined;
@@ -52,6 +54,11 @@ export function installExecutionBindings(b: ExecutionBindings): void {
 
 export function processActivities(): ActivityRegistrar | undefined {
   return bindings?.processActivities;
+}
+
+/** Runs `fn` with `execution` as the current one (outside a runtime, the caller's own stays). */
+export function runAsExecution<T>(execution: WorkflowExecution, fn: () => T): T {
+  return bindings ? bindings.runAs(execution, fn) : fn();
 }
 
 export function currentExecution(api: string): WorkflowExecution {
