@@ -45,11 +45,13 @@ export async function lastArgProbe(...args: any[]) {
   await MemFlow.workflow.signal(args[args.length - 1].signal, { args });
 }
 export async function infiniteLoop(name: string) {
+  const before = MemFlow.workflow.random();
   try {
     await MemFlow.workflow.hook({ workflowName: 'firstHook', args: [name, 'x'] } as any);
     return { error: 'not thrown' };
   } catch (e: any) {
-    return { success: true, error: e.message };
+    // the refused hook took index 2 (catalog §5.6), so this random() is seeded 3
+    return { success: true, error: e.message, seeds: [before, MemFlow.workflow.random()] };
   }
 }
 export async function execHookFlow(name: string) {
@@ -126,6 +128,8 @@ describe('spec §7 entity', () => {
     expect(res.error).toContain('MemFlow Hook Error: Potential infinite loop detected!');
     expect(res.error).toContain('taskQueue');
     expect(res.error).toContain('entity');
+    const seeded = (n: number) => Math.sin(n) * 10000 - Math.floor(Math.sin(n) * 10000);
+    expect(res.seeds).toEqual([seeded(1), seeded(3)]);
   });
 
   it('execHook: returns the signalled object; merge returns the whole document', async () => {

@@ -39,9 +39,13 @@ export interface ExecHookOptions extends HookOptions {
   signalId?: string;
 }
 
-function resolveHook(options: HookOptions, defaultJob: string): CallInput<'hook'> {
+function resolveHook(options: HookOptions, defaultJob: string, run: { takeSeq(): number }): CallInput<'hook'> {
   if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
   if (options.taskQueue === undefined && options.entity === undefined) {
+    // as upstream, the refused hook has taken its index (memflow-api.md §5.6: the check runs after
+    // the side-effect guard takes its index), so a workflow that catches this numbers its later calls
+    // (and seeds its random()s) as there
+    run.takeSeq();
     throw new Error(
       'MemFlow Hook Error: Potential infinite loop detected! A hook needs a taskQueue (or an entity) naming ' +
         'the worker that serves it; without taskQueue and entity it would re-enter this workflow.',
@@ -58,7 +62,7 @@ function resolveHook(options: HookOptions, defaultJob: string): CallInput<'hook'
 
 export async function hook(options: HookOptions): Promise<string> {
   const { run, info } = currentExecution('hook');
-  const input = resolveHook(options, info.workflowId);
+  const input = resolveHook(options, info.workflowId, run);
   const completion = await run.call({ kind: 'hook', name: input.workflowName, input });
   if (!completion.ok) throw reviveFailure(completion.error, 'hook');
   return completion.value;
