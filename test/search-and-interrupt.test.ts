@@ -33,11 +33,16 @@ export async function boss() {
   return { cancelledWorkflowId: childId };
 }
 
+export async function awaitingParent() {
+  const id = MemFlow.workflow.getContext().workflowId;
+  return MemFlow.workflow.execChild({ taskQueue: 'search', workflowName: 'sleeper', workflowId: `awaited-${id}` });
+}
+
 describe('search fields and interrupts', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('search'), engine: { connection: testConnection() } });
-    for (const workflow of [goodbye, exampleHook, sleeper, boss]) await mf.worker.create({ taskQueue: 'search', workflow });
+    for (const workflow of [goodbye, exampleHook, sleeper, boss, awaitingParent]) await mf.worker.create({ taskQueue: 'search', workflow });
   });
   afterAll(() => mf.shutdown());
 
@@ -110,5 +115,20 @@ describe('search fields and interrupts', () => {
     expect(err.job_id).toBe(sleeping.workflowId);
     await expect(sleeping.interrupt()).rejects.toThrow(`Job ${sleeping.workflowId} already completed`);
     await expect(sleeping.interrupt({ suppress: true })).resolves.toBe(sleeping.workflowId);
+  });
+
+  it('interrupts a parent waiting in execChild and its child together (descend)', async () => {
+    // the child's end went into the parent's journal and woke it, inside the statement that ended the
+    // parent too: PostgreSQL refused it, and nothing was interrupted (migration 0059)
+    const parent = await mf.workflow.start({ taskQueue: 'search', workflowName: 'awaitingParent' });
+    const child = await mf.workflow.getHandle('search', 'sleeper', `awaited-${parent.workflowId}`);
+    await eventually(async () => {
+      const engine = await mf.client.engine(mf.appId);
+      const r = await engine.driver.query(`SELECT 1 FROM ${engine.sqlSchema}.journal WHERE job_id = $1`, [child.workflowId]);
+      return r.rowCount > 0;
+    });
+    await expect(parent.interrupt({ descend: true })).resolves.toBe(parent.workflowId);
+    await expect(parent.result()).rejects.toMatchObject({ code: 410, job_id: parent.workflowId });
+    await expect(child.result()).rejects.toMatchObject({ code: 410, job_id: child.workflowId });
   });
 });
