@@ -10,7 +10,7 @@ import * as jobs from '../sql/queries/jobs.js';
 import { currentTraceContext, storedTrace } from '../telemetry/tracing.js';
 import { workflowTopic } from '../topics.js';
 import { validateArgs, validateId, validateRetry, validateTaskQueue, validateWorkflowName } from '../validation.js';
-import type { HookOptions } from '../workflow/hooks.js';
+import { type HookOptions, hookSearchFields } from '../workflow/hooks.js';
 import { guid } from './guid.js';
 
 /** A hook started from outside names its job, and may carry an idempotency key. */
@@ -31,14 +31,15 @@ export function prepareHookOutside(options: OutsideHookOptions) {
   const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
   const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
   const args = encodeJson('args', validateArgs(options.args))!;
-  validateRetry('config', options.config); // checked as a start's is; a hook's calls retry by the job's policy
+  const config = validateRetry('config', options.config);
+  const search = hookSearchFields(options.search);
   const hookId = options.hookId === undefined ? undefined : validateId('hookId', options.hookId);
   if (hookId?.includes('/')) throw new ValidationError('hookId', "must not contain '/' (it names a thread, and '/' marks a hook's own hooks)");
-  return { workflowId, taskQueue, workflowName, args, hookId };
+  return { workflowId, taskQueue, workflowName, args, hookId, config, search };
 }
 
 export async function startHookOutside(engine: Engine, options: OutsideHookOptions): Promise<string> {
-  const { workflowId, taskQueue, workflowName, args, hookId } = prepareHookOutside(options);
+  const { workflowId, taskQueue, workflowName, args, hookId, config, search } = prepareHookOutside(options);
   const thread = `hook-${hookId ?? guid()}`;
   const topic = workflowTopic(taskQueue, workflowName);
   const res = await engine.query(hooks.startHookOutside, {
@@ -52,6 +53,8 @@ export async function startHookOutside(engine: Engine, options: OutsideHookOptio
     origin: engine.origin,
     // the caller's active span: the hook's runs continue its trace (telemetry/tracing.ts)
     trace: storedTrace(currentTraceContext()),
+    config: config === undefined ? null : JSON.stringify(config),
+    search: JSON.stringify(search ?? {}),
   });
   if (res.rows[0]!.started === 0) {
     if (hookId !== undefined) {

@@ -81,7 +81,19 @@ export interface CallContract {
   /** signal(signalId, data); name = signal id; result = the message id. */
   signal: { input: { data: unknown; jobId?: string }; result: string };
   /** Start a hook thread; name = hook workflow name; result = the hook's thread id. */
-  hook: { input: { workflowId: string; taskQueue: string; workflowName: string; args: unknown[] }; result: string };
+  hook: {
+    input: {
+      workflowId: string;
+      taskQueue: string;
+      workflowName: string;
+      args: unknown[];
+      /** The hook's own retry policy (default: its job's). */
+      config?: RetryConfig;
+      /** Search fields written on the job with the hook's start, as stored (`_key`). */
+      search?: Record<string, string>;
+    };
+    result: string;
+  };
   /** execChild: start a child job and wait for its result; name = child workflow name. */
   child: { input: ChildCallInput; result: unknown };
   /** startChild: start a child job; name = child workflow name; result = its id. */

@@ -157,11 +157,11 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   contextOpOutside: { tables: ['jobs', 'context_log', 'context_checkpoints'], routing: job('jobId'), hot: true },
   // hooks
   startHookFromThread: {
-    tables: ['tasks', 'jobs', 'threads', 'journal'],
+    tables: ['tasks', 'jobs', 'threads', 'jobs_attributes', 'journal'],
     routing: { route: 'jobs', keys: ['jobId', 'targetId'], why: 'the calling job journals; the hook runs on the target job' },
     taskById: true,
   },
-  startHookOutside: { tables: ['jobs', 'threads', 'tasks'], routing: job('targetId') },
+  startHookOutside: { tables: ['jobs', 'threads', 'jobs_attributes', 'tasks'], routing: job('targetId') },
   threadExists: { tables: ['threads'], routing: job('jobId') },
   // children
   startChildFromThread: {

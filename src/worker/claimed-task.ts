@@ -58,6 +58,8 @@ export interface ClaimedRow {
   job_created_at: number | null;
   /** The trace a hook thread continues (threads.trace); null: the job's (`job_options.trace`). */
   thread_trace: StoredTraceContext | null;
+  /** A hook thread's own retry policy (threads.config, migration 0060); null: the job's (`job_options.config`). */
+  thread_config?: RetryConfig | null;
   /** The last seq of the thread's earlier runs (continueAsNew, migration 0042): this run counts on from it. */
   thread_seq_base?: number | null;
 }

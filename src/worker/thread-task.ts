@@ -50,7 +50,8 @@ export interface ThreadTaskDeps {
 export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Promise<void> {
   const { engine } = deps;
   const options = row.job_options ?? {};
-  const config = options.config ?? {};
+  // a hook's own policy, or the job's
+  const config = row.thread_config ?? options.config ?? {};
   // A policy that does not parse (stored by an older build, or written by hand: starts validate it now)
   // fails the job at once, with the ValidationError that names the field; thrown here, it failed every
   // claim and the job never ended.

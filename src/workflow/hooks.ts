@@ -16,6 +16,7 @@ import { hookSignalArg } from '../replay/hook-signal.js';
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateId, validateRetry, validateTaskQueue, validateWorkflowName } from '../validation.js';
 import { derivedId } from './derived-id.js';
+import { toStoredFields } from './search.js';
 import { currentExecution } from './execution.js';
 import { waitFor } from './signals.js';
 
@@ -39,6 +40,16 @@ export interface ExecHookOptions extends HookOptions {
   signalId?: string;
 }
 
+/** A hook's `search.data`, as stored (`{ fred: 'x' }` → `{ _fred: 'x' }`); validated before any SQL. */
+export function hookSearchFields(search: HookOptions['search']): Record<string, string> | undefined {
+  if (search === undefined || search === null) return undefined;
+  if (typeof search !== 'object' || Array.isArray(search)) throw new ValidationError('search', 'must be an object: { data: { field: value } }');
+  const data = search.data;
+  if (data === undefined || data === null) return undefined;
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ValidationError('search.data', 'must be an object of field: value');
+  return toStoredFields(data);
+}
+
 function resolveHook(options: HookOptions, defaultJob: string, run: { takeSeq(): number }): CallInput<'hook'> {
   if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
   if (options.taskQueue === undefined && options.entity === undefined) {
@@ -56,8 +67,8 @@ function resolveHook(options: HookOptions, defaultJob: string, run: { takeSeq():
   const workflowId = options.workflowId === undefined ? defaultJob : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   encodeJson('args', args);
-  validateRetry('config', options.config); // checked as a start's is; a hook's calls retry by the job's policy
-  return { workflowId, taskQueue, workflowName, args };
+  const config = validateRetry('config', options.config);
+  return { workflowId, taskQueue, workflowName, args, config, search: hookSearchFields(options.search) };
 }
 
 export async function hook(options: HookOptions): Promise<string> {

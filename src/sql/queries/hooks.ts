@@ -15,6 +15,10 @@ interface HookParams {
   origin: string;
   /** The trace the hook's runs continue (JSON of a StoredTraceContext; null: the job's). */
   trace: string | null;
+  /** The hook's retry policy (JSON; null: the job's). */
+  config: string | null;
+  /** Search fields the hook writes on its job once started (JSON object of stored names; '{}': none). */
+  search: string;
 }
 
 /**
@@ -31,10 +35,15 @@ WITH lease AS (
   SELECT id FROM {{schema}}.jobs
    WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false' AND EXISTS (SELECT 1 FROM lease)
 ), thread AS (
-  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace)
-  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb FROM target
+  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace, config)
+  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb, $config::jsonb FROM target
   ON CONFLICT DO NOTHING
   RETURNING job_id
+), fields AS (
+  -- the hook options' search.data, written with the hook's start (catalog §2.3: after it is enqueued)
+  INSERT INTO {{schema}}.jobs_attributes (job_id, field, value)
+  SELECT job_id, f.key, f.value FROM thread, jsonb_each_text($search::jsonb) f
+  ON CONFLICT (job_id, field) DO UPDATE SET value = excluded.value
 ), task AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
   SELECT job_id, $hookThread, 'thread', $topic FROM thread
@@ -57,10 +66,15 @@ export const startHookOutside = defineQuery<HookParams, { started: number; notif
 WITH target AS (
   SELECT id FROM {{schema}}.jobs WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false'
 ), thread AS (
-  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace)
-  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb FROM target
+  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace, config)
+  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb, $config::jsonb FROM target
   ON CONFLICT DO NOTHING
   RETURNING job_id
+), fields AS (
+  -- the hook options' search.data, written with the hook's start (catalog §2.3: after it is enqueued)
+  INSERT INTO {{schema}}.jobs_attributes (job_id, field, value)
+  SELECT job_id, f.key, f.value FROM thread, jsonb_each_text($search::jsonb) f
+  ON CONFLICT (job_id, field) DO UPDATE SET value = excluded.value
 ), task AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
   SELECT job_id, $hookThread, 'thread', $topic FROM thread

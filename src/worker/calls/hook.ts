@@ -28,6 +28,8 @@ export const executeHook: Executor<'hook'> = async (site, call, batch) => {
     origin: engine.origin,
     // the hook's runs continue this run's trace (not traced: the target job's)
     trace: site.traceContext ? storedTrace(currentTraceContext(site.traceContext)) : null,
+    config: input.config === undefined ? null : JSON.stringify(input.config),
+    search: JSON.stringify(input.search ?? {}),
   });
   const row = res.rows[0]!;
   if (row.held === 0) site.leaseLost();

@@ -1,0 +1,66 @@
+/**
+ * A hook's own options (memflow-api.md §2.3): `search: { data }` is written on the job with the hook's
+ * start, and `config` is the hook's own retry policy. Both were validated and then dropped (a
+ * black-box pass): the fields never appeared, and a failing hook retried by its job's policy.
+ */
+import { MemFlow, type MemFlowInstance } from 'hotmesh';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, testConnection, uniqueAppId } from './support/backend.js';
+
+const runs = new Map<string, number[]>();
+
+export async function host() {
+  await MemFlow.workflow.hook({ taskQueue: 'hookopts', workflowName: 'noop', search: { data: { fromInside: 'yes' } } });
+  await MemFlow.workflow.waitFor('never');
+}
+
+export async function noop() {
+  return 'ok';
+}
+
+export async function failing(tag: string) {
+  const list = runs.get(tag) ?? [];
+  list.push(Date.now());
+  runs.set(tag, list);
+  throw new Error(`hook ${tag} fails`);
+}
+
+describe('hook options', () => {
+  let mf: MemFlowInstance;
+  beforeAll(async () => {
+    mf = await MemFlow.init({ appId: uniqueAppId('hookopts'), engine: { connection: testConnection() } });
+    for (const workflow of [host, noop, failing]) await mf.worker.create({ taskQueue: 'hookopts', workflow });
+  });
+  afterAll(() => mf.shutdown());
+
+  it('writes search.data on the job, from outside and from inside a workflow', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'hookopts', workflowName: 'host', workflowId: `host-${MemFlow.guid()}` });
+    const hotMesh = await mf.client.getHotMeshClient('hookopts', mf.appId);
+    await eventually(async () => (await MemFlow.Search.findAllUserData(handle.workflowId, hotMesh)).fromInside === 'yes');
+    await handle.hook({ taskQueue: 'hookopts', workflowName: 'noop', search: { data: { fromOutside: 'also', n: 3 as unknown as string } } });
+    expect(await MemFlow.Search.findAllUserData(handle.workflowId, hotMesh)).toEqual({ fromInside: 'yes', fromOutside: 'also', n: '3' });
+    // refused before any SQL, naming the field
+    await expect(handle.hook({ taskQueue: 'hookopts', workflowName: 'noop', search: { data: [] as any } })).rejects.toMatchObject({
+      kind: 'ValidationError',
+      message: expect.stringContaining('search.data'),
+    });
+  });
+
+  it('retries a failing hook by its own config, not by its job’s policy', async () => {
+    // the job's policy (the default: 3 retries, backoff 10) would run it again after 1 s, then 10 s
+    const handle = await mf.workflow.start({ taskQueue: 'hookopts', workflowName: 'host', workflowId: `cfg-${MemFlow.guid()}` });
+    const tag = MemFlow.guid();
+    await handle.hook({
+      taskQueue: 'hookopts',
+      workflowName: 'failing',
+      args: [tag],
+      config: { maximumAttempts: 2, backoffCoefficient: 1, maximumInterval: '1s' },
+    });
+    await eventually(async () => (runs.get(tag)?.length ?? 0) >= 3, 8_000);
+    const times = runs.get(tag)!;
+    // two retries, each about 1 s after the run before (backoff 1^k s), then no more
+    expect(times[2]! - times[0]!).toBeLessThan(5_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(runs.get(tag)).toHaveLength(3);
+  });
+});
