@@ -3,7 +3,7 @@
  * start, and `config` is the hook's own retry policy. Both were validated and then dropped (a
  * black-box pass): the fields never appeared, and a failing hook retried by its job's policy.
  */
-import { MemFlow, type MemFlowInstance } from 'hotmesh';
+import { MemFlow, MemFlowFatalError, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 
@@ -25,11 +25,35 @@ export async function failing(tag: string) {
   throw new Error(`hook ${tag} fails`);
 }
 
+export async function fatalHook(_x: string, _reply: unknown) {
+  throw new MemFlowFatalError('the hook gives up');
+}
+
+export async function flakyHook(_x: string, _reply: unknown) {
+  throw new Error('the hook keeps failing');
+}
+
+export async function waitsOnHooks() {
+  const outcome: Record<string, unknown> = {};
+  for (const [key, workflowName, config] of [
+    ['fatal', 'fatalHook', undefined],
+    ['maxed', 'flakyHook', { maximumAttempts: 1, backoffCoefficient: 1, maximumInterval: '1s' }],
+  ] as const) {
+    try {
+      outcome[key] = await MemFlow.workflow.execHook({ taskQueue: 'hookopts', workflowName, args: ['x'], config });
+    } catch (err: any) {
+      if (MemFlow.didInterrupt(err) && !err.code) throw err;
+      outcome[key] = { name: err.name, code: err.code, message: err.message };
+    }
+  }
+  return outcome;
+}
+
 describe('hook options', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('hookopts'), engine: { connection: testConnection() } });
-    for (const workflow of [host, noop, failing]) await mf.worker.create({ taskQueue: 'hookopts', workflow });
+    for (const workflow of [host, noop, failing, fatalHook, flakyHook, waitsOnHooks]) await mf.worker.create({ taskQueue: 'hookopts', workflow });
   });
   afterAll(() => mf.shutdown());
 
@@ -62,5 +86,13 @@ describe('hook options', () => {
     expect(times[2]! - times[0]!).toBeLessThan(5_000);
     await new Promise((r) => setTimeout(r, 1_500));
     expect(runs.get(tag)).toHaveLength(3);
+  });
+
+  it('execHook throws its hook’s failure once the hook fails for good, instead of waiting forever', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'hookopts', workflowName: 'waitsOnHooks', workflowId: `eh-${MemFlow.guid()}` });
+    expect(await handle.result()).toEqual({
+      fatal: { name: 'MemFlowFatalError', code: 598, message: 'the hook gives up' },
+      maxed: { name: 'MemFlowMaxedError', code: 597, message: 'the hook keeps failing' },
+    });
   });
 });

@@ -1,8 +1,12 @@
 /**
  * How a hook started by `execHook` reports back: the hook gets a marker as its last argument naming
  * the signal to send and the job that waits for it, and its `signal(signalId, …)` goes to that job.
- * Both sides (workflow/hooks.ts builds it, worker/calls/signal.ts reads it) share this shape.
+ * Both sides (workflow/hooks.ts builds it, worker/calls/signal.ts reads it) share this shape. A hook
+ * that fails for good sends that signal too, with a failure in place of its result
+ * (worker/thread-task.ts), and the waiting `execHook` throws it (catalog §8.14: upstream's execHook
+ * swallowed its hook's failure and waited forever).
  */
+import type { StoredFailure } from '../errors.js';
 
 /** Marker appended as the last argument of a hook started by execHook. */
 export interface HookSignalArg {
@@ -20,4 +24,26 @@ export function hookSignalArg(signal: string, job: string): HookSignalArg {
 export function replyTarget(args: readonly unknown[], signalId: string): string | undefined {
   const last = args[args.length - 1] as Partial<HookSignalArg> | undefined;
   return last && typeof last === 'object' && last.$memflow === true && last.signal === signalId ? last.job : undefined;
+}
+
+/** The signal a hook started by execHook answers, and the job that waits for it; undefined for any other thread. */
+export function hookReply(args: readonly unknown[]): { signal: string; job: string } | undefined {
+  const last = args[args.length - 1] as Partial<HookSignalArg> | undefined;
+  return last && typeof last === 'object' && last.$memflow === true && typeof last.signal === 'string' && typeof last.job === 'string'
+    ? { signal: last.signal, job: last.job }
+    : undefined;
+}
+
+/** What a hook that failed for good sends in place of its result. */
+export interface HookFailure {
+  $memflowHookFailure: true;
+  error: StoredFailure;
+}
+
+export function hookFailure(error: StoredFailure): HookFailure {
+  return { $memflowHookFailure: true, error };
+}
+
+export function isHookFailure(value: unknown): value is HookFailure {
+  return typeof value === 'object' && value !== null && (value as Partial<HookFailure>).$memflowHookFailure === true;
 }

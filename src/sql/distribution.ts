@@ -144,6 +144,11 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
     routing: { route: 'jobs', keys: ['jobId', 'targetId'], why: 'the sender journals; the target job receives' },
     taskById: true,
   },
+  hookFailed: {
+    tables: ['tasks', 'waiters', 'journal', 'threads', 'signals'],
+    routing: { route: 'jobs', keys: ['jobId', 'targetId'], why: 'a failed hook of one job tells the job that waits on it' },
+    taskById: true,
+  },
   sweepSignals: { tables: ['signals', 'signal_keys', 'threads'], routing: { route: 'spanning', why: 'the expiry sweep, on every shard' } },
   waitForSignal: { tables: ['tasks', 'journal', 'signals', 'waiters'], routing: job('jobId'), taskById: true, hot: true },
   waitForSignalUntil: { tables: ['tasks', 'journal', 'signals', 'waiters'], routing: job('jobId'), taskById: true, hot: true },

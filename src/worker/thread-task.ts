@@ -8,7 +8,9 @@ import { cancelFailure } from '../manage/cancel.js';
 import { isTerminalCode, refusedStatementFailure, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
+import { hookFailure, hookReply } from '../replay/hook-signal.js';
 import { ThreadRun } from '../replay/thread-run.js';
+import * as signals from '../sql/queries/signals.js';
 import * as tasks from '../sql/queries/tasks.js';
 import * as threads from '../sql/queries/threads.js';
 import { isDeterministicDbError } from '../storage/transient-error.js';
@@ -214,6 +216,27 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     closing(statement, async () => {
       if (await written(statement, site.flush())) await run();
     });
+  /**
+   * The thread fails for good. A hook started by execHook first sends its failure to the job that
+   * waits (before the finish: a crash in between runs the hook again, which sends it again, rather
+   * than leave the waiter waiting forever).
+   */
+  const fail = async (error: StoredFailure): Promise<void> => {
+    const reply = row.thread === 'main' ? undefined : hookReply(args);
+    if (reply) {
+      await closing('hookFailed', () =>
+        engine.query(signals.hookFailed, {
+          taskId: lease.taskId,
+          claims: lease.claims,
+          jobId: lease.jobId,
+          targetId: reply.job,
+          signalId: reply.signal,
+          data: JSON.stringify(hookFailure(error)),
+        }),
+      );
+    }
+    await closing('finishThread', () => finish('failed', null, error));
+  };
 
   try {
     await closeRun();
@@ -238,7 +261,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         try {
           output = encodeJson('workflow result', outcome.value);
         } catch (err) {
-          await closing('finishThread', () => finish('failed', null, withCode(toFailure(err), ErrorCode.FATAL)));
+          await fail(withCode(toFailure(err), ErrorCode.FATAL));
           return;
         }
         await closing('finishThread', () => finish('completed', output, null));
@@ -270,7 +293,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         if (isTerminalCode(error.code)) {
           log.error({ code: error.code, err: failureField(error) }, 'workflow failed');
           countFailure(row.thread, attributes, false);
-          await closing('finishThread', () => finish('failed', null, error));
+          await fail(error);
         } else if (count <= policy.maximumAttempts) {
           const delaySeconds = retryDelaySeconds(count, policy);
           log.warn({ attempt: count, nextDelaySeconds: delaySeconds, err: failureField(error) }, 'workflow run failed; it will run again');
@@ -282,7 +305,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         } else {
           log.error({ code: ErrorCode.MAXED, attempts: count, err: failureField(error) }, 'workflow failed: retries exhausted');
           countFailure(row.thread, attributes, false);
-          await closing('finishThread', () => finish('failed', null, withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError')));
+          await fail(withCode(error, ErrorCode.MAXED, 'MemFlowMaxedError'));
         }
         return;
       }

@@ -6,13 +6,15 @@
  *   `{ signal: signalId, $memflow: true, job }` as its last argument and reports back with
  *   `MemFlow.workflow.signal(signalId, result)`.
  * - `execHookBatch(items)` starts them all, then waits for all their signals.
+ * A hook that fails for good (retries exhausted, or a fatal error) sends its failure instead, and the
+ * waiting execHook throws it.
  * `Promise.all([execHook(a), execHook(b)])` behaves exactly like `execHookBatch`: both hooks start
  * in the same delivery batch, before the thread suspends.
  */
 import { ValidationError } from '../errors.js';
 import { reviveFailure } from '../failure-codec.js';
 import type { CallInput, RetryConfig } from '../replay/durable-call.js';
-import { hookSignalArg } from '../replay/hook-signal.js';
+import { type HookFailure, hookSignalArg, isHookFailure } from '../replay/hook-signal.js';
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateId, validateRetry, validateTaskQueue, validateWorkflowName } from '../validation.js';
 import { derivedId } from './derived-id.js';
@@ -86,7 +88,10 @@ export async function execHook<T = any>(options: ExecHookOptions): Promise<T> {
       ? `memflow-hook-${derivedId(info.workflowId, info.thread, String(run.counter + 1))}`
       : validateId('signalId', options.signalId);
   await hook({ ...options, args: [...validateArgs(options.args), hookSignalArg(signalId, info.workflowId)] });
-  return waitFor<T>(signalId);
+  const reply = await waitFor<T | HookFailure>(signalId);
+  // the hook failed for good (its retries ran out, or it threw a fatal error): so does this call
+  if (isHookFailure(reply)) throw reviveFailure(reply.error, 'hook');
+  return reply;
 }
 
 export async function execHookBatch<T extends Record<string, unknown> = Record<string, any>>(

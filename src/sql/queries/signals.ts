@@ -92,3 +92,15 @@ WITH sent AS (
   RETURNING seq
 )
 SELECT (SELECT count(*) FROM journal)::int AS journaled`);
+
+/**
+ * A hook started by execHook failed for good: its failure goes to the signal the waiting job expects
+ * (fenced by the hook's lease, so a run that lost it sends nothing).
+ */
+export const hookFailed = defineQuery<
+  { taskId: string; claims: number; jobId: string; targetId: string; signalId: string; data: string },
+  { delivered: number | null }
+>(/* sql */ `
+SELECT {{schema}}.deliver_signal($targetId, $signalId, $data::jsonb) AS delivered
+  FROM {{schema}}.tasks
+ WHERE id = $taskId AND job_id = $jobId AND {{schema}}.lease_held($taskId, $claims)`);
