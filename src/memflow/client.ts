@@ -8,7 +8,7 @@ import type { Engine } from '../engine/engine.js';
 import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime } from '../runtime/runtime.js';
 import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../storage/connection.js';
-import type { Logger, LogLevel } from '../telemetry/logger.js';
+import { type Logger, type LogLevel, runtimeLogger } from '../telemetry/logger.js';
 import { workflowTopic } from '../topics.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
 import { validateId } from '../validation.js';
@@ -32,8 +32,10 @@ export interface ClientConfig {
   /** Embedded data directory (default `HOTMESH_DATA_DIR`, else `./.hotmesh`). */
   dataDir?: string;
   /**
-   * A pino-shaped logger and level for the established form's (process-wide) runtime: the last
-   * client or worker that passes one sets it. See MemFlow.init's `logger` / `logLevel`.
+   * A pino-shaped logger and level. What this client's own calls warn about (a start on a topic no
+   * worker serves, an unsupported start option) goes to it. It is also the established form's
+   * process-wide one (the engine's and workers' entries): the last client or worker that passes one
+   * sets that. See MemFlow.init's `logger` / `logLevel`.
    */
   logger?: Logger;
   logLevel?: LogLevel;
@@ -43,12 +45,23 @@ export class Client {
   private readonly target: DriverTarget;
 
   private readonly runtime: Runtime;
+  /** This client's own logger, when its config names one (else: its runtime's, whoever set it). */
+  private readonly ownLogger: Logger | undefined;
 
   /** `runtime` is internal: `MemFlow.init` passes its own, so `mf.shutdown()` closes only what it opened. */
   constructor(config: ClientConfig = {}, runtime?: Runtime) {
     this.target = resolveTarget(config.connection, config.dataDir);
     this.runtime = runtime ?? processRuntime;
-    if (!runtime && (config.logger || config.logLevel)) processRuntime.setLogger(config);
+    if (!runtime && (config.logger || config.logLevel)) {
+      processRuntime.setLogger(config);
+      // a Worker created later in this process sets the process-wide logger again: this client's
+      // warnings stay this client's (a black-box pass found them going to the worker's logger)
+      this.ownLogger = runtimeLogger(config);
+    }
+  }
+
+  private get logger(): Logger {
+    return this.ownLogger ?? this.runtime.logger;
   }
 
   /** The engine of one app (opened, and migrated, on first use). */
@@ -85,10 +98,10 @@ export class Client {
       const prepared = prepareStart(options); // refuse bad input before opening anything
       const engine = this.openedEngine(options.namespace) ?? (await this.engine(options.namespace));
       const job = await startJob(engine, prepared);
-      this.runtime.unserved.notice(engine, job.topic, job.workflowId);
+      this.runtime.unserved.notice(engine, job.topic, job.workflowId, this.ownLogger);
       // catalog §2.2's `pending` (a paused start a resume must release) is not built: said, not dropped
       if (options.pending !== undefined) {
-        this.runtime.logger.warn({ appId: engine.appId, jobId: job.workflowId }, "start option 'pending' is not supported: the job started at once (docs/design-decisions.md)");
+        this.logger.warn({ appId: engine.appId, jobId: job.workflowId }, "start option 'pending' is not supported: the job started at once (docs/design-decisions.md)");
       }
       return new WorkflowHandle(engine, job.workflowId, job.topic, job.watch);
     },

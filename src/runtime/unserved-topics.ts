@@ -46,8 +46,11 @@ export function nearestTopics(topic: string, served: Iterable<string>): string[]
 /** What one engine's starts are waiting on: the served list, and the starts not yet looked at. */
 interface EngineState {
   served?: { at: number; topics: Set<string> };
-  /** By topic, the job ids of starts to look at (the first MAX_WARNINGS of each), and how many in all. */
-  pending: Map<string, { jobIds: string[]; starts: number }>;
+  /**
+   * By topic, the job ids of starts to look at (the first MAX_WARNINGS of each), how many in all, and
+   * where the first start asked its warnings to go (undefined: the runtime's logger).
+   */
+  pending: Map<string, { jobIds: string[]; starts: number; logger?: Logger }>;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -60,14 +63,17 @@ export class UnservedTopics {
     private readonly local: (engine: Engine) => Set<string>,
   ) {}
 
-  /** After a start on `topic`: warn, a moment later, if no worker served it lately. Never throws. */
-  notice(engine: Engine, topic: string, jobId: string): void {
+  /**
+   * After a start on `topic`: warn, a moment later, if no worker served it lately (to `logger`, the
+   * starting client's own, else the runtime's). Never throws.
+   */
+  notice(engine: Engine, topic: string, jobId: string, logger?: Logger): void {
     if (this.local(engine).has(topic)) return;
     let state = this.states.get(engine);
     if (!state) this.states.set(engine, (state = { pending: new Map() }));
     const served = state.served;
     if (served && Date.now() - served.at < REFRESH_MS && served.topics.has(topic)) return;
-    const waiting = state.pending.get(topic) ?? { jobIds: [], starts: 0 };
+    const waiting = state.pending.get(topic) ?? { jobIds: [], starts: 0, logger };
     state.pending.set(topic, waiting);
     waiting.starts++;
     if (waiting.jobIds.length < MAX_WARNINGS) waiting.jobIds.push(jobId);
@@ -98,15 +104,16 @@ export class UnservedTopics {
     }
     state.served = { at: Date.now(), topics };
     const local = this.local(engine);
-    for (const [topic, { jobIds, starts }] of pending) {
+    for (const [topic, { jobIds, starts, logger }] of pending) {
       if (topics.has(topic) || local.has(topic)) continue;
+      const log = logger ?? this.logger();
       const nearest = nearestTopics(topic, topics);
       const message =
         `no worker has served topic '${topic}' in the last ${RECENT_SECONDS} s: the job waits until one does` +
         (nearest.length > 0 ? ` (did you mean ${nearest.map((t) => `'${t}'`).join(' or ')}?)` : '');
-      for (const jobId of jobIds) this.logger().warn({ appId: engine.appId, jobId, topic, nearestServedTopics: nearest }, message);
+      for (const jobId of jobIds) log.warn({ appId: engine.appId, jobId, topic, nearestServedTopics: nearest }, message);
       if (starts > jobIds.length) {
-        this.logger().warn(
+        log.warn(
           { appId: engine.appId, topic, starts: starts - jobIds.length, nearestServedTopics: nearest },
           `and ${starts - jobIds.length} more starts on topic '${topic}' no worker has served in the last ${RECENT_SECONDS} s`,
         );

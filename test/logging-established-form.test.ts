@@ -1,0 +1,41 @@
+/**
+ * The established form (`new MemFlow.Client({ logger })`, `Worker.create({ options: { logger } })`):
+ * what a client's own starts warn about goes to that client's logger, even once a worker in the same
+ * process set the process-wide logger to its own (a black-box pass found the client's typo warning in
+ * the worker's logger).
+ */
+import { Client, MemFlow, Worker } from 'hotmesh';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, uniqueAppId } from './support/backend.js';
+import { captureLogs } from './support/log-capture.js';
+import { specConnection } from './support/spec/common.js';
+
+export async function estGreet(name: string) {
+  return `hello ${name}`;
+}
+
+describe('logging, established form', () => {
+  const namespace = uniqueAppId('estlog');
+  const taskQueue = 'estlog';
+  const ofClient = captureLogs();
+  const ofWorker = captureLogs();
+  let client: Client;
+  beforeAll(async () => {
+    const connection = specConnection();
+    client = new Client({ connection, logger: ofClient.logger });
+    await Worker.create({ connection, namespace, taskQueue, workflow: estGreet, options: { logger: ofWorker.logger } });
+  });
+  afterAll(() => MemFlow.shutdown());
+
+  it("sends a start's typo warning to the client's logger, not to the worker's", async () => {
+    // served: no warning
+    const served = await client.workflow.start({ namespace, taskQueue, workflowName: 'estGreet', args: ['a'] });
+    expect(await served.result()).toBe('hello a');
+    const typo = await client.workflow.start({ namespace, taskQueue, workflowName: 'estGreett', args: ['b'] });
+    const warned = await eventually(async () => ofClient.entries.find((e) => e.level === 'warn' && e.obj.jobId === typo.workflowId), 10_000);
+    expect(warned.msg).toContain("did you mean 'estlog-estGreet'?");
+    expect(ofWorker.entries.filter((e) => e.obj.jobId === typo.workflowId || e.obj.jobId === served.workflowId)).toEqual([]);
+    // the worker's own entries still go to the worker's logger
+    expect(ofWorker.logged('worker started').length).toBeGreaterThan(0);
+  });
+});
