@@ -18,6 +18,22 @@ const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULAT
 const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 60_000 });
 const meterProvider = new MeterProvider({ readers: [reader] });
 
+let flakyAttempts = 0;
+const flaky = MemFlow.workflow.proxyActivities({
+  activities: {
+    async flakyStep() {
+      flakyAttempts++;
+      if (flakyAttempts === 1) throw new Error('first attempt fails');
+      return 'second attempt';
+    },
+  },
+  retryPolicy: { maximumAttempts: 2, backoffCoefficient: 1, maximumInterval: '1s' },
+});
+
+export async function flakyFlow() {
+  return flaky.flakyStep();
+}
+
 let steps = 0;
 const acts = MemFlow.workflow.proxyActivities({
   activities: {
@@ -56,6 +72,7 @@ describe('OpenTelemetry spans and metrics', () => {
     await mf.worker.create({ taskQueue: 'otel', workflow: tracedFlow });
     await mf.worker.create({ taskQueue: 'otel', workflow: parentFlow });
     await mf.worker.create({ taskQueue: 'otel', workflow: childFlow });
+    await mf.worker.create({ taskQueue: 'otel', workflow: flakyFlow });
   });
   afterAll(async () => {
     await mf.shutdown();
@@ -92,6 +109,21 @@ describe('OpenTelemetry spans and metrics', () => {
       expect(runIds.has(call.parentSpanContext?.spanId ?? '')).toBe(true);
       expect(call.attributes).toMatchObject({ 'hotmesh.workflow_name': 'tracedFlow', 'hotmesh.seq': expect.any(Number) });
     }
+  });
+
+  it('marks the span of a failed attempt as an error, also when another attempt follows', async () => {
+    const caller = tracerProvider.getTracer('test').startSpan('caller');
+    const handle = await context.with(trace.setSpan(context.active(), caller), () => mf.workflow.start({ taskQueue: 'otel', workflowName: 'flakyFlow' }));
+    caller.end();
+    expect(await handle.result()).toBe('second attempt');
+    const attempts = spans
+      .getFinishedSpans()
+      .filter((s) => s.attributes['hotmesh.job_id'] === handle.workflowId && s.name === 'activity flakyStep')
+      .sort((a, b) => Number(a.attributes['hotmesh.attempt']) - Number(b.attributes['hotmesh.attempt']));
+    expect(attempts.map((s) => [s.attributes['hotmesh.attempt'], s.status.code, s.status.message])).toEqual([
+      [1, 2, 'first attempt fails'], // SpanStatusCode.ERROR
+      [2, 0, undefined],
+    ]);
   });
 
   it('counts workflows started and completed, and records step durations', async () => {

@@ -29,7 +29,14 @@ export type CallOutcome =
    * Waiting on something outside this run (timer, signal, child, remote activity, retry backoff).
    * `recheckAt`: execute the call again at that time (a waitFor's deadline).
    */
-  | { type: 'blocked'; dueAt?: number; attempt?: number; recheckAt?: number };
+  | {
+      type: 'blocked';
+      dueAt?: number;
+      attempt?: number;
+      recheckAt?: number;
+      /** An inline activity attempt that failed and will be retried at dueAt: its failure (its span's error). */
+      attemptFailure?: StoredFailure;
+    };
 
 export function isDeliverable(entry: JournalEntry, now: number): boolean {
   return entry.status !== 'retry' && (entry.dueAt === null || entry.dueAt <= now);

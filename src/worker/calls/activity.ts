@@ -52,7 +52,7 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
         delaySeconds: decision.delaySeconds,
       });
       if (res.rowCount === 0) site.leaseLost();
-      return { type: 'blocked', attempt, dueAt: Number(res.rows[0]!.due_at) };
+      return { type: 'blocked', attempt, dueAt: Number(res.rows[0]!.due_at), attemptFailure: decision.failure };
     }
   }
 };

@@ -73,7 +73,8 @@ export async function executeCall(site: CallSite, call: IssuedCall, batch: () =>
     : undefined;
   try {
     const outcome = await executor(site, call, batch, previous);
-    if (span) endSpan(span, outcome.type === 'failed' ? outcome.error : undefined);
+    // a failed attempt is an error of its span, whether the call fails or another attempt follows
+    if (span) endSpan(span, outcome.type === 'failed' ? outcome.error : outcome.type === 'blocked' ? outcome.attemptFailure : undefined);
     return outcome;
   } catch (err) {
     if (span) endSpan(span, err instanceof Error ? err : { message: String(err) });
