@@ -477,6 +477,10 @@ describe('refused before any I/O (nothing opened yet)', () => {
       checkValidation(err, field, rule);
     }
     checkValidation(await rejectsBeforeIo(MemFlow.Worker.create(null as never)), 'config');
+    // an inline function, which JavaScript names after the `workflow` key (issue 11), in both API forms
+    const inline = /inline function without a name of its own/;
+    checkValidation(await rejectsBeforeIo(MemFlow.Worker.create({ connection, taskQueue: 'q', workflow: async () => 'anon' })), 'workflow', inline);
+    checkValidation(await rejectsBeforeIo(MemFlow.Worker.create({ connection, taskQueue: 'q', workflow: async function () {} })), 'workflow', inline);
   });
 
   it.each([...BAD_IDS, ['bigint', 1n, /got bigint/] as [string, unknown, RegExp], ['symbol', Symbol('id'), /got symbol/] as [string, unknown, RegExp]])(

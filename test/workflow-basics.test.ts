@@ -84,6 +84,15 @@ describe('workflow basics', () => {
     expect(calls.greet - before).toBe(10);
   });
 
+  it("serves a function declared with the name 'workflow' under that name (only an inline one is refused)", async () => {
+    async function workflow(x: number) {
+      return x * 2;
+    }
+    await mf.worker.create({ taskQueue: 'basics', workflow });
+    const h = await mf.workflow.start({ workflowName: 'workflow', taskQueue: 'basics', args: [21] });
+    expect(await h.result()).toBe(42);
+  });
+
   it('runs parallel calls and returns the sleep duration in seconds', async () => {
     const h = await mf.workflow.start({ workflowName: 'parallel', taskQueue: 'basics' });
     expect(await h.result()).toEqual(['Hello, a!', 'Hello, b!', 0.05]);

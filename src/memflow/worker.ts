@@ -54,8 +54,25 @@ export interface WorkerConfig {
   guid?: string;
 }
 
+/**
+ * An inline function (`workflow: async () => ...`) has no name of its own: JavaScript names it after
+ * the `workflow` key, and it would be served as 'workflow' (issue 11: refused instead, with a clear
+ * error). A function declared with that name (`async function workflow() {}`) keeps it.
+ */
+function declaredAsWorkflow(fn: WorkflowFunction): boolean {
+  return /^(async\s+)?(function\s*\*?\s*)?workflow\s*\(/.test(Function.prototype.toString.call(fn).trimStart());
+}
+
 function pickFunction(workflow: WorkerConfig['workflow']): { name: string; fn: WorkflowFunction } {
-  if (typeof workflow === 'function') return { name: validateWorkflowName(workflow.name, 'workflow function name'), fn: workflow };
+  if (typeof workflow === 'function') {
+    if (workflow.name === 'workflow' && !declaredAsWorkflow(workflow)) {
+      throw new ValidationError(
+        'workflow',
+        "is an inline function without a name of its own (JavaScript named it 'workflow' after the option): declare it as a named function (async function greet() {}) or pass { greet }",
+      );
+    }
+    return { name: validateWorkflowName(workflow.name, 'workflow function name'), fn: workflow };
+  }
   if (workflow && typeof workflow === 'object') {
     const entries = Object.entries(workflow).filter(([, fn]) => typeof fn === 'function');
     const last = entries[entries.length - 1];
