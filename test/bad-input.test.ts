@@ -478,7 +478,7 @@ describe('refused before any I/O (nothing opened yet)', () => {
     }
     checkValidation(await rejectsBeforeIo(MemFlow.Worker.create(null as never)), 'config');
     // an inline function, which JavaScript names after the `workflow` key (issue 11), in both API forms
-    const inline = /inline function without a name of its own/;
+    const inline = /arrow or anonymous function: its name 'workflow' comes from the option/;
     checkValidation(await rejectsBeforeIo(MemFlow.Worker.create({ connection, taskQueue: 'q', workflow: async () => 'anon' })), 'workflow', inline);
     checkValidation(await rejectsBeforeIo(MemFlow.Worker.create({ connection, taskQueue: 'q', workflow: async function () {} })), 'workflow', inline);
   });

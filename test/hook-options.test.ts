@@ -49,11 +49,28 @@ export async function waitsOnHooks() {
   return outcome;
 }
 
+export async function answersThenFails(_x: string, reply: { signal: string }) {
+  await MemFlow.workflow.signal(reply.signal, { ok: 'first' });
+  throw new MemFlowFatalError('fails after it answered');
+}
+
+export async function answers(_x: string, reply: { signal: string }) {
+  await MemFlow.workflow.signal(reply.signal, { ok: 'second' });
+}
+
+/** Two execHooks on one fixed signal id: the first hook answers, then fails; the second answers. */
+export async function sameSignalTwice() {
+  const first = await MemFlow.workflow.execHook({ taskQueue: 'hookopts', workflowName: 'answersThenFails', args: ['x'], signalId: 'done' });
+  await MemFlow.workflow.sleepFor('1 second'); // the first hook has failed by now
+  const second = await MemFlow.workflow.execHook({ taskQueue: 'hookopts', workflowName: 'answers', args: ['x'], signalId: 'done' });
+  return { first, second };
+}
+
 describe('hook options', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('hookopts'), engine: { connection: testConnection() } });
-    for (const workflow of [host, noop, failing, fatalHook, flakyHook, waitsOnHooks]) await mf.worker.create({ taskQueue: 'hookopts', workflow });
+    for (const workflow of [host, noop, failing, fatalHook, flakyHook, waitsOnHooks, answersThenFails, answers, sameSignalTwice]) await mf.worker.create({ taskQueue: 'hookopts', workflow });
   });
   afterAll(() => mf.shutdown());
 
@@ -93,6 +110,34 @@ describe('hook options', () => {
     expect(await handle.result()).toEqual({
       fatal: { name: 'MemFlowFatalError', code: 598, message: 'the hook gives up' },
       maxed: { name: 'MemFlowMaxedError', code: 597, message: 'the hook keeps failing' },
+    });
+  });
+
+  it('a hook that answered and then fails sends no failure: a later execHook on the same signal id gets its own answer', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'hookopts', workflowName: 'sameSignalTwice', workflowId: `twice-${MemFlow.guid()}` });
+    expect(await handle.result()).toEqual({ first: { ok: 'first' }, second: { ok: 'second' } });
+  });
+
+  it('a hook’s config overrides its job’s policy field by field', async () => {
+    // the job allows 1 retry; the hook sets only the backoff: 1 retry, 1 s later (the default would be 3)
+    const handle = await mf.workflow.start({
+      taskQueue: 'hookopts',
+      workflowName: 'host',
+      workflowId: `merge-${MemFlow.guid()}`,
+      config: { maximumAttempts: 1 },
+    });
+    const tag = MemFlow.guid();
+    await handle.hook({ taskQueue: 'hookopts', workflowName: 'failing', args: [tag], config: { backoffCoefficient: 1 } });
+    await eventually(async () => (runs.get(tag)?.length ?? 0) >= 2, 8_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(runs.get(tag)).toHaveLength(2);
+  });
+
+  it('refuses hook search data that cannot be stored, before any SQL', async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'hookopts', workflowName: 'host', workflowId: `nul-${MemFlow.guid()}` });
+    await expect(handle.hook({ taskQueue: 'hookopts', workflowName: 'noop', search: { data: { a: 'x\u0000y' } } })).rejects.toMatchObject({
+      kind: 'ValidationError',
+      message: expect.stringContaining('search'),
     });
   });
 });

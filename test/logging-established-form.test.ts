@@ -38,4 +38,15 @@ describe('logging, established form', () => {
     // the worker's own entries still go to the worker's logger
     expect(ofWorker.logged('worker started').length).toBeGreaterThan(0);
   });
+
+  it('sends each client’s warnings to its own logger, two clients starting on one unserved topic at once', async () => {
+    const ofOther = captureLogs();
+    const other = new Client({ connection: specConnection(), logger: ofOther.logger });
+    const mine = await client.workflow.start({ namespace, taskQueue, workflowName: 'estGreetz', args: ['c'] });
+    const theirs = await other.workflow.start({ namespace, taskQueue, workflowName: 'estGreetz', args: ['d'] });
+    await eventually(async () => ofOther.entries.some((e) => e.obj.jobId === theirs.workflowId), 10_000);
+    await eventually(async () => ofClient.entries.some((e) => e.obj.jobId === mine.workflowId), 10_000);
+    expect(ofOther.entries.filter((e) => e.obj.jobId === mine.workflowId)).toEqual([]);
+    expect(ofClient.entries.filter((e) => e.obj.jobId === theirs.workflowId)).toEqual([]);
+  });
 });

@@ -57,10 +57,12 @@ export interface WorkerConfig {
 /**
  * An inline function (`workflow: async () => ...`) has no name of its own: JavaScript names it after
  * the `workflow` key, and it would be served as 'workflow' (issue 11: refused instead, with a clear
- * error). A function declared with that name (`async function workflow() {}`) keeps it.
+ * error). A function declared with that name (`async function workflow() {}`, a method `workflow()`)
+ * keeps it. An arrow held in a variable named `workflow` and passed as `{ workflow }` cannot be told
+ * from the inline one: it is refused too, with the same advice.
  */
 function declaredAsWorkflow(fn: WorkflowFunction): boolean {
-  return /^(async\s+)?(function\s*\*?\s*)?workflow\s*\(/.test(Function.prototype.toString.call(fn).trimStart());
+  return /^(async\s*)?(function\s*)?\*?\s*workflow\s*\(/.test(Function.prototype.toString.call(fn).trimStart());
 }
 
 function pickFunction(workflow: WorkerConfig['workflow']): { name: string; fn: WorkflowFunction } {
@@ -68,7 +70,7 @@ function pickFunction(workflow: WorkerConfig['workflow']): { name: string; fn: W
     if (workflow.name === 'workflow' && !declaredAsWorkflow(workflow)) {
       throw new ValidationError(
         'workflow',
-        "is an inline function without a name of its own (JavaScript named it 'workflow' after the option): declare it as a named function (async function greet() {}) or pass { greet }",
+        "is an arrow or anonymous function: its name 'workflow' comes from the option (or a variable) it was written in, not from a declaration. Declare it as a named function (async function greet() {}) and pass it, or pass { greet }",
       );
     }
     return { name: validateWorkflowName(workflow.name, 'workflow function name'), fn: workflow };

@@ -34,14 +34,15 @@ export function hookReply(args: readonly unknown[]): { signal: string; job: stri
     : undefined;
 }
 
-/** What a hook that failed for good sends in place of its result. */
+/** What a hook that failed for good sends in place of its result: the failure, and the hook's thread. */
 export interface HookFailure {
   $memflowHookFailure: true;
   error: StoredFailure;
+  thread: string;
 }
 
-export function hookFailure(error: StoredFailure): HookFailure {
-  return { $memflowHookFailure: true, error };
+export function hookFailure(error: StoredFailure, thread: string): HookFailure {
+  return { $memflowHookFailure: true, error, thread };
 }
 
 export function isHookFailure(value: unknown): value is HookFailure {

@@ -47,10 +47,10 @@ export function nearestTopics(topic: string, served: Iterable<string>): string[]
 interface EngineState {
   served?: { at: number; topics: Set<string> };
   /**
-   * By topic, the job ids of starts to look at (the first MAX_WARNINGS of each), how many in all, and
-   * where the first start asked its warnings to go (undefined: the runtime's logger).
+   * By topic, the starts to look at (the first MAX_WARNINGS of each: the job id, and where its client
+   * asked its warnings to go, undefined for the runtime's logger), and how many in all.
    */
-  pending: Map<string, { jobIds: string[]; starts: number; logger?: Logger }>;
+  pending: Map<string, { starts: number; first: Array<{ jobId: string; logger?: Logger }> }>;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -73,10 +73,10 @@ export class UnservedTopics {
     if (!state) this.states.set(engine, (state = { pending: new Map() }));
     const served = state.served;
     if (served && Date.now() - served.at < REFRESH_MS && served.topics.has(topic)) return;
-    const waiting = state.pending.get(topic) ?? { jobIds: [], starts: 0, logger };
+    const waiting = state.pending.get(topic) ?? { starts: 0, first: [] };
     state.pending.set(topic, waiting);
     waiting.starts++;
-    if (waiting.jobIds.length < MAX_WARNINGS) waiting.jobIds.push(jobId);
+    if (waiting.first.length < MAX_WARNINGS) waiting.first.push({ jobId, logger });
     if (!state.timer) {
       const at = state;
       state.timer = setTimeout(() => void this.check(engine, at).catch(() => {}), SETTLE_MS);
@@ -104,18 +104,18 @@ export class UnservedTopics {
     }
     state.served = { at: Date.now(), topics };
     const local = this.local(engine);
-    for (const [topic, { jobIds, starts, logger }] of pending) {
+    for (const [topic, { starts, first }] of pending) {
       if (topics.has(topic) || local.has(topic)) continue;
-      const log = logger ?? this.logger();
       const nearest = nearestTopics(topic, topics);
       const message =
         `no worker has served topic '${topic}' in the last ${RECENT_SECONDS} s: the job waits until one does` +
         (nearest.length > 0 ? ` (did you mean ${nearest.map((t) => `'${t}'`).join(' or ')}?)` : '');
-      for (const jobId of jobIds) log.warn({ appId: engine.appId, jobId, topic, nearestServedTopics: nearest }, message);
-      if (starts > jobIds.length) {
-        log.warn(
-          { appId: engine.appId, topic, starts: starts - jobIds.length, nearestServedTopics: nearest },
-          `and ${starts - jobIds.length} more starts on topic '${topic}' no worker has served in the last ${RECENT_SECONDS} s`,
+      for (const { jobId, logger } of first) (logger ?? this.logger()).warn({ appId: engine.appId, jobId, topic, nearestServedTopics: nearest }, message);
+      if (starts > first.length) {
+        // the rest together, to the logger of the last start named (one line, wherever it goes)
+        (first[first.length - 1]!.logger ?? this.logger()).warn(
+          { appId: engine.appId, topic, starts: starts - first.length, nearestServedTopics: nearest },
+          `and ${starts - first.length} more starts on topic '${topic}' no worker has served in the last ${RECENT_SECONDS} s`,
         );
       }
     }

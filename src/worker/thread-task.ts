@@ -7,6 +7,7 @@ import { type CancelledError, ContinueAsNew, ErrorCode, isHotMeshError, LeaseLos
 import { cancelFailure } from '../manage/cancel.js';
 import { isTerminalCode, refusedStatementFailure, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
+import type { RetryConfig } from '../replay/durable-call.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
 import { hookFailure, hookReply } from '../replay/hook-signal.js';
 import { ThreadRun } from '../replay/thread-run.js';
@@ -49,11 +50,18 @@ export interface ThreadTaskDeps {
   guard: LeaseGuard;
 }
 
+/** `over`'s set (truthy) fields on `base`: a level of retry policy, as resolveRetry reads levels. */
+function overlayRetry(base: RetryConfig | undefined, over: RetryConfig): RetryConfig {
+  const merged: RetryConfig = { ...base };
+  for (const [key, value] of Object.entries(over) as [keyof RetryConfig, never][]) if (value) merged[key] = value;
+  return merged;
+}
+
 export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Promise<void> {
   const { engine } = deps;
   const options = row.job_options ?? {};
-  // a hook's own policy, or the job's
-  const config = row.thread_config ?? options.config ?? {};
+  // a hook's own policy, field by field over the job's (a field it leaves unset, or falsy, is the job's)
+  const config = row.thread_config ? overlayRetry(options.config, row.thread_config) : (options.config ?? {});
   // A policy that does not parse (stored by an older build, or written by hand: starts validate it now)
   // fails the job at once, with the ValidationError that names the field; thrown here, it failed every
   // claim and the job never ended.
@@ -217,9 +225,10 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       if (await written(statement, site.flush())) await run();
     });
   /**
-   * The thread fails for good. A hook started by execHook first sends its failure to the job that
-   * waits (before the finish: a crash in between runs the hook again, which sends it again, rather
-   * than leave the waiter waiting forever).
+   * The thread fails for good. A hook started by execHook that has not answered yet first sends its
+   * failure to the job that waits (before the finish: a crash in between runs the hook again, which
+   * sends it again, rather than leave the waiter waiting forever; the failure names the hook's thread,
+   * so a copy only the waiter of this hook takes).
    */
   const fail = async (error: StoredFailure): Promise<void> => {
     const reply = row.thread === 'main' ? undefined : hookReply(args);
@@ -229,9 +238,10 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           taskId: lease.taskId,
           claims: lease.claims,
           jobId: lease.jobId,
+          thread: lease.thread,
           targetId: reply.job,
           signalId: reply.signal,
-          data: JSON.stringify(hookFailure(error)),
+          data: JSON.stringify(hookFailure(error, row.thread)),
         }),
       );
     }

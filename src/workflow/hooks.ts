@@ -49,7 +49,9 @@ export function hookSearchFields(search: HookOptions['search']): Record<string, 
   const data = search.data;
   if (data === undefined || data === null) return undefined;
   if (typeof data !== 'object' || Array.isArray(data)) throw new ValidationError('search.data', 'must be an object of field: value');
-  return toStoredFields(data);
+  const fields = toStoredFields(data);
+  encodeJson('search', fields); // NUL, lone surrogates: refused here, as a start's are
+  return fields;
 }
 
 function resolveHook(options: HookOptions, defaultJob: string, run: { takeSeq(): number }): CallInput<'hook'> {
@@ -87,11 +89,19 @@ export async function execHook<T = any>(options: ExecHookOptions): Promise<T> {
     options.signalId === undefined
       ? `memflow-hook-${derivedId(info.workflowId, info.thread, String(run.counter + 1))}`
       : validateId('signalId', options.signalId);
-  await hook({ ...options, args: [...validateArgs(options.args), hookSignalArg(signalId, info.workflowId)] });
-  const reply = await waitFor<T | HookFailure>(signalId);
-  // the hook failed for good (its retries ran out, or it threw a fatal error): so does this call
-  if (isHookFailure(reply)) throw reviveFailure(reply.error, 'hook');
-  return reply;
+  const thread = await hook({ ...options, args: [...validateArgs(options.args), hookSignalArg(signalId, info.workflowId)] });
+  for (;;) {
+    const reply = await waitFor<T | HookFailure>(signalId);
+    if (!isHookFailure(reply)) return reply;
+    // this hook failed for good (its retries ran out, or it threw a fatal error): so does this call,
+    // or, with `config: { throwOnError: false }`, it returns the failure as a plain object (as
+    // execChild does). A failure another hook sent on the same signal id (a fixed id used twice, and
+    // a copy sent again after a crash) is not this call's: it waits on.
+    if (reply.thread === thread) {
+      if (options.config?.throwOnError === false) return reply.error as T;
+      throw reviveFailure(reply.error, 'hook');
+    }
+  }
 }
 
 export async function execHookBatch<T extends Record<string, unknown> = Record<string, any>>(

@@ -94,13 +94,16 @@ WITH sent AS (
 SELECT (SELECT count(*) FROM journal)::int AS journaled`);
 
 /**
- * A hook started by execHook failed for good: its failure goes to the signal the waiting job expects
- * (fenced by the hook's lease, so a run that lost it sends nothing).
+ * A hook started by execHook failed for good: its failure goes to the signal the waiting job expects,
+ * unless the hook sent that signal already (it answered, then failed). Fenced by the hook's lease, so
+ * a run that lost it sends nothing.
  */
 export const hookFailed = defineQuery<
-  { taskId: string; claims: number; jobId: string; targetId: string; signalId: string; data: string },
+  { taskId: string; claims: number; jobId: string; thread: string; targetId: string; signalId: string; data: string },
   { delivered: number | null }
 >(/* sql */ `
 SELECT {{schema}}.deliver_signal($targetId, $signalId, $data::jsonb) AS delivered
-  FROM {{schema}}.tasks
- WHERE id = $taskId AND job_id = $jobId AND {{schema}}.lease_held($taskId, $claims)`);
+  FROM {{schema}}.tasks t
+ WHERE t.id = $taskId AND t.job_id = $jobId AND {{schema}}.lease_held($taskId, $claims)
+   AND NOT EXISTS (SELECT 1 FROM {{schema}}.journal j
+                    WHERE j.job_id = $jobId AND j.thread = $thread AND j.kind = 'signal' AND j.name = $signalId)`);
