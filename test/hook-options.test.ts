@@ -38,6 +38,7 @@ export async function waitsOnHooks() {
   for (const [key, workflowName, config] of [
     ['fatal', 'fatalHook', undefined],
     ['maxed', 'flakyHook', { maximumAttempts: 1, backoffCoefficient: 1, maximumInterval: '1s' }],
+    ['plain', 'fatalHook', { throwOnError: false }],
   ] as const) {
     try {
       outcome[key] = await MemFlow.workflow.execHook({ taskQueue: 'hookopts', workflowName, args: ['x'], config });
@@ -110,6 +111,8 @@ describe('hook options', () => {
     expect(await handle.result()).toEqual({
       fatal: { name: 'MemFlowFatalError', code: 598, message: 'the hook gives up' },
       maxed: { name: 'MemFlowMaxedError', code: 597, message: 'the hook keeps failing' },
+      // throwOnError: false, as execChild: the failure as a plain object
+      plain: expect.objectContaining({ code: 598, message: 'the hook gives up' }),
     });
   });
 
