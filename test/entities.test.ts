@@ -26,6 +26,10 @@ describe('Entity queries', () => {
   it('finds by equality, comparison, LIKE and IN, with pages', async () => {
     expect((await MemFlow.Entity.find('user', { age: 25 }, hotMesh)).map((r) => (r.context as any).name)).toEqual(['John']);
     expect((await MemFlow.Entity.find('user', { age: { $gt: 30 } }, hotMesh)).length).toBe(2);
+    // several operators on one field all hold (only the first was applied: a black-box pass)
+    expect((await MemFlow.Entity.find('user', { age: { $gt: 20, $lt: 38 } }, hotMesh)).map((r) => (r.context as any).name).sort()).toEqual(['John', 'Johnny']);
+    expect((await MemFlow.Entity.find('user', { age: { $gte: 35, $lte: 35 } }, hotMesh)).map((r) => (r.context as any).name)).toEqual(['Johnny']);
+    await expect(MemFlow.Entity.find('user', { age: { $gt: 20, $between: 3 } }, hotMesh)).rejects.toMatchObject({ kind: 'ValidationError' });
     expect((await MemFlow.Entity.findByCondition('user', 'name', 'John%', 'LIKE', hotMesh)).length).toBe(2);
     expect((await MemFlow.Entity.findByCondition('user', 'name', ['Ada', 'John'], 'IN', hotMesh)).length).toBe(2);
     const page1 = await MemFlow.Entity.findByCondition('user', 'age', 0, '>', hotMesh, { limit: 2, offset: 0 });

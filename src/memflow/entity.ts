@@ -47,14 +47,25 @@ async function run(ref: EngineRef, entity: string, conditions: Array<{ field: st
 }
 
 export class Entity extends Context {
-  /** Jobs of `entity` whose top-level context fields match: `{ age: 30 }` or `{ age: { $gt: 20 } }`. */
-  static find(entity: string, conditions: Record<string, unknown>, hotMesh: EngineRef, page?: Page): Promise<EntityRow[]> {
-    const list = Object.entries(conditions ?? {}).map(([field, value]) => {
+  /**
+   * Jobs of `entity` whose top-level context fields match: `{ age: 30 }`, `{ age: { $gt: 20 } }`, or
+   * several operators on one field, all of which must hold (`{ age: { $gt: 20, $lt: 40 } }`). An
+   * object whose keys start with `$` is operators (an unknown one is refused); any other value is
+   * compared whole.
+   */
+  static async find(entity: string, conditions: Record<string, unknown>, hotMesh: EngineRef, page?: Page): Promise<EntityRow[]> {
+    const list = Object.entries(conditions ?? {}).flatMap(([field, value]) => {
       if (value && typeof value === 'object' && !Array.isArray(value)) {
-        const [mongo, operand] = Object.entries(value)[0] ?? [];
-        if (mongo && MONGO[mongo]) return { field, op: MONGO[mongo]!, value: operand };
+        const ops = Object.entries(value);
+        if (ops.some(([key]) => key.startsWith('$'))) {
+          return ops.map(([mongo, operand]) => {
+            const op = Object.hasOwn(MONGO, mongo) ? MONGO[mongo] : undefined;
+            if (!op) throw new ValidationError('condition operator', `'${mongo}' on '${field}' must be one of ${Object.keys(MONGO).join(', ')}`);
+            return { field, op, value: operand };
+          });
+        }
       }
-      return { field, op: '=' as EntityOp, value };
+      return [{ field, op: '=' as EntityOp, value }];
     });
     return run(hotMesh, entity, list, page);
   }
