@@ -117,10 +117,12 @@ describe('a child finishing while the parent is being claimed', () => {
     await k1.signal('go', 'one');
     await eventually(async () => (await journalSeqs(id)).includes(1));
 
-    // ready tasks of the same topic, older than the parent's, held by another session
+    // ready tasks of the same topic, older than the parent's, held by another session: the claim skips
+    // them one by one, for about half a second, while child 2 finishes (800k were too few once, under
+    // the full suite's load: the claim was done first, and the test inconclusive)
     await engine.driver.query(
       `INSERT INTO ${s}.tasks (job_id, thread, kind, topic, run_at)
-       SELECT 'busy-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 800000) AS i`,
+       SELECT 'busy-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 1200000) AS i`,
       [TOPIC],
     );
     await locker.query('BEGIN');

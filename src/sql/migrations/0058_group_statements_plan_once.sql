@@ -6,6 +6,5 @@
 -- its argument), so every custom plan came out as the generic one, at 0.3-0.6 ms each for the finish's
 -- statement. pg_stat_statements (track = all) over the DBOS harness's 1,000 workflows at 16 in flight:
 -- the nested statements were planned 12 times (7.6 + 3.6 + 3.9 ms), now 2 (1.9 + 0.6 + 0.4 ms).
--- A later CREATE OR REPLACE of either function drops this setting unless its own SET list has it.
 ALTER FUNCTION {{schema}}.start_jobs_held(jsonb) SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION {{schema}}.finish_threads_journaled(jsonb) SET plan_cache_mode = force_generic_plan;
