@@ -47,11 +47,17 @@ const LEASE_SECONDS = 2;
 /** Once the terminations stop, everything left must finish within this (no lease-long stalls, no lost wakeups). */
 const SETTLE_MS = 8_000;
 /** Workflows whose signal is held back until the fire is over, to time wakeups across a LISTEN reconnect. */
-const LATE = 3;
+const LATE = 5;
 /** How long the worker idles before each held-back signal: its polling backs off to 1.6-2 s. */
 const IDLE_MS = 3_200;
-/** Signal to result, across a LISTEN reconnect: well under the idle poll, so it was not a poll that did the waking. */
-const WAKE_MS = 600;
+/**
+ * Signal to result, across a LISTEN reconnect: under the idle poll (1.6-2 s), so it was not a poll that
+ * did the waking. A poll comes at any point of its interval, so one wake under this proves little; all
+ * LATE of them under it does (a worker that left them to its polls would pass about 1 time in 30). It
+ * was 600 ms with 3 workflows, until one reconnect under the full suite's load took 674 ms (the others
+ * 15-108 ms in four full runs).
+ */
+const WAKE_MS = 1_000;
 const TASK_QUEUE = 'dropped';
 
 interface KillRound {
