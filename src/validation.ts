@@ -97,6 +97,16 @@ export function validateWorkflowName(value: unknown, field = 'workflowName'): st
   return s;
 }
 
+/**
+ * Where a start, a child or a hook goes (one rule for all three, docs/design-decisions.md): with a
+ * `taskQueue`, that queue and `workflowName`; with only an `entity`, the entity for both.
+ */
+export function validateRoute(options: { taskQueue?: unknown; workflowName?: unknown }, entity: unknown): { taskQueue: string; workflowName: string } {
+  const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
+  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
+  return { taskQueue, workflowName };
+}
+
 export function validateArgs(value: unknown, field = 'args'): unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array');

@@ -6,12 +6,10 @@
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import type { Engine } from '../engine/engine.js';
 import type { FinishWatch } from '../engine/finish-notices.js';
-import { ErrorCode, JobNotFoundError, type StoredFailure, WorkflowFailedError } from '../errors.js';
+import { JobNotFoundError } from '../errors.js';
 import type { InterruptOptions } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as journal from '../sql/queries/journal.js';
-import { isTransientDbError } from '../storage/transient-error.js';
-import { validateId } from '../validation.js';
 import { interruptJob } from './interrupt-job.js';
 import { describeWorkflow } from '../manage/describe.js';
 import { cancelWorkflow } from '../manage/cancel.js';

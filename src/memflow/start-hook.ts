@@ -4,13 +4,12 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
-import { encodeJson } from '../json-value.js';
 import * as hooks from '../sql/queries/hooks.js';
 import * as jobs from '../sql/queries/jobs.js';
 import { currentTraceContext, storedTrace } from '../telemetry/tracing.js';
 import { workflowTopic } from '../topics.js';
-import { validateArgs, validateId, validateRetry, validateTaskQueue, validateWorkflowName } from '../validation.js';
-import { type HookOptions, hookSearchFields } from '../workflow/hooks.js';
+import { validateId } from '../validation.js';
+import { type HookOptions, validateHookCall } from '../workflow/hooks.js';
 import { guid } from './guid.js';
 
 /** A hook started from outside names its job, and may carry an idempotency key. */
@@ -28,11 +27,7 @@ export interface OutsideHookOptions extends HookOptions {
 export function prepareHookOutside(options: OutsideHookOptions) {
   if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
   const workflowId = validateId('workflowId', options.workflowId);
-  const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
-  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
-  const args = encodeJson('args', validateArgs(options.args))!;
-  const config = validateRetry('config', options.config);
-  const search = hookSearchFields(options.search);
+  const { taskQueue, workflowName, argsJson: args, config, search } = validateHookCall(options);
   const hookId = options.hookId === undefined ? undefined : validateId('hookId', options.hookId);
   if (hookId?.includes('/')) throw new ValidationError('hookId', "must not contain '/' (it names a thread, and '/' marks a hook's own hooks)");
   return { workflowId, taskQueue, workflowName, args, hookId, config, search };

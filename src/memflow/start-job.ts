@@ -5,7 +5,7 @@
 import type { Engine } from '../engine/engine.js';
 import { DuplicateJobError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
-import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds, validateRetry, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateId, validatePositiveSeconds, validateRetry, validateRoute } from '../validation.js';
 import type { RetryConfig } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import type { FinishWatch } from '../engine/finish-notices.js';
@@ -61,8 +61,7 @@ export type PreparedStart = ReturnType<typeof prepareStart>;
 export function prepareStart(options: WorkflowOptions) {
   if (!options || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
   const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
-  const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
-  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
+  const { taskQueue, workflowName } = validateRoute(options, entity);
   const workflowId = options.workflowId === undefined || options.workflowId === '' ? guid() : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   const expire = validatePositiveSeconds('expire', options.expire);

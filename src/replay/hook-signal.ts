@@ -22,8 +22,8 @@ export function hookSignalArg(signal: string, job: string): HookSignalArg {
 
 /** The job a thread started with `args` answers when it sends `signalId`, if it is such a hook. */
 export function replyTarget(args: readonly unknown[], signalId: string): string | undefined {
-  const last = args[args.length - 1] as Partial<HookSignalArg> | undefined;
-  return last && typeof last === 'object' && last.$memflow === true && last.signal === signalId ? last.job : undefined;
+  const reply = hookReply(args);
+  return reply?.signal === signalId ? reply.job : undefined;
 }
 
 /** The signal a hook started by execHook answers, and the job that waits for it; undefined for any other thread. */

@@ -33,6 +33,16 @@ export function resolveRetry(...levels: Array<RetryFields | undefined>): Resolve
   };
 }
 
+/**
+ * `over`'s set (truthy) fields on `base`, one level of policy made of two, as resolveRetry reads levels
+ * (a hook's own config over its job's).
+ */
+export function overlayRetry<T extends RetryFields>(base: T | undefined, over: T): T {
+  const merged = { ...base } as T;
+  for (const [key, value] of Object.entries(over) as [keyof T, T[keyof T]][]) if (value) merged[key] = value;
+  return merged;
+}
+
 /** The first level that sets `key` (a falsy value falls through), else the default. */
 function pick<K extends keyof RetryFields>(levels: Array<RetryFields | undefined>, key: K): RetryFields[K] {
   for (const level of levels) if (level?.[key]) return level[key];

@@ -7,7 +7,6 @@ import { type CancelledError, ContinueAsNew, ErrorCode, isHotMeshError, LeaseLos
 import { cancelFailure } from '../manage/cancel.js';
 import { isTerminalCode, refusedStatementFailure, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
-import type { RetryConfig } from '../replay/durable-call.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
 import { hookFailure, hookReply } from '../replay/hook-signal.js';
 import { ThreadRun } from '../replay/thread-run.js';
@@ -23,7 +22,7 @@ import type { LeaseGuard } from './lease-guard.js';
 import { errField, failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
 import { countFailure, countOutcome, recordWorkflowDuration } from './run-metrics.js';
 import { contextFrom, endSpan, startSpan, within } from '../telemetry/tracing.js';
-import { type ResolvedRetry, resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
+import { overlayRetry, type ResolvedRetry, resolveRetry, retryDelaySeconds, type RetryFields } from './retry-policy.js';
 import { ThreadPort } from './thread-port.js';
 
 /** What a thread run gives the function it runs: who it is, its run, and its arguments. */
@@ -48,13 +47,6 @@ export interface ThreadTaskDeps {
   onExpires?(inMs: number): void;
   /** The task's lease as the task loop knows it: the run stops when it is lost. */
   guard: LeaseGuard;
-}
-
-/** `over`'s set (truthy) fields on `base`: a level of retry policy, as resolveRetry reads levels. */
-function overlayRetry(base: RetryConfig | undefined, over: RetryConfig): RetryConfig {
-  const merged: RetryConfig = { ...base };
-  for (const [key, value] of Object.entries(over) as [keyof RetryConfig, never][]) if (value) merged[key] = value;
-  return merged;
 }
 
 export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Promise<void> {

@@ -8,7 +8,7 @@ import { DuplicateJobError, isHotMeshError, ValidationError } from '../errors.js
 import { reviveFailure } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ChildCallInput, RetryConfig } from '../replay/durable-call.js';
-import { validateArgs, validateWorkflowName, validateId, validatePositiveSeconds, validateRetry, validateTaskQueue } from '../validation.js';
+import { validateArgs, validateId, validatePositiveSeconds, validateRetry, validateRoute } from '../validation.js';
 import { derivedId } from './derived-id.js';
 import { currentExecution } from './execution.js';
 
@@ -28,8 +28,7 @@ export interface ChildOptions {
 function resolveChild(options: ChildOptions, seq: number, parentId: string, thread: string): ChildCallInput {
   if (!options || typeof options !== 'object') throw new ValidationError('child options', 'must be an object');
   const entity = options.entity === undefined ? undefined : validateId('entity', options.entity);
-  const taskQueue = validateTaskQueue(options.taskQueue ?? entity, 'taskQueue');
-  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (entity ?? options.workflowName), 'workflowName');
+  const { taskQueue, workflowName } = validateRoute(options, entity);
   // the catalog's default (§5.5): `-<workflowName>-<parent>-<dimension>-<index>`, or with an entity
   // `<entity>-<parent>-<dimension>-<index>`
   const workflowId =

@@ -7,7 +7,7 @@
 import type { ActivityFunction } from '../replay/durable-call.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
 import type { ThreadRun } from '../replay/thread-run.js';
-import type { ActivityInterceptor, WorkflowInterceptor } from './interceptors.js';
+import type { ActivityInterceptor, WorkflowInterceptor } from './interceptor-types.js';
 
 export type { ExecutionInfo } from '../replay/execution-info.js';
 export type { RetryConfig } from '../replay/durable-call.js';

@@ -16,7 +16,7 @@ import { reviveFailure } from '../failure-codec.js';
 import type { CallInput, RetryConfig } from '../replay/durable-call.js';
 import { type HookFailure, hookSignalArg, isHookFailure } from '../replay/hook-signal.js';
 import { encodeJson } from '../json-value.js';
-import { validateArgs, validateId, validateRetry, validateTaskQueue, validateWorkflowName } from '../validation.js';
+import { validateArgs, validateId, validateRetry, validateRoute } from '../validation.js';
 import { derivedId } from './derived-id.js';
 import { toStoredFields } from './search.js';
 import { currentExecution } from './execution.js';
@@ -54,6 +54,18 @@ export function hookSearchFields(search: HookOptions['search']): Record<string, 
   return fields;
 }
 
+/**
+ * What a hook runs and with what, validated before any SQL: from a workflow (resolveHook) and from
+ * outside (memflow/start-hook.ts) alike. `argsJson` is the arguments' JSON text.
+ */
+export function validateHookCall(options: HookOptions) {
+  const { taskQueue, workflowName } = validateRoute(options, options.entity);
+  const args = validateArgs(options.args);
+  const argsJson = encodeJson('args', args)!;
+  const config = validateRetry('config', options.config);
+  return { taskQueue, workflowName, args, argsJson, config, search: hookSearchFields(options.search) };
+}
+
 function resolveHook(options: HookOptions, defaultJob: string, run: { takeSeq(): number }): CallInput<'hook'> {
   if (!options || typeof options !== 'object') throw new ValidationError('hook options', 'must be an object');
   if (options.taskQueue === undefined && options.entity === undefined) {
@@ -66,13 +78,9 @@ function resolveHook(options: HookOptions, defaultJob: string, run: { takeSeq():
         'the worker that serves it; without taskQueue and entity it would re-enter this workflow.',
     );
   }
-  const taskQueue = validateTaskQueue(options.taskQueue ?? options.entity, 'taskQueue');
-  const workflowName = validateWorkflowName(options.taskQueue ? options.workflowName : (options.entity ?? options.workflowName), 'workflowName');
   const workflowId = options.workflowId === undefined ? defaultJob : validateId('workflowId', options.workflowId);
-  const args = validateArgs(options.args);
-  encodeJson('args', args);
-  const config = validateRetry('config', options.config);
-  return { workflowId, taskQueue, workflowName, args, config, search: hookSearchFields(options.search) };
+  const { taskQueue, workflowName, args, config, search } = validateHookCall(options);
+  return { workflowId, taskQueue, workflowName, args, config, search };
 }
 
 export async function hook(options: HookOptions): Promise<string> {

@@ -10,36 +10,12 @@
  * static `MemFlow.registerInterceptor` registers process-wide, ahead of every runtime's own.
  */
 import { interceptorContextMap } from '../compat/workflow-context.js';
-import type { ExecutionInfo } from '../replay/execution-info.js';
-import type { ThreadRun } from '../replay/thread-run.js';
 import { type ExecutionHost, runAsExecution, type WorkflowExecution } from './execution.js';
+import type { InterceptedActivity } from './interceptor-types.js';
 
-/** The run an interceptor chain wraps, and the interceptors to apply (from its runtime). */
-interface InterceptedRun {
-  info: ExecutionInfo;
-  run: ThreadRun;
-  host: ExecutionHost;
-}
+export type { ActivityCallContext, ActivityInterceptor, InterceptedActivity, WorkflowInterceptor } from './interceptor-types.js';
 
-export interface WorkflowInterceptor {
-  execute(context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
-}
-
-/** The proxied call an activity interceptor wraps. */
-export interface InterceptedActivity {
-  activityName: string;
-  args: unknown[];
-  options?: unknown;
-}
-
-/** Upstream's name for InterceptedActivity. */
-export type ActivityCallContext = InterceptedActivity;
-
-export interface ActivityInterceptor {
-  execute(activity: InterceptedActivity, context: Map<string, any>, next: () => Promise<unknown>): Promise<unknown>;
-}
-
-export function withWorkflowInterceptors(execution: InterceptedRun, invoke: () => Promise<unknown>): () => Promise<unknown> {
+export function withWorkflowInterceptors(execution: WorkflowExecution, invoke: () => Promise<unknown>): () => Promise<unknown> {
   const list = execution.host.workflowInterceptors;
   if (list.length === 0) return invoke;
   const context = interceptorContextMap(execution.info, execution.run);
@@ -47,7 +23,7 @@ export function withWorkflowInterceptors(execution: InterceptedRun, invoke: () =
 }
 
 export function withActivityInterceptors(
-  execution: InterceptedRun,
+  execution: WorkflowExecution,
   activity: InterceptedActivity,
   invoke: () => Promise<unknown>,
 ): Promise<unknown> {

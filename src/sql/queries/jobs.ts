@@ -2,7 +2,7 @@
  * Named queries on jobs (and the main thread they start with). `{{schema}}` is the app's quoted schema.
  */
 import type { StoredFailure } from '../../errors.js';
-import { type CallPositionParams, defineQuery, type NoParams, SWEEP_LOCK } from '../define-query.js';
+import { type CallPositionParams, defineQuery, SWEEP_LOCK } from '../define-query.js';
 import type { ClaimedRow } from '../../worker/claimed-task.js';
 
 /**

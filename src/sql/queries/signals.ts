@@ -103,7 +103,6 @@ export const hookFailed = defineQuery<
   { delivered: number | null }
 >(/* sql */ `
 SELECT {{schema}}.deliver_signal($targetId, $signalId, $data::jsonb) AS delivered
-  FROM {{schema}}.tasks t
- WHERE t.id = $taskId AND t.job_id = $jobId AND {{schema}}.lease_held($taskId, $claims)
+ WHERE {{schema}}.lease_held($taskId, $claims)
    AND NOT EXISTS (SELECT 1 FROM {{schema}}.journal j
                     WHERE j.job_id = $jobId AND j.thread = $thread AND j.kind = 'signal' AND j.name = $signalId)`);
