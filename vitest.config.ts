@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { PlannedOrder } from './test/support/sequencer.js';
 
 // Every integration test file runs twice: once against real PostgreSQL, once against embedded PGlite.
 // Except these, which need several database sessions (PGlite has one, in process): they run on
@@ -23,6 +24,8 @@ const POSTGRES_ONLY = [
   // and each CLI run on PGlite opens the data directory (seconds); cli.test.ts runs on both
   'test/cli-operations.test.ts',
   'test/group-commit-lock-order.test.ts',
+  // a second session holds a hook start's transaction open while the retention sweep runs
+  'test/expire-sweep-race.test.ts',
 ];
 // Embedded-database promises (the startup notice, the version stamp, HOTMESH_LOCK_WAIT_MS): these
 // open data directories of their own whatever the backend, so they run once, in the pglite project.
@@ -40,7 +43,9 @@ const NEVER = [...configDefaults.exclude, '**/.stryker-tmp/**'];
 const shared = {
   include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
   testTimeout: 60_000,
-  hookTimeout: 60_000,
+  // a setup opens (and on PGlite, creates and migrates) a database: 63 s once on a machine far more
+  // loaded than CI's; a ceiling only
+  hookTimeout: 120_000,
   pool: 'forks' as const,
 };
 
@@ -51,6 +56,8 @@ export default defineConfig({
     // Most files wait on the database, on timers and on leases rather than on the CPU: three at a time
     // on two cores (vitest's default here is one file at a time, ~23 minutes for the suite).
     maxWorkers: 3,
+    // planned from an earlier run's durations, across both projects (test/support/sequencer.ts)
+    sequence: { sequencer: PlannedOrder },
     projects: [
       {
         extends: true,

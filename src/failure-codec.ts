@@ -28,9 +28,13 @@ import type { InterruptOptions } from './replay/durable-call.js';
 import { validateOptions, validatePositiveSeconds, validateText } from './validation.js';
 
 /** Where a failure is revived: the durable call that delivered it. */
-export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'interrupt' | 'wait' | 'sleep';
+export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'hookFailure' | 'interrupt' | 'wait' | 'sleep';
 
-type Fallback = 'fatal' | 'retry' | 'plain';
+/**
+ * fatal: any other code is a MemFlowFatalError; retry: a MemFlowRetryError; plain: a plain Error with
+ * the failure's name and code, 598 included; terminal: 598 a MemFlowFatalError, any other code plain.
+ */
+type Fallback = 'fatal' | 'retry' | 'plain' | 'terminal';
 
 /** What each site gives back for a failure with no terminal code and no typed revival. */
 const FALLBACK: { readonly [S in FailureSite]: Fallback } = {
@@ -40,6 +44,9 @@ const FALLBACK: { readonly [S in FailureSite]: Fallback } = {
   child: 'retry',
   start: 'plain',
   hook: 'plain',
+  // the failure a hook that failed for good sends its execHook: the typed class for 598 (a black-box
+  // pass: a plain Error named MemFlowFatalError came back), the interrupt's 410 as a plain Error
+  hookFailure: 'terminal',
   interrupt: 'plain',
   wait: 'plain',
   sleep: 'plain',

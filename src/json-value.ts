@@ -6,6 +6,13 @@
  */
 import { PayloadTooLargeError, ValidationError } from './errors.js';
 
+/**
+ * How deep a stored value may nest. Far deeper, the check below overflowed the stack: a black-box pass
+ * sent 10,000 levels and got a RangeError, not a ValidationError (at about 5,000 it overflowed; 3,000
+ * passed). PostgreSQL and PGlite store 5,000. The bound leaves the check room on a deep call stack.
+ */
+export const MAX_JSON_DEPTH = 2_000;
+
 /** Default cap for one payload (args, a result, a signal, one context value): 2 MiB. */
 export const MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
 
@@ -41,7 +48,7 @@ function spell(field: string, place: Place | undefined): string {
 }
 
 /** `seen`: the objects on the way to `value` (made at the first object: a lone primitive needs none). */
-function checkValue(field: string, value: unknown, seen: Set<object> | undefined, place: Place | undefined): void {
+function checkValue(field: string, value: unknown, seen: Set<object> | undefined, place: Place | undefined, depth = 0): void {
   switch (typeof value) {
     case 'string':
       checkString(field, value);
@@ -58,7 +65,10 @@ function checkValue(field: string, value: unknown, seen: Set<object> | undefined
       throw new ValidationError(field, `must be JSON-serialisable: ${spell(field, place)} is a ${typeof value}`);
     case 'object': {
       if (value === null) return;
+      // toJSON() of an Invalid Date is null: the value would be stored changed
+      if (value instanceof Date && Number.isNaN(value.getTime())) throw new ValidationError(field, `must be JSON-serialisable: ${spell(field, place)} is an Invalid Date`);
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return; // Date and friends
+      if (depth >= MAX_JSON_DEPTH) throw new ValidationError(field, `must nest at most ${MAX_JSON_DEPTH} levels deep`);
       if (value instanceof Map || value instanceof Set || ArrayBuffer.isView(value)) {
         throw new ValidationError(field, `must be JSON-serialisable: ${spell(field, place)} is a ${value.constructor.name}`);
       }
@@ -66,12 +76,12 @@ function checkValue(field: string, value: unknown, seen: Set<object> | undefined
       if (seen.has(value)) throw new ValidationError(field, `must be JSON-serialisable: ${spell(field, place)} is circular`);
       seen.add(value);
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) checkValue(field, value[i], seen, { parent: place, key: i });
+        for (let i = 0; i < value.length; i++) checkValue(field, value[i], seen, { parent: place, key: i }, depth + 1);
       } else {
         for (const k in value) {
           if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
           checkString(field, k);
-          checkValue(field, (value as Record<string, unknown>)[k], seen, { parent: place, key: k });
+          checkValue(field, (value as Record<string, unknown>)[k], seen, { parent: place, key: k }, depth + 1);
         }
       }
       seen.delete(value);

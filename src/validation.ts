@@ -113,10 +113,29 @@ export function validateArgs(value: unknown, field = 'args'): unknown[] {
   return value;
 }
 
+/**
+ * The most seconds an `expire` may be: about 158,000 years. PostgreSQL's intervals hold up to about
+ * 9.2e12 seconds and its timestamps end in 294276 AD; past them, a start with `expire: 1e13` was
+ * accepted, its workflow ran, and the statement that ends it was refused ("timestamp out of range").
+ * Long expiries that work (`1e10` as "keep it") stay accepted.
+ */
+export const MAX_EXPIRE_SECONDS = 5e12;
+
+/** A number of seconds (an `expire`), 0 to MAX_EXPIRE_SECONDS. */
 export function validatePositiveSeconds(field: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new ValidationError(field, 'must be a non-negative number of seconds');
+  }
+  if (value > MAX_EXPIRE_SECONDS) throw new ValidationError(field, `must be at most ${MAX_EXPIRE_SECONDS} seconds (about 158,000 years; got ${value})`);
+  return value;
+}
+
+/** A count or a position that PostgreSQL holds as a bigint and JavaScript as an exact number. */
+export function validateNonNegativeInteger(field: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(field, `must be a non-negative whole number up to ${Number.MAX_SAFE_INTEGER} (got ${describe(value)})`);
   }
   return value;
 }

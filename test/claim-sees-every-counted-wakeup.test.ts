@@ -80,6 +80,11 @@ describe('a child finishing while the parent is being claimed', () => {
     await mf.shutdown();
   });
 
+  /**
+   * A bulk statement, in a transaction: a transaction has no statement_timeout, and under the full
+   * suite's load the 1.2M-row insert once ran past the engine's 30 s statement deadline in CI.
+   */
+  const bulk = (sql: string, params?: unknown[]) => engine.driver.transaction((tx) => tx.query(sql, params));
   const claimOne = async (topic: string) => (await engine.query(claimTasks, { owner: 'review-owner', leaseSeconds: 30, topics: [topic], limit: 1 })).rows;
   /** Run a claimed thread as a worker of this process would. */
   const runAs = (fn: (...args: any[]) => unknown) => (row: ClaimedRow) =>
@@ -120,7 +125,7 @@ describe('a child finishing while the parent is being claimed', () => {
     // ready tasks of the same topic, older than the parent's, held by another session: the claim skips
     // them one by one, for about half a second, while child 2 finishes (800k were too few once, under
     // the full suite's load: the claim was done first, and the test inconclusive)
-    await engine.driver.query(
+    await bulk(
       `INSERT INTO ${s}.tasks (job_id, thread, kind, topic, run_at)
        SELECT 'busy-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 1200000) AS i`,
       [TOPIC],
@@ -142,7 +147,7 @@ describe('a child finishing while the parent is being claimed', () => {
 
     const [row] = await claim;
     await locker.query('ROLLBACK');
-    await engine.driver.query(`DELETE FROM ${s}.tasks WHERE job_id LIKE 'busy-%'`);
+    await bulk(`DELETE FROM ${s}.tasks WHERE job_id LIKE 'busy-%'`);
     expect(raced, 'child 2 finished while the claim was in progress (otherwise the test is inconclusive)').toBe(true);
     expect(row, 'the claim returned the parent').toBeTruthy();
 
@@ -182,9 +187,9 @@ describe('a child finishing while the parent is being claimed', () => {
     await eventually(async () => (await journalSeqs(id)).includes(1));
     await eventually(async () => executions.a2 === 1);
 
-    await engine.driver.query(
+    await bulk(
       `INSERT INTO ${s}.tasks (job_id, thread, kind, topic, run_at)
-       SELECT 'busy2-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 800000) AS i`,
+       SELECT 'busy2-' || i, 'main', 'thread', $1, now() - interval '1 hour' FROM generate_series(1, 1200000) AS i`,
       [topic],
     );
     await locker.query('BEGIN');
@@ -200,7 +205,7 @@ describe('a child finishing while the parent is being claimed', () => {
     const raced = !claimDone;
     const [row] = await claiming;
     await locker.query('ROLLBACK');
-    await engine.driver.query(`DELETE FROM ${s}.tasks WHERE job_id LIKE 'busy2-%'`);
+    await bulk(`DELETE FROM ${s}.tasks WHERE job_id LIKE 'busy2-%'`);
     expect(raced, 'activity 2 finished while the claim was in progress (otherwise inconclusive)').toBe(true);
 
     await run(row!);

@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/engine.js';
-import { MemFlow, type MemFlowInstance } from '../src/index.js';
+import { MemFlow, MemFlowFatalError, type MemFlowInstance } from '../src/index.js';
 import type { Query } from '../src/sql/define-query.js';
 import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
@@ -70,6 +70,38 @@ export async function callsRemote(tag: string, which: 'lookup' | 'flaky'): Promi
   }
 }
 
+/** A hook that returns without answering its execHook (its finish is what gets refused). */
+export async function silentHook(tag: string): Promise<string> {
+  count(runs, tag);
+  return `${tag}:no answer`;
+}
+
+export async function waitsOnRefusedHook(tag: string): Promise<string> {
+  try {
+    return await MemFlow.workflow.execHook({ taskQueue: 'refused', workflowName: 'silentHook', args: [tag] });
+  } catch (err) {
+    const e = err as Error & { code?: number };
+    if (MemFlow.didInterrupt(e) && !e.code) throw e;
+    return `caught ${e.code}: ${e.message}`;
+  }
+}
+
+/** A hook that fails for good (its finish, recording the failure, is what gets refused). */
+export async function givesUpHook(tag: string): Promise<string> {
+  count(runs, tag);
+  throw new MemFlowFatalError(`${tag}: gave up`);
+}
+
+export async function waitsOnGivingUpHook(tag: string): Promise<string> {
+  try {
+    return await MemFlow.workflow.execHook({ taskQueue: 'refused', workflowName: 'givesUpHook', args: [tag] });
+  } catch (err) {
+    const e = err as Error & { code?: number };
+    if (MemFlow.didInterrupt(e) && !e.code) throw e;
+    return `caught ${e.code}: ${e.message}`;
+  }
+}
+
 type Named = Engine['driver']['named'];
 
 describe('a statement that ends a run, refused by the database for its data', () => {
@@ -100,7 +132,7 @@ describe('a statement that ends a run, refused by the database for its data', ()
       changed[hit.param] = hit.value;
       return original(name, sql, changed);
     }) as Named;
-    for (const workflow of [finishes, sleeps, throws, badDuration, callsRemote]) {
+    for (const workflow of [finishes, sleeps, throws, badDuration, callsRemote, silentHook, waitsOnRefusedHook, givesUpHook, waitsOnGivingUpHook]) {
       await mf.worker.create({ taskQueue: 'refused', workflow, options: { maximumAttempts: 2, backoffCoefficient: 1, maximumInterval: '1 second' } });
     }
     await mf.worker.registerActivityWorker({ options: { leaseSeconds: 2 } }, remoteActs, 'refused-remote');
@@ -142,6 +174,27 @@ describe('a statement that ends a run, refused by the database for its data', ()
     expect(outcome.message).toMatch(/unsupported Unicode escape sequence/);
     expect(runs.get(tag)).toBe(1);
     expect(await taskCount(tag)).toBe(0);
+  });
+
+  it("a hook's finishThread refused: the execHook that waits on it throws the 598 instead of waiting forever", async () => {
+    const tag = `hook-${Date.now()}`;
+    // the execHook is the workflow's first call: its hook runs as thread main/1
+    corrupt(NAMED_QUERIES.finishThread!, { jobId: tag, thread: 'main/1', status: 'completed' }, 'output', '"\\u0000"');
+    const outcome = await settle('waitsOnRefusedHook', tag, [tag]);
+    expect(outcome.timedOut).toBeUndefined();
+    expect(outcome.value).toMatch(/^caught 598: .*finishThread/);
+    expect(runs.get(tag)).toBe(1); // the hook ran once
+  });
+
+  it("a failed hook's finishThread refused: its execHook gets the hook's own failure, once", async () => {
+    const tag = `gaveup-${Date.now()}`;
+    corrupt(NAMED_QUERIES.finishThread!, { jobId: tag, thread: 'main/1', status: 'failed' }, 'error', '"\\u0000"');
+    const outcome = await settle('waitsOnGivingUpHook', tag, [tag]);
+    expect(outcome.value).toBe(`caught 598: ${tag}: gave up`);
+    // the refused finish sent no second failure after the first (it would stay buffered, unread)
+    await new Promise((r) => setTimeout(r, 500));
+    const res = await engine.driver.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${engine.sqlSchema}.signals WHERE job_id = $1`, [tag]);
+    expect(res.rows[0]!.n).toBe(0);
   });
 
   it('suspendThread refused (a due time out of range): the job fails with 598 naming the statement', async () => {

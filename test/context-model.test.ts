@@ -315,7 +315,7 @@ describe('context ops against an in-memory model', () => {
     expect(stats.ValidationError).toBeGreaterThan(0);
     expect(stats.ContextTypeError).toBeGreaterThan(0);
     expect(stats.replays).toBeGreaterThan(0);
-  });
+  }, 180_000); // 300 sequences: 47 s in a full run, where the default 60 s left too little room
 
   it('round-trips arbitrary JSON (doubles, unicode) through set/get, or refuses it as the model does', async () => {
     const ctx = await newJobContext();

@@ -51,6 +51,21 @@ export async function leavesWaitsBehind(run: number): Promise<string> {
   return `run ${run}: ${go}`;
 }
 
+/**
+ * Run 0 starts a child it never awaits and starts over 50 ms later; run 1 waits for 'x'. The child
+ * finishes within those 50 ms, so it is still marked awaited when the run's journal is dropped (a
+ * child still running at continueAsNew is detached by continue_thread and never showed the bug).
+ */
+export async function leavesChildUnawaited(run: number): Promise<string> {
+  if (run === 0) {
+    const { workflowId } = MemFlow.workflow.getContext();
+    void MemFlow.workflow.execChild({ taskQueue: 'loop', workflowName: 'kid', args: [1], workflowId: `${workflowId}-left` });
+    await MemFlow.workflow.sleepFor('50 ms');
+    await MemFlow.workflow.continueAsNew(1);
+  }
+  return MemFlow.workflow.waitFor<string>('x');
+}
+
 export async function kid(round: number): Promise<number> {
   return round * 100;
 }
@@ -86,7 +101,7 @@ describe('continueAsNew', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('continue'), engine: { connection: testConnection() }, logLevel: 'silent' });
-    for (const workflow of [agentLoop, leavesWaitsBehind, slowChild, continuesWithBadArgs, kid, childEachRound, cancelledOnce]) await mf.worker.create({ taskQueue: 'loop', workflow });
+    for (const workflow of [agentLoop, leavesWaitsBehind, slowChild, continuesWithBadArgs, kid, childEachRound, cancelledOnce, leavesChildUnawaited]) await mf.worker.create({ taskQueue: 'loop', workflow });
   });
   afterAll(() => mf.shutdown());
 
@@ -122,6 +137,15 @@ describe('continueAsNew', () => {
     expect(rows.rows.map((r) => r.kind), 'run 2 journaled nothing yet (it waits for go)').toEqual([]);
     await handle.signal('go', 'now');
     expect(await handle.result()).toBe('run 2: now');
+  });
+
+  it("describe() lists what the current run waits for: not an earlier run's child (a black-box pass)", async () => {
+    const handle = await mf.workflow.start({ taskQueue: 'loop', workflowName: 'leavesChildUnawaited', args: [0] });
+    await eventually(async () => (await handle.describe()).waitingFor.signals.some((w) => w.signalId === 'x'));
+    expect(await (await mf.workflow.getHandle('loop', 'kid', `${handle.workflowId}-left`)).result()).toBe(100);
+    expect((await handle.describe()).waitingFor.children).toEqual([]);
+    await handle.signal('x', 'done');
+    expect(await handle.result()).toBe('done');
   });
 
   it('counts calls on across runs: position-derived ids (children, idempotency keys) stay unique', async () => {

@@ -19,6 +19,11 @@ import { untilWaiting } from './support/job-state.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const TOKEN = 'dashboard-token-0123456789';
+/**
+ * How long a page may take to show what the test waits for: a browser round trip, a server action and
+ * a database statement, on a loaded 2-core CI machine (expect.poll's own default is 1 s).
+ */
+const UI_MS = 10_000;
 /** HOTMESH_SCREENSHOTS=docs/screenshots writes the README's pictures; otherwise they go to a temp dir. */
 const SHOTS = process.env.HOTMESH_SCREENSHOTS ?? path.join(os.tmpdir(), `hotmesh-dashboard-shots-${backend}`);
 
@@ -62,15 +67,19 @@ describe(`dashboard (${backend})`, () => {
     await MemFlow.shutdown();
   });
 
-  it('lists the README hooks job within 2 s of its start, live', async () => {
+  // A list that is not live never shows the row without a reload. The bound is not a latency target: the
+  // server polls every second (docs/dashboard.md), then the page refetches, all on a loaded CI machine.
+  it('lists the README hooks job within 10 s of its start, live (no reload)', async () => {
     await page.goto(`${dashboard.url}/apps/my-app/jobs?prefix=dash-${run}`);
-    await expect.poll(() => page.locator('#live-state').textContent()).toBe('live');
+    await expect.poll(() => page.locator('#live-state').textContent(), { timeout: UI_MS }).toBe('live');
     const started = Date.now();
     hooks = await mf.workflow.start({ workflowName: 'example', args: ['Jane'], taskQueue: 'contextual', workflowId: `dash-${run}-hooks` });
-    await page.locator(`#jobs tr[data-id="dash-${run}-hooks"]`).waitFor({ timeout: 2000 });
-    expect(Date.now() - started).toBeLessThan(2000);
+    await page.locator(`#jobs tr[data-id="dash-${run}-hooks"]`).waitFor({ timeout: UI_MS });
+    const shownAfter = Date.now() - started;
+    console.log(`dashboard (${backend}): the started job's row appeared ${shownAfter} ms after the start`);
+    expect(shownAfter).toBeLessThan(UI_MS);
     await hooks.result();
-    await expect.poll(() => page.locator(`#jobs tr[data-id="dash-${run}-hooks"] .status`).textContent(), { timeout: 5000 }).toBe('completed');
+    await expect.poll(() => page.locator(`#jobs tr[data-id="dash-${run}-hooks"] .status`).textContent(), { timeout: UI_MS }).toBe('completed');
     // the counts are cached for ten times what counting took (client-source.ts), so under load they can
     // trail the rows by seconds (a full-suite run read 0 here)
     await expect.poll(async () => Number(await page.locator('[data-count="completed"]').textContent()), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
@@ -124,7 +133,7 @@ describe(`dashboard (${backend})`, () => {
     await form.locator('input[name="signalId"]').fill('approve');
     await form.locator('textarea[name="payload"]').fill('{"approved": true, "by": "dashboard"}');
     await form.locator('button').click();
-    await expect.poll(() => form.locator('output').textContent()).toBe("signal 'approve' sent");
+    await expect.poll(() => form.locator('output').textContent(), { timeout: UI_MS }).toBe("signal 'approve' sent");
     expect(dialogs.some((d) => d.startsWith('confirm:') && d.includes(handle.workflowId))).toBe(true);
     expect(await handle.result()).toEqual({ approved: true, by: 'dashboard' });
   });
@@ -133,12 +142,12 @@ describe(`dashboard (${backend})`, () => {
     await page.goto(`${dashboard.url}/apps/my-app/jobs/${encodeURIComponent(hooks.workflowId)}`);
     const fork = page.locator('form[data-action="fork"]');
     await fork.locator('button').click();
-    await expect.poll(() => fork.locator('output').textContent()).toMatch(/^forked as \S+/);
+    await expect.poll(() => fork.locator('output').textContent(), { timeout: UI_MS }).toMatch(/^forked as \S+/);
     const forkedId = (await fork.locator('output a').textContent())!;
     expect(await (await mf.workflow.getHandle('contextual', 'example', forkedId)).context().get()).toEqual(await hooks.context().get());
     const cancel = page.locator('form[data-action="cancel"]');
     await cancel.locator('button').click();
-    await expect.poll(() => cancel.locator('output').getAttribute('class')).toBe('result failed');
+    await expect.poll(() => cancel.locator('output').getAttribute('class'), { timeout: UI_MS }).toBe('result failed');
     expect(await cancel.locator('output').textContent()).toMatch(/completed/);
   });
 
@@ -147,7 +156,7 @@ describe(`dashboard (${backend})`, () => {
     await form.locator('input[name="signalId"]').fill('approve');
     await form.locator('textarea[name="payload"]').fill('{not json');
     await form.locator('button').click();
-    await expect.poll(() => form.locator('output').textContent()).toBe('Invalid payload: is not valid JSON');
+    await expect.poll(() => form.locator('output').textContent(), { timeout: UI_MS }).toBe('Invalid payload: is not valid JSON');
   });
 
   it('renders a context value and key <img src=x onerror=alert(1)> as text', async () => {
@@ -227,7 +236,7 @@ describe(`dashboard (${backend})`, () => {
       await page.goto(`${base}/`);
       await page.locator('input[name="token"]').fill(TOKEN);
       await page.locator('button[type="submit"]').click();
-      await page.locator('#apps').waitFor({ timeout: 5000 });
+      await page.locator('#apps').waitFor({ timeout: UI_MS });
       expect(await page.locator('#apps').textContent()).toContain('my-app');
     } finally {
       await open.close();

@@ -20,9 +20,13 @@ export async function waitsForGo(tag: string): Promise<string> {
   return `${tag}:${go.n}`;
 }
 
-/** result()'s polling fallback is 2 s: a signal this long after the waiter's read beats it by far. */
-const AFTER_POLL_MS = 2300;
-const PROMPT_MS = 1000;
+/**
+ * result()'s polling fallback is 2 s: a signal this long after the waiter's read comes just after a
+ * poll, so a waiter left to its polls answers about 1.95 s after it. Each case also checks that the
+ * NOTIFY itself was heard, so the bound needs no more than to tell the two apart.
+ */
+const AFTER_POLL_MS = 2050;
+const PROMPT_MS = 1500;
 
 describe('the done: NOTIFY goes only where a waiter may be', () => {
   const appId = uniqueAppId('watched');
@@ -30,11 +34,14 @@ describe('the done: NOTIFY goes only where a waiter may be', () => {
   let b: MemFlowInstance;
   /** Every payload runtime b's engine hears on the app's channel. */
   const heardByB: string[] = [];
+  /** Every payload runtime a's engine hears on the app's channel. */
+  const heardByA: string[] = [];
 
   beforeAll(async () => {
     a = await MemFlow.init({ appId, engine: { connection: testConnection() } });
     b = await MemFlow.init({ appId, engine: { connection: testConnection() } });
     (await b.client.engine(appId)).onPayload((p) => heardByB.push(p));
+    (await a.client.engine(appId)).onPayload((p) => heardByA.push(p));
     await a.worker.create({ taskQueue: 'local', workflow: quickDone });
     await a.worker.create({ taskQueue: 'local', workflow: waitsForGo });
     await b.worker.create({ taskQueue: 'remote', workflow: waitsForGo }); // only b serves 'remote'
@@ -74,5 +81,6 @@ describe('the done: NOTIFY goes only where a waiter may be', () => {
     await a.workflow.signal(`go-${tag}`, { n: 9 });
     expect(await result).toBe(`${tag}:9`);
     expect(Date.now() - sent).toBeLessThan(PROMPT_MS);
+    expect(heardByA.some((p) => p.startsWith(`done:${tag}\n`))).toBe(true);
   });
 });

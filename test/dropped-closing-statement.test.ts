@@ -119,7 +119,7 @@ describe('a connection dropped under the statement that ends a run', () => {
     const { value, ms } = await promptResult('closingWork', tag, [tag, 0]);
     expect(injected).toBe(before + 1);
     expect(value).toBe(`${tag}:done`);
-    expect(ms).toBeLessThan(1000); // result()'s polling fallback is 2 s
+    expect(ms).toBeLessThan(1800); // result()'s polling fallback is 2 s (about 50 ms when it hears at once)
   });
 
   it('suspendThread lost before it ran: the sleep still ends on time, not after the lease', async () => {

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/engine.js';
+import { WriteLane } from '../src/engine/write-lane.js';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import * as jobs from '../src/sql/queries/jobs.js';
 import * as threads from '../src/sql/queries/threads.js';
@@ -158,41 +159,73 @@ describe('group commit', () => {
     // 384 items under way 16 at a time: 15.4 a statement here (6.4-7.5 sent at once, 8 after one turn,
     // 8.0 and 10.7 with the regressions above, in every round). On a loaded machine (the full suite
     // runs three files at once) a cohort split once (12.4 in one full-suite run; the same file alone
-    // measured 15+ three times): a second round is measured then, and the better one counts.
+    // measured 15+ three times; 12.8 then 14.2 in a loaded run here): up to two more rounds are
+    // measured then, and the best one counts.
     let best = await itemsPerStatement(0);
-    if (best < 13) best = Math.max(best, await itemsPerStatement(1));
+    for (let round = 1; round < 3 && best < 13; round++) best = Math.max(best, await itemsPerStatement(round));
     expect(best).toBeGreaterThanOrEqual(13);
   });
 
   it('a start and a finish queued behind the same statement go in one statement, and both are right', async () => {
-    const base = `mixed-${Date.now()}`;
-    let openGate!: () => void;
-    gates.set(`${base}-z`, new Promise<void>((r) => (openGate = r)));
-    const z = await mf.workflow.start({ taskQueue: 'group-gated', workflowName: 'gated', workflowId: `${base}-z`, args: [`${base}-z`] });
-    await until(() => gateReached.has(`${base}-z`));
-    // the next start goes alone and holds the lane (for less than its 200 ms patience)
+    // x's start goes alone and is held at the database; y's start and then z's finish queue behind it,
+    // and must go out together, as one grouped.startsAndFinishes. The held start frees its lane after
+    // LANE_PATIENCE_MS (200 ms, engine.ts) whatever: the two must have reached the lane before that.
+    // Here they do within 15 ms of x's start (0.4-14 ms measured, with the CPU loaded too); a loaded
+    // machine once took ~85 ms with the sleeps this test had. A round that queued them 150 ms or more after x's start and did not
+    // combine them proves nothing, and another round runs (three at most); a round that queued them
+    // sooner and did not combine them fails, so an engine that never combines a start with a finish
+    // fails in its first round.
     const startOne = engine.bind(jobs.startJob).text;
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let holding = false;
-    tamper = (sql) => (sql === startOne && !holding ? ((holding = true), { before: held }) : undefined);
-    const combinedBefore = sent(both.startsAndFinishes);
+    /** `start:<job id>` or `finish:<job id>` -> when it was submitted to the engine's write lane. */
+    const submitted = new Map<string, number>();
+    const lane = engine.writes;
+    const { start: laneStart, finish: laneFinish } = WriteLane.prototype;
+    lane.start = (params) => (submitted.set(`start:${params.jobId}`, performance.now()), laneStart.call(lane, params));
+    lane.finish = (params) => (submitted.set(`finish:${params.jobId}`, performance.now()), laneFinish.call(lane, params));
+    /** One round: statements of both kinds it sent, and how long after x's start y's start and z's finish had both reached the lane. */
+    const mixedRound = async (round: number) => {
+      const base = `mixed-${Date.now()}-${round}`;
+      const [x, y, z] = [`${base}-x`, `${base}-y`, `${base}-z`];
+      let openGate!: () => void;
+      gates.set(z, new Promise<void>((r) => (openGate = r)));
+      const zHandle = await mf.workflow.start({ taskQueue: 'group-gated', workflowName: 'gated', workflowId: z, args: [z] });
+      await until(() => gateReached.has(z));
+      // x's start goes alone and holds the lane (for less than its 200 ms patience)
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let holding = false;
+      tamper = (sql) => (sql === startOne && !holding ? ((holding = true), { before: held }) : undefined);
+      const combinedBefore = sent(both.startsAndFinishes);
+      try {
+        const xStarted = start(x);
+        await until(() => holding);
+        const yStarted = start(y); // queued behind x's start
+        openGate(); // z's activity returns: its finish queues there too
+        await until(() => submitted.has(`start:${y}`) && submitted.has(`finish:${z}`));
+        const queuedAfterMs = Math.max(submitted.get(`start:${y}`)!, submitted.get(`finish:${z}`)!) - submitted.get(`start:${x}`)!;
+        release();
+        const results = await Promise.all([zHandle.result(), (await xStarted).result(), (await yStarted).result()]);
+        expect(results).toEqual([`${z}:gated`, `${x}:done`, `${y}:done`]);
+        for (const id of [x, y]) expect(runs.get(id)).toBe(1);
+        return { combined: sent(both.startsAndFinishes) - combinedBefore, queuedAfterMs };
+      } finally {
+        release();
+        tamper = undefined;
+      }
+    };
     try {
-      const x = start(`${base}-x`);
-      await until(() => holding);
-      openGate(); // z's activity returns: its finish queues behind x's start
-      await until(() => gateReached.get(`${base}-z`) === 'passed');
-      await new Promise((r) => setTimeout(r, 20));
-      const y = start(`${base}-y`); // queued beside z's finish
-      await new Promise((r) => setTimeout(r, 20));
-      release();
-      const results = await Promise.all([z.result(), (await x).result(), (await y).result()]);
-      expect(results).toEqual([`${base}-z:gated`, `${base}-x:done`, `${base}-y:done`]);
-      expect(sent(both.startsAndFinishes) - combinedBefore).toBe(1);
-      for (const id of [`${base}-x`, `${base}-y`]) expect(runs.get(id)).toBe(1);
+      const rounds: Array<{ combined: number; queuedAfterMs: number }> = [];
+      for (let round = 0; round < 3; round++) {
+        const outcome = await mixedRound(round);
+        rounds.push(outcome);
+        if (outcome.combined === 1) break;
+        // not combined: only a round whose lane may have freed before both were queued is excused
+        expect(outcome.queuedAfterMs, `round ${round} queued both in time and sent ${outcome.combined} combined statements`).toBeGreaterThanOrEqual(150);
+      }
+      expect(rounds.at(-1)!.combined, `every round queued them too late to tell: ${JSON.stringify(rounds)}`).toBe(1);
     } finally {
-      release();
-      tamper = undefined;
+      Reflect.deleteProperty(lane, 'start');
+      Reflect.deleteProperty(lane, 'finish');
     }
   });
 
@@ -291,8 +324,10 @@ describe('group commit', () => {
       expect(results).toEqual(ids.map((id) => `${id}:done`));
       expect(lost.count).toBe(1);
       for (const id of ids) expect(runs.get(id)).toBe(1);
-      // the finishing engine reads the rows of a lost finish at once, not at result()'s next poll
-      expect(performance.now() - t0).toBeLessThan(1_500);
+      // the finishing engine reads the rows of a lost finish at once, not at result()'s next poll: that
+      // poll comes POLL_MS (2 s, result-waiter.ts) after each waiter began, so without the read this
+      // takes over 2 s (2.06-2.58 s measured with it removed; with it 65-154 ms, 570-625 ms with the CPU loaded)
+      expect(performance.now() - t0).toBeLessThan(1_900);
     } finally {
       tamper = undefined;
     }

@@ -65,6 +65,18 @@ describe('journal retention', () => {
     const thread = await engine.driver.query(`SELECT journal_summary, compacted_at IS NOT NULL AS compacted FROM ${s}.threads WHERE job_id = $1`, [done.workflowId]);
     expect(thread.rows[0]).toEqual({ journal_summary: { calls: 4, byKind: { activity: 3, context: 1 } }, compacted: true });
 
+    // what was kept is visible: describe() and the export carry the summary, and an export with no
+    // journal left is refused by replay (it "replayed" against any function, a black-box pass)
+    const summary = { calls: 4, byKind: { activity: 3, context: 1 } };
+    expect((await done.describe()).compacted).toEqual(summary);
+    const exported = (await done.export()) as { history: { compacted?: unknown; entries: unknown[] } };
+    expect(exported.history).toMatchObject({ compacted: summary, compactedThreads: { main: summary }, entries: [] });
+    await expect(MemFlow.testing.replay(exported as never, async () => 'anything')).rejects.toMatchObject({
+      kind: 'ValidationError',
+      message: expect.stringContaining('compacted'),
+    });
+    expect((await waiting.describe()).compacted).toBeUndefined();
+
     // the record stays: result, context, context log
     expect(await done.result()).toBe(12);
     const ctx = await mf.workflow.context(done.workflowId);
@@ -83,7 +95,12 @@ describe('journal retention', () => {
     const engine = await mf.client.engine(mf.appId);
     await new Promise((r) => setTimeout(r, 50));
     await new Sweeper(engine, SILENT_LOGGER, 10).sweep();
-    await expect(failed.retry()).rejects.toMatchObject({ kind: 'WorkflowStateError', action: 'retry', state: 'failed with its journal compacted' });
+    await expect(failed.retry()).rejects.toMatchObject({
+      kind: 'WorkflowStateError',
+      action: 'retry',
+      state: 'failed with its journal compacted',
+      message: expect.stringContaining('(retry applies to uncompacted workflows)'),
+    });
     await expect(failed.fork()).rejects.toMatchObject({ kind: 'WorkflowStateError', action: 'fork' });
   });
 

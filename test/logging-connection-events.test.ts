@@ -13,11 +13,18 @@ import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support
 const { entries, logger } = captureLogs();
 
 let started = false;
+/**
+ * What the step waits for: the test opens it once the heartbeat has noticed the lease lost (a step of a
+ * few seconds could end first on a loaded machine, and its run would then stop holding the task).
+ */
+let open!: () => void;
+const opened = new Promise<void>((resolve) => (open = resolve));
 const acts = MemFlow.workflow.proxyActivities({
   activities: {
     async longStep() {
       started = true;
-      await new Promise((r) => setTimeout(r, 4000));
+      // at most a minute: a test that failed before opening the gate leaves no step waiting for ever
+      await Promise.race([opened, new Promise((r) => setTimeout(r, 60_000).unref())]);
       return 'done';
     },
   },
@@ -58,11 +65,15 @@ describe('logged connection trouble', () => {
   it('logs a lease taken away from a running task at warn, naming the job', async () => {
     const handle = await mf.workflow.start({ taskQueue: 'log-conn', workflowName: 'holdsALease' });
     const engine = await mf.client.engine(mf.appId);
-    await eventually(async () => started);
-    // another worker's claim: the claims counter moves on, so this worker's heartbeat no longer returns the task
-    await admin.query(`UPDATE ${engine.sqlSchema}.tasks SET claims = claims + 1 WHERE job_id = $1`, [handle.workflowId]);
-    const lost = await eventually(async () => entries.find((e) => e.msg?.startsWith('lease lost') && e.obj.jobId === handle.workflowId), 15_000);
-    expect(lost.level).toBe('warn');
-    expect(lost.obj).toMatchObject({ thread: 'main', topic: 'log-conn-holdsALease' });
-  }, 30_000);
+    try {
+      await eventually(async () => started, 20_000);
+      // another worker's claim: the claims counter moves on, so this worker's heartbeat no longer returns the task
+      await admin.query(`UPDATE ${engine.sqlSchema}.tasks SET claims = claims + 1 WHERE job_id = $1`, [handle.workflowId]);
+      const lost = await eventually(async () => entries.find((e) => e.msg?.startsWith('lease lost') && e.obj.jobId === handle.workflowId), 20_000);
+      expect(lost.level).toBe('warn');
+      expect(lost.obj).toMatchObject({ thread: 'main', topic: 'log-conn-holdsALease' });
+    } finally {
+      open(); // the run the lost lease stopped runs again once the lease runs out, and finishes
+    }
+  }, 60_000);
 });

@@ -8,17 +8,28 @@ import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeLogger } from '../src/telemetry/logger.js';
-import { testConnection, uniqueAppId } from './support/backend.js';
+import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 
 interface Entry {
   level: 'debug' | 'info' | 'warn' | 'error';
   msg: string | undefined;
   obj: Record<string, any>;
+  /** Entries logged in one synchronous run share a batch (one look at waiting starts logs its lines in one). */
+  batch: number;
 }
 
 function recorder() {
   const entries: Entry[] = [];
-  const at = (level: Entry['level']) => (obj: object, msg?: string) => entries.push({ level, msg, obj: obj as Record<string, any> });
+  let batch = 0;
+  let open = false;
+  const at = (level: Entry['level']) => (obj: object, msg?: string) => {
+    if (!open) {
+      open = true;
+      batch++;
+      queueMicrotask(() => (open = false)); // runs once the code logging now has returned or awaited
+    }
+    entries.push({ level, msg, obj: obj as Record<string, any>, batch });
+  };
   return { entries, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
@@ -147,19 +158,27 @@ describe('logging', () => {
   }, 30_000);
 
   it('does not warn about a topic whose worker started elsewhere just before the start', async () => {
-    // the starter has read the served list lately (a start on a typo makes it look), without the topic
-    const typo = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logNobodyServesThis' });
-    const started = Date.now();
-    while (!rec.entries.some((e) => e.obj.jobId === typo.workflowId && e.level === 'warn') && Date.now() - started < 10_000) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(rec.entries.some((e) => e.obj.jobId === typo.workflowId && e.level === 'warn'), 'the typo warned').toBe(true);
-    // another runtime (as another process would) starts serving a topic, and a start on it follows at once
+    // another runtime (as another process would), serving nothing yet: opened first, to keep the window
+    // below short
     const other = await MemFlow.init({ appId, engine: { connection: testConnection() }, logLevel: 'silent' });
     try {
+      // the starter has read the served list lately (a start on a typo makes it look), without the topic
+      const typo = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logNobodyServesThis' });
+      await eventually(async () => rec.entries.some((e) => e.obj.jobId === typo.workflowId && e.level === 'warn'), 10_000).catch(() => {});
+      expect(rec.entries.some((e) => e.obj.jobId === typo.workflowId && e.level === 'warn'), 'the typo warned').toBe(true);
+      const looked = Date.now(); // the list read by then is kept REFRESH_MS = 5 s, and lacks the topic below
+      // the other runtime starts serving a topic, and a start on it follows at once
       await other.worker.create({ taskQueue: 'logs-late', workflow: logFlakyWorkflow });
-      // its topic is recorded by its first statement, off worker.create's path: the look comes after it
+      // its topic is recorded by its first statement, off worker.create's path; the look comes SETTLE_MS
+      // (500 ms) after the start, which a loaded machine may not leave that statement: wait for its row
+      const engine = await mf.client.engine(appId);
+      await eventually(async () => {
+        const res = await engine.driver.query(`SELECT 1 FROM ${engine.sqlSchema}.served_topics WHERE topic = $1`, ['logs-late-logFlakyWorkflow']);
+        return res.rows.length > 0;
+      }, 20_000);
       const late = await mf.workflow.start({ taskQueue: 'logs-late', workflowName: 'logFlakyWorkflow' });
+      // an engine that trusts its list for "not served" warns here, while the list is under 5 s old
+      console.log(`logging (${process.env.HOTMESH_TEST_BACKEND}): the late start came ${Date.now() - looked} ms after the served list was read`);
       await new Promise((r) => setTimeout(r, 2500)); // past the look at starts not known served
       expect(rec.entries.filter((e) => e.obj.topic === 'logs-late-logFlakyWorkflow')).toEqual([]);
       expect(late.workflowId).toBeTruthy();
@@ -173,16 +192,32 @@ describe('logging', () => {
     const ids = (await Promise.all(Array.from({ length: 13 }, () => mf.workflow.start({ taskQueue: 'logs', workflowName: 'logBurstTypo' })))).map(
       (h) => h.workflowId,
     );
-    const started = Date.now();
     const about = () => rec.entries.filter((e) => e.obj.topic === topic && e.level === 'warn');
-    while (about().length < 11 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 200));
+    // a line per start named (jobId), and the rest of a look's starts in one line (starts: n)
+    const accounted = () => about().reduce((n, e) => n + (e.obj.jobId !== undefined ? 1 : e.obj.starts), 0);
+    await eventually(async () => accounted() >= 13, 20_000).catch(() => {});
+    await new Promise((r) => setTimeout(r, 200)); // nothing more comes
     const lines = about();
-    expect(lines).toHaveLength(11);
+    expect(accounted(), JSON.stringify(lines)).toBe(13);
     const named = lines.filter((e) => e.obj.jobId !== undefined).map((e) => e.obj.jobId);
-    expect(named).toHaveLength(10);
+    expect(new Set(named).size).toBe(named.length);
     expect(ids).toEqual(expect.arrayContaining(named));
-    expect(lines.find((e) => e.obj.jobId === undefined)!.obj).toMatchObject({ starts: 3 });
+    // The 13 starts usually fall in one look at the starts (10 named lines, then 'and 3 more'), but on a
+    // loaded machine they may straddle two (a look takes the starts of the 500 ms since the first): each
+    // look names at most 10 and sums up the rest, if any, in one last line
+    const looks = [...new Set(lines.map((e) => e.batch))].map((b) => lines.filter((e) => e.batch === b));
+    console.log(`logging (${process.env.HOTMESH_TEST_BACKEND}): the burst's lines per look: ${looks.map((l) => l.length).join(', ')}`);
+    for (const look of looks) {
+      const lookNamed = look.filter((e) => e.obj.jobId !== undefined);
+      const summaries = look.filter((e) => e.obj.jobId === undefined);
+      expect(lookNamed.length, JSON.stringify(look)).toBeLessThanOrEqual(10);
+      expect(summaries.length, JSON.stringify(look)).toBeLessThanOrEqual(1);
+      if (summaries.length === 1) {
+        expect(lookNamed, 'a look sums up only the starts past the 10 it names').toHaveLength(10);
+        expect(look[look.length - 1]).toBe(summaries[0]);
+        expect(summaries[0]!.obj.starts).toBeGreaterThan(0);
+      }
+    }
   }, 30_000);
 
   it('warns about a start on an unserved topic even when the client shuts down at once', async () => {

@@ -9,6 +9,7 @@ import { type DataPoint, type Histogram, MeterProvider, MetricReader } from '@op
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { untilWaiting } from './support/job-state.js';
 
 /** A reader the test collects from when it wants (no timer, no exporter). */
@@ -127,16 +128,35 @@ describe('metrics', () => {
     expect((await histogram('hotmesh.workflow.duration', { ...failing, 'hotmesh.status': 'failed' }))?.count).toBe(1);
   }, 30_000);
 
-  it('counts a parked workflow', async () => {
+  it('counts a parked workflow, before result() hears of the park', async () => {
     drift = false;
     const handle = await mf.workflow.start({ taskQueue: 'metrics', workflowName: 'meteredDrifting' });
-    await untilWaiting(await mf.client.engine(appId), handle.workflowId, 'go');
-    drift = true; // the code changes under the suspended job
-    await handle.signal('go', null);
-    await expect(handle.result()).rejects.toMatchObject({ code: 593 });
-    const drifting = { ...app(), 'hotmesh.workflow_name': 'meteredDrifting' };
-    expect(await counted('hotmesh.workflows.parked', drifting)).toBe(1);
-    expect((await histogram('hotmesh.workflow.duration', { ...drifting, 'hotmesh.status': 'parked' }))?.count).toBe(1);
+    const engine = await mf.client.engine(appId);
+    await untilWaiting(engine, handle.workflowId, 'go');
+    // The park's reply is held back, as a loaded machine may do: its done NOTIFY answers result() first
+    // (CI once read the duration before the worker had recorded it).
+    const original = engine.driver.named.bind(engine.driver);
+    const parkSql = engine.bind(NAMED_QUERIES.parkThread!).text;
+    let held = 0;
+    engine.driver.named = (async (name: string, sql: string, params: unknown[]) => {
+      const res = await original(name, sql, params);
+      if (sql === parkSql) {
+        held++;
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+      }
+      return res;
+    }) as typeof engine.driver.named;
+    try {
+      drift = true; // the code changes under the suspended job
+      await handle.signal('go', null);
+      await expect(handle.result()).rejects.toMatchObject({ code: 593 });
+      const drifting = { ...app(), 'hotmesh.workflow_name': 'meteredDrifting' };
+      expect(await counted('hotmesh.workflows.parked', drifting)).toBe(1);
+      expect((await histogram('hotmesh.workflow.duration', { ...drifting, 'hotmesh.status': 'parked' }))?.count).toBe(1);
+      expect(held).toBe(1);
+    } finally {
+      engine.driver.named = original;
+    }
   }, 30_000);
 
   it('gauges ready tasks per topic, and measures schedule-to-start from when the task became ready', async () => {

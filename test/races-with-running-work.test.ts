@@ -6,21 +6,26 @@
  * lost a race went to the abandoned waiter and was lost.
  */
 import { MemFlow, type MemFlowInstance, WaitTimeoutError } from 'hotmesh';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testConnection, uniqueAppId } from './support/backend.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { gateSet, within } from './support/gates.js';
+import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 import { journalOf, untilJournaled, untilWaiting } from './support/job-state.js';
 
-/** When each slow activity execution started and ended (ms since epoch), by tag. */
-const runs = new Map<string, Array<{ attempt: number; start: number; end?: number }>>();
+/** The slow activities run until the test opens their gate (by tag); afterEach opens them all. */
+const { gate, openAll } = gateSet();
+
+/** What each slow activity execution did, in order, by tag: 'start 1', 'end 1' (attempt 1), ... */
+const events = new Map<string, string[]>();
+const record = (tag: string, event: string) => events.set(tag, [...(events.get(tag) ?? []), event]);
 
 const acts = MemFlow.workflow.proxyActivities({
   activities: {
-    async slowStep(tag: string, ms: number) {
+    /** Runs until the test opens its gate. */
+    async slowStep(tag: string) {
       const { attempt } = MemFlow.activity.getContext();
-      const entry = { attempt, start: Date.now() } as { attempt: number; start: number; end?: number };
-      runs.set(tag, [...(runs.get(tag) ?? []), entry]);
-      await new Promise((r) => setTimeout(r, ms));
-      entry.end = Date.now();
+      record(tag, `start ${attempt}`);
+      await gate(tag).opened;
+      record(tag, `end ${attempt}`);
       return `${tag}:slow`;
     },
   },
@@ -29,11 +34,12 @@ const acts = MemFlow.workflow.proxyActivities({
 
 const timed = MemFlow.workflow.proxyActivities({
   activities: {
-    /** The first attempt hangs for 3 s; later ones answer at once. */
+    /** The first attempt hangs until the test opens its gate; later ones answer at once. */
     async sometimesHangs(tag: string) {
       const { attempt } = MemFlow.activity.getContext();
-      runs.set(tag, [...(runs.get(tag) ?? []), { attempt, start: Date.now() }]);
-      if (attempt === 1) await new Promise((r) => setTimeout(r, 3000));
+      record(tag, `start ${attempt}`);
+      if (attempt === 1) await gate(tag).opened;
+      record(tag, `end ${attempt}`);
       return `${tag}:attempt-${attempt}`;
     },
   },
@@ -43,12 +49,12 @@ const timed = MemFlow.workflow.proxyActivities({
 
 export async function sleepBeatsActivity(tag: string) {
   const started = Date.now();
-  const winner = await Promise.race([acts.slowStep(tag, 4000), MemFlow.workflow.sleepFor('500 milliseconds').then(() => 'timer')]);
+  const winner = await Promise.race([acts.slowStep(tag), MemFlow.workflow.sleepFor('500 milliseconds').then(() => 'timer')]);
   return { winner, waitedMs: Date.now() - started };
 }
 
 export async function signalBeatsActivity(tag: string) {
-  const winner = await Promise.race([acts.slowStep(tag, 4000), MemFlow.workflow.waitFor<string>('cancel')]);
+  const winner = await Promise.race([acts.slowStep(tag), MemFlow.workflow.waitFor<string>('cancel')]);
   return winner;
 }
 
@@ -85,19 +91,25 @@ describe('timers, signals and deadlines against running work', () => {
       await mf.worker.create({ taskQueue: 'races', workflow });
     }
   });
+  // a test that failed with a gate shut leaves no run waiting on it (nor the shutdown)
+  afterEach(() => {
+    openAll();
+  });
   afterAll(() => mf.shutdown());
   const engine = () => mf.client.engine(mf.appId);
 
   it('a sleep wins a race against an inline activity that is still running', async () => {
     const tag = `sleep-${Date.now()}`;
     const handle = await mf.workflow.start({ taskQueue: 'races', workflowName: 'sleepBeatsActivity', args: [tag] });
-    const out = await handle.result();
+    // the activity runs until its gate opens, after the result: a run that waits for it never ends
+    const out = await within(handle.result(), 20_000, 'the result, with the activity still running');
     expect(out.winner).toBe('timer');
     expect(out.waitedMs).toBeGreaterThanOrEqual(450);
-    expect(out.waitedMs).toBeLessThan(3000); // the activity runs 4 s: the timer did not wait for it
-    expect(runs.get(tag)).toHaveLength(1);
+    expect(events.get(tag)).toEqual(['start 1']);
     // the workflow ended before the activity: its late result is never journaled
-    await new Promise((r) => setTimeout(r, 4000 - (Date.now() - runs.get(tag)![0]!.start) + 300));
+    gate(tag).open();
+    await eventually(async () => events.get(tag)!.includes('end 1'), 10_000, 10);
+    await new Promise((r) => setTimeout(r, 500));
     const rows = await journalOf(await engine(), handle.workflowId);
     expect(rows.filter((r) => r.kind === 'activity')).toEqual([]);
   }, 30_000);
@@ -107,19 +119,23 @@ describe('timers, signals and deadlines against running work', () => {
     const handle = await mf.workflow.start({ taskQueue: 'races', workflowName: 'signalBeatsActivity', args: [tag] });
     const db = await engine();
     await untilWaiting(db, handle.workflowId, 'cancel');
-    const sentAt = Date.now();
     await handle.signal('cancel', 'stop now');
-    expect(await handle.result()).toBe('stop now');
-    expect(Date.now() - sentAt).toBeLessThan(2500); // the activity still had ~3.5 s to go
+    // the activity runs until its gate opens (afterEach): a run that waits for it never ends
+    expect(await within(handle.result(), 20_000, 'the result, with the activity still running')).toBe('stop now');
+    expect(events.get(tag)).toEqual(['start 1']);
   }, 30_000);
 
   it('enforces startToCloseTimeout: the hung attempt fails, the retry answers, the late result is dropped', async () => {
     const tag = `hang-${Date.now()}`;
-    const started = Date.now();
     const handle = await mf.workflow.start({ taskQueue: 'races', workflowName: 'hangingAttempt', args: [tag] });
-    expect(await handle.result()).toBe(`${tag}:attempt-2`);
-    expect(Date.now() - started).toBeLessThan(2900); // not after the 3 s hang
-    expect(runs.get(tag)!.map((r) => r.attempt)).toEqual([1, 2]);
+    // attempt 1 hangs until its gate opens, after the result: a timeout ignored, the result never comes
+    expect(await within(handle.result(), 20_000, 'the result, with attempt 1 still hanging')).toBe(`${tag}:attempt-2`);
+    gate(tag).open();
+    await eventually(async () => events.get(tag)!.includes('end 1'), 10_000, 10);
+    // attempt 2 ran while attempt 1 still hung, not after it
+    expect(events.get(tag)).toEqual(['start 1', 'start 2', 'end 2', 'end 1']);
+    // attempt 1's late result is dropped
+    await new Promise((r) => setTimeout(r, 500));
     const rows = await journalOf(await engine(), handle.workflowId);
     expect(rows.filter((r) => r.kind === 'activity').map((r) => [r.status, r.attempt])).toEqual([['done', 2]]);
   }, 30_000);

@@ -41,13 +41,30 @@ describe('README examples', () => {
     // verbatim from the README, with `your_app` replaced by the documented schema of 'my-app'
     await engine.driver.query(`CREATE INDEX idx_user_premium ON my_app.jobs (id)
 WHERE entity = 'user' AND (context->>'isPremium')::boolean = true;`);
-    const plan = await engine.driver.transaction(async (tx) => {
-      await tx.query('SET LOCAL enable_seqscan = off');
-      const res = await tx.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN SELECT id FROM my_app.jobs WHERE entity = 'user' AND (context->>'isPremium')::boolean = true`,
-      );
-      return res.rows.map((r) => r['QUERY PLAN']).join('\n');
-    });
+    // The planner picks the partial index when it is the selective one: a table of many 'user' jobs,
+    // few of them premium, with fresh statistics. On a near-empty table it may tie with `jobs_entity`
+    // and pick either (it did once in CI), so the rows are added, analysed and rolled back here.
+    const rolledBack = new Error('roll back the sample rows');
+    let plan = '';
+    await engine.driver
+      .transaction(async (tx) => {
+        await tx.query(
+          `INSERT INTO my_app.jobs (id, entity, workflow_name, task_queue, context)
+           SELECT 'recipe-' || i, 'user', 'sample', 'sample', jsonb_build_object('isPremium', i % 200 = 0)
+           FROM generate_series(1, 4000) AS i`,
+        );
+        await tx.query('ANALYZE my_app.jobs');
+        await tx.query('SET LOCAL enable_seqscan = off');
+        const res = await tx.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN SELECT id FROM my_app.jobs WHERE entity = 'user' AND (context->>'isPremium')::boolean = true`,
+        );
+        plan = res.rows.map((r) => r['QUERY PLAN']).join('\n');
+        throw rolledBack;
+      })
+      .catch((err) => {
+        if (err !== rolledBack) throw err;
+      });
+    expect(await engine.driver.query(`SELECT 1 FROM my_app.jobs WHERE id LIKE 'recipe-%' LIMIT 1`)).toMatchObject({ rowCount: 0 });
     expect(plan).toContain('idx_user_premium');
   });
 });

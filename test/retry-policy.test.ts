@@ -53,7 +53,8 @@ function expectGaps(stamps: number[]): void {
   stamps.slice(1).forEach((at, i) => {
     const gap = at - stamps[i]!;
     expect(gap, `gap before retry ${i + 1}`).toBeGreaterThanOrEqual(EXPECTED_DELAYS_MS[i]! - 50);
-    expect(gap, `gap before retry ${i + 1}`).toBeLessThan(EXPECTED_DELAYS_MS[i]! + 2000);
+    // under 9 s for the third: a policy ignoring the cap (1, 3, 9) still fails; room for a loaded machine
+    expect(gap, `gap before retry ${i + 1}`).toBeLessThan(EXPECTED_DELAYS_MS[i]! + 4000);
   });
 }
 const inline = MemFlow.workflow.proxyActivities<typeof activities>({ activities, retryPolicy: policy });
@@ -143,7 +144,7 @@ describe('retry policy', () => {
     EXPECTED_DELAYS_MS.forEach((delay, i) => {
       const scheduledDelay = scheduled.get(i + 1)! - stamps[i]!; // from the failed execution to its retry's run_at
       expect(scheduledDelay, `delay scheduled before retry ${i + 1}`).toBeGreaterThanOrEqual(delay - 50);
-      expect(scheduledDelay, `delay scheduled before retry ${i + 1}`).toBeLessThan(delay + 1500);
+      expect(scheduledDelay, `delay scheduled before retry ${i + 1}`).toBeLessThan(delay + 3000); // 9 s, ignoring the cap, fails
       const gap = stamps[i + 1]! - stamps[i]!;
       expect(gap, `gap before retry ${i + 1}`).toBeGreaterThanOrEqual(delay - 50);
       expect(gap, `gap before retry ${i + 1}`).toBeLessThan(delay + 5000);

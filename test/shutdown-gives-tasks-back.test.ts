@@ -23,8 +23,8 @@ import { backend, POSTGRES_URL, uniqueAppId } from './support/backend.js';
 
 /** Longer than the old fixed grace (5 s), so that A's run is still going when shutdown() gives up. */
 const ACTIVITY_MS = 6_000;
-/** B's own run of the step, with room; well under the 30 s default lease: the task was given back. */
-const PICKED_UP_WITHIN_MS = 15_000;
+/** B's own run of the step (6 s), with room for a loaded machine; under the 30 s default lease: the task was given back. */
+const PICKED_UP_WITHIN_MS = 22_000;
 
 interface Execution {
   instance: string;
@@ -140,7 +140,7 @@ describe('shutdown with a run in flight', () => {
   it('an inline activity run: the grace from worker.shutdownGraceMs, the task given back, the late result dropped', { timeout: 60_000 }, async () => {
     const graceMs = 300;
     const { tag, shutdownMs, result, after } = await scenario('inlineWork', (a) => a.shutdown(), graceMs);
-    expect.soft(shutdownMs, 'shutdown() took (ms)').toBeLessThan(graceMs + 1_500); // not a fixed 5 s
+    expect.soft(shutdownMs, 'shutdown() took (ms)').toBeLessThan(4_000); // not a fixed 5 s (grace + about 0.2 s when quiet)
     expect.soft(result).toBe(`${tag}:B`); // B ran the step again (A's result never committed) and finished
     const mine = executions.filter((e) => e.key.includes(tag));
     expect.soft(mine.filter((e) => e.ev === 'start').map((e) => e.instance)).toEqual(['A', 'B']);
@@ -184,7 +184,7 @@ describe('shutdown with a run in flight', () => {
   it('a remote activity task: the grace from shutdown({ graceMs }), the task given back, the late result dropped', { timeout: 60_000 }, async () => {
     const graceMs = 200;
     const { tag, shutdownMs, result, after } = await scenario('remoteWork', (a) => a.shutdown({ graceMs }), graceMs);
-    expect.soft(shutdownMs, 'shutdown() took (ms)').toBeLessThan(graceMs + 1_500);
+    expect.soft(shutdownMs, 'shutdown() took (ms)').toBeLessThan(4_000);
     expect.soft(result).toBe(`${tag}:B`);
     const mine = executions.filter((e) => e.key.includes(tag));
     expect.soft(mine.filter((e) => e.ev === 'start').map((e) => e.instance)).toEqual(['A', 'B']);

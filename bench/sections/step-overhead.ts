@@ -11,7 +11,10 @@ import { benchOneStep, benchTenSteps, runWorkflow } from '../workflows.js';
 
 /**
  * Issue 12: the per-step overhead stays within one raw commit of the same run. (Issue 1 had asked for
- * 2×; the bench printed that target until this stop, which read as met at 1.25-1.34×.)
+ * 2×; the bench printed that target until this stop, which read as met at 1.25-1.34×.) One commit is
+ * also the floor: a step's result is committed before the next step starts (a step that ran is never
+ * lost, and the next never runs under a lease the first had already lost), so the detail prints what
+ * a step costs beyond its own commit.
  */
 const RATIO_TARGET = 1;
 
@@ -37,7 +40,9 @@ export const stepOverhead: Section = {
       {
         metric: 'per-step overhead',
         value: `${ms(perStep)} ms = ${ratio(perStep / baseline)} baseline commit`,
-        detail: `(p50 10-step − p50 1-step) / 9, 1-step p50 ${ms(one.p50)} ms in the same interleaved rounds; baseline p50 ${ms(baseline)} ms`,
+        detail:
+          `(p50 10-step − p50 1-step) / 9, 1-step p50 ${ms(one.p50)} ms in the same interleaved rounds; baseline p50 ${ms(baseline)} ms; ` +
+          `beyond the step's own commit (the floor: a step commits before the next one starts) ${ms(perStep - baseline)} ms`,
         target,
       },
     ];

@@ -78,10 +78,21 @@ export function buildOp(op: ContextOpName, args: unknown[]): ContextOpRequest {
   }
 }
 
+/**
+ * What a type clash met, as ContextTypeError's message reads it ("cannot apply to a <found>"): the
+ * value's type, or the DETAIL the SQL gave. Two DETAILs of migration 0002 do not read as a thing
+ * met, and made "cannot apply to a cannot create a path inside a scalar".
+ */
+function clashFound(detail: string | undefined, type: string | undefined): string {
+  if (detail === 'cannot create a path inside a scalar') return `path through a ${type ?? 'scalar'}`;
+  if (detail === 'array index out of range') return 'position past the end of an array';
+  return detail ?? type ?? 'value';
+}
+
 /** Map an error from the context SQL functions to a typed error; anything else passes through. */
 export function contextError(err: unknown, request: ContextOpRequest): unknown {
   const e = err as { code?: string; message?: string; detail?: string };
-  if (e?.code === 'HM002') return new ContextTypeError(request.op, request.path.join('.'), e.detail ?? e.message ?? 'value');
+  if (e?.code === 'HM002') return new ContextTypeError(request.op, request.path.join('.'), clashFound(e.detail, e.message));
   if (e?.code === 'HM003') return new PayloadTooLargeError('context', Number(e.message) || 0, CONTEXT_MAX_BYTES);
   return err;
 }

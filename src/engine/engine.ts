@@ -10,6 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { bindParams, type Query } from '../sql/define-query.js';
+import { retryConflicts } from '../storage/conflict-retry.js';
 import type { Driver, MaintenanceEvent, Queryable, QueryResult, StatementOptions } from '../storage/driver.js';
 import type { DriverTarget } from '../storage/connection.js';
 import { migrate } from '../storage/migrate.js';
@@ -154,7 +155,8 @@ export class Engine {
   /** Run one of the engine's named queries with its named parameters. */
   query<P extends object, R>(query: Query<P, R>, params: P, options?: StatementOptions): Promise<QueryResult<R>> {
     const b = this.bind(query);
-    return this.driver.named<R>(b.name, b.text, bindParams(query, params), query.noDeadline ? { noDeadline: true } : options);
+    const send = () => this.driver.named<R>(b.name, b.text, bindParams(query, params), query.noDeadline ? { noDeadline: true } : options);
+    return query.retryConflicts ? retryConflicts(send) : send();
   }
 
   /** Run one of the engine's named queries inside a caller's transaction (not prepared: `tx` is one session's). */

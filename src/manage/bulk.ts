@@ -4,6 +4,7 @@
  * selected jobs, `affected` those the action changed (the others were in a state it does not apply to).
  */
 import type { Engine } from '../engine/engine.js';
+import { ValidationError } from '../errors.js';
 import { interruptFailure } from '../failure-codec.js';
 import * as manage from '../sql/queries/manage.js';
 import { cancelRequest } from './cancel.js';
@@ -15,6 +16,10 @@ export type BulkAction = 'cancel' | 'terminate' | 'resume';
 
 /** Check the filter and options (before any SQL), then the statement that runs the action. */
 export function prepareBulk(action: BulkAction, filter: WorkflowFilter, options?: { reason?: string }) {
+  // an action on every job of the app is asked for with {}, never by leaving the filter out
+  if (filter === undefined || filter === null) {
+    throw new ValidationError('filter', `${action}Many needs a filter: pass {} to ${action} every job of the app`);
+  }
   const params = filterParams(filter);
   const reason = validateReason(options);
   return async (engine: Engine): Promise<BulkResult> => {

@@ -14,11 +14,21 @@ import { checkOutcome, validateReason } from './outcome.js';
 /** What a job keeps in `options.cancel` (and claims hand to the run). */
 export interface CancelRequest {
   reason: string | null;
+  /**
+   * When it was asked for: cancel_job stores the database's time (migration 0062), which orders the
+   * request against the job's timers; this process's time is sent only for requests older servers keep.
+   */
   at: string;
 }
 
 export function cancelRequest(options: unknown): CancelRequest {
   return { reason: validateReason(options), at: new Date().toISOString() };
+}
+
+/** When the request was made (ms), or undefined when its `at` does not parse. */
+export function cancelRequestedAt(request: CancelRequest): number | undefined {
+  const at = Date.parse(request.at);
+  return Number.isNaN(at) ? undefined : at;
 }
 
 /** The failure a run journals into the waits it cancels. */

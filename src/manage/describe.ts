@@ -47,5 +47,6 @@ export async function describeWorkflow(engine: Engine, workflowId: string): Prom
     children: row.children.map((c) => ({ workflowId: c.workflowId, workflowName: c.workflowName, status: workflowStatus(c.status, c.waiting) })),
     hooks: row.hooks,
     stepCount: row.step_count,
+    ...(row.journal_summary ? { compacted: row.journal_summary } : {}),
   };
 }

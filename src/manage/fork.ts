@@ -43,7 +43,7 @@ export async function forkWorkflow(engine: Engine, sourceId: string, options?: F
   const main = (await engine.query(manage.readMainThread, { jobId: sourceId })).rows[0];
   if (!main) throw new JobNotFoundError(sourceId);
   // journal retention (migration 0043) deleted what a replay needs: running it again would redo every step
-  if (main.compacted) throw new WorkflowStateError(sourceId, 'fork', `${main.status} with its journal compacted`, 'workflows whose journal is kept');
+  if (main.compacted) throw new WorkflowStateError(sourceId, 'fork', `${main.status} with its journal compacted`, 'uncompacted');
   const topic = workflowTopic(main.task_queue, main.workflow_name);
   const res = await engine.query(manage.forkJob, { sourceId, newId, seq: fromSeq, topic, channel: engine.channel }).catch((err: unknown) => {
     throw prunedContextError(err, 'fromSeq');

@@ -46,12 +46,15 @@ export async function readWorkflowHistory(engine: Engine, workflowId: string): P
   const [res, main] = await Promise.all([engine.query(manage.readHistory, { jobId: workflowId }), engine.query(manage.readMainThread, { jobId: workflowId })]);
   const thread = main.rows[0];
   if (!thread) throw new JobNotFoundError(workflowId);
+  const kept = thread.compacted_threads;
   return {
     workflowId,
     workflowName: thread.workflow_name,
     taskQueue: thread.task_queue,
     args: Array.isArray(thread.args) ? thread.args : [],
     ...(thread.seq_base > 0 ? { seqBase: thread.seq_base } : {}),
+    ...(kept.main ? { compacted: kept.main } : {}),
+    ...(Object.keys(kept).length > 0 ? { compactedThreads: kept } : {}),
     entries: res.rows.map(toEntry),
   };
 }

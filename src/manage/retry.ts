@@ -15,7 +15,7 @@ export async function retryWorkflow(engine: Engine, workflowId: string): Promise
   const main = (await engine.query(manage.readMainThread, { jobId: workflowId })).rows[0];
   if (!main) throw new JobNotFoundError(workflowId);
   // journal retention (migration 0043) deleted what a replay needs: running it again would redo every step
-  if (main.compacted) throw new WorkflowStateError(workflowId, 'retry', `${main.status} with its journal compacted`, 'workflows whose journal is kept');
+  if (main.compacted) throw new WorkflowStateError(workflowId, 'retry', `${main.status} with its journal compacted`, 'uncompacted');
   const topic = workflowTopic(main.task_queue, main.workflow_name);
   const res = await engine.query(manage.retryJob, { jobId: workflowId, topic, channel: engine.channel });
   await checkOutcome(engine, workflowId, 'retry', 'failed', res.rows[0]?.outcome, 'retried');

@@ -34,12 +34,28 @@ export interface ReplayOptions {
   seqBase?: number;
 }
 
-function asHistory(history: unknown): { entries: HistoryEntry[]; args: unknown[]; workflowId: string; workflowName: string; taskQueue: string; seqBase?: number } {
+function asHistory(history: unknown): {
+  entries: HistoryEntry[];
+  args: unknown[];
+  workflowId: string;
+  workflowName: string;
+  taskQueue: string;
+  seqBase?: number;
+  compactedThreads?: WorkflowHistory['compactedThreads'];
+} {
   if (Array.isArray(history)) return { entries: history as HistoryEntry[], args: [], workflowId: 'replay', workflowName: 'replay', taskQueue: 'replay' };
   if (history && typeof history === 'object') {
     const h = ('entries' in history ? history : (history as { history?: unknown }).history) as WorkflowHistory | undefined;
     if (h && typeof h === 'object' && Array.isArray(h.entries)) {
-      return { entries: h.entries, args: Array.isArray(h.args) ? h.args : [], workflowId: h.workflowId ?? 'replay', workflowName: h.workflowName ?? 'replay', taskQueue: h.taskQueue ?? 'replay', seqBase: h.seqBase };
+      return {
+        entries: h.entries,
+        args: Array.isArray(h.args) ? h.args : [],
+        workflowId: h.workflowId ?? 'replay',
+        workflowName: h.workflowName ?? 'replay',
+        taskQueue: h.taskQueue ?? 'replay',
+        seqBase: h.seqBase,
+        compactedThreads: h.compactedThreads,
+      };
     }
   }
   throw new ValidationError('history', 'must be an array of history entries, a WorkflowHistory or an export holding `history`');
@@ -85,6 +101,11 @@ export async function replayHistory(history: ReplayableHistory, workflowFn: (...
   if (typeof workflowFn !== 'function') throw new ValidationError('workflowFn', 'must be a function');
   const h = asHistory(history);
   const thread = options.thread ?? 'main';
+  // the thread's calls are gone: an empty journal would "replay" against any function (a black-box pass)
+  const compacted = h.compactedThreads?.[thread];
+  if (compacted) {
+    throw new ValidationError('history', `thread '${thread}' was compacted (${compacted.calls} calls, journalRetention): there is no journal left to replay`);
+  }
   const journal = h.entries
     .map((e, i) => [e, i] as const)
     .filter(([e]) => (e?.thread ?? 'main') === thread && e?.batch !== null && e?.batch !== undefined && e.status !== 'retry')

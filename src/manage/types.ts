@@ -5,6 +5,7 @@
  *
  * Times are ISO 8601 strings (UTC), so the shapes survive JSON unchanged.
  */
+import type { JournalSummary } from '../sql/queries/manage.js';
 
 /**
  * A workflow's status as the management API reports it. `waiting` is a running job none of whose
@@ -86,6 +87,8 @@ export interface WorkflowDescription extends WorkflowListItem {
   hooks: Array<{ thread: string; workflowName: string; taskQueue: string; status: string; createdAt: string; completedAt: string | null }>;
   /** Journal entries (durable calls recorded) over all threads. */
   stepCount: number;
+  /** Set when the main thread's journal was compacted (`journalRetention`): what was kept of it. */
+  compacted?: JournalSummary;
 }
 
 /**
@@ -131,6 +134,16 @@ export interface WorkflowHistory {
   args: unknown[];
   /** After `continueAsNew`: the last seq of the main thread's earlier runs; the current run counts on from it. */
   seqBase?: number;
+  /**
+   * Set when the main thread's journal was compacted (`journalRetention`): its entries are gone and
+   * this is what was kept of them.
+   */
+  compacted?: JournalSummary;
+  /**
+   * Every thread whose journal was compacted (hooks too), with what was kept. `MemFlow.testing.replay`
+   * refuses to replay such a thread: with no entries it would pass against any function.
+   */
+  compactedThreads?: Record<string, JournalSummary>;
   entries: HistoryEntry[];
 }
 

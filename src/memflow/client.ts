@@ -11,7 +11,7 @@ import { type ConnectionConfig, type DriverTarget, resolveTarget } from '../stor
 import { type Logger, type LogLevel, runtimeLogger } from '../telemetry/logger.js';
 import { workflowTopic } from '../topics.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
-import { validateId } from '../validation.js';
+import { validateId, validateOptions } from '../validation.js';
 import { WorkflowHandle } from './handle.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
 import { prepareSignal, type SignalOptions, signalApp } from './send-signal.js';
@@ -124,10 +124,11 @@ export class Client {
     },
 
     /** The job's context, from outside: read it and change it atomically (see JobContext). */
-    context: async (workflowId: string, options: JobContextOptions & { namespace?: string } = {}): Promise<JobContext> => {
+    context: async (workflowId: string, given: JobContextOptions & { namespace?: string } = {}): Promise<JobContext> => {
       validateId('workflowId', workflowId);
-      schemaForApp(options.namespace ?? DEFAULT_NAMESPACE); // a bad namespace is refused here, before I/O
-      const opened = this.openedEngine(options.namespace);
+      const { namespace, ...options } = validateOptions<JobContextOptions & { namespace?: string }>('context options', given, ['tx', 'actor', 'namespace']);
+      schemaForApp(namespace ?? DEFAULT_NAMESPACE); // a bad namespace is refused here, before I/O
+      const opened = this.openedEngine(namespace);
       if (opened) return new JobContext(opened, workflowId, options);
       // Not awaited: each op checks its own input (paths, values) before it waits for the engine, so
       // bad input is a ValidationError before any SQL even when the database cannot be reached (the
@@ -135,7 +136,7 @@ export class Client {
       // now; its failure reaches the first op.
       // A getter, not the opening itself: an opening that failed is forgotten by the runtime, and the
       // handle's next op opens again (a held rejected promise failed every later op for good).
-      const open = () => this.engine(options.namespace);
+      const open = () => this.engine(namespace);
       open().catch(() => {});
       return new JobContext(open, workflowId, options);
     },

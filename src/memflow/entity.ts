@@ -9,7 +9,7 @@ import { ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
 import { type EntityCondition, type EntityOp, FIELD_NAME, findEntitiesQuery } from '../sql/queries/find-entities.js';
 import * as entities from '../sql/queries/entities.js';
-import { validateId } from '../validation.js';
+import { validateId, validateNonNegativeInteger } from '../validation.js';
 
 type EngineRef = { engine: Engine };
 export interface EntityRow {
@@ -29,8 +29,25 @@ function toRow(engine: Engine, r: { id: string; context: unknown; status: string
   return { key: `hmsh:${engine.appId}:j:${r.id}`, context: r.context, status: r.status === 'running' ? 1 : r.status === 'interrupted' ? -1 : 0 };
 }
 
+/** The engine handle the statics take (`client.getHotMeshClient(...)`, `MemFlow.workflow.getHotMesh()`). */
+function engineOf(ref: unknown): Engine {
+  const engine = (ref as EngineRef | null | undefined)?.engine;
+  if (!engine || typeof engine !== 'object') {
+    throw new ValidationError('hotMesh', 'must be the engine handle from client.getHotMeshClient(taskQueue, namespace) or MemFlow.workflow.getHotMesh()');
+  }
+  return engine;
+}
+
+/** A context field or an entity written into an index's SQL: a string of this shape only. */
+function checkIndexed(field: string, value: unknown): void {
+  if (typeof value !== 'string' || !FIELD_NAME.test(value)) {
+    throw new ValidationError(field, `must be a string matching ${FIELD_NAME} to be indexed (got ${typeof value === 'string' ? `'${value}'` : typeof value})`);
+  }
+}
+
 async function run(ref: EngineRef, entity: string, conditions: Array<{ field: string; op: string; value: unknown }>, page: Page = {}) {
   validateId('entity', entity);
+  const engine = engineOf(ref);
   const checked: EntityCondition[] = conditions.map((c) => {
     if (!OPS.includes(c.op as EntityOp)) throw new ValidationError('condition operator', `must be one of ${[...OPS].join(', ')}`);
     // the field is written into the SQL text (so an index on it can be used): only this shape
@@ -38,12 +55,12 @@ async function run(ref: EngineRef, entity: string, conditions: Array<{ field: st
     if (c.op === 'IN' && !Array.isArray(c.value)) throw new ValidationError('condition value', "must be an array for 'IN'");
     return { field: c.field, op: c.op as EntityOp, json: encodeJson('condition value', c.value) };
   });
-  for (const [name, n] of [['limit', page.limit], ['offset', page.offset]] as const) {
-    if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new ValidationError(name, 'must be a non-negative integer');
-  }
-  const { sql, params } = findEntitiesQuery(ref.engine.sqlSchema, entity, checked, page.limit ?? 1000, page.offset ?? 0);
-  const res = await ref.engine.driver.query<{ id: string; context: unknown; status: string }>(sql, params);
-  return res.rows.map((r) => toRow(ref.engine, r));
+  if (page !== undefined && page !== null && (typeof page !== 'object' || Array.isArray(page))) throw new ValidationError('page', 'must be { limit?, offset? }');
+  const limit = validateNonNegativeInteger('limit', page?.limit) ?? 1000;
+  const offset = validateNonNegativeInteger('offset', page?.offset) ?? 0;
+  const { sql, params } = findEntitiesQuery(engine.sqlSchema, entity, checked, limit, offset);
+  const res = await engine.driver.query<{ id: string; context: unknown; status: string }>(sql, params);
+  return res.rows.map((r) => toRow(engine, r));
 }
 
 export class Entity extends Context {
@@ -54,6 +71,9 @@ export class Entity extends Context {
    * compared whole.
    */
   static async find(entity: string, conditions: Record<string, unknown>, hotMesh: EngineRef, page?: Page): Promise<EntityRow[]> {
+    if (conditions !== undefined && conditions !== null && (typeof conditions !== 'object' || Array.isArray(conditions))) {
+      throw new ValidationError('conditions', 'must be an object of field: value or field: { $op: value }');
+    }
     const list = Object.entries(conditions ?? {}).flatMap(([field, value]) => {
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         const ops = Object.entries(value);
@@ -73,8 +93,9 @@ export class Entity extends Context {
   static async findById(entity: string, id: string, hotMesh: EngineRef): Promise<EntityRow | null> {
     validateId('entity', entity);
     validateId('id', id);
-    const res = await hotMesh.engine.query(entities.findEntityById, { entity, jobId: id });
-    return res.rows[0] ? toRow(hotMesh.engine, res.rows[0]) : null;
+    const engine = engineOf(hotMesh);
+    const res = await engine.query(entities.findEntityById, { entity, jobId: id });
+    return res.rows[0] ? toRow(engine, res.rows[0]) : null;
   }
 
   static findByCondition(entity: string, field: string, value: unknown, op = '=', hotMesh: EngineRef, page?: Page): Promise<EntityRow[]> {
@@ -83,11 +104,13 @@ export class Entity extends Context {
 
   /** A partial index on one context field for one entity (idempotent). */
   static async createIndex(entity: string, field: string, hotMesh: EngineRef, type: 'gin' | 'btree' = 'gin'): Promise<string> {
-    if (!FIELD_NAME.test(entity)) throw new ValidationError('entity', 'must match /^[A-Za-z0-9_]{1,63}$/ to be indexed');
-    if (!FIELD_NAME.test(field)) throw new ValidationError('field', 'must match /^[A-Za-z0-9_]{1,63}$/ to be indexed');
+    // RegExp.test coerces: null, 42 and ['a'] passed it and made indexes idx_user_null, idx_user_42
+    checkIndexed('entity', entity);
+    checkIndexed('field', field);
     if (type !== 'gin' && type !== 'btree') throw new ValidationError('index type', "must be 'gin' or 'btree'");
+    const engine = engineOf(hotMesh);
     const name = `idx_${entity}_${field}`.toLowerCase().slice(0, 63);
-    await hotMesh.engine.query(entities.createEntityIndex, { name, entity, field, kind: type });
+    await engine.query(entities.createEntityIndex, { name, entity, field, kind: type });
     return name;
   }
 }

@@ -6,7 +6,7 @@
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import type { Engine } from '../engine/engine.js';
 import type { FinishWatch } from '../engine/finish-notices.js';
-import { JobNotFoundError } from '../errors.js';
+import { JobNotFoundError, ValidationError } from '../errors.js';
 import type { InterruptOptions } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as journal from '../sql/queries/journal.js';
@@ -168,6 +168,7 @@ export class WorkflowHandle {
 
   /** Raw search fields (user fields carry their `_` prefix). */
   async queryState(fields: string[]): Promise<Record<string, string>> {
+    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) throw new ValidationError('fields', 'must be an array of field names (strings)');
     const all = await readFields(this.engine, this.workflowId);
     return Object.fromEntries(fields.filter((f) => f in all).map((f) => [f, all[f]!]));
   }

@@ -4,8 +4,8 @@
  * interceptors and worker defaults are its own, and `mf.shutdown()` closes what it opened. With no
  * connection it runs on the embedded PGlite database.
  */
-import { parseDurationMs } from '../duration.js';
-import { type ContextLogRetention, parseContextLogRetention } from '../worker/context-log-retention.js';
+import type { ContextLogRetention } from '../worker/context-log-retention.js';
+import { validateLoopTuning } from '../worker/task-loop-options.js';
 import { processRuntime, Runtime, type ShutdownOptions } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
@@ -48,6 +48,8 @@ export interface InitConfig {
     concurrency?: number;
     leaseSeconds?: number;
     shutdownGraceMs?: number;
+    /** Idle polling interval ceiling (ms), default 2000: polls back off to it while no task comes. */
+    maxPollMs?: number;
     journalRetention?: string | number;
     contextLogRetention?: ContextLogRetention;
   };
@@ -94,16 +96,25 @@ export interface MemFlowInstance {
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
 
+/**
+ * Options with the app's namespace unless they name one. Anything but an object goes through as it
+ * is, so the call refuses it by its own rule ("options must be an object") instead of a TypeError here.
+ */
+function inApp<T extends { namespace?: string }>(options: T, appId: string): T {
+  if (options === null || typeof options !== 'object') return options;
+  return { ...options, namespace: options.namespace ?? appId };
+}
+
 export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
   const appId = validateAppId(config.appId ?? config.namespace ?? 'memflow');
-  if (config.worker?.journalRetention !== undefined) parseDurationMs(config.worker.journalRetention, 'worker.journalRetention');
-  parseContextLogRetention(config.worker?.contextLogRetention, 'worker.contextLogRetention');
+  validateLoopTuning('worker', config.worker);
   const connection = config.engine?.connection ?? config.connection;
   const runtime = new Runtime(
     {
       concurrency: config.worker?.concurrency,
       leaseSeconds: config.worker?.leaseSeconds,
       shutdownGraceMs: config.worker?.shutdownGraceMs,
+      maxPollMs: config.worker?.maxPollMs,
       journalRetention: config.worker?.journalRetention,
       contextLogRetention: config.worker?.contextLogRetention,
       logger: config.logger,
@@ -122,12 +133,12 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
     appId,
     client,
     workflow: {
-      start: (options) => client.workflow.start({ ...options, namespace: options.namespace ?? appId }),
+      start: (options) => client.workflow.start(inApp(options, appId)),
       getHandle: (taskQueue, workflowName, workflowId, namespace) =>
         client.workflow.getHandle(taskQueue, workflowName, workflowId, namespace ?? appId),
       signal: (signalId, data, namespace, options) => client.workflow.signal(signalId, data, namespace ?? appId, options),
-      hook: (options) => client.workflow.hook({ ...options, namespace: options.namespace ?? appId }),
-      context: (workflowId, options = {}) => client.workflow.context(workflowId, { ...options, namespace: options.namespace ?? appId }),
+      hook: (options) => client.workflow.hook(inApp(options, appId)),
+      context: (workflowId, options = {}) => client.workflow.context(workflowId, inApp(options, appId)),
       search: (taskQueue, workflowName, namespace, index, ...query) =>
         client.workflow.search(taskQueue, workflowName, namespace ?? appId, index, ...query),
       list: (options) => client.workflow.list(options, appId),

@@ -11,7 +11,7 @@ import { JobNotFoundError, ValidationError } from '../errors.js';
 import type { Query } from '../sql/define-query.js';
 import * as context from '../sql/queries/context.js';
 import type { Queryable, QueryResult } from '../storage/driver.js';
-import { validateId } from '../validation.js';
+import { validateId, validateNonNegativeInteger, validateOptions } from '../validation.js';
 
 export interface JobContextOptions {
   /** Run every op in the caller's transaction (a `pg` client after BEGIN, or any Queryable). */
@@ -31,12 +31,6 @@ export interface ContextChange {
 }
 
 
-function nonNegativeInteger(field: string, n: unknown): void {
-  if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 0)) {
-    throw new ValidationError(field, 'must be a non-negative integer');
-  }
-}
-
 export class JobContext extends Context {
   constructor(
     /** The app's engine, or how to open it (client.workflow.context does not wait for it: see named()). */
@@ -47,6 +41,9 @@ export class JobContext extends Context {
   ) {
     super((request) => this.apply(request, opId));
     validateId('workflowId', workflowId);
+    this.options = validateOptions<JobContextOptions>('context options', options, ['tx', 'actor']);
+    // the history keeps it as given: a lone surrogate came back as U+FFFD, a NUL reached SQL
+    if (this.options.actor !== undefined) validateId('actor', this.options.actor);
     if (opId !== undefined) validateId('opId', opId);
   }
 
@@ -106,8 +103,8 @@ export class JobContext extends Context {
 
   /** Who changed what, in order: every change after `afterVersion` (default 0), up to `limit`. */
   async history(options: { afterVersion?: number; limit?: number } = {}): Promise<ContextChange[]> {
-    nonNegativeInteger('afterVersion', options.afterVersion);
-    nonNegativeInteger('limit', options.limit);
+    validateNonNegativeInteger('afterVersion', options.afterVersion);
+    validateNonNegativeInteger('limit', options.limit);
     const res = await this.named(context.contextHistory, {
       jobId: this.workflowId,
       afterVersion: options.afterVersion ?? 0,
@@ -123,13 +120,14 @@ export class JobContext extends Context {
    * version the app's `contextLogRetention` no longer keeps is refused with a ValidationError.
    */
   async at(version: number): Promise<unknown> {
-    nonNegativeInteger('version', version);
+    validateNonNegativeInteger('version', version);
     const res = await this.named(context.contextAtVersion, { jobId: this.workflowId, version }).catch((err: unknown) => {
       throw prunedContextError(err, 'version');
     });
-    const doc = res.rows[0]?.context;
-    // an empty document may be a job that does not exist: that is a JobNotFoundError (was: {})
-    if (doc === undefined || doc === null || (typeof doc === 'object' && !Array.isArray(doc) && Object.keys(doc).length === 0)) await this.version();
-    return res.rows.length > 0 ? doc : {};
+    const row = res.rows[0];
+    if (!row || row.current === null) throw new JobNotFoundError(this.workflowId);
+    // a version the context has not reached yet is not the current document (a black-box pass got that)
+    if (version > Number(row.current)) throw new ValidationError('version', `is past the context's current version ${row.current} (got ${version})`);
+    return row.context;
   }
 }

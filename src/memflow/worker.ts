@@ -3,8 +3,8 @@
  * registers a function on topic `<taskQueue>-<name>` and starts serving it. The same function can run
  * as a main workflow and as a hook; there is no separate hook-worker API.
  */
-import { parseDurationMs } from '../duration.js';
-import { type ContextLogRetention, parseContextLogRetention } from '../worker/context-log-retention.js';
+import type { ContextLogRetention } from '../worker/context-log-retention.js';
+import { validateLoopTuning } from '../worker/task-loop-options.js';
 import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/runtime.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
@@ -26,6 +26,8 @@ export interface WorkerOptions extends RetryFields {
    * given back. Default 5000. (Set by the first worker of an app in a runtime.)
    */
   shutdownGraceMs?: number;
+  /** Idle polling interval ceiling (ms), default 2000: polls back off to it while no task comes. (Set by the first worker of an app in a runtime.) */
+  maxPollMs?: number;
   /**
    * Compact the journals of threads finished longer ago than this (`'30 days'`, or ms); see README
    * "Bounded growth". Default: never. (Set by the first worker of an app in a runtime.)
@@ -88,11 +90,11 @@ function pickFunction(workflow: WorkerConfig['workflow']): { name: string; fn: W
  * retention options are validated here, before anything opens.
  */
 function splitOptions(options: WorkerOptions | undefined) {
-  const { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention, logLevel, logger, ...retry } = options ?? {};
-  if (journalRetention !== undefined) parseDurationMs(journalRetention, 'options.journalRetention');
-  parseContextLogRetention(contextLogRetention, 'options.contextLogRetention');
+  const { concurrency, leaseSeconds, shutdownGraceMs, maxPollMs, journalRetention, contextLogRetention, logLevel, logger, ...retry } = options ?? {};
+  const loop = { concurrency, leaseSeconds, shutdownGraceMs, maxPollMs, journalRetention, contextLogRetention };
+  validateLoopTuning('options', loop);
   validateRetry('options', retry);
-  return { loop: { concurrency, leaseSeconds, shutdownGraceMs, journalRetention, contextLogRetention }, retry, logLevel, logger };
+  return { loop, retry, logLevel, logger };
 }
 
 export class Worker {

@@ -34,6 +34,20 @@ export function hookReply(args: readonly unknown[]): { signal: string; job: stri
     : undefined;
 }
 
+/**
+ * The arguments a hook's `continueAsNew(...next)` starts over with: `next`, and the reply marker the
+ * hook was started with when `next` does not end with one and this run has not answered it (`calls`:
+ * the run's journal). Without it the next run had no marker, and its answer (or its failure) never
+ * reached the `execHook` that waits. After an answer it is left out: continueAsNew drops the journal
+ * that shows the answer, and a later failure would go to a waiter already answered.
+ */
+export function withReplyMarker(next: readonly unknown[], current: readonly unknown[], calls: Iterable<{ kind: string; name: string }>): unknown[] {
+  const reply = hookReply(current);
+  if (!reply || hookReply(next)) return [...next];
+  for (const call of calls) if (call.kind === 'signal' && call.name === reply.signal) return [...next];
+  return [...next, current[current.length - 1]];
+}
+
 /** What a hook that failed for good sends in place of its result: the failure, and the hook's thread. */
 export interface HookFailure {
   $memflowHookFailure: true;

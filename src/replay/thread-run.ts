@@ -97,6 +97,11 @@ export class ThreadRun {
     private readonly ids: { jobId: string; thread: string; seqBase?: number },
     /** The failure a cancellation request delivers (handle.cancel()), if the job has one. */
     cancel?: StoredFailure,
+    /**
+     * When that request was made (ms, the database's clock): a timer due after it is cancelled, however
+     * late this run comes. Without it, as of this run's clock.
+     */
+    private readonly cancelAt?: number,
   ) {
     this.seq = ids.seqBase ?? 0;
     let max = 0;
@@ -419,7 +424,8 @@ export class ThreadRun {
    */
   private async deliverCancel(batch: number): Promise<void> {
     if (!this.port.cancel) return;
-    const now = this.port.now();
+    // a timer that was due when the request was made fired first; one due after it is cancelled
+    const now = this.cancelAt ?? this.port.now();
     const targets = [...this.pending.values()].filter((p) => {
       if (!CANCELLABLE[p.call.kind] || this.inflight.has(p.call.seq)) return false;
       const entry = this.entries.get(p.call.seq);

@@ -125,6 +125,7 @@ export class Runtime {
    * AsyncLocalStorage on, their hooks.
    */
   openedEngine(target: DriverTarget, appId: string): Engine | undefined {
+    if (typeof appId !== 'string') return undefined; // engine() refuses it, with a ValidationError
     return this.engines.get(`${target.key}|${appId}`)?.engine;
   }
 

@@ -17,20 +17,30 @@ export interface Query<P extends object, R> {
   readonly row?: R;
   /** DDL that may run for minutes: no statement deadline (storage/driver.ts StatementOptions). */
   readonly noDeadline?: boolean;
+  /** A statement that locks several jobs: run again when PostgreSQL refuses it as a deadlock victim (storage/conflict-retry.ts). */
+  readonly retryConflicts?: boolean;
 }
 
 export type NoParams = Record<string, never>;
 
 const NAMED = /\$([a-z][A-Za-z0-9]*)/g;
 
-export function defineQuery<P extends object = NoParams, R = Record<string, unknown>>(text: string, options: { noDeadline?: boolean } = {}): Query<P, R> {
+export function defineQuery<P extends object = NoParams, R = Record<string, unknown>>(
+  text: string,
+  options: { noDeadline?: boolean; retryConflicts?: boolean } = {},
+): Query<P, R> {
   const params: string[] = [];
   const compiled = text.replace(NAMED, (_, name: string) => {
     let i = params.indexOf(name);
     if (i < 0) i = params.push(name) - 1;
     return `$${i + 1}`;
   });
-  return { text: compiled, params: params as (keyof P & string)[], ...(options.noDeadline ? { noDeadline: true } : {}) };
+  return {
+    text: compiled,
+    params: params as (keyof P & string)[],
+    ...(options.noDeadline ? { noDeadline: true } : {}),
+    ...(options.retryConflicts ? { retryConflicts: true } : {}),
+  };
 }
 
 /** The positional values of a call, checking that every named parameter was given (null for SQL NULL). */

@@ -80,17 +80,25 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   readJobStatus: { tables: ['jobs'], routing: job('jobId'), hot: true },
   watchJobStatus: { tables: ['jobs'], routing: job('jobId') },
   releaseUntakenStart: { tables: ['tasks'], routing: job('jobId') },
-  deleteExpiredJobs: {
+  sweepExpiredJobs: {
     tables: ['jobs', 'threads', 'journal', 'tasks', 'waiters', 'signals', 'context_log', 'context_checkpoints', 'jobs_attributes'],
     routing: { route: 'spanning', why: 'the retention sweep: jobs whose expire_at passed, on every shard' },
   },
   interruptJob: {
-    tables: ['jobs', 'threads', 'journal', 'tasks', 'waiters'],
-    routing: { route: 'jobs', keys: ['targetId'], why: 'the job and, with descend, its descendants (by parent_id)' },
+    tables: ['jobs', 'threads', 'journal', 'tasks', 'waiters', 'signals'],
+    routing: {
+      route: 'jobs',
+      keys: ['targetId'],
+      why: 'the job and, with descend, its descendants (by parent_id); the jobs whose execHook waits on their hooks (by the hooks’ reply marker)',
+    },
   },
   interruptFromThread: {
-    tables: ['jobs', 'threads', 'journal', 'tasks', 'waiters'],
-    routing: { route: 'jobs', keys: ['jobId', 'targetId'], why: 'the calling job journals; the target (and its tree) ends' },
+    tables: ['jobs', 'threads', 'journal', 'tasks', 'waiters', 'signals'],
+    routing: {
+      route: 'jobs',
+      keys: ['jobId', 'targetId'],
+      why: 'the calling job journals; the target (and its tree) ends, and the jobs waiting on its hooks hear of it',
+    },
     taskById: true,
   },
   emitFromThread: { tables: ['tasks', 'journal'], routing: job('jobId'), taskById: true },
@@ -211,7 +219,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   readHistory: { tables: ['context_log', 'journal', 'context_checkpoints', 'jobs'], routing: job('jobId') },
   readMainThread: { tables: ['jobs', 'threads'], routing: job('jobId') },
   cancelJob: { tables: ['jobs', 'tasks', 'threads'], routing: job('jobId') },
-  cancelCalls: { tables: ['journal', 'tasks', 'waiters'], routing: job('jobId'), taskById: true },
+  cancelCalls: { tables: ['jobs', 'journal', 'tasks', 'waiters'], routing: job('jobId'), taskById: true },
   resumeJob: { tables: ['jobs', 'tasks', 'threads'], routing: job('jobId') },
   retryJob: { tables: ['jobs', 'journal', 'tasks', 'threads', 'waiters'], routing: job('jobId') },
   forkJob: {
@@ -219,6 +227,6 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
     routing: { route: 'jobs', keys: ['sourceId', 'newId'], why: 'the original is read; the fork is created' },
   },
   cancelMatching: { tables: ['jobs', 'jobs_attributes', 'tasks', 'threads'], routing: { route: 'spanning', why: 'a bulk action on every job the filter matches' } },
-  terminateMatching: { tables: ['jobs', 'jobs_attributes', 'journal', 'tasks', 'threads', 'waiters'], routing: { route: 'spanning', why: 'a bulk action on every job the filter matches' } },
+  terminateMatching: { tables: ['jobs', 'jobs_attributes', 'journal', 'tasks', 'threads', 'waiters', 'signals'], routing: { route: 'spanning', why: 'a bulk action on every job the filter matches' } },
   resumeMatching: { tables: ['jobs', 'jobs_attributes', 'tasks', 'threads'], routing: { route: 'spanning', why: 'a bulk action on every job the filter matches' } },
 };

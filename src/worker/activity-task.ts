@@ -56,6 +56,7 @@ export async function runActivityTask(
   // The lease was lost (another worker runs the activity now) or the worker shut down while the
   // function ran (its pool may be closed): the late result is dropped.
   if (!guard.confirmed && !(await guard.holds())) return;
+  guard.close(); // what follows ends the task, and with it the lease
   const finish = (status: 'done' | 'failed', result: string | null) =>
     engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status, result, attempt });
   let statement = 'finishActivityTask';

@@ -19,6 +19,7 @@ import { LeaseLostError } from '../errors.js';
 
 export class LeaseGuard {
   private lostError: LeaseLostError | undefined;
+  private closingSent = false;
   private readonly listeners = new Set<(error: LeaseLostError) => void>();
 
   constructor(
@@ -40,6 +41,18 @@ export class LeaseGuard {
     this.lostError = new LeaseLostError(this.taskId);
     for (const listener of [...this.listeners]) listener(this.lostError);
     this.listeners.clear();
+  }
+
+  /**
+   * The run is done and sends its closing statement (a finish, a suspension, a give-back), which ends
+   * the lease itself: a heartbeat that no longer finds the task is then no news.
+   */
+  close(): void {
+    this.closingSent = true;
+  }
+
+  get closing(): boolean {
+    return this.closingSent;
   }
 
   get lost(): boolean {

@@ -88,7 +88,12 @@ export class LeaseKeeper {
       // calls (inline activities) that another worker was making too. Now its run stops.
       else if (this.held.get(h.row.id) === h) {
         const { row } = h;
-        this.logger.warn({ jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id }, 'lease lost: another worker holds the task; this run stops');
+        // A run whose closing statement is out may have ended the lease itself (deleted or released
+        // the task) before this heartbeat looked: no warning then (a review saw false ones). If another
+        // worker took the task instead, the fence refuses that statement, and the run says so.
+        if (!h.guard.closing) {
+          this.logger.warn({ jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id }, 'lease lost: another worker holds the task; this run stops');
+        }
         h.guard.lose();
       }
     }

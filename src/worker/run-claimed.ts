@@ -5,6 +5,7 @@
  * gives it back for much later, and whatever else is logged.
  */
 import type { Engine } from '../engine/engine.js';
+import { isConflictError } from '../storage/conflict-retry.js';
 import { isDeterministicDbError, isTransientDbError } from '../storage/transient-error.js';
 import { errField, type Logger } from '../telemetry/logger.js';
 import type { ActivityRegistry } from './activity-registry.js';
@@ -74,6 +75,15 @@ export async function runClaimed(row: ClaimedRow, deps: ClaimedRunDeps): Promise
       // ran it again. Give it back for a retry soon instead, as an aborted run does: everything the
       // run did is journaled. If the statement committed and only its reply was lost, the release
       // matches nothing (the task was deleted, or released by that statement: see releaseTask).
+      await deps.release(1);
+      deps.retrySoon();
+      return;
+    }
+    if (isConflictError(err)) {
+      // A deadlock victim or a serialization failure (interrupt_job locking several jobs, say): the
+      // statement was rolled back and everything before it is journaled. It used to be logged as a
+      // worker failure and the task left leased until its lease ran out. Said, and run again soon.
+      logger.warn({ jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id, err: errField(err) }, 'statement refused for a conflict with another transaction; run again');
       await deps.release(1);
       deps.retrySoon();
       return;

@@ -17,11 +17,11 @@
  */
 import type { Engine } from '../engine/engine.js';
 import * as context from '../sql/queries/context.js';
-import * as jobs from '../sql/queries/jobs.js';
 import * as journal from '../sql/queries/journal.js';
 import * as signals from '../sql/queries/signals.js';
 import { errField, type Logger } from '../telemetry/logger.js';
 import type { ContextLogBound } from './context-log-retention.js';
+import { deleteExpiredJobs } from './expired-jobs.js';
 import { FailureStreak } from './failure-streak.js';
 
 const SWEEP_MS = 15_000;
@@ -29,7 +29,7 @@ const SWEEP_MS = 15_000;
 const MIN_GAP_MS = 250;
 /** Past a job's expiry, how long the round waits (the database clock and ours differ a little). */
 const EXPIRY_SLACK_MS = 50;
-/** Jobs one round deletes at most (jobs.deleteExpiredJobs): a full batch means more are due now. */
+/** Jobs one round takes at most (worker/expired-jobs.ts): a full batch means more are due now. */
 const EXPIRED_BATCH = 500;
 /** Threads whose journals one round compacts at most. */
 const COMPACT_BATCH = 200;
@@ -121,11 +121,10 @@ export class Sweeper {
    * the others keep the full rounds' cadence, and take over if it stops.
    */
   private async sweepExpired(): Promise<number> {
-    const expired = await this.engine.query(jobs.deleteExpiredJobs, { lockKey: this.key('jobs') });
-    const { deleted = 0, next_in_ms: nextInMs = null, held = false } = expired.rows[0] ?? {};
+    const { deleted, batchFilled, nextInMs, held } = await deleteExpiredJobs(this.engine, this.key('jobs'), EXPIRED_BATCH);
     this.nextGapMs =
       !held ? this.everyMs
-      : deleted >= EXPIRED_BATCH ? MIN_GAP_MS // more are due now
+      : batchFilled ? MIN_GAP_MS // more are due now
       : nextInMs === null ? this.everyMs
       : Math.min(this.everyMs, Math.max(MIN_GAP_MS, nextInMs + EXPIRY_SLACK_MS));
     return deleted;

@@ -2,7 +2,9 @@
  * How a worker's task loop is configured: one loop per app per process (task-loop.ts), set by
  * `Worker.create({ options })` and `MemFlow.init({ worker })`.
  */
-import type { ContextLogRetention } from './context-log-retention.js';
+import { ValidationError } from '../errors.js';
+import { parseDurationMs } from '../duration.js';
+import { type ContextLogRetention, parseContextLogRetention } from './context-log-retention.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /**
@@ -19,7 +21,10 @@ export interface TaskLoopOptions {
   concurrency?: number;
   /** Lease length in seconds; a dead worker's tasks are taken over after this long. Default 30. */
   leaseSeconds?: number;
-  /** Idle polling interval ceiling in ms. Default 2000. */
+  /**
+   * Idle polling interval ceiling in ms. Default 2000. Polling is the fallback for a NOTIFY lost with
+   * its connection and the way timers of other processes are found; it backs off to this when idle.
+   */
   maxPollMs?: number;
   /**
    * At shutdown, how long runs in flight get to finish (ms). Default 5000. Runs still going then are
@@ -43,3 +48,31 @@ export interface TaskLoopOptions {
   logger?: Logger;
 }
 
+/** The tuning options of a task loop, as a user gives them (`MemFlow.init({ worker })`, `Worker.create({ options })`). */
+export type LoopTuning = Pick<TaskLoopOptions, 'concurrency' | 'leaseSeconds' | 'maxPollMs' | 'shutdownGraceMs' | 'journalRetention' | 'contextLogRetention'>;
+
+const MAX_CONCURRENCY = 10_000;
+const MIN_LEASE_SECONDS = 0.1;
+const MAX_LEASE_SECONDS = 86_400;
+const MAX_MS = 86_400_000;
+
+function numberIn(field: string, value: unknown, min: number, max: number, rule: string, integer = false): void {
+  if (value === undefined) return;
+  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
+  if (!ok) throw new ValidationError(field, `${rule} (got ${typeof value === 'string' ? `'${value}'` : typeof value === 'number' ? value : typeof value})`);
+}
+
+/**
+ * Refuses a loop option that would leave the worker idle or spinning (a concurrency of 0 never claims,
+ * a lease of 0 is lost at once), before anything opens. `at`: where the options came from, e.g. 'worker'.
+ */
+export function validateLoopTuning(at: string, options: LoopTuning | undefined): void {
+  if (!options) return;
+  numberIn(`${at}.concurrency`, options.concurrency, 1, MAX_CONCURRENCY, `must be a whole number from 1 to ${MAX_CONCURRENCY}`, true);
+  // the heartbeat runs every lease/3: a lease under 0.1 s would send one every few ms
+  numberIn(`${at}.leaseSeconds`, options.leaseSeconds, MIN_LEASE_SECONDS, MAX_LEASE_SECONDS, `must be a number of seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`);
+  numberIn(`${at}.maxPollMs`, options.maxPollMs, 10, MAX_MS, `must be a number of ms from 10 to ${MAX_MS}`);
+  numberIn(`${at}.shutdownGraceMs`, options.shutdownGraceMs, 0, MAX_MS, `must be a number of ms from 0 to ${MAX_MS}`);
+  if (options.journalRetention !== undefined) parseDurationMs(options.journalRetention, `${at}.journalRetention`);
+  parseContextLogRetention(options.contextLogRetention, `${at}.contextLogRetention`);
+}

@@ -37,6 +37,8 @@ import { type Registration, runClaimed } from './run-claimed.js';
  * again, on a fresh connection, about 10 s later (the driver drops the idle ones with it).
  */
 const LOOP_STATEMENT_DEADLINE = { deadlineMs: 10_000 };
+/** How soon a claim that failed (a dropped connection, say) is tried again, at first. */
+const CLAIM_RETRY_MS = 250;
 /** After the grace, how long shutdown waits for the tasks still held to be given back. */
 const RELEASE_MS = 1_000;
 
@@ -66,6 +68,8 @@ export class TaskLoop implements LocalTaker {
   /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
   private readonly minPollMs: number;
   private pollMs: number;
+  /** After a failed claim, how soon the next is tried (doubling while claims keep failing; 0 once one works). */
+  private claimRetryMs = 0;
   /** The last claim filled every free slot (or found none free): more may be waiting. */
   private saturated = false;
   /** The last claim that had free slots filled them all: ready tasks may be waiting in the database. */
@@ -229,6 +233,14 @@ export class TaskLoop implements LocalTaker {
     this.pacing.refill(this.concurrency - this.running.size - this.reserved);
   }
 
+  /** The next claim after a failed one: CLAIM_RETRY_MS, doubling to maxPollMs while claims keep failing. */
+  private retryClaimSoon(): void {
+    this.claimRetryMs = Math.min(this.claimRetryMs === 0 ? CLAIM_RETRY_MS : this.claimRetryMs * 2, this.maxPollMs);
+    if (this.pollMs <= this.claimRetryMs) return;
+    this.pollMs = this.claimRetryMs;
+    this.schedulePoll();
+  }
+
   private schedulePoll(): void {
     if (this.stopped) return;
     clearTimeout(this.pollTimer);
@@ -272,10 +284,13 @@ export class TaskLoop implements LocalTaker {
         rows = res.rows;
       } catch (err) {
         // database unreachable, or no answer within the statement's deadline (a half-open connection:
-        // the driver destroyed it): the poller tries again, on a fresh connection
+        // the driver destroyed it): tried again on a fresh connection, soon, since work may be waiting
+        // (this claim was asked for), not at an idle poll up to maxPollMs away
         this.claimFailures.fail(err);
+        this.retryClaimSoon();
         break;
       }
+      this.claimRetryMs = 0;
       this.claimFailures.ok();
       if (!this.stopped) this.pacing.claimed(rows.length);
       if (rows.length > 0) {

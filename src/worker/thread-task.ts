@@ -4,11 +4,11 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { type CancelledError, ContinueAsNew, ErrorCode, isHotMeshError, LeaseLostError, type StoredFailure } from '../errors.js';
-import { cancelFailure } from '../manage/cancel.js';
+import { cancelFailure, cancelRequestedAt } from '../manage/cancel.js';
 import { isTerminalCode, refusedStatementFailure, toFailure, withCode } from '../failure-codec.js';
 import { encodeJson } from '../json-value.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
-import { hookFailure, hookReply } from '../replay/hook-signal.js';
+import { hookFailure, hookReply, withReplyMarker } from '../replay/hook-signal.js';
 import { ThreadRun } from '../replay/thread-run.js';
 import * as signals from '../sql/queries/signals.js';
 import * as tasks from '../sql/queries/tasks.js';
@@ -118,7 +118,8 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   }
   // handle.cancel(): the main thread's current or next wait throws a CancelledError (manage/cancel.ts)
   const cancel = row.thread === 'main' && options.cancel ? cancelFailure(row.job_id, options.cancel) : undefined;
-  const run = new ThreadRun(journal, new ThreadPort(site), { jobId: row.job_id, thread: row.thread, seqBase }, cancel);
+  const cancelAt = cancel ? cancelRequestedAt(options.cancel!) : undefined;
+  const run = new ThreadRun(journal, new ThreadPort(site), { jobId: row.job_id, thread: row.thread, seqBase }, cancel, cancelAt);
   // Fix: a heartbeat that did not return the task was ignored, and the stale run went on executing
   // inline activities whose results the fence then refused. Now it stops at its next durable call.
   deps.guard.onLost((error) => run.abort(error));
@@ -135,6 +136,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // The lease was lost (another worker may run the thread now) or the worker is shutting down and
   // gives the task back itself: this run records nothing.
   if (!deps.guard.confirmed && !(await deps.guard.holds())) return;
+  deps.guard.close(); // what follows ends the run, and with it the lease
 
   /** End the thread, writing the run's pending results with it (`withPending` false: drop them). */
   const finish = async (
@@ -172,6 +174,10 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       // a result was refused (its seq has one this run did not replay) or the lease was lost: give the
       // task back now rather than holding it a whole lease (a lost lease's release matches nothing)
       await refused('finishThread');
+    } else if (notice === null || notice === undefined) {
+      // nothing to give back: the task is no longer this run's (its heartbeat may not have said so: a run
+      // whose closing statement is out is not warned of by the lease keeper)
+      log.warn({ statement: 'finishThread' }, 'lease lost: the task is no longer this run\'s (its job ended, or another worker took it over)');
     }
     // recorded before result() waiters in this process hear of the end
     if (notice !== null && notice !== undefined) {
@@ -216,6 +222,24 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     closing(statement, async () => {
       if (await written(statement, site.flush())) await run();
     });
+  /** Whether this run sent its hook's failure already (a refused finish after it sends no second one). */
+  let told = false;
+  const tellWaiter = async (error: StoredFailure): Promise<void> => {
+    const reply = row.thread === 'main' ? undefined : hookReply(args);
+    if (!reply || told) return;
+    told = true;
+    await closing('hookFailed', () =>
+      engine.query(signals.hookFailed, {
+        taskId: lease.taskId,
+        claims: lease.claims,
+        jobId: lease.jobId,
+        thread: lease.thread,
+        targetId: reply.job,
+        signalId: reply.signal,
+        data: JSON.stringify(hookFailure(error, row.thread)),
+      }),
+    );
+  };
   /**
    * The thread fails for good. A hook started by execHook that has not answered yet first sends its
    * failure to the job that waits (before the finish: a crash in between runs the hook again, which
@@ -223,20 +247,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
    * so a copy only the waiter of this hook takes).
    */
   const fail = async (error: StoredFailure): Promise<void> => {
-    const reply = row.thread === 'main' ? undefined : hookReply(args);
-    if (reply) {
-      await closing('hookFailed', () =>
-        engine.query(signals.hookFailed, {
-          taskId: lease.taskId,
-          claims: lease.claims,
-          jobId: lease.jobId,
-          thread: lease.thread,
-          targetId: reply.job,
-          signalId: reply.signal,
-          data: JSON.stringify(hookFailure(error, row.thread)),
-        }),
-      );
-    }
+    await tellWaiter(error);
     await closing('finishThread', () => finish('failed', null, error));
   };
 
@@ -251,6 +262,15 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     if (!(err instanceof RefusedStatement)) throw err;
     const failure = refusedStatementFailure(err.statement, err.cause);
     log.error({ code: failure.code, err: failureField(failure) }, 'workflow failed: the statement that ends its run was refused');
+    // A hook's execHook hears of it too (this failure is small and storable, unlike what was refused),
+    // unless the hook's failure went already. Only a refusal is let go here: any other error (a lost
+    // connection) leaves the task to run again, and send it again, rather than the waiter waiting.
+    if (err.statement !== 'hookFailed') {
+      await tellWaiter(failure).catch((e: unknown) => {
+        if (!(e instanceof RefusedStatement)) throw e;
+        log.error({ err: e.cause }, 'the failure could not be sent to the waiting execHook: the database refused it');
+      });
+    }
     await finish('failed', null, failure, null, false);
   }
 
@@ -271,14 +291,14 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
       }
       case 'failed': {
         if (outcome.error instanceof ContinueAsNew) {
-          const args = outcome.error.args;
+          const next = row.thread === 'main' ? outcome.error.args : withReplyMarker(outcome.error.args, args, run.journal().values());
           let continued = false;
           await pausing('continueThread', async () => {
-            const res = await engine.query(threads.continueThread, { ...lease, args: encodeJson('continueAsNew arguments', args) ?? '[]', lastSeq: run.counter });
+            const res = await engine.query(threads.continueThread, { ...lease, args: encodeJson('continueAsNew arguments', next) ?? '[]', lastSeq: run.counter });
             continued = res.rows[0]?.continued === true;
           });
           if (continued) log.debug({ lastSeq: run.counter }, 'continueAsNew: the thread starts over');
-          else log.warn({}, 'continueAsNew not recorded: the lease was lost (another worker replays the run)');
+          else log.warn({}, 'continueAsNew not recorded: the task is no longer this run\'s (its job ended, or another worker took it over and replays the run)');
           deps.onSuspended(site.now());
           return;
         }
@@ -333,9 +353,16 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
         const error = withCode(toFailure(outcome.error), ErrorCode.NON_DETERMINISM);
         const { seq, recorded, attempted } = outcome.error;
         log.error({ seq, recorded, attempted, code: ErrorCode.NON_DETERMINISM, err: failureField(error) }, 'job parked: non-deterministic replay');
-        await pausing('parkThread', () => engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel }));
+        await pausing('parkThread', async () => {
+          // recorded before the statement: its done NOTIFY can reach this process's result() waiters
+          // before its own reply does
+          ended('parked');
+          const res = await engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel });
+          if (Number(res.rows[0]?.parked ?? 0) === 0) {
+            log.warn({ statement: 'parkThread' }, 'lease lost: the task is no longer this run\'s (its job ended, or another worker took it over)');
+          }
+        });
         engine.localDone(row.job_id);
-        ended('parked');
         return;
       }
       case 'aborted': {

@@ -107,7 +107,7 @@ export async function execHook<T = any>(options: ExecHookOptions): Promise<T> {
     // a copy sent again after a crash) is not this call's: it waits on.
     if (reply.thread === thread) {
       if (options.config?.throwOnError === false) return reply.error as T;
-      throw reviveFailure(reply.error, 'hook');
+      throw reviveFailure(reply.error, 'hookFailure');
     }
   }
 }

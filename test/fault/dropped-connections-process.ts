@@ -42,6 +42,8 @@ export interface DropConfig {
   count: number;
   staggerMs: number;
   leaseSeconds: number;
+  /** The worker's longest polling interval when idle. */
+  maxPollMs: number;
   /** Workflow ids are `<idPrefix><i>`. */
   idPrefix: string;
   /** The workflow whose risky windows get one planned drop each. */
@@ -120,7 +122,7 @@ const mf = await MemFlow.init({
   appId: config.appId,
   engine: { connection: { class: pg.Client, options: { connectionString: config.url, application_name: config.applicationName } } },
 });
-await mf.worker.create({ taskQueue: TASK_QUEUE, workflow: steady, options: { leaseSeconds: config.leaseSeconds } });
+await mf.worker.create({ taskQueue: TASK_QUEUE, workflow: steady, options: { leaseSeconds: config.leaseSeconds, maxPollMs: config.maxPollMs } });
 await planDrops();
 say('READY');
 

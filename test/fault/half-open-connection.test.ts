@@ -133,6 +133,8 @@ describe('a worker whose connections go half-open', () => {
     const tookMs = Date.now() - started;
     console.log(`half-open: shutdown ${outcome} after ${tookMs} ms`);
     expect(outcome).toBe('returned');
-    expect(tookMs).toBeLessThan(GRACE_MS + 3_000);
+    // about the grace, a give-back and the bounded close (~3 s) when quiet; the bug hung until a statement
+    // deadline (30-35 s), so 10 s leaves a loaded machine room and still tells them apart
+    expect(tookMs).toBeLessThan(10_000);
   });
 });

@@ -214,6 +214,9 @@ function expectExecutions(base: Base, hookThread: string, a: Child, b: Child): v
   expect(log.filter((r) => r.arg === 'h2').map((r) => r.key)).toEqual(Array(3).fill(`${base.appId}:${base.workflowId}:${hookThread}:6`));
 }
 
+/** Each test: two child processes load (on PGlite, one after the other) and the scenario; over 60 s once in a full run. */
+const TEST_MS = 150_000;
+
 afterEach(killChildren); // never leave a child behind, whatever happened in the test
 afterAll(() => scratch.cleanup());
 
@@ -242,7 +245,7 @@ describe(`crash recovery inside a hook (${backend})`, () => {
     expect(stored.hookJournal).toEqual(JOURNAL_FINAL);
     expect(stored.hookThreadRow).toMatchObject({ status: 'completed', output: HOOK_SUMMARY, failures: 0 });
     expectExecutions(base, hookThread, a, b);
-  });
+  }, TEST_MS);
 
   it('a hook started from outside on a finished job, SIGKILLed mid-activity, is resumed elsewhere exactly once', async () => {
     const base = setup('outside');
@@ -266,5 +269,5 @@ describe(`crash recovery inside a hook (${backend})`, () => {
     expect(stored.hookJournal).toEqual(JOURNAL_FINAL);
     expect(stored.hookThreadRow).toMatchObject({ status: 'completed', output: HOOK_SUMMARY, failures: 0 });
     expectExecutions(base, hookThread, a, b);
-  });
+  }, TEST_MS);
 });

@@ -5,8 +5,8 @@
  * - postgres: the second process (B) is already serving the app when the first (A) is killed, and
  *   takes the task over when A's lease (2 s) runs out; the test process also awaits the result. B
  *   is spawned with A and waits, loaded, until A is where it is to be killed: then it serves, and A
- *   is killed a few milliseconds later. (Spawning B only then took it most of A's 3 s sleep under
- *   load, 654 ms short of a false failure once.)
+ *   is killed a few milliseconds later. (Spawning B only then took it most of A's sleep (3 s then)
+ *   under load, 654 ms short of a false failure once; the sleep is 8 s now.)
  * - pglite: the data directory serves one process at a time, so B opens it only after A is dead (the
  *   lock A left behind is stale and taken over). The test process never opens that directory.
  *
@@ -25,7 +25,15 @@ import type { ExecutionRecord, FaultConfig } from './worker-process.js';
 
 const SCRIPT = new URL('./worker-process.ts', import.meta.url).pathname;
 const LEASE_SECONDS = 2;
-const SLEEP_SECONDS = 3;
+/** Long enough that B serves and A is killed well before it ends, on a machine a full suite keeps busy. */
+const SLEEP_SECONDS = 8;
+/**
+ * How long a child may take to load (start, open its database, migrate): once more than 45 s in a
+ * full-suite run, beside other files that run processes. A ceiling only.
+ */
+const LOAD_MS = 60_000;
+/** Each test: two loads and the scenario. */
+const TEST_MS = 150_000;
 
 const scratch = new Scratch();
 type Base = Omit<FaultConfig, 'mode'>;
@@ -61,7 +69,7 @@ function setup(scenario: FaultConfig['scenario']): Base {
 async function spawnPair(base: Base, hangOn?: string): Promise<{ a: Child; standby: Child | undefined }> {
   const a = spawnWorker({ ...base, mode: 'start', standby: true, hangOn });
   const standby = backend === 'postgres' ? spawnWorker({ ...base, mode: 'resume', standby: true }) : undefined;
-  await Promise.all([a.waitFor('LOADED'), standby?.waitFor('LOADED')]);
+  await Promise.all([a.waitFor('LOADED', LOAD_MS), standby?.waitFor('LOADED', LOAD_MS)]);
   a.send('serve');
   return { a, standby };
 }
@@ -130,7 +138,7 @@ describe(`crash recovery with real processes (${backend})`, () => {
     // The sleep was honoured across the crash: nothing after it ran before its due time.
     const afterAt = log.find((r) => r.ev === 'start' && r.arg === 'after')!.at;
     expect(afterAt).toBeGreaterThanOrEqual(Math.floor(dueMs));
-  });
+  }, TEST_MS);
 
   it('a worker SIGKILLed mid-activity is taken over; committed activities are not run again', async () => {
     const base = setup('activity');
@@ -171,5 +179,5 @@ describe(`crash recovery with real processes (${backend})`, () => {
     expect(pidsOf(log, 'start', 'four')).toEqual([b.proc.pid]);
     expect(pidsOf(log, 'end', 'four')).toEqual([b.proc.pid]);
     expect(log).toHaveLength(11);
-  });
+  }, TEST_MS);
 });

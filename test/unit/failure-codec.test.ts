@@ -125,6 +125,14 @@ describe('reviveFailure', () => {
       expect(e, site).not.toBeInstanceOf(MemFlowFatalError);
       expect(e).toMatchObject({ message: 'stop', name: 'MemFlowFatalError', code: 598, stack });
     }
+    // the failure of a hook that failed for good, thrown by its execHook: typed for the terminal codes
+    const fatal = reviveFailure({ message: 'stop', code: 598, type: 'MemFlowFatalError', stack }, 'hookFailure');
+    expect(fatal).toBeInstanceOf(MemFlowFatalError);
+    expect(fatal).toMatchObject({ message: 'stop', code: 598, stack });
+    expect(reviveFailure({ message: 'tried', code: 597 }, 'hookFailure')).toBeInstanceOf(MemFlowMaxedError);
+    const interrupted = reviveFailure({ message: 'job [x] interrupted', code: 410 }, 'hookFailure');
+    expect(interrupted.constructor).toBe(Error);
+    expect(interrupted).toMatchObject({ code: 410, message: 'job [x] interrupted' });
   });
 
   it('falls back per site for any other code: fatal for activity/search/context, retry for child, plain otherwise', () => {

@@ -925,6 +925,7 @@ describe('journal entries and call names', () => {
 
 describe('ThreadRun: a cancellation request (handle.cancel())', () => {
   const cancelled: StoredFailure = { type: 'CancelledError', message: 'cancelled', code: 499, details: { jobId: 'job-1', reason: 'stop' } };
+  const cancelledFailure = (): StoredFailure => ({ ...cancelled });
   const waitFor = (id: string): CallRequest => ({ kind: 'wait', name: id, input: { signalId: id } } as unknown as CallRequest);
   const signalOut = (id: string): CallRequest => ({ kind: 'signal', name: id, input: { signalId: id, data: null } } as unknown as CallRequest);
 
@@ -960,6 +961,19 @@ describe('ThreadRun: a cancellation request (handle.cancel())', () => {
     });
     expect(outcome.type).toBe('suspended'); // the second wait blocks: the request was spent on the first
     expect(port.cancels).toEqual([]);
+  });
+
+  it('cancels a timer that was due after the request was made, though this run comes after it is due', async () => {
+    const now = Date.now();
+    const timer = entry(1, 'sleep', 'nap', null, { status: 'done', value: 1, dueAt: now - 100 }); // due, undelivered
+    for (const [askedAt, expectCancel] of [[now - 200, true], [now - 50, false]] as const) {
+      const port = new CancellingPort(blockedWaits);
+      const run = new ThreadRun([{ ...timer }], port, { jobId: 'job-1', thread: 'main' }, cancelledFailure(), askedAt);
+      const outcome = await run.run(async () => valueOf(await run.call(napFor('nap'))));
+      // asked before the timer was due: the sleep throws; asked after: the timer had fired, it is delivered
+      expect(port.cancels.map((c) => c.kinds), `asked ${now - askedAt} ms ago`).toEqual(expectCancel ? [['sleep']] : []);
+      expect(outcome.type === 'completed' && (outcome.value as StoredFailure | number)).toEqual(expectCancel ? expect.objectContaining({ type: 'CancelledError' }) : 1);
+    }
   });
 
   it("of another job (a child's cancellation) does not count as this job's delivery", async () => {

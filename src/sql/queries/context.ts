@@ -71,8 +71,10 @@ export const contextHistory = defineQuery<
 SELECT l.version::text AS version, l.op, l.path, l.arg, l.actor, l.op_id, l.created_at
   FROM {{schema}}.context_log l WHERE l.job_id = $jobId AND l.version > $afterVersion ORDER BY l.version LIMIT $limit`);
 
-export const contextAtVersion = defineQuery<{ jobId: string; version: number }, { context: unknown }>(/* sql */ `
-SELECT {{schema}}.context_at($jobId, $version) AS context`);
+/** The context at `version`, and the job's current version (null: no such job). */
+export const contextAtVersion = defineQuery<{ jobId: string; version: number }, { context: unknown; current: string | null }>(/* sql */ `
+SELECT {{schema}}.context_at($jobId, $version) AS context,
+       (SELECT context_version::text FROM {{schema}}.jobs WHERE id = $jobId) AS current`);
 
 /**
  * One round of context log retention (migration 0049): up to `batch` jobs pruned to their cutoff.

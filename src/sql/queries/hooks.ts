@@ -34,6 +34,7 @@ WITH lease AS (
 ), target AS (
   SELECT id FROM {{schema}}.jobs
    WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false' AND EXISTS (SELECT 1 FROM lease)
+     FOR KEY SHARE -- held until commit: the retention sweep skips a job whose hook is being accepted
 ), thread AS (
   INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace, config)
   SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb, $config::jsonb FROM target
@@ -65,6 +66,7 @@ SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM target):
 export const startHookOutside = defineQuery<HookParams, { started: number; notified: number; existed: boolean }>(/* sql */ `
 WITH target AS (
   SELECT id FROM {{schema}}.jobs WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false'
+     FOR KEY SHARE -- held until commit: the retention sweep skips a job whose hook is being accepted
 ), thread AS (
   INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace, config)
   SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb, $config::jsonb FROM target

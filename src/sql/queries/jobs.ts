@@ -2,7 +2,7 @@
  * Named queries on jobs (and the main thread they start with). `{{schema}}` is the app's quoted schema.
  */
 import type { StoredFailure } from '../../errors.js';
-import { type CallPositionParams, defineQuery, SWEEP_LOCK } from '../define-query.js';
+import { type CallPositionParams, defineQuery } from '../define-query.js';
 import type { ClaimedRow } from '../../worker/claimed-task.js';
 
 /**
@@ -107,36 +107,18 @@ UPDATE {{schema}}.jobs SET watched = true WHERE id = $jobId
 RETURNING status, output, output IS NULL AS output_undefined, error`);
 
 /**
- * Jobs whose retention ran out (only jobs started with `expire` have one). One process per app at a
- * time (`lockKey`, a try-lock: a sweeper that finds it taken skips this round). Also answers when the
- * next job expires (ms from now; null: none), so the sweeper can come back then: the first entry of
- * the `jobs_expire` index.
+ * The retention sweep of expired jobs (only jobs started with `expire` have a retention): lock the due
+ * jobs, then delete those no hook runs or waits on, with all their rows, in two statements of one
+ * function (migration 0065: a hook start being accepted meanwhile is never deleted with its job). One
+ * process per app at a time (`lockKey`, a try-lock: a sweeper that finds it taken skips the round,
+ * `held` false). `locked` equal to `batch`: more may be due now. Also answers when the next job
+ * expires (ms from now; null: none), so the sweeper can come back then.
  */
-export const deleteExpiredJobs = defineQuery<{ lockKey: string }, { deleted: number; next_in_ms: number | null; held: boolean }>(/* sql */ `
-WITH ${SWEEP_LOCK}, gone AS (
-  DELETE FROM {{schema}}.jobs
-   WHERE id IN (SELECT id FROM {{schema}}.jobs WHERE expire_at <= now() AND (SELECT held FROM lock) ORDER BY expire_at LIMIT 500)
-  RETURNING id
-), threads AS (
-  DELETE FROM {{schema}}.threads WHERE job_id IN (SELECT id FROM gone)
-), journal AS (
-  DELETE FROM {{schema}}.journal WHERE job_id IN (SELECT id FROM gone)
-), tasks AS (
-  DELETE FROM {{schema}}.tasks WHERE job_id IN (SELECT id FROM gone)
-), waiters AS (
-  DELETE FROM {{schema}}.waiters WHERE job_id IN (SELECT id FROM gone)
-), signals AS (
-  DELETE FROM {{schema}}.signals WHERE job_id IN (SELECT id FROM gone)
-), log AS (
-  DELETE FROM {{schema}}.context_log WHERE job_id IN (SELECT id FROM gone)
-), checkpoints AS (
-  DELETE FROM {{schema}}.context_checkpoints WHERE job_id IN (SELECT id FROM gone)
-), attributes AS (
-  DELETE FROM {{schema}}.jobs_attributes WHERE job_id IN (SELECT id FROM gone)
-)
-SELECT (SELECT count(*)::int FROM gone) AS deleted,
-       (SELECT (extract(epoch FROM min(expire_at) - now()) * 1000)::float8 FROM {{schema}}.jobs WHERE expire_at > now()) AS next_in_ms,
-       (SELECT held FROM lock) AS held`);
+export const sweepExpiredJobs = defineQuery<
+  { lockKey: string; batch: number },
+  { held: boolean; locked: number; deleted: number; next_in_ms: number | null }
+>(/* sql */ `
+SELECT held, locked, deleted, next_in_ms FROM {{schema}}.sweep_expired_jobs($lockKey, $batch::int)`);
 
 interface InterruptParams {
   targetId: string;
@@ -145,9 +127,16 @@ interface InterruptParams {
   expireSeconds: number | null;
 }
 
-/** Interrupt job `targetId` (and its descendants with `descend`); `error` is what it stores. */
-export const interruptJob = defineQuery<InterruptParams, { id: string }>(/* sql */ `
-SELECT id FROM {{schema}}.interrupt_job($targetId, $error::jsonb, $descend, $expireSeconds::float8) AS id`);
+/**
+ * Interrupt job `targetId` (and its descendants with `descend`); `error` is what it stores. It locks
+ * the job, its descendants and the jobs whose execHook waits on its hooks, in id order; a hook started
+ * on one of them meanwhile can still make it a deadlock victim: run again (one statement, atomic).
+ */
+export const interruptJob = defineQuery<InterruptParams, { id: string }>(
+  /* sql */ `
+SELECT id FROM {{schema}}.interrupt_job($targetId, $error::jsonb, $descend, $expireSeconds::float8) AS id`,
+  { retryConflicts: true },
+);
 
 /** interrupt() from a thread: fenced, journaled at (seq, batch). */
 export const interruptFromThread = defineQuery<

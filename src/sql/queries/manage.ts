@@ -64,6 +64,7 @@ export interface DescribeRow extends Omit<ListRow, 'cursor_at'> {
   timers: Array<{ thread: string; seq: number; dueAt: string }>;
   signals: Array<{ thread: string; seq: number; signalId: string; dueAt: string | null }>;
   awaited_children: Array<{ thread: string; seq: number; workflowId: string; status: string; waiting: boolean }>;
+  journal_summary: JournalSummary | null;
   activities: Array<{ thread: string; seq: number; name: string; taskQueue: string; attempt: number; dueAt: string }>;
   unserved_topics: string[];
 }
@@ -83,6 +84,8 @@ SELECT j.id, j.workflow_name, j.task_queue, j.entity, j.status,
        j.parent_id, j.error, j.context_version::text AS context_version,
        coalesce((SELECT th.failures FROM {{schema}}.threads th WHERE th.job_id = j.id AND th.thread = 'main'), 0) + 1 AS attempt,
        (SELECT count(*)::int FROM {{schema}}.journal jr WHERE jr.job_id = j.id) AS step_count,
+       (SELECT th.journal_summary FROM {{schema}}.threads th
+         WHERE th.job_id = j.id AND th.thread = 'main' AND th.compacted_at IS NOT NULL) AS journal_summary,
        (SELECT coalesce(json_agg(json_build_object('workflowId', c.id, 'workflowName', c.workflow_name, 'status', c.status,
                  'waiting', c.status = 'running' AND {{schema}}.job_is_waiting(c.id)) ORDER BY c.created_at, c.id), '[]')
           FROM {{schema}}.jobs c WHERE c.parent_id = j.id) AS children,
@@ -104,7 +107,10 @@ SELECT j.id, j.workflow_name, j.task_queue, j.entity, j.status,
          WHERE c.parent_id = j.id AND (c.options -> 'parent' ->> 'await')::boolean
            AND NOT EXISTS (SELECT 1 FROM {{schema}}.journal pj
                             WHERE pj.job_id = j.id AND pj.thread = c.options -> 'parent' ->> 'thread'
-                              AND pj.seq = (c.options -> 'parent' ->> 'seq')::int)) AS awaited_children,
+                              AND pj.seq = (c.options -> 'parent' ->> 'seq')::int)
+           -- awaited by the thread's current run: an earlier run's (before continueAsNew) no longer is
+           AND (c.options -> 'parent' ->> 'seq')::int > coalesce((SELECT pt.seq_base FROM {{schema}}.threads pt
+                            WHERE pt.job_id = j.id AND pt.thread = c.options -> 'parent' ->> 'thread'), 0)) AS awaited_children,
        (SELECT coalesce(json_agg(a ORDER BY a."dueAt", a.thread, a.seq), '[]') FROM (
           SELECT t.thread, t.seq, coalesce(t.payload ->> 'name', '') AS name,
                  left(t.topic, length(t.topic) - length('-activity')) AS "taskQueue",
@@ -153,12 +159,29 @@ SELECT j.thread, j.seq, j.kind, j.name, j.status, v.result, v.result IS NULL AS 
  WHERE j.job_id = $jobId
  ORDER BY j.thread <> 'main', j.thread, j.seq`);
 
+/** What compaction keeps of a thread's journal (migration 0043): its calls, in all and per kind. */
+export interface JournalSummary {
+  calls: number;
+  byKind: Record<string, number>;
+}
+
 /** The main thread's arguments and names (what a WorkflowHistory carries besides its entries). */
 export const readMainThread = defineQuery<
   { jobId: string },
-  { workflow_name: string; task_queue: string; args: unknown[]; status: string; compacted: boolean; seq_base: number }
+  {
+    workflow_name: string;
+    task_queue: string;
+    args: unknown[];
+    status: string;
+    compacted: boolean;
+    seq_base: number;
+    /** Every thread of the job whose journal was compacted (hooks too), with what was kept of it. */
+    compacted_threads: Record<string, JournalSummary>;
+  }
 >(/* sql */ `
-SELECT th.workflow_name, th.task_queue, th.args, j.status, th.compacted_at IS NOT NULL AS compacted, th.seq_base
+SELECT th.workflow_name, th.task_queue, th.args, j.status, th.compacted_at IS NOT NULL AS compacted, th.seq_base,
+       (SELECT coalesce(jsonb_object_agg(c.thread, coalesce(c.journal_summary, '{"calls": 0, "byKind": {}}')), '{}')
+          FROM {{schema}}.threads c WHERE c.job_id = j.id AND c.compacted_at IS NOT NULL) AS compacted_threads
   FROM {{schema}}.jobs j JOIN {{schema}}.threads th ON th.job_id = j.id AND th.thread = 'main'
  WHERE j.id = $jobId`);
 

@@ -60,7 +60,7 @@ RETURNING id`);
  * Replay met a different call than the journal recorded: park the thread (and, for the main thread,
  * the job) where an operator can see it. The task stays, never due, so nothing runs past that point.
  */
-export const parkThread = defineQuery<ThreadLeaseParams & { error: string; channel: string }>(/* sql */ `
+export const parkThread = defineQuery<ThreadLeaseParams & { error: string; channel: string }, { parked: number; notified: number }>(/* sql */ `
 WITH thread AS (
   UPDATE {{schema}}.threads SET status = 'parked', error = $error::jsonb
    WHERE job_id = $jobId AND thread = $thread AND {{schema}}.lease_held($taskId, $claims)
