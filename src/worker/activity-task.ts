@@ -11,7 +11,7 @@ import { type Logger, withFields } from '../telemetry/logger.js';
 import { attemptActivity, idempotencyKey, logAttempt } from './activity-attempt.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import type { ClaimedRow } from './claimed-task.js';
-import type { LeaseGuard } from './lease-guard.js';
+import { type LeaseGuard, warnClosingMatchedNothing } from './lease-guard.js';
 import { resolveRetry, type RetryFields } from './retry-policy.js';
 
 /** What a remote activity task carries (`tasks.payload`). */
@@ -52,13 +52,16 @@ export async function runActivityTask(
     resolveRetry(payload.retryPolicy, payload.config, workerRetry),
     payload.startToCloseMs,
   );
-  if (log) logAttempt(withFields(log, { appId: engine.appId, jobId: row.job_id, thread: row.thread, topic: row.topic }), payload.name, row.seq, attempt, decision);
+  const taskLog = log && withFields(log, { appId: engine.appId, jobId: row.job_id, thread: row.thread, topic: row.topic });
+  if (taskLog) logAttempt(taskLog, payload.name, row.seq, attempt, decision);
   // The lease was lost (another worker runs the activity now) or the worker shut down while the
   // function ran (its pool may be closed): the late result is dropped.
   if (!guard.confirmed && !(await guard.holds())) return;
   guard.close(); // what follows ends the task, and with it the lease
-  const finish = (status: 'done' | 'failed', result: string | null) =>
-    engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status, result, attempt });
+  const finish = async (status: 'done' | 'failed', result: string | null) => {
+    const res = await engine.query(activities.finishActivityTask, { ...lease, name: payload.name, status, result, attempt });
+    if (Number(res.rows[0]?.held ?? 0) === 0) warnClosingMatchedNothing(taskLog, 'finishActivityTask');
+  };
   let statement = 'finishActivityTask';
   try {
     switch (decision.type) {
@@ -70,7 +73,9 @@ export async function runActivityTask(
         return;
       case 'retry':
         statement = 'retryActivityTask';
-        await engine.query(activities.retryActivityTask, { ...lease, attempt, delaySeconds: decision.delaySeconds });
+        if ((await engine.query(activities.retryActivityTask, { ...lease, attempt, delaySeconds: decision.delaySeconds })).rows.length === 0) {
+          warnClosingMatchedNothing(taskLog, 'retryActivityTask');
+        }
     }
   } catch (err) {
     // Fix: a refusal for its data (SQLSTATE class 22, HM...) escaped to the task loop, which kept the

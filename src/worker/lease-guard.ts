@@ -16,6 +16,7 @@
  * worker has shut down (its pool may be closed).
  */
 import { LeaseLostError } from '../errors.js';
+import type { Logger } from '../telemetry/logger.js';
 
 export class LeaseGuard {
   private lostError: LeaseLostError | undefined;
@@ -87,4 +88,12 @@ export class LeaseGuard {
     if (this.lostError) listener(this.lostError);
     else this.listeners.add(listener);
   }
+}
+
+/**
+ * A run's closing statement matched nothing: the task is no longer this run's, and what the statement
+ * carried is dropped (the lease keeper does not warn of a closing run, so this is where it is said).
+ */
+export function warnClosingMatchedNothing(log: Logger | undefined, statement: string): void {
+  log?.warn({ statement }, "lease lost: the task is no longer this run's (its job ended, or another worker took it over)");
 }

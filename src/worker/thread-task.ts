@@ -18,7 +18,7 @@ import type { ActivityRegistry } from './activity-registry.js';
 import { CallSite } from './calls/call-site.js';
 import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
 import { resolveContextReferences } from './context-references.js';
-import type { LeaseGuard } from './lease-guard.js';
+import { type LeaseGuard, warnClosingMatchedNothing } from './lease-guard.js';
 import { errField, failureField, type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
 import { countFailure, countOutcome, recordWorkflowDuration } from './run-metrics.js';
 import { contextFrom, endSpan, startSpan, within } from '../telemetry/tracing.js';
@@ -177,7 +177,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
     } else if (notice === null || notice === undefined) {
       // nothing to give back: the task is no longer this run's (its heartbeat may not have said so: a run
       // whose closing statement is out is not warned of by the lease keeper)
-      log.warn({ statement: 'finishThread' }, 'lease lost: the task is no longer this run\'s (its job ended, or another worker took it over)');
+      warnClosingMatchedNothing(log, 'finishThread');
     }
     // recorded before result() waiters in this process hear of the end
     if (notice !== null && notice !== undefined) {
@@ -320,9 +320,10 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           const delaySeconds = retryDelaySeconds(count, policy);
           log.warn({ attempt: count, nextDelaySeconds: delaySeconds, err: failureField(error) }, 'workflow run failed; it will run again');
           countFailure(row.thread, attributes, true);
-          await pausing('retryThread', () =>
-            engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) }),
-          );
+          await pausing('retryThread', async () => {
+            const res = await engine.query(threads.retryThread, { ...lease, failures: count, delaySeconds, error: JSON.stringify(error) });
+            if (res.rows.length === 0) warnClosingMatchedNothing(log, 'retryThread');
+          });
           deps.onSuspended(site.now() + delaySeconds * 1000);
         } else {
           log.error({ code: ErrorCode.MAXED, attempts: count, err: failureField(error) }, 'workflow failed: retries exhausted');
@@ -345,6 +346,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
             nextDueAt: outcome.nextDueAt,
           });
           runAt = res.rows[0]?.run_at;
+          if (res.rows.length === 0) warnClosingMatchedNothing(log, 'suspendThread');
         });
         deps.onSuspended(runAt === undefined || !Number.isFinite(Number(runAt)) ? null : Number(runAt));
         return;
@@ -358,9 +360,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
           // before its own reply does
           ended('parked');
           const res = await engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel });
-          if (Number(res.rows[0]?.parked ?? 0) === 0) {
-            log.warn({ statement: 'parkThread' }, 'lease lost: the task is no longer this run\'s (its job ended, or another worker took it over)');
-          }
+          if (Number(res.rows[0]?.parked ?? 0) === 0) warnClosingMatchedNothing(log, 'parkThread');
         });
         engine.localDone(row.job_id);
         return;
