@@ -22,6 +22,8 @@ import type { ClaimedRow } from './claimed-task.js';
 import { parseContextLogRetention } from './context-log-retention.js';
 import { DEFAULT_CONCURRENCY, type TaskLoopOptions } from './task-loop-options.js';
 import { ClaimPacing } from './claim-pacing.js';
+import { ClaimTimers } from './claim-timers.js';
+import { PendingCount } from './pending-count.js';
 import { FailureStreak } from './failure-streak.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { LoopMetrics } from './loop-metrics.js';
@@ -37,8 +39,6 @@ import { type Registration, runClaimed } from './run-claimed.js';
  * again, on a fresh connection, about 10 s later (the driver drops the idle ones with it).
  */
 const LOOP_STATEMENT_DEADLINE = { deadlineMs: 10_000 };
-/** How soon a claim that failed (a dropped connection, say) is tried again, at first. */
-const CLAIM_RETRY_MS = 250;
 /** After the grace, how long shutdown waits for the tasks still held to be given back. */
 const RELEASE_MS = 1_000;
 
@@ -53,23 +53,17 @@ export class TaskLoop implements LocalTaker {
   /** Slots reserved for jobs being started held by this loop (reserve()). */
   private reserved = 0;
   /** Reservations not yet dispatched, cancelled or (after stop) given back: stop() waits for them. */
-  private takesPending = 0;
-  /** stop() is waiting for takesPending to reach 0: the promise, and its resolve. */
-  private takesDrained: { promise: Promise<void>; resolve(): void } | undefined;
+  private readonly takes = new PendingCount();
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly shutdownGraceMs: number;
-  private readonly maxPollMs: number;
   private readonly logger: Logger;
   /** Claims that keep failing, reported once per streak. */
   private readonly claimFailures: FailureStreak;
   /** Schedule-to-start of the tasks it claims, and the ready-tasks gauge while it runs. */
   private readonly metrics: LoopMetrics;
-  /** Shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare. */
-  private readonly minPollMs: number;
-  private pollMs: number;
-  /** After a failed claim, how soon the next is tried (doubling while claims keep failing; 0 once one works). */
-  private claimRetryMs = 0;
+  /** The idle poll, the retry after a failed claim, and the due timer (claim-timers.ts). */
+  private readonly timers: ClaimTimers;
   /** The last claim filled every free slot (or found none free): more may be waiting. */
   private saturated = false;
   /** The last claim that had free slots filled them all: ready tasks may be waiting in the database. */
@@ -79,8 +73,6 @@ export class TaskLoop implements LocalTaker {
   private filled = false;
   private again = false;
   private stopped = false;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private dueTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   /** When to claim beyond "now": refills, NOTIFYs, next-due queries (claim-pacing.ts). */
   private readonly pacing: ClaimPacing;
   /** Which of this loop's topics other processes serve too (read with each heartbeat). */
@@ -97,7 +89,7 @@ export class TaskLoop implements LocalTaker {
   ) {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.leaseSeconds = options.leaseSeconds ?? 30;
-    this.maxPollMs = options.maxPollMs ?? 2000;
+    const maxPollMs = options.maxPollMs ?? 2000;
     this.logger = options.logger ?? SILENT_LOGGER;
     this.claimFailures = new FailureStreak(
       (err) => this.logger.error({ topics: this.topicNames(), err: errField(err) }, 'claiming tasks failed; the worker keeps trying'),
@@ -109,8 +101,9 @@ export class TaskLoop implements LocalTaker {
     this.shutdownGraceMs = options.shutdownGraceMs ?? 5000;
     const retention = options.journalRetention === undefined ? undefined : parseDurationMs(options.journalRetention, 'journalRetention');
     this.sweeper = new Sweeper(engine, this.logger, retention, parseContextLogRetention(options.contextLogRetention, 'contextLogRetention'));
-    this.minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, this.maxPollMs);
-    this.pollMs = this.minPollMs;
+    // shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare
+    const minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, maxPollMs);
+    this.timers = new ClaimTimers(() => this.kick(), minPollMs, maxPollMs);
     this.pacing = new ClaimPacing(this.concurrency, () => this.kick(), () => void this.learnNextDue());
   }
 
@@ -144,7 +137,7 @@ export class TaskLoop implements LocalTaker {
     }, (this.leaseSeconds * 1000) / 3);
     this.heartbeat.unref();
     this.sweeper.start();
-    this.schedulePoll();
+    this.timers.start();
   }
 
   /**
@@ -157,7 +150,7 @@ export class TaskLoop implements LocalTaker {
     if (this.stopped || this.backlog || this.topics.get(topic)?.kind !== 'workflow') return undefined;
     if (this.running.size + this.reserved >= this.concurrency) return undefined;
     this.reserved++;
-    this.takesPending++;
+    this.takes.add();
     let open = true;
     const close = (): boolean => {
       if (!open) return false;
@@ -176,7 +169,7 @@ export class TaskLoop implements LocalTaker {
           if (this.stopped) {
             // Fix: this release was not waited for. A job started just before shutdown was given back
             // through a pool already closed, and stayed leased a whole lease (30 s by default).
-            void this.giveBack(row).finally(() => this.takeSettled());
+            void this.giveBack(row).finally(() => this.takes.done());
             return;
           }
           // held at its start: the job was created, became ready and was taken in one statement (the row
@@ -185,33 +178,14 @@ export class TaskLoop implements LocalTaker {
           row.job_created_at ??= row.db_now;
           this.metrics.claimed([row]);
           this.dispatch(row, sentAt);
-          this.takeSettled();
+          this.takes.done();
         }),
       cancel: (after) => {
         if (!close()) return;
-        if (after) void after.finally(() => this.takeSettled());
-        else this.takeSettled();
+        if (after) void after.finally(() => this.takes.done());
+        else this.takes.done();
       },
     };
-  }
-
-  /** A reservation was dispatched, cancelled or given back. */
-  private takeSettled(): void {
-    if (--this.takesPending === 0 && this.takesDrained) {
-      this.takesDrained.resolve();
-      this.takesDrained = undefined;
-    }
-  }
-
-  /** Resolves once every reservation has settled (a start in flight answers, its task is run or given back). */
-  private takesSettle(): Promise<void> {
-    if (this.takesPending === 0) return Promise.resolve();
-    if (!this.takesDrained) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.takesDrained = { promise, resolve };
-    }
-    return this.takesDrained.promise;
   }
 
   /** Claim now (coalesced: a claim in progress runs once more when it ends). */
@@ -231,39 +205,6 @@ export class TaskLoop implements LocalTaker {
   /** Ready tasks may be waiting for the slots free now. */
   private refill(): void {
     this.pacing.refill(this.concurrency - this.running.size - this.reserved);
-  }
-
-  /** The next claim after a failed one: CLAIM_RETRY_MS, doubling to maxPollMs while claims keep failing. */
-  private retryClaimSoon(): void {
-    this.claimRetryMs = Math.min(this.claimRetryMs === 0 ? CLAIM_RETRY_MS : this.claimRetryMs * 2, this.maxPollMs);
-    if (this.pollMs <= this.claimRetryMs) return;
-    this.pollMs = this.claimRetryMs;
-    this.schedulePoll();
-  }
-
-  private schedulePoll(): void {
-    if (this.stopped) return;
-    clearTimeout(this.pollTimer);
-    this.pollTimer = setTimeout(() => {
-      this.pollMs = Math.min(this.pollMs * 2, this.maxPollMs);
-      this.kick();
-      this.schedulePoll();
-    }, this.pollMs); // not unref'd: a process running a worker stays up until shutdown
-  }
-
-  /** Wake up when a task this process suspended becomes due (DB-clock ms, estimated locally). */
-  private wakeAt(runAtMs: number | null, dbNow: number): void {
-    if (runAtMs === null || this.stopped) return;
-    const delay = Math.max(0, runAtMs - dbNow) + 5;
-    const at = Date.now() + delay;
-    if (delay > 2 ** 31 - 1 || (this.dueTimer && this.dueTimer.at <= at)) return;
-    if (this.dueTimer) clearTimeout(this.dueTimer.timer);
-    const timer = setTimeout(() => {
-      this.dueTimer = undefined;
-      this.kick();
-    }, delay);
-    timer.unref();
-    this.dueTimer = { at, timer };
   }
 
   private async claimLoop(): Promise<void> {
@@ -287,16 +228,13 @@ export class TaskLoop implements LocalTaker {
         // the driver destroyed it): tried again on a fresh connection, soon, since work may be waiting
         // (this claim was asked for), not at an idle poll up to maxPollMs away
         this.claimFailures.fail(err);
-        this.retryClaimSoon();
+        this.timers.failed();
         break;
       }
-      this.claimRetryMs = 0;
+      this.timers.worked();
       this.claimFailures.ok();
       if (!this.stopped) this.pacing.claimed(rows.length);
-      if (rows.length > 0) {
-        this.pollMs = this.minPollMs;
-        this.schedulePoll();
-      }
+      if (rows.length > 0) this.timers.found();
       this.saturated = rows.length === free;
       this.backlog = rows.length === free;
       if (this.stopped) {
@@ -324,9 +262,9 @@ export class TaskLoop implements LocalTaker {
       guard: held.guard,
       stopping: () => this.stopped,
       release: (delaySeconds) => this.release(row, delaySeconds),
-      onSuspended: (runAt) => this.wakeAt(runAt, now()),
+      onSuspended: (runAt) => this.timers.wakeAt(runAt, now()),
       onExpires: (inMs) => this.sweeper.expiresIn(inMs),
-      retrySoon: () => this.wakeAt(now() + 1000, now()),
+      retrySoon: () => this.timers.wakeAt(now() + 1000, now()),
     }).finally(() => {
       this.leases.release(held);
       this.running.delete(work);
@@ -345,7 +283,7 @@ export class TaskLoop implements LocalTaker {
     try {
       const res = await this.engine.query(tasks.nextDue, { topics: this.topicNames() }, LOOP_STATEMENT_DEADLINE);
       const row = res.rows[0];
-      if (row?.due !== null && row?.due !== undefined && Number.isFinite(Number(row.due))) this.wakeAt(Number(row.due), Number(row.db_now));
+      if (row?.due !== null && row?.due !== undefined && Number.isFinite(Number(row.due))) this.timers.wakeAt(Number(row.due), Number(row.db_now));
     } catch {
       // the poll finds it anyway
     }
@@ -385,25 +323,24 @@ export class TaskLoop implements LocalTaker {
   async stop(graceMs = this.shutdownGraceMs): Promise<void> {
     this.stopped = true;
     if (this.engine.localTaker === this) this.engine.localTaker = undefined;
-    clearTimeout(this.pollTimer);
+    this.timers.stop();
     this.pacing.stop();
     clearInterval(this.heartbeat);
     const sweeping = this.sweeper.stop(); // a round in progress ends before the pool closes
     this.metrics.stop();
-    if (this.dueTimer) clearTimeout(this.dueTimer.timer);
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
     // A claim in flight gives its rows back when it returns (claimLoop); a claim hung on a dead
     // connection is not waited for past the grace (it used to be: shutdown hung with it).
     // Jobs started held by this loop whose start has not answered yet, or whose task is being given
     // back (reserve()): waited for as runs are, within the grace.
-    await within(Promise.allSettled([this.claiming, ...this.running, this.takesSettle(), sweeping]), graceMs);
+    await within(Promise.allSettled([this.claiming, ...this.running, this.takes.settled(), sweeping]), graceMs);
     // Fix: the tasks of runs that did not finish stayed leased, and a restarted fleet waited out their
     // leases (30 s by default). Their runs stop now (late results are dropped, nothing is written on a
     // closed pool) and the tasks are runnable at once; everything the runs did is journaled.
     const left = this.leases.loseAll();
     // the give-backs of jobs started held here (a start that failed, or answered during the grace) too
-    if (left.length > 0 || this.takesPending > 0) await within(Promise.all([...left.map((row) => this.giveBack(row)), this.takesSettle()]), RELEASE_MS);
+    if (left.length > 0 || this.takes.size > 0) await within(Promise.all([...left.map((row) => this.giveBack(row)), this.takes.settled()]), RELEASE_MS);
   }
 }
 
