@@ -74,9 +74,12 @@ describe("a closing statement that matches nothing", () => {
       if (target && sql === target.sql) {
         const { statement, jobId } = target;
         target = undefined;
+        // the one task the statement fences: its taskId and claims parameters
+        const fence = (field: string) => params[NAMED_QUERIES[statement]!.params.indexOf(field)];
         const res = await engine.driver.query(
-          `UPDATE ${engine.sqlSchema}.tasks SET claims = claims + 1, lease_owner = 'another-worker' WHERE job_id = $1 AND lease_owner IS NOT NULL`,
-          [jobId],
+          `UPDATE ${engine.sqlSchema}.tasks SET claims = claims + 1, lease_owner = 'another-worker'
+            WHERE job_id = $1 AND id = $2::bigint AND claims = $3::int AND lease_owner IS NOT NULL`,
+          [jobId, fence('taskId'), fence('claims')],
         );
         if (res.rowCount === 1) takenBefore = statement;
       }

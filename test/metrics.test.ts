@@ -133,13 +133,14 @@ describe('metrics', () => {
     const handle = await mf.workflow.start({ taskQueue: 'metrics', workflowName: 'meteredDrifting' });
     const engine = await mf.client.engine(appId);
     await untilWaiting(engine, handle.workflowId, 'go');
-    // The park's reply is held back, as a loaded machine may do: its done NOTIFY answers result() first
-    // (CI once read the duration before the worker had recorded it).
+    // The park's reply is held back, as a loaded machine may do. CI once read the duration before the
+    // worker had recorded it: the park's done NOTIFY had answered result() first. Now a job started
+    // here gets no NOTIFY, and result() hears of the park from the run, after its metrics.
     const original = engine.driver.named.bind(engine.driver);
     const parkSql = engine.bind(NAMED_QUERIES.parkThread!).text;
     let held = 0;
-    engine.driver.named = (async (name: string, sql: string, params: unknown[]) => {
-      const res = await original(name, sql, params);
+    engine.driver.named = (async (name: string, sql: string, params: unknown[], options?: unknown) => {
+      const res = await original(name, sql, params, options as never);
       if (sql === parkSql) {
         held++;
         await new Promise((resolve) => setTimeout(resolve, 1_500));

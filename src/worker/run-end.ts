@@ -20,7 +20,7 @@ import type { CallSite } from './calls/call-site.js';
 import type { ClaimedRow, HeldTask } from './claimed-task.js';
 import { warnClosingMatchedNothing } from './lease-guard.js';
 import { type ResolvedRetry, retryDelaySeconds } from './retry-policy.js';
-import { countFailure, recordWorkflowDuration } from './run-metrics.js';
+import { countEnd, countFailure, recordWorkflowDuration } from './run-metrics.js';
 
 /** What the run that ends was: its task, lease, call site and run, and what it was started with. */
 export interface EndingRun {
@@ -50,8 +50,9 @@ export interface EndingRun {
 export async function endRun(ending: EndingRun, outcome: RunOutcome): Promise<void> {
   const { deps, row, site, task, lease, log, attributes, options, args, run, policy, failures, cancel } = ending;
   const { engine } = deps;
-  /** The job's duration when its main thread ends now with `status` (DB clock: started to now). */
+  /** The main thread ended now with `status`: counted, and the job's duration (DB clock: started to now). */
   const ended = (status: 'completed' | 'failed' | 'cancelled' | 'parked') => {
+    countEnd(row.thread, attributes, status);
     if (row.thread === 'main' && row.job_created_at !== null && row.job_created_at !== undefined) {
       recordWorkflowDuration(attributes, status, site.now() - Number(row.job_created_at));
     }
@@ -275,11 +276,11 @@ export async function endRun(ending: EndingRun, outcome: RunOutcome): Promise<vo
         const { seq, recorded, attempted } = outcome.error;
         log.error({ seq, recorded, attempted, code: ErrorCode.NON_DETERMINISM, err: failureField(error) }, 'job parked: non-deterministic replay');
         await pausing('parkThread', async () => {
-          // recorded before the statement: its done NOTIFY can reach this process's result() waiters
-          // before its own reply does
-          ended('parked');
-          const res = await engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel });
-          if (Number(res.rows[0]?.parked ?? 0) === 0) warnClosingMatchedNothing(log, 'parkThread');
+          const res = await engine.query(threads.parkThread, { ...lease, error: JSON.stringify(error), channel: engine.channel, origin: engine.origin });
+          // recorded before this process's result() waiters hear of the park (the statement sends no
+          // NOTIFY for a job this engine started, unless a waiter elsewhere watches it)
+          if (Number(res.rows[0]?.parked ?? 0) > 0) ended('parked');
+          else warnClosingMatchedNothing(log, 'parkThread');
         });
         engine.localDone(row.job_id);
         return;

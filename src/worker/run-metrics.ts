@@ -11,14 +11,19 @@ const workflowOf = (attributes: Record<string, string>) => ({
   'hotmesh.workflow_name': attributes['hotmesh.workflow_name']!,
 });
 
-/** Metrics of one run's end (workflows: the main thread's runs; every run's duration). */
-export function countOutcome(type: string, thread: string, attributes: Record<string, string>, ms: number): void {
-  const m = instruments();
-  const workflow = workflowOf(attributes);
-  m.runDuration.record(ms, workflow);
+/** A run's duration (every run of every thread). */
+export function recordRunDuration(attributes: Record<string, string>, ms: number): void {
+  instruments().runDuration.record(ms, workflowOf(attributes));
+}
+
+/**
+ * A main thread that ended completed or parked, counted once the statement that says so matched (a
+ * closing statement that matched nothing ends nothing: the thread runs again and is counted then).
+ */
+export function countEnd(thread: string, attributes: Record<string, string>, status: string): void {
   if (thread !== 'main') return;
-  if (type === 'completed') m.completed.add(1, workflow);
-  else if (type === 'nondeterminism') m.parked.add(1, workflow);
+  if (status === 'completed') instruments().completed.add(1, workflowOf(attributes));
+  else if (status === 'parked') instruments().parked.add(1, workflowOf(attributes));
 }
 
 /** A main thread's failed run: counted as retried, or as failed for good. */

@@ -14,7 +14,7 @@ import { type ClaimedRow, heldTask, toJournalEntry } from './claimed-task.js';
 import { resolveContextReferences } from './context-references.js';
 import type { LeaseGuard } from './lease-guard.js';
 import { type Logger, SILENT_LOGGER, withFields } from '../telemetry/logger.js';
-import { countOutcome } from './run-metrics.js';
+import { recordRunDuration } from './run-metrics.js';
 import { contextFrom, endSpan, startSpan, within } from '../telemetry/tracing.js';
 import { overlayRetry, type ResolvedRetry, resolveRetry, type RetryFields } from './retry-policy.js';
 import { endRun } from './run-end.js';
@@ -121,7 +121,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   const outcome = await run.run(badPolicy === undefined ? () => deps.program({ info, run, args }) : () => Promise.reject(badPolicy));
   const failed = (outcome.type === 'failed' && !(outcome.error instanceof ContinueAsNew)) || outcome.type === 'nondeterminism';
   endSpan(span, failed ? toFailure(outcome.error) : undefined);
-  countOutcome(outcome.type, row.thread, attributes, performance.now() - runStarted);
+  recordRunDuration(attributes, performance.now() - runStarted);
   // The lease was lost (another worker may run the thread now) or the worker is shutting down and
   // gives the task back itself: this run records nothing.
   if (!deps.guard.confirmed && !(await deps.guard.holds())) return;

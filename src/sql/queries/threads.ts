@@ -59,8 +59,11 @@ RETURNING id`);
 /**
  * Replay met a different call than the journal recorded: park the thread (and, for the main thread,
  * the job) where an operator can see it. The task stays, never due, so nothing runs past that point.
+ * The job's `done:` NOTIFY follows finish_thread_watched's rule (migration 0047): only when another
+ * engine started the job (`origin`) or a waiter elsewhere watches it; waiters in this process hear of
+ * the park from the run itself (Engine.localDone), after its metrics are recorded.
  */
-export const parkThread = defineQuery<ThreadLeaseParams & { error: string; channel: string }, { parked: number; notified: number }>(/* sql */ `
+export const parkThread = defineQuery<ThreadLeaseParams & { error: string; channel: string; origin: string }, { parked: number; notified: number }>(/* sql */ `
 WITH thread AS (
   UPDATE {{schema}}.threads SET status = 'parked', error = $error::jsonb
    WHERE job_id = $jobId AND thread = $thread AND {{schema}}.lease_held($taskId, $claims)
@@ -68,12 +71,12 @@ WITH thread AS (
 ), job AS (
   UPDATE {{schema}}.jobs SET status = 'parked', error = $error::jsonb, updated_at = now()
    WHERE id = $jobId AND $thread = 'main' AND EXISTS (SELECT 1 FROM thread)
-  RETURNING id
+  RETURNING id, origin, watched
 ), task AS (
   UPDATE {{schema}}.tasks SET lease_owner = NULL, run_at = 'infinity'
    WHERE id = $taskId AND claims = $claims AND EXISTS (SELECT 1 FROM thread)
 ), done AS (
-  SELECT pg_notify($channel, 'done:' || id) FROM job
+  SELECT pg_notify($channel, 'done:' || id) FROM job WHERE watched OR origin IS DISTINCT FROM $origin
 )
 SELECT (SELECT count(*) FROM thread)::int AS parked, (SELECT count(*) FROM done)::int AS notified`);
 
