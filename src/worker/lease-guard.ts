@@ -20,6 +20,7 @@ import type { Logger } from '../telemetry/logger.js';
 
 export class LeaseGuard {
   private lostError: LeaseLostError | undefined;
+  /** The run is done and its closing statement is out (close()). */
   private closingSent = false;
   private readonly listeners = new Set<(error: LeaseLostError) => void>();
 

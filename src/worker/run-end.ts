@@ -17,12 +17,12 @@ import * as threads from '../sql/queries/threads.js';
 import { isDeterministicDbError } from '../storage/transient-error.js';
 import { errField, failureField, type Logger } from '../telemetry/logger.js';
 import type { CallSite } from './calls/call-site.js';
-import type { ClaimedRow, HeldTask } from './claimed-task.js';
+import type { ClaimedRow } from './claimed-task.js';
 import { warnClosingMatchedNothing } from './lease-guard.js';
 import { type ResolvedRetry, retryDelaySeconds } from './retry-policy.js';
 import { countEnd, countFailure, recordWorkflowDuration } from './run-metrics.js';
 
-/** What the run that ends was: its task, lease, call site and run, and what it was started with. */
+/** What the run that ends was: its lease, call site and run, and what it was started with. */
 export interface EndingRun {
   /** The engine, and what the task loop hears of the end (thread-task.ts ThreadTaskDeps). */
   deps: {
@@ -32,7 +32,6 @@ export interface EndingRun {
   };
   row: ClaimedRow;
   site: CallSite;
-  task: HeldTask;
   lease: ThreadLeaseParams;
   log: Logger;
   attributes: Record<string, string>;
@@ -48,7 +47,7 @@ export interface EndingRun {
 
 /** Record how the run ended. Called once the run is done and its lease confirmed (the guard is closing). */
 export async function endRun(ending: EndingRun, outcome: RunOutcome): Promise<void> {
-  const { deps, row, site, task, lease, log, attributes, options, args, run, policy, failures, cancel } = ending;
+  const { deps, row, site, lease, log, attributes, options, args, run, policy, failures, cancel } = ending;
   const { engine } = deps;
   /** The main thread ended now with `status`: counted, and the job's duration (DB clock: started to now). */
   const ended = (status: 'completed' | 'failed' | 'cancelled' | 'parked') => {
@@ -113,10 +112,14 @@ export async function endRun(ending: EndingRun, outcome: RunOutcome): Promise<vo
    */
   const refused = async (statement: string): Promise<void> => {
     log.warn({ statement }, 'the run\'s last results were refused; the thread runs again');
+    await giveBack(0);
+  };
+  /** Give the task back, runnable after `delaySeconds` (a lost lease's release matches nothing). */
+  const giveBack = async (delaySeconds: number): Promise<void> => {
     await engine
-      .query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds: 0 })
+      .query(tasks.releaseTask, { taskId: lease.taskId, claims: lease.claims, delaySeconds })
       .catch((err) => log.warn({ err: errField(err) }, 'giving the task back failed; it runs again when its lease ends'));
-    deps.onSuspended(site.now());
+    deps.onSuspended(site.now() + delaySeconds * 1000);
   };
   /** Waits for a write of pending results; false when it was refused (the task is given back then). */
   const written = async (statement: string, write: Promise<void>): Promise<boolean> => {
@@ -295,10 +298,7 @@ export async function endRun(ending: EndingRun, outcome: RunOutcome): Promise<vo
         const delaySeconds = outcome.error instanceof LeaseLostError ? 0 : 1;
         // said: a run that aborts on every claim would otherwise leave a job waiting with no trace
         if (!(outcome.error instanceof LeaseLostError)) log.warn({ err: errField(outcome.error) }, 'workflow run aborted; the thread runs again in 1 s');
-        await engine
-          .query(tasks.releaseTask, { taskId: task.taskId, claims: task.claims, delaySeconds })
-          .catch((err) => log.warn({ err: errField(err) }, 'giving the task back failed; it runs again when its lease ends'));
-        deps.onSuspended(site.now() + delaySeconds * 1000);
+        await giveBack(delaySeconds);
         return;
       }
     }
