@@ -24,7 +24,7 @@ import { LeaseGuard } from '../src/worker/lease-guard.js';
 import { eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
 
 let openGate: () => void = () => {};
-const gate = new Promise<void>((r) => (openGate = r));
+let gate = new Promise<void>((r) => (openGate = r));
 let executions = 0;
 /** For each execution after the first: was a result of this step already committed when it ran? */
 const ranAfterCommit: boolean[] = [];
@@ -45,6 +45,19 @@ export async function fencedOnce(): Promise<string> {
   return acts.fencedStep();
 }
 
+const afterActs = MemFlow.workflow.proxyActivities({
+  activities: {
+    async afterStep(first: string): Promise<string> {
+      return `${first}, then the next step`;
+    },
+  },
+});
+
+/** The fenced step's result is written by its own statement (appendResult): a durable call follows it. */
+export async function fencedThenNext(): Promise<string> {
+  return afterActs.afterStep(await acts.fencedStep());
+}
+
 let staleExecutions = 0;
 const staleActs = MemFlow.workflow.proxyActivities({
   activities: {
@@ -59,7 +72,6 @@ export async function staleOnce(): Promise<string> {
   return staleActs.staleStep();
 }
 
-const TOPIC = 'fence-fencedOnce';
 
 describe('a fenced write and a claim of the same task', () => {
   let mf: MemFlowInstance;
@@ -80,34 +92,43 @@ describe('a fenced write and a claim of the same task', () => {
     await mf.shutdown();
   });
 
-  const run = (row: ClaimedRow) =>
+  const run = (row: ClaimedRow, workflow: (...args: any[]) => Promise<string>) =>
     runThreadTask(row, {
       engine,
-      program: processRuntime.threadProgram(engine, fencedOnce),
+      program: processRuntime.threadProgram(engine, workflow),
       activities: processRuntime.activities,
       onSuspended: () => {},
       guard: new LeaseGuard(row.id, performance.now() + 30_000, async () => {}), // the claim's 30 s lease
     });
 
-  it('serialise: the write of a worker whose lease was taken over fails, and the new holder finishes at once', async () => {
+  // fencedOnce's step result is written by the statement that ends the run (finishThread);
+  // fencedThenNext's by a statement of its own (appendResult), before the next step starts
+  it.each([
+    { workflow: fencedOnce, output: 'execution-2' },
+    { workflow: fencedThenNext, output: 'execution-2, then the next step' },
+  ])('serialise: the write of a worker whose lease was taken over fails, and the new holder finishes at once ($workflow.name)', async ({ workflow, output }) => {
+    executions = 0;
+    ranAfterCommit.length = 0;
+    gate = new Promise<void>((r) => (openGate = r));
     const s = engine.sqlSchema;
-    const handle = await mf.workflow.start({ taskQueue: 'fence', workflowName: 'fencedOnce' });
+    const topic = `fence-${workflow.name}`;
+    const handle = await mf.workflow.start({ taskQueue: 'fence', workflowName: workflow.name });
     const id = handle.workflowId;
     journalHasStep = async () => (await observer.query(`SELECT 1 FROM ${s}.journal WHERE job_id = $1 AND seq = 1`, [id])).rowCount! > 0;
 
     // worker A claims with a short lease and starts the step
     const [rowA] = await eventually(async () => {
-      const rows = (await engine.query(claimTasks, { owner: 'worker-a', leaseSeconds: 0.3, topics: [TOPIC], limit: 1 })).rows;
+      const rows = (await engine.query(claimTasks, { owner: 'worker-a', leaseSeconds: 0.3, topics: [topic], limit: 1 })).rows;
       return rows.length > 0 && rows;
     });
-    const runA = run(rowA!);
+    const runA = run(rowA!, workflow);
     await eventually(async () => executions === 1);
     // A's lease runs out (A is paused, say, or its heartbeat could not reach the database)
     await eventually(async () => (await observer.query(`SELECT 1 FROM ${s}.tasks WHERE id = $1 AND run_at <= now()`, [rowA!.id])).rowCount! > 0);
 
     // worker B's claim: the task row is locked and leased to B, the journal read, not yet committed
     await workerB.query('BEGIN');
-    const claimedB = await workerB.query<ClaimedRow>(`SELECT * FROM ${s}.claim_tasks($1, $2, $3::text[], $4)`, ['worker-b', 30, [TOPIC], 1]);
+    const claimedB = await workerB.query<ClaimedRow>(`SELECT * FROM ${s}.claim_tasks($1, $2, $3::text[], $4)`, ['worker-b', 30, [topic], 1]);
     const rowB = claimedB.rows[0]!;
     expect(rowB, 'B claimed the task').toBeTruthy();
     expect(rowB.journal, 'the journal B replays').toEqual([]);
@@ -124,11 +145,11 @@ describe('a fenced write and a claim of the same task', () => {
     await runA;
 
     // B runs what it claimed
-    await run(rowB);
+    await run(rowB, workflow);
     expect.soft(ranAfterCommit, 'for each re-execution of the step: had its result already committed?').toEqual([false]);
     const job = await observer.query(`SELECT status, output FROM ${s}.jobs WHERE id = $1`, [id]);
-    expect(job.rows[0], 'the job right after B ran').toEqual({ status: 'completed', output: 'execution-2' });
-    expect(await handle.result()).toBe('execution-2');
+    expect(job.rows[0], 'the job right after B ran').toEqual({ status: 'completed', output });
+    expect(await handle.result()).toBe(output);
   }, 30_000);
 
   it('a run whose fenced write is refused while its claim is still current gives the task back at once', async () => {
