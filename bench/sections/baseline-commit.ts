@@ -20,7 +20,7 @@ export const baselineCommit: Section = {
   title: 'baseline: raw 1-row INSERT commit',
   async run(ctx) {
     const samples = await sampleSequential(await baselineInsert(ctx), {
-      warmup: scaled(ctx, 100),
+      warmup: scaled(ctx, 1000), // as many as the 1-step workflow's, which it is divided into
       iterations: scaled(ctx, 1000),
       budgetMs: 10_000,
     });

@@ -25,7 +25,7 @@ export const stepOverhead: Section = {
   async run(ctx) {
     const samples = await sampleInterleaved(
       { one: () => runWorkflow(ctx, benchOneStep), ten: () => runWorkflow(ctx, benchTenSteps) },
-      { warmup: scaled(ctx, 20), iterations: scaled(ctx, 300), budgetMs: 25_000 },
+      { warmup: scaled(ctx, 200), iterations: scaled(ctx, 300), budgetMs: 25_000 }, // warm: see wf1
     );
     const ten = summarize(samples.ten);
     const one = summarize(samples.one);
