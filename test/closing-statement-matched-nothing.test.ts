@@ -15,6 +15,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 import { untilWaiting } from './support/job-state.js';
 import { captureLogs } from './support/log-capture.js';
 
@@ -61,7 +62,7 @@ export async function callsRemote(tag: string, failFirst: boolean) {
 describe("a closing statement that matches nothing", () => {
   let mf: MemFlowInstance;
   let engine: Engine;
-  let original: Engine['driver']['named'];
+  let restore = () => {};
   /** The statement (its text) to take the job's task before, once. */
   let target: { statement: string; sql: string; jobId: string } | undefined;
   let takenBefore: string | undefined;
@@ -69,8 +70,7 @@ describe("a closing statement that matches nothing", () => {
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('matched-nothing'), engine: { connection: testConnection() }, logger });
     engine = await mf.client.engine(mf.appId);
-    original = engine.driver.named.bind(engine.driver);
-    engine.driver.named = (async (name: string, sql: string, params: unknown[], options?: unknown) => {
+    restore = interceptNamed(engine, async (send, name, sql, params, options) => {
       if (target && sql === target.sql) {
         const { statement, jobId } = target;
         target = undefined;
@@ -83,13 +83,13 @@ describe("a closing statement that matches nothing", () => {
         );
         if (res.rowCount === 1) takenBefore = statement;
       }
-      return original(name, sql, params, options as never);
-    }) as Engine['driver']['named'];
+      return send(name, sql, params, options);
+    });
     for (const workflow of [sleepsOnce, failsOnce, drifts, callsRemote]) await mf.worker.create({ taskQueue: 'matched-nothing', workflow });
     await mf.worker.registerActivityWorker({}, remoteActivities, 'matched-nothing-remote');
   });
   afterAll(async () => {
-    engine.driver.named = original;
+    restore();
     await mf.shutdown();
   });
 

@@ -17,6 +17,7 @@ import { MemFlow, MemFlowFatalError, type MemFlowInstance } from '../src/index.j
 import type { Query } from '../src/sql/define-query.js';
 import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 
 const SETTLE_MS = 7_000;
 const runs = new Map<string, number>();
@@ -102,12 +103,11 @@ export async function waitsOnGivingUpHook(tag: string): Promise<string> {
   }
 }
 
-type Named = Engine['driver']['named'];
 
 describe('a statement that ends a run, refused by the database for its data', () => {
   let mf: MemFlowInstance;
   let engine: Engine;
-  let original: Named;
+  let restore = () => {};
   /**
    * Corrupt one parameter of the chosen statement whenever its other parameters match `when`: the
    * server refuses it every time, as it would a value that is bad in itself.
@@ -123,22 +123,21 @@ describe('a statement that ends a run, refused by the database for its data', ()
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('refused'), engine: { connection: testConnection() }, worker: { leaseSeconds: 2 } });
     engine = await mf.client.engine(mf.appId);
-    original = engine.driver.named.bind(engine.driver);
-    engine.driver.named = (async (name: string, sql: string, params: unknown[]) => {
+    restore = interceptNamed(engine, async (send, name, sql, params) => {
       const hit = corruptions.find((c) => c.sql === sql && Object.entries(c.when).every(([i, v]) => params[Number(i)] === v));
-      if (!hit) return original(name, sql, params);
+      if (!hit) return send(name, sql, params);
       refused++;
       const changed = [...params];
       changed[hit.param] = hit.value;
-      return original(name, sql, changed);
-    }) as Named;
+      return send(name, sql, changed);
+    });
     for (const workflow of [finishes, sleeps, throws, badDuration, callsRemote, silentHook, waitsOnRefusedHook, givesUpHook, waitsOnGivingUpHook]) {
       await mf.worker.create({ taskQueue: 'refused', workflow, options: { maximumAttempts: 2, backoffCoefficient: 1, maximumInterval: '1 second' } });
     }
     await mf.worker.registerActivityWorker({ options: { leaseSeconds: 2 } }, remoteActs, 'refused-remote');
   });
   afterAll(async () => {
-    engine.driver.named = original;
+    restore();
     await mf.shutdown();
   });
 

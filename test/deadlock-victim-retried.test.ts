@@ -15,6 +15,7 @@ import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import * as jobs from '../src/sql/queries/jobs.js';
 import * as tasks from '../src/sql/queries/tasks.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 
 export async function waits(): Promise<string> {
   return MemFlow.workflow.waitFor<string>('never');
@@ -29,13 +30,12 @@ export async function interrupts(targetId: string): Promise<string> {
   return MemFlow.workflow.interrupt(targetId, { reason: 'from a workflow' });
 }
 
-type Named = Engine['driver']['named'];
 const DEADLOCK = `DO $$ BEGIN RAISE EXCEPTION 'deadlock detected (injected by the test)' USING ERRCODE = '40P01'; END $$`;
 
 describe('a deadlock victim is tried again', () => {
   let mf: MemFlowInstance;
   let engine: Engine;
-  let original: Named;
+  let restore = () => {};
   /** 'interrupt:<job id>' or 'suspend:<job id>' → how many of those statements are still to be refused. */
   const refuse = new Map<string, number>();
   let refused = 0;
@@ -48,23 +48,22 @@ describe('a deadlock victim is tried again', () => {
       ...[jobs.interruptJob, jobs.interruptFromThread].map((q) => [engine.bind(q).text, ['interrupt', q.params.indexOf('targetId')]] as const),
       [engine.bind(tasks.suspendThread).text, ['suspend', tasks.suspendThread.params.indexOf('jobId')]] as const,
     ]);
-    original = engine.driver.named.bind(engine.driver);
-    engine.driver.named = (async (name: string, sql: string, params: unknown[], options) => {
+    restore = interceptNamed(engine, async (send, name, sql, params, options) => {
       const at = texts.get(sql);
       const target = at === undefined ? undefined : `${at[0]}:${String(params[at[1]])}`;
       if (target !== undefined && (refuse.get(target) ?? 0) > 0) {
         refuse.set(target, refuse.get(target)! - 1);
         refused++;
-        return original('hm_test_deadlock', DEADLOCK, [], options);
+        return send('hm_test_deadlock', DEADLOCK, [], options);
       }
-      return original(name, sql, params, options);
-    }) as Named;
+      return send(name, sql, params, options);
+    });
     await mf.worker.create({ taskQueue: 'deadlock', workflow: waits });
     await mf.worker.create({ taskQueue: 'deadlock', workflow: interrupts });
     await mf.worker.create({ taskQueue: 'deadlock', workflow: sleeps });
   });
   afterAll(async () => {
-    engine.driver.named = original;
+    restore();
     await mf.shutdown();
   });
 

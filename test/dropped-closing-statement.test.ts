@@ -13,6 +13,7 @@ import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import type { Engine } from '../src/engine/engine.js';
 import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 
 const PROMPT_MS = 8_000;
 
@@ -50,13 +51,12 @@ async function closingRemote(tag: string) {
   return remote.remoteClosingStep(tag);
 }
 
-type Named = Engine['driver']['named'];
 const terminated = () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' });
 
 describe('a connection dropped under the statement that ends a run', () => {
   let mf: MemFlowInstance;
   let engine: Engine;
-  let original: Named;
+  let restore = () => {};
   /** Statement text -> the one failure to inject (matched on a parameter), then gone. */
   let inject: { sql: string; param: number; value: unknown; when: 'before' | 'after' } | undefined;
   let injected = 0;
@@ -64,22 +64,21 @@ describe('a connection dropped under the statement that ends a run', () => {
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('closing'), engine: { connection: testConnection() } });
     engine = await mf.client.engine(mf.appId);
-    original = engine.driver.named.bind(engine.driver);
-    engine.driver.named = (async (name: string, sql: string, params: unknown[]) => {
+    restore = interceptNamed(engine, async (send, name, sql, params) => {
       const hit = inject && sql === inject.sql && params[inject.param] === inject.value ? inject : undefined;
-      if (!hit) return original(name, sql, params);
+      if (!hit) return send(name, sql, params);
       inject = undefined;
       injected++;
       if (hit.when === 'before') throw terminated();
-      await original(name, sql, params);
+      await send(name, sql, params);
       throw terminated();
-    }) as Named;
+    });
     await mf.worker.create({ taskQueue: 'closing', workflow: closingWork }); // default lease: 30 s
     await mf.worker.create({ taskQueue: 'closing', workflow: closingRemote });
     await mf.worker.registerActivityWorker({}, remoteActivities, 'closing-remote');
   });
   afterAll(async () => {
-    engine.driver.named = original;
+    restore();
     await mf.shutdown();
   });
 

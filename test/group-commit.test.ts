@@ -14,6 +14,7 @@ import * as threads from '../src/sql/queries/threads.js';
 import * as both from '../src/sql/queries/grouped.js';
 import type { Transaction } from '../src/storage/driver.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 
 const runs = new Map<string, number>();
 
@@ -22,7 +23,6 @@ export async function echoOnce(tag: string): Promise<string> {
   return `${tag}:done`;
 }
 
-type Named = Engine['driver']['named'];
 /** Changes a statement's parameters, or what happens after it ran, while a test needs it. */
 type Tamper = (sql: string, params: unknown[]) => { params?: unknown[]; before?: Promise<void>; afterwards?: () => never } | undefined;
 
@@ -65,29 +65,28 @@ async function until(condition: () => boolean): Promise<void> {
 describe('group commit', () => {
   let mf: MemFlowInstance;
   let engine: Engine;
-  let original: Named;
+  let restore = () => {};
   let tamper: Tamper | undefined;
   const sentBy = new Map<string, number>();
 
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('group'), engine: { connection: testConnection() }, worker: { leaseSeconds: 2 } });
     engine = await mf.client.engine(mf.appId);
-    original = engine.driver.named.bind(engine.driver);
-    engine.driver.named = (async (name: string, sql: string, params: unknown[]) => {
+    restore = interceptNamed(engine, async (send, name, sql, params) => {
       sentBy.set(sql, (sentBy.get(sql) ?? 0) + 1);
       const t = tamper?.(sql, params);
       if (t?.before) await t.before;
-      const res = await original(name, sql, t?.params ?? params);
+      const res = await send(name, sql, t?.params ?? params);
       t?.afterwards?.();
       return res;
-    }) as Named;
+    });
     await mf.worker.create({ taskQueue: 'group', workflow: echoOnce });
     await mf.worker.create({ taskQueue: 'group-gated', workflow: gated });
     await mf.worker.create({ taskQueue: 'group-step', workflow: oneStep });
   });
   afterAll(async () => {
     tamper = undefined;
-    engine.driver.named = original;
+    restore();
     await mf.shutdown();
   });
 

@@ -14,6 +14,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import { captureLogs } from './support/log-capture.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 
 const { logger, logged } = captureLogs();
 const runs = new Map<string, number>();
@@ -45,15 +46,14 @@ describe('a heartbeat that misses a task its run is closing', () => {
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('close-lease'), engine: { connection: testConnection() }, logger, worker: { leaseSeconds: 1.5 } });
     engine = await mf.client.engine(mf.appId);
-    const named = engine.driver.named.bind(engine.driver);
-    engine.driver.named = (async (name: string, sql: string, params: unknown[], options?: unknown) => {
-      const res = await named(name, sql, params, options as never);
+    interceptNamed(engine, async (send, name, sql, params, options) => {
+      const res = await send(name, sql, params, options);
       if (afterFinish && FINISH.test(sql)) {
         held++;
         await afterFinish();
       }
       return res;
-    }) as Engine['driver']['named'];
+    });
     await mf.worker.create({ taskQueue: 'close', workflow: closes });
   });
   afterAll(() => mf.shutdown());
@@ -78,14 +78,13 @@ describe('a heartbeat that misses a task its run is closing', () => {
     const tag = `taken-${Date.now()}`;
     // the finish runs after the task was taken: its fence matches nothing
     let taken = false;
-    const named = engine.driver.named;
-    engine.driver.named = (async (name: string, sql: string, params: unknown[], options?: unknown) => {
+    const restore = interceptNamed(engine, async (send, name, sql, params, options) => {
       if (!taken && FINISH.test(sql) && JSON.stringify(params).includes(tag)) {
         taken = true;
         await engine.driver.query(`UPDATE ${engine.sqlSchema}.tasks SET claims = claims + 1, lease_owner = 'another-worker' WHERE job_id = $1`, [tag]);
       }
-      return named(name, sql, params, options as never);
-    }) as Engine['driver']['named'];
+      return send(name, sql, params, options);
+    });
     try {
       await mf.workflow.start({ taskQueue: 'close', workflowName: 'closes', workflowId: tag, args: [tag] });
       // with the step's result in the finish, it is the result that was refused; without, the finish
@@ -94,7 +93,7 @@ describe('a heartbeat that misses a task its run is closing', () => {
       expect(said()[0]!.level).toBe('warn');
       expect(taken).toBe(true);
     } finally {
-      engine.driver.named = named;
+      restore();
       // let the task run for real: nobody is 'another-worker'
       await engine.driver.query(`UPDATE ${engine.sqlSchema}.tasks SET lease_owner = NULL, run_at = now() WHERE job_id = $1`, [tag]);
     }

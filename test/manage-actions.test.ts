@@ -18,6 +18,7 @@ import {
   WorkflowStateError,
 } from '../src/index.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 import { untilJournaled, untilWaiting } from './support/job-state.js';
 
 const executions: Record<string, number> = {};
@@ -343,11 +344,10 @@ describe('management API: actions', () => {
     const h = await mf.workflow.getHandle('act', 'stubborn', 'bad-1');
     const engine = await mf.client.engine(appId);
     const calls: string[] = [];
-    const named = engine.driver.named.bind(engine.driver);
-    engine.driver.named = ((...args: Parameters<typeof named>) => {
-      calls.push(args[1]);
-      return named(...args);
-    }) as typeof named;
+    const restore = interceptNamed(engine, (send, name, sql, params, options) => {
+      calls.push(sql);
+      return send(name, sql, params, options);
+    });
     try {
       await expect(h.cancel({ reason: 5 as never })).rejects.toBeInstanceOf(ValidationError);
       await expect(h.cancel({ reason: 'x'.repeat(1001) })).rejects.toBeInstanceOf(ValidationError);
@@ -382,7 +382,7 @@ describe('management API: actions', () => {
       await mf.workflow.list({ createdAfter: '2026-01-01 10:00:00' }); // as the CLI's tables print times (UTC)
       await mf.workflow.list(null as never);
     } finally {
-      engine.driver.named = named;
+      restore();
     }
   });
 });

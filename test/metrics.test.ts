@@ -9,6 +9,7 @@ import { type DataPoint, type Histogram, MeterProvider, MetricReader } from '@op
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { untilWaiting } from './support/job-state.js';
 
@@ -136,17 +137,16 @@ describe('metrics', () => {
     // The park's reply is held back, as a loaded machine may do. CI once read the duration before the
     // worker had recorded it: the park's done NOTIFY had answered result() first. Now a job started
     // here gets no NOTIFY, and result() hears of the park from the run, after its metrics.
-    const original = engine.driver.named.bind(engine.driver);
     const parkSql = engine.bind(NAMED_QUERIES.parkThread!).text;
     let held = 0;
-    engine.driver.named = (async (name: string, sql: string, params: unknown[], options?: unknown) => {
-      const res = await original(name, sql, params, options as never);
+    const restore = interceptNamed(engine, async (send, name, sql, params, options) => {
+      const res = await send(name, sql, params, options);
       if (sql === parkSql) {
         held++;
         await new Promise((resolve) => setTimeout(resolve, 1_500));
       }
       return res;
-    }) as typeof engine.driver.named;
+    });
     try {
       drift = true; // the code changes under the suspended job
       await handle.signal('go', null);
@@ -156,7 +156,7 @@ describe('metrics', () => {
       expect((await histogram('hotmesh.workflow.duration', { ...drifting, 'hotmesh.status': 'parked' }))?.count).toBe(1);
       expect(held).toBe(1);
     } finally {
-      engine.driver.named = original;
+      restore();
     }
   }, 30_000);
 

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { MemFlow } from '../../src/index.js';
+import { appendResult } from '../../src/sql/queries/journal.js';
 import { schemaForApp } from '../../src/storage/sql-identifier.js';
 import { arm, bindFaultPoints, disarm, type FaultPoint, reached } from './fault-points.js';
 import { LEDGER_DDL } from './ledger.js';
@@ -46,7 +47,10 @@ try {
   say(`ERROR ${JSON.stringify((err as Error).message)}`);
   process.exit(1);
 }
-const driver = (await mf.client.engine(config.appId)).driver;
+const engine = await mf.client.engine(config.appId);
+const driver = engine.driver;
+/** A step's result written by a statement of its own (jobId its 3rd parameter, seq its 5th). */
+const APPEND_RESULT = engine.bind(appendResult).text;
 await driver.exec(LEDGER_DDL + ACTIONS_DDL);
 bindLedger({
   record: (e) =>
@@ -63,7 +67,7 @@ for (const workflow of Object.values(WORKFLOWS)) {
 const named = driver.named.bind(driver);
 driver.named = (async (name: string, sql: string, params: unknown[], options?: Parameters<typeof named>[3]) => {
   // the `write` fault point: before a fence probe's step result is journaled (its lease check passed)
-  if (sql.includes('.journal_append(') && String(params[2]).startsWith('fence-') && Number(params[4]) >= PROBE_PAUSE_SEQ) {
+  if (sql === APPEND_RESULT && String(params[2]).startsWith('fence-') && Number(params[4]) >= PROBE_PAUSE_SEQ) {
     await reached('write', String(params[2]));
   }
   const res = await named(name, sql, params, options);

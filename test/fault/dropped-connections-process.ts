@@ -29,6 +29,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DuplicateJobError, MemFlow } from '../../src/index.js';
+import { appendResult } from '../../src/sql/queries/journal.js';
 import { isTransientDbError } from '../../src/storage/transient-error.js';
 import { configFromArgv, say, untilCommand } from './support/child-side.js';
 import { appendDurably } from './support/execution-log.js';
@@ -134,6 +135,8 @@ say('READY');
 async function planDrops(): Promise<void> {
   const id = config.injectId;
   const i = Number(id.slice(config.idPrefix.length));
+  const engine = await mf.client.engine(config.appId);
+  const appendSql = engine.bind(appendResult).text; // a step's result, written by a statement of its own
   const plans: Array<{ window: DropWindow; when: 'before' | 'after'; matches: (sql: string, params: unknown[]) => boolean }> = [
     {
       window: 'start',
@@ -148,10 +151,10 @@ async function planDrops(): Promise<void> {
       window: 'activity-result',
       when: 'before',
       matches: (sql, params) =>
-        sql.includes('.journal_append(') && params.includes(id) && params.some((p) => typeof p === 'string' && p.includes(`"${i}:a:`)),
+        sql === appendSql && params.includes(id) && params.some((p) => typeof p === 'string' && p.includes(`"${i}:a:`)),
     },
   ];
-  const driver = (await mf.client.engine(config.appId)).driver;
+  const driver = engine.driver;
   const named = driver.named.bind(driver);
   const terminated = () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' });
   driver.named = (async (name: string, sql: string, params: unknown[]) => {

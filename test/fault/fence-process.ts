@@ -12,6 +12,7 @@
  * `ERROR <json>`. It never exits by itself: the test kills it.
  */
 import { MemFlow } from '../../src/index.js';
+import { appendResult } from '../../src/sql/queries/journal.js';
 import { type BackendConfig, configFromArgv, connectionFor, exitWithError, say, untilCommand } from './support/child-side.js';
 
 export interface FenceConfig extends BackendConfig {
@@ -39,11 +40,13 @@ async function fenced() {
 
 const mf = await MemFlow.init({ appId: config.appId, engine: { connection: connectionFor(config) } });
 try {
-  const driver = (await mf.client.engine(config.appId)).driver;
+  const engine = await mf.client.engine(config.appId);
+  const driver = engine.driver;
+  const appendSql = engine.bind(appendResult).text;
   const named = driver.named.bind(driver);
   driver.named = (async (name: string, sql: string, params: unknown[]) => {
     const res = await named(name, sql, params);
-    if (sql.includes('journal_append(')) say(`APPENDED ${res.rowCount}`);
+    if (sql === appendSql) say(`APPENDED ${res.rowCount}`);
     // a run's last result is written with its end (migration 0046): NULL, the write was refused
     // (alone, or in a group of concurrent finishes, migration 0050: a row per finish; beside starts,
     // engine/write-lane.ts: each row as JSON `r`, a finish's tagged 'f')

@@ -6,25 +6,15 @@ import type { RawJournalRow } from '../../worker/claimed-task.js';
 import { type CallPositionParams, defineQuery, type ThreadLeaseParams, SWEEP_LOCK } from '../define-query.js';
 
 /**
- * Journal one result. Overwrites only a 'retry' row (the next attempt of an activity in backoff), so
- * a result that committed can never be replaced. Zero rows back means the lease was lost (or the seq
- * already had a result). Migration 0009's journal_append() does the same in plpgsql; one prepared
- * statement keeps its plan without the function call (the step's hot path: one per step).
+ * Journal one result (one plpgsql call, migration 0009). Overwrites only a 'retry' row (the next
+ * attempt of an activity in backoff), so a result that committed can never be replaced. Zero rows
+ * back means the lease was lost.
  */
 export const appendResult = defineQuery<
   CallPositionParams & { kind: string; name: string; status: 'done' | 'failed'; result: string | null; attempt: number },
   { seq: number }
 >(/* sql */ `
-WITH held AS (
-  SELECT FROM {{schema}}.tasks WHERE id = $taskId AND claims = $claims FOR KEY SHARE
-)
-INSERT INTO {{schema}}.journal AS j (job_id, thread, seq, kind, name, status, result, attempt, batch)
-SELECT $jobId, $thread, $seq, $kind, $name, $status, $result::jsonb, $attempt, $batch FROM held
-ON CONFLICT (job_id, thread, seq) DO UPDATE
-   SET status = excluded.status, result = excluded.result, attempt = excluded.attempt,
-       batch = excluded.batch, due_at = NULL
- WHERE j.status = 'retry'
-RETURNING j.seq`);
+SELECT seq FROM {{schema}}.journal_append($taskId, $claims, $jobId, $thread, $seq, $kind, $name, $status, $result::jsonb, $attempt, $batch) AS seq`);
 
 /** Several results of one run in one statement (migration 0046); `appended` short of their count: refused. */
 export const appendResults = defineQuery<ThreadLeaseParams & { entries: string }, { appended: number }>(/* sql */ `
