@@ -12,6 +12,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import { NAMED_QUERIES } from '../src/sql/queries/index.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 
 const gates = new Map<string, () => void>();
 /** Calls of takenOver/afterTakeOver per tag, in order; and how a test takes a job's task from its run. */
@@ -70,12 +71,11 @@ export async function stepTakenOverThenStep(tag: string): Promise<string> {
   return acts.afterTakeOver(tag);
 }
 
-type Named = Engine['driver']['named'];
 
 describe('a step\'s result commits with the run\'s next statement', () => {
   let mf: MemFlowInstance;
   let engine: Engine;
-  let original: Named;
+  let restore = () => {};
   /** Job id -> the names of the statements that carried it as a parameter, in order. */
   const sent = new Map<string, string[]>();
   /** Job id -> when each of those statements was handed to the driver (performance.now()), in the same order. */
@@ -84,17 +84,16 @@ describe('a step\'s result commits with the run\'s next statement', () => {
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('deferred'), engine: { connection: testConnection() } });
     engine = await mf.client.engine(mf.appId);
-    original = engine.driver.named.bind(engine.driver);
     const nameOf = new Map(Object.entries(NAMED_QUERIES).map(([name, query]) => [engine.bind(query).text, name]));
-    engine.driver.named = (async (name: string, sql: string, params: unknown[]) => {
+    restore = interceptNamed(engine, async (send, name, sql, params) => {
       for (const p of params) {
         if (typeof p === 'string' && sent.has(p)) {
           sent.get(p)!.push(nameOf.get(sql) ?? name);
           sentAt.get(p)!.push(performance.now());
         }
       }
-      return original(name, sql, params);
-    }) as Named;
+      return send(name, sql, params);
+    });
     takeOver = async (jobId) => {
       await engine.driver.query(`UPDATE ${engine.sqlSchema}.tasks SET claims = claims + 1 WHERE job_id = $1`, [jobId]);
     };
@@ -103,7 +102,7 @@ describe('a step\'s result commits with the run\'s next statement', () => {
     }
   });
   afterAll(async () => {
-    engine.driver.named = original;
+    restore();
     await mf.shutdown();
   });
 

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/engine/engine.js';
 import { MemFlow, type MemFlowInstance } from '../src/index.js';
 import { backend, POSTGRES_URL, uniqueAppId } from './support/backend.js';
+import { interceptNamed } from './support/intercept-named.js';
 
 /** Longer than the old fixed grace (5 s), so that A's run is still going when shutdown() gives up. */
 const ACTIVITY_MS = 6_000;
@@ -80,11 +81,10 @@ describe('shutdown with a run in flight', () => {
   function watchAfterShutdown(engine: Engine): { after: string[]; closed(): void } {
     const after: string[] = [];
     let closed = false;
-    const original = engine.driver.named.bind(engine.driver);
-    engine.driver.named = ((name: string, sql: string, params: unknown[], options?: unknown) => {
+    interceptNamed(engine, (send, name, sql, params, options) => {
       if (closed) after.push(sql.trim().slice(0, 60));
-      return original(name, sql, params, options as never);
-    }) as Engine['driver']['named'];
+      return send(name, sql, params, options);
+    });
     return { after, closed: () => (closed = true) };
   }
 
