@@ -15,8 +15,7 @@
 import readline from 'node:readline';
 import pg from 'pg';
 import { MemFlow } from '../../src/index.js';
-import { appendResult } from '../../src/sql/queries/journal.js';
-import { arm, bindFaultPoints, disarm, type FaultPoint, reached, release } from './fault-points.js';
+import { arm, bindFaultPoints, disarm, type FaultPoint, faultPointsAtStatements, release } from './fault-points.js';
 import { LedgerWriter } from './ledger.js';
 import { bindLedger, PROBE_PAUSE_SEQ, TASK_QUEUE, WORKFLOWS } from './workload.js';
 
@@ -56,25 +55,7 @@ try {
   process.exit(1);
 }
 
-// Fault points at statements: `write` (below) and `ctx`, after a context op from a thread committed,
-// before the run sees the reply.
-const engine = await mf.client.engine(config.appId);
-const driver = engine.driver;
-/** A step's result written by a statement of its own (jobId its 3rd parameter, seq its 5th). */
-const APPEND_RESULT = engine.bind(appendResult).text;
-const named = driver.named.bind(driver);
-driver.named = (async (name: string, sql: string, params: unknown[], options?: Parameters<typeof named>[3]) => {
-  // the `write` fault point: before a fence probe's step result is journaled (its lease check passed)
-  const held = sql === APPEND_RESULT && String(params[2]).startsWith('fence-') && Number(params[4]) >= PROBE_PAUSE_SEQ && (await reached('write', String(params[2])));
-  const res = await named(name, sql, params, options).catch((err: unknown) => {
-    if (held) say(`WROTE ${params[2]} failed`);
-    throw err;
-  });
-  // a refused fence answers no row (migration 0012)
-  if (held) say(`WROTE ${params[2]} ${res.rows.length > 0 ? 'committed' : 'refused'}`);
-  if (sql.includes('.context_op_in_thread(')) await reached('ctx', String(params[2]));
-  return res;
-}) as typeof driver.named;
+faultPointsAtStatements(await mf.client.engine(config.appId), PROBE_PAUSE_SEQ);
 
 say('READY');
 

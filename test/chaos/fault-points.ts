@@ -15,6 +15,10 @@
  *   fence probe holds the worker that took a probe over there while the paused one's stale write
  *   arrives (faults.ts, sigstop).
  */
+import type { Engine } from '../../src/engine/engine.js';
+import { appendResult } from '../../src/sql/queries/journal.js';
+import { interceptNamed } from '../support/intercept-named.js';
+
 export type FaultPoint = 'step' | 'hook' | 'ctx' | 'write' | 'begin';
 
 /** Points that hold until released rather than for `holdMs`. */
@@ -67,4 +71,27 @@ export async function reached(point: FaultPoint, jobId: string): Promise<boolean
     if (GATED.has(point)) gates.set(point, go);
   });
   return true;
+}
+
+/**
+ * The points at statements, installed on the worker's engine: `write` before a fence probe's step
+ * result is journaled by a statement of its own (journal.appendResult: the job id its 3rd parameter,
+ * the seq its 5th), with `WROTE` once it is answered, and `ctx` after a context op from a thread
+ * committed, before the run sees the reply. `probeFromSeq`: the first seq of a probe that `write` holds
+ * (workload.ts PROBE_PAUSE_SEQ; this module is imported by workload.ts).
+ */
+export function faultPointsAtStatements(engine: Engine, probeFromSeq: number): void {
+  const appendSql = engine.bind(appendResult).text;
+  interceptNamed(engine, async (send, name, sql, params, options) => {
+    const jobId = String(params[2]);
+    const held = sql === appendSql && jobId.startsWith('fence-') && Number(params[4]) >= probeFromSeq && (await reached('write', jobId));
+    const res = await send(name, sql, params, options).catch((err: unknown) => {
+      if (held) announce(`WROTE ${jobId} failed`);
+      throw err;
+    });
+    // a refused fence answers no row (migration 0012)
+    if (held) announce(`WROTE ${jobId} ${res.rows.length > 0 ? 'committed' : 'refused'}`);
+    if (sql.includes('.context_op_in_thread(')) await reached('ctx', jobId);
+    return res;
+  });
 }

@@ -12,9 +12,8 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { MemFlow } from '../../src/index.js';
-import { appendResult } from '../../src/sql/queries/journal.js';
 import { schemaForApp } from '../../src/storage/sql-identifier.js';
-import { arm, bindFaultPoints, disarm, type FaultPoint, reached } from './fault-points.js';
+import { arm, bindFaultPoints, disarm, type FaultPoint, faultPointsAtStatements } from './fault-points.js';
 import { LEDGER_DDL } from './ledger.js';
 import { Load, type PlannedJob } from './load.js';
 import { type Action, ACTIONS_DDL } from './pglite-plan.js';
@@ -49,8 +48,6 @@ try {
 }
 const engine = await mf.client.engine(config.appId);
 const driver = engine.driver;
-/** A step's result written by a statement of its own (jobId its 3rd parameter, seq its 5th). */
-const APPEND_RESULT = engine.bind(appendResult).text;
 await driver.exec(LEDGER_DDL + ACTIONS_DDL);
 bindLedger({
   record: (e) =>
@@ -63,17 +60,7 @@ bindLedger({
 for (const workflow of Object.values(WORKFLOWS)) {
   await mf.worker.create({ taskQueue: TASK_QUEUE, workflow, options: { leaseSeconds: config.leaseSeconds, concurrency: config.concurrency } });
 }
-// fault points at statements, as in chaos-worker.ts
-const named = driver.named.bind(driver);
-driver.named = (async (name: string, sql: string, params: unknown[], options?: Parameters<typeof named>[3]) => {
-  // the `write` fault point: before a fence probe's step result is journaled (its lease check passed)
-  if (sql === APPEND_RESULT && String(params[2]).startsWith('fence-') && Number(params[4]) >= PROBE_PAUSE_SEQ) {
-    await reached('write', String(params[2]));
-  }
-  const res = await named(name, sql, params, options);
-  if (sql.includes('.context_op_in_thread(')) await reached('ctx', String(params[2]));
-  return res;
-}) as typeof driver.named;
+faultPointsAtStatements(engine, PROBE_PAUSE_SEQ);
 say('READY');
 
 // ---- the plan --------------------------------------------------------------------------------------

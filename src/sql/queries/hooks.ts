@@ -22,6 +22,22 @@ interface HookParams {
 }
 
 /**
+ * The CTEs both hook starts share, after `target` (the job, locked while the hook is accepted): the
+ * hook's thread (none when a thread of that id exists) and its search fields.
+ */
+const HOOK_THREAD = `thread AS (
+  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace, config)
+  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb, $config::jsonb FROM target
+  ON CONFLICT DO NOTHING
+  RETURNING job_id
+), fields AS (
+  -- the hook options' search.data, written with the hook's start (catalog §2.3: after it is enqueued)
+  INSERT INTO {{schema}}.jobs_attributes (job_id, field, value)
+  SELECT job_id, f.key, f.value FROM thread, jsonb_each_text($search::jsonb) f
+  ON CONFLICT (job_id, field) DO UPDATE SET value = excluded.value
+)`;
+
+/**
  * hook() from inside a thread (fenced, journaled at seq / batch): start thread `hookThread` on job
  * `targetId`, continuing the run's trace. Answers how many threads it started and whether the target job exists and accepts hooks.
  */
@@ -35,17 +51,7 @@ WITH lease AS (
   SELECT id FROM {{schema}}.jobs
    WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false' AND EXISTS (SELECT 1 FROM lease)
      FOR KEY SHARE -- held until commit: the retention sweep skips a job whose hook is being accepted
-), thread AS (
-  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace, config)
-  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb, $config::jsonb FROM target
-  ON CONFLICT DO NOTHING
-  RETURNING job_id
-), fields AS (
-  -- the hook options' search.data, written with the hook's start (catalog §2.3: after it is enqueued)
-  INSERT INTO {{schema}}.jobs_attributes (job_id, field, value)
-  SELECT job_id, f.key, f.value FROM thread, jsonb_each_text($search::jsonb) f
-  ON CONFLICT (job_id, field) DO UPDATE SET value = excluded.value
-), task AS (
+), ${HOOK_THREAD}, task AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
   SELECT job_id, $hookThread, 'thread', $topic FROM thread
   ON CONFLICT DO NOTHING
@@ -67,17 +73,7 @@ export const startHookOutside = defineQuery<HookParams, { started: number; notif
 WITH target AS (
   SELECT id FROM {{schema}}.jobs WHERE id = $targetId AND (options ->> 'signalIn') IS DISTINCT FROM 'false'
      FOR KEY SHARE -- held until commit: the retention sweep skips a job whose hook is being accepted
-), thread AS (
-  INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args, trace, config)
-  SELECT id, $hookThread, $workflowName, $taskQueue, $args::jsonb, $trace::jsonb, $config::jsonb FROM target
-  ON CONFLICT DO NOTHING
-  RETURNING job_id
-), fields AS (
-  -- the hook options' search.data, written with the hook's start (catalog §2.3: after it is enqueued)
-  INSERT INTO {{schema}}.jobs_attributes (job_id, field, value)
-  SELECT job_id, f.key, f.value FROM thread, jsonb_each_text($search::jsonb) f
-  ON CONFLICT (job_id, field) DO UPDATE SET value = excluded.value
-), task AS (
+), ${HOOK_THREAD}, task AS (
   INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic)
   SELECT job_id, $hookThread, 'thread', $topic FROM thread
 ), wake AS (
