@@ -4,8 +4,7 @@
  * interceptors and worker defaults are its own, and `mf.shutdown()` closes what it opened. With no
  * connection it runs on the embedded PGlite database.
  */
-import type { ContextLogRetention } from '../worker/context-log-retention.js';
-import { validateLoopTuning } from '../worker/task-loop-options.js';
+import { type LoopTuning, validateLoopTuning } from '../worker/task-loop-options.js';
 import { processRuntime, Runtime, type ShutdownOptions } from '../runtime/runtime.js';
 import type { ConnectionConfig } from '../storage/connection.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
@@ -44,15 +43,7 @@ export interface InitConfig {
    * `contextLogRetention` (`{ versions: N }` or `{ period: '30 days' }`): how much of each job's
    * context log is kept (README "Bounded growth"); default all of it.
    */
-  worker?: {
-    concurrency?: number;
-    leaseSeconds?: number;
-    shutdownGraceMs?: number;
-    /** Idle polling interval ceiling (ms), default 2000: polls back off to it while no task comes. */
-    maxPollMs?: number;
-    journalRetention?: string | number;
-    contextLogRetention?: ContextLogRetention;
-  };
+  worker?: LoopTuning;
 }
 
 export interface MemFlowInstance {

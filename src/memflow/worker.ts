@@ -3,8 +3,7 @@
  * registers a function on topic `<taskQueue>-<name>` and starts serving it. The same function can run
  * as a main workflow and as a hook; there is no separate hook-worker API.
  */
-import type { ContextLogRetention } from '../worker/context-log-retention.js';
-import { validateLoopTuning } from '../worker/task-loop-options.js';
+import { type LoopTuning, validateLoopTuning } from '../worker/task-loop-options.js';
 import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/runtime.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
@@ -14,30 +13,14 @@ import type { Logger, LogLevel } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { DEFAULT_NAMESPACE } from './client.js';
 
-export interface WorkerOptions extends RetryFields {
+/**
+ * A worker's `options`: its retry policy, and the tuning of its app's task loop in this runtime
+ * (LoopTuning: concurrency, leaseSeconds, shutdownGraceMs, maxPollMs, journalRetention,
+ * contextLogRetention), which the first worker of an app in a runtime sets.
+ */
+export interface WorkerOptions extends RetryFields, LoopTuning {
   /** The established form's logging (see ClientConfig.logger); a logger here sets the process runtime's. */
   logger?: Logger;
-  /** Tasks this runtime runs at once for this app. Default 16. (Set by the first worker of an app in a runtime.) */
-  concurrency?: number;
-  /** Seconds before a dead worker's tasks are taken over. Default 30. (Set by the first worker of an app in a runtime.) */
-  leaseSeconds?: number;
-  /**
-   * At shutdown, how long runs in flight get to finish (ms) before they are stopped and their tasks
-   * given back. Default 5000. (Set by the first worker of an app in a runtime.)
-   */
-  shutdownGraceMs?: number;
-  /** Idle polling interval ceiling (ms), default 2000: polls back off to it while no task comes. (Set by the first worker of an app in a runtime.) */
-  maxPollMs?: number;
-  /**
-   * Compact the journals of threads finished longer ago than this (`'30 days'`, or ms); see README
-   * "Bounded growth". Default: never. (Set by the first worker of an app in a runtime.)
-   */
-  journalRetention?: string | number;
-  /**
-   * Keep each job's context log for `{ versions: N }` or `{ period: '30 days' }` at least; see README
-   * "Bounded growth". Default: all of it. (Set by the first worker of an app in a runtime.)
-   */
-  contextLogRetention?: ContextLogRetention;
   logLevel?: LogLevel;
 }
 
