@@ -4,8 +4,9 @@
  * receives it; each call is one fenced statement, so its effect and its journal row commit together.
  */
 import type { Engine } from '../../engine/engine.js';
-import { LeaseLostError } from '../../errors.js';
+import { LeaseLostError, type StoredFailure } from '../../errors.js';
 import { encodeJson } from '../../json-value.js';
+import { asStored } from '../../stored-json.js';
 import type { CallKind, IssuedCall, IssuedCallOf } from '../../replay/durable-call.js';
 import type { ExecutionInfo } from '../../replay/execution-info.js';
 import type { CallOutcome, JournalEntry } from '../../replay/journal-entry.js';
@@ -223,6 +224,8 @@ export class CallSite {
     if (!this.guard.confirmed) await this.guard.ensure();
     const result = outcome.type === 'done' ? (json !== undefined ? json : encodeJson('result', outcome.value)) : JSON.stringify(outcome.error);
     this.pending.push({ seq: call.seq, kind: call.kind, name: call.name, status: outcome.type === 'done' ? 'done' : 'failed', result, attempt, batch });
+    // the workflow gets what a replay will read, not what the call returned (stored-json.ts)
+    outcome = outcome.type === 'done' ? { type: 'done', value: asStored(result) } : { type: 'failed', error: asStored(result) as StoredFailure };
     // Another call of the run is still executing (a long activity beside this one): a crash during it
     // must not run this step again, so write now. So does a run that does not come back to us soon (it
     // awaits something that is not a durable call): the window stays one of milliseconds.
