@@ -19,6 +19,7 @@ import {
   MemFlowMaxedError,
   MemFlowRetryError,
   MemFlowTimeoutError,
+  NonDeterminismError,
   PayloadTooLargeError,
   type StoredFailure,
   ValidationError,
@@ -165,6 +166,8 @@ export function reviveFailure(failure: StoredFailure, site: FailureSite): Error 
 const FROM_DETAILS: { readonly [name: string]: (d: Record<string, any>) => Error } = {
   ...Object.fromEntries(Object.entries(TYPED).map(([name, t]) => [name, (d: Record<string, any>) => t.build(d)])),
   ValidationError: (d) => new ValidationError(String(d.field), String(d.rule)),
+  // a parked job's result() rejection (593): the divergence itself, with its seq and both calls
+  NonDeterminismError: (d) => new NonDeterminismError(String(d.jobId), String(d.thread), Number(d.seq), String(d.recorded), String(d.attempted)),
 };
 const CAUSES: { readonly [name: string]: (f: StoredFailure) => Error } = {
   MemFlowFatalError: (f) => new MemFlowFatalError(f.message),

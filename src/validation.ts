@@ -159,13 +159,15 @@ export function validateRetry<T extends RetryInput>(field: string, value: T | un
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be an object');
   const { maximumAttempts, backoffCoefficient, maximumInterval, throwOnError } = value;
   // The policy reads each field as resolveRetry does (worker/retry-policy.ts): a falsy one (0, '',
-  // NaN, false) inherits the next level, as upstream's `||`; a number may come as a numeric string.
+  // false) inherits the next level, as upstream's `||`; a number may come as a numeric string. NaN is
+  // falsy too, but it is a number that is not one: refused, as a start's config refuses it (a
+  // black-box pass found a proxy's and a worker's policy taking it silently).
   const attempts = asNumber(maximumAttempts);
-  if (maximumAttempts && !(Number.isInteger(attempts) && attempts >= 0)) {
+  if ((maximumAttempts || Number.isNaN(maximumAttempts)) && !(Number.isInteger(attempts) && attempts >= 0)) {
     throw new ValidationError(`${field}.maximumAttempts`, `must be a whole number of retries, 0 or more (got ${describe(maximumAttempts)})`);
   }
   const coefficient = asNumber(backoffCoefficient);
-  if (backoffCoefficient && !(Number.isFinite(coefficient) && coefficient >= 0)) {
+  if ((backoffCoefficient || Number.isNaN(backoffCoefficient)) && !(Number.isFinite(coefficient) && coefficient >= 0)) {
     throw new ValidationError(`${field}.backoffCoefficient`, `must be a finite number, 0 or more (got ${describe(backoffCoefficient)})`);
   }
   if (maximumInterval) {

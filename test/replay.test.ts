@@ -2,7 +2,7 @@
  * Replay against a real database: a changed workflow is parked with a NonDeterminismError, and two
  * concurrent runs of the same code with the same fixed signal ids never cross-deliver.
  */
-import { MemFlow, type MemFlowInstance } from 'hotmesh';
+import { MemFlow, type MemFlowInstance, NonDeterminismError } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 
@@ -65,6 +65,9 @@ describe('replay', () => {
     expect(err.message).toContain(handle.workflowId);
     expect(err.message).toContain("activity('charge')");
     expect(err.message).toContain("activity('refund')");
+    // the original error as cause (README): the divergence, rebuilt as its class with its fields
+    expect(err.cause).toBeInstanceOf(NonDeterminismError);
+    expect(err.cause).toMatchObject({ jobId: handle.workflowId, thread: 'main', seq: 1, recorded: "activity('charge')", attempted: "activity('refund')", code: 593 });
     expect(ran).toEqual(['charge']);
     const engine = await mf.client.engine(mf.appId);
     const row = await engine.driver.query<{ status: string }>(`SELECT status FROM ${engine.schema}.jobs WHERE id = $1`, [handle.workflowId]);

@@ -48,6 +48,9 @@ describe('retry policies are checked where they are given', () => {
     ['maximumAttempts', { maximumAttempts: true }],
     ['backoffCoefficient', { backoffCoefficient: 'x' }],
     ['backoffCoefficient', { backoffCoefficient: Number.POSITIVE_INFINITY }],
+    // falsy, but a number that is not one: README "Bad input" (a black-box pass: both were accepted)
+    ['backoffCoefficient', { backoffCoefficient: Number.NaN }],
+    ['maximumAttempts', { maximumAttempts: Number.NaN }],
     ['throwOnError', { throwOnError: 'no' }],
   ])('proxyActivities refuses retryPolicy.%s = %j', (field, retryPolicy) => {
     let thrown: unknown;
@@ -66,7 +69,7 @@ describe('retry policies are checked where they are given', () => {
       { maximumInterval: 2 },
       { maximumInterval: '' },
       // falsy fields inherit (upstream's ||), and numbers may come as numeric strings, as the policy reads them
-      { maximumAttempts: Number.NaN, backoffCoefficient: '' as never, maximumInterval: false as never },
+      { maximumAttempts: '' as never, backoffCoefficient: '' as never, maximumInterval: false as never },
       { maximumAttempts: '3' as never, backoffCoefficient: '2.5' as never },
     ]) {
       expect(() => MemFlow.workflow.proxyActivities({ activities, retryPolicy })).not.toThrow();
@@ -110,6 +113,8 @@ describe('a policy or an input that cannot succeed ends the job', () => {
   it('a worker refuses retry defaults that do not parse', async () => {
     const err = await mf.worker.create({ taskQueue: 'rv-other', workflow: rvPlain, options: { maximumInterval: 'soon' } }).catch((e: unknown) => e);
     expectInvalid(err, 'options.maximumInterval');
+    const nan = await mf.worker.create({ taskQueue: 'rv-other', workflow: rvPlain, options: { backoffCoefficient: Number.NaN } }).catch((e: unknown) => e);
+    expectInvalid(nan, 'options.backoffCoefficient');
   });
 
   it('a proxy made inside the workflow with a bad policy fails the workflow (598), naming the field', async () => {

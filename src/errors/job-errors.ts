@@ -79,6 +79,9 @@ export class NonDeterminismError extends HotMeshError {
         `The job is parked; restore the previous code or guard the change with MemFlow.workflow.patched().`,
     );
   }
+  override get details(): Record<string, unknown> {
+    return { jobId: this.jobId, thread: this.thread, seq: this.seq, recorded: this.recorded, attempted: this.attempted };
+  }
 }
 
 /**
