@@ -141,6 +141,19 @@ describe(`README promises: running workflows (${backend})`, () => {
   const start = (workflowName: string, args: unknown[] = [], extra: Record<string, unknown> = {}) =>
     mf.workflow.start({ taskQueue: QUEUE, workflowName, args, ...extra });
 
+  it("the namespace defaults to the appId: mf.client too (it was the established form's 'memflow')", async () => {
+    // a black-box pass: mf.client.workflow.start with no namespace waited for ever (nothing serves
+    // 'memflow'), and getHandle, context and list did not find the app's jobs
+    const handle = await mf.client.workflow.start({ taskQueue: QUEUE, workflowName: 'echo', args: ['via mf.client'] });
+    expect(await handle.result()).toBe('via mf.client');
+    const again = await mf.client.workflow.getHandle(QUEUE, 'echo', handle.workflowId);
+    expect(await again.result()).toBe('via mf.client');
+    const memory = await mf.client.workflow.context(handle.workflowId);
+    expect(await memory.version()).toBe(0);
+    const page = await mf.client.workflow.list({ workflowName: 'echo' });
+    expect(page.items.map((j) => j.workflowId)).toContain(handle.workflowId);
+  });
+
   it('deprecatePatch: a run recorded with patched() replays without the old branch; new runs record no marker', async () => {
     // Recorded under `patched('v2-pricing')`: the marker, then newPrice, then the wait.
     const [deprecated, removed] = await Promise.all([start('checkout'), start('checkout')]);

@@ -48,8 +48,16 @@ export class Client {
   /** This client's own logger, when its config names one (else: its runtime's, whoever set it). */
   private readonly ownLogger: Logger | undefined;
 
-  /** `runtime` is internal: `MemFlow.init` passes its own, so `mf.shutdown()` closes only what it opened. */
-  constructor(config: ClientConfig = {}, runtime?: Runtime) {
+  /**
+   * `runtime` and `defaultNamespace` are internal: `MemFlow.init` passes its own runtime, so
+   * `mf.shutdown()` closes only what it opened, and its appId, so `mf.client` works on the app's
+   * jobs when a call names no namespace, as `mf.workflow` does.
+   */
+  constructor(
+    config: ClientConfig = {},
+    runtime?: Runtime,
+    private readonly defaultNamespace = DEFAULT_NAMESPACE,
+  ) {
     this.target = resolveTarget(config.connection, config.dataDir);
     this.runtime = runtime ?? processRuntime;
     if (!runtime && (config.logger || config.logLevel)) {
@@ -66,19 +74,19 @@ export class Client {
 
   /** The engine of one app (opened, and migrated, on first use). */
   engine(namespace?: string): Promise<Engine> {
-    return this.runtime.engine(this.target, namespace ?? DEFAULT_NAMESPACE);
+    return this.runtime.engine(this.target, namespace ?? this.defaultNamespace);
   }
 
   /** The engine of one app if it is open already (a start takes it with no await), else undefined. */
   private openedEngine(namespace?: string): Engine | undefined {
-    return this.runtime.openedEngine(this.target, namespace ?? DEFAULT_NAMESPACE);
+    return this.runtime.openedEngine(this.target, namespace ?? this.defaultNamespace);
   }
 
   /**
    * Upstream's control plane: provision the app (schema and migrations). Refuses a version that is
    * not numeric, as upstream does.
    */
-  async deployAndActivate(namespace = DEFAULT_NAMESPACE, version = '1'): Promise<void> {
+  async deployAndActivate(namespace = this.defaultNamespace, version = '1'): Promise<void> {
     if (!/^\d+(\.\d+)*$/.test(String(version))) throw new ValidationError('version', 'Invalid version number');
     await this.engine(namespace);
   }
@@ -127,7 +135,7 @@ export class Client {
     context: async (workflowId: string, given: JobContextOptions & { namespace?: string } = {}): Promise<JobContext> => {
       validateId('workflowId', workflowId);
       const { namespace, ...options } = validateOptions<JobContextOptions & { namespace?: string }>('context options', given, ['tx', 'actor', 'namespace']);
-      schemaForApp(namespace ?? DEFAULT_NAMESPACE); // a bad namespace is refused here, before I/O
+      schemaForApp(namespace ?? this.defaultNamespace); // a bad namespace is refused here, before I/O
       const opened = this.openedEngine(namespace);
       if (opened) return new JobContext(opened, workflowId, options);
       // Not awaited: each op checks its own input (paths, values) before it waits for the engine, so

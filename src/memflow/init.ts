@@ -113,7 +113,7 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
     },
     processRuntime,
   );
-  const client = new Client({ connection, dataDir: config.dataDir }, runtime);
+  const client = new Client({ connection, dataDir: config.dataDir }, runtime, appId);
   try {
     await client.engine(appId); // provision the schema now, as the README promises
   } catch (err) {
