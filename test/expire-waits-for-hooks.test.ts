@@ -57,7 +57,7 @@ describe('expire and a hook that still runs', () => {
     // a finished job with no live hook cannot be terminated
     const plain = await mf.workflow.start({ taskQueue: 'expirehook', workflowName: 'shortLived' });
     await plain.result();
-    await expect(plain.terminate()).rejects.toMatchObject({ kind: 'WorkflowStateError' });
+    await expect(plain.terminate()).rejects.toMatchObject({ kind: 'WorkflowStateError', state: 'completed', message: expect.stringContaining('or to the running hooks of finished workflows') });
     await handle.hook({ taskQueue: 'expirehook', workflowName: 'foreverHook' });
     await eventually(async () => (await handle.describe()).hooks.some((h) => h.status === 'running'), 10_000, 100);
     await new Promise((r) => setTimeout(r, 2_500)); // past its expiry: kept, a hook runs on it

@@ -1,6 +1,7 @@
 /**
  * `handle.terminate({ reason? })`: end a running, waiting or parked job now; no more of its code runs
- * (the interrupt of `handle.interrupt()`, with a typed error for a job that already ended).
+ * (the interrupt of `handle.interrupt()`). On a finished job it ends the hooks still running on it;
+ * a finished job with none is a WorkflowStateError.
  */
 import type { Engine } from '../engine/engine.js';
 import { interruptFailure } from '../failure-codec.js';
@@ -18,5 +19,5 @@ export async function terminateWorkflow(engine: Engine, workflowId: string, opti
     return;
   }
   const row = (await engine.query(jobs.readJobStatus, { jobId: workflowId })).rows[0];
-  await checkOutcome(engine, workflowId, 'terminate', 'running, waiting or parked', row?.status ?? 'not-found', 'running');
+  await checkOutcome(engine, workflowId, 'terminate', 'running, waiting or parked workflows, or to the running hooks of finished', row?.status ?? 'not-found', 'running');
 }
