@@ -789,6 +789,13 @@ describe('a context handle checks each op before it waits for the database', () 
     }
   });
 
+  it('a tx that is not a client is a ValidationError, before any statement', async () => {
+    const client = new MemFlow.Client({ connection: unreachable });
+    for (const tx of [{}, 'BEGIN', { query: 'SELECT 1' }]) {
+      await expect(client.workflow.context('ctx-offline-tx', { tx: tx as never }), JSON.stringify(tx)).rejects.toMatchObject({ kind: 'ValidationError', field: 'tx' });
+    }
+  });
+
   it('history and at check their numbers first too; a good op then reports the database', async () => {
     const client = new MemFlow.Client({ connection: unreachable });
     const ctx = await client.workflow.context('ctx-offline-numbers');

@@ -42,6 +42,11 @@ export class JobContext extends Context {
     super((request) => this.apply(request, opId));
     validateId('workflowId', workflowId);
     this.options = validateOptions<JobContextOptions>('context options', options, ['tx', 'actor']);
+    const { tx } = this.options;
+    // a black-box pass: `{ tx: {} }` failed at the first op with a raw TypeError (tx.query is not a function)
+    if (tx !== undefined && tx !== null && (typeof tx !== 'object' || typeof (tx as { query?: unknown }).query !== 'function')) {
+      throw new ValidationError('tx', 'must be a client with a query() method (a pg client on which you ran BEGIN)');
+    }
     // the history keeps it as given: a lone surrogate came back as U+FFFD, a NUL reached SQL
     if (this.options.actor !== undefined) validateId('actor', this.options.actor);
     if (opId !== undefined) validateId('opId', opId);
