@@ -43,7 +43,10 @@ export async function plainTimerAwait() {
 }
 export async function contextFields() {
   const ctx: any = MemFlow.workflow.getContext();
+  const before = ctx.COUNTER.counter;
+  await MemFlow.workflow.sleepFor('1 millisecond'); // one durable call: COUNTER is live, counter a snapshot
   return {
+    counters: { snapshot: ctx.counter - before, live: ctx.COUNTER.counter - before, now: MemFlow.workflow.getContext().counter - before },
     keys: Object.keys(ctx).sort(),
     workflowId: ctx.workflowId,
     namespace: ctx.namespace,
@@ -156,6 +159,7 @@ describe('spec surface', () => {
     expect(r.workflowTopic).toBe('surface-contextFields');
     expect(r.workflowDimension).toBe('');
     expect(typeof r.canRetry).toBe('boolean');
+    expect(r.counters, 'COUNTER is the live {counter} object (it was a copy)').toEqual({ snapshot: 0, live: 1, now: 1 });
     const expected = ['workflowId', 'namespace', 'workflowTopic', 'workflowDimension', 'originJobId', 'canRetry', 'counter', 'COUNTER', 'cursor', 'replay', 'interruptionRegistry', 'expire', 'connection', 'raw', 'workflowTrace', 'workflowSpan'];
     expect(expected.filter((k) => !r.keys.includes(k))).toEqual([]);
   });

@@ -16,7 +16,8 @@ export interface WorkflowContext {
   canRetry: boolean;
   /** The seq of the last durable call. */
   counter: number;
-  COUNTER: { counter: number };
+  /** The run's counter, live (read-only). */
+  COUNTER: { readonly counter: number };
   cursor: number;
   /** Recorded results by seq. */
   replay: Record<string, unknown>;
@@ -47,7 +48,12 @@ export function workflowContext(info: ExecutionInfo, run: ThreadRun): WorkflowCo
     thread: info.thread,
     canRetry: info.canRetry,
     counter: run.counter,
-    COUNTER: { counter: run.counter },
+    // live, as the catalog says (§5.14): it reads the run's counter as the workflow goes on
+    COUNTER: {
+      get counter() {
+        return run.counter;
+      },
+    },
     cursor: run.counter,
     replay: replayMap(run),
     expire: info.expire,
