@@ -68,7 +68,7 @@ describe('spec surface', () => {
     (await client.workflow.start({ namespace, taskQueue, workflowName, args: [], workflowId: MemFlow.guid() })).result();
 
   it('§1.1 package exports', () => {
-    for (const name of ['MemFlow', 'Client', 'Connection', 'Worker', 'workflow', 'WorkflowHandle', 'proxyActivities', 'Search', 'Entity', 'Context', 'Errors', 'Enums']) {
+    for (const name of ['MemFlow', 'Client', 'Connection', 'Worker', 'workflow', 'WorkflowHandle', 'proxyActivities', 'Search', 'Entity', 'Context', 'Errors', 'Enums', 'Types']) {
       expect((hotmesh as any)[name], name).toBeDefined();
     }
     expect(hotmesh.Client).toBe(MemFlow.Client);
