@@ -245,6 +245,33 @@ describe('logging', () => {
     expect(unhandled).toEqual([]);
   }, 30_000);
 
+  it("a logger that throws does not change what the engine does: a failing activity's attempts are journaled, the job fails on time", async () => {
+    // a black-box pass: with warn() throwing, the failed attempt was never journaled, the task failed
+    // in the worker, and the activity ran again every lease (30 s) for ever; the job stayed running
+    const throwing = { debug() {}, info() {}, error() { throw new Error('logger broke'); }, warn() { throw new Error('logger broke'); } };
+    const client = await MemFlow.init({ appId, engine: { connection: testConnection() }, logger: throwing });
+    try {
+      await client.worker.create({ taskQueue: 'logs-throwing', workflow: logBrokenActivity });
+      const handle = await client.workflow.start({ taskQueue: 'logs-throwing', workflowName: 'logBrokenActivity' });
+      const outcome = await Promise.race([
+        handle.result().then(() => 'completed', (err: { code?: number }) => `failed ${err.code}`),
+        new Promise((r) => setTimeout(() => r('still running after 10 s'), 10_000)),
+      ]);
+      expect(outcome).toBe('failed 598'); // one retry (maximumAttempts 1), 1 s apart, then a MemFlowFatalError
+      const history = await handle.history();
+      expect(history.find((e) => e.name === 'alwaysBroken')).toMatchObject({ status: 'failed', attempt: 2 });
+    } finally {
+      await client.shutdown();
+    }
+  }, 30_000);
+
+  it('refuses a logger without pino\'s four methods, and a level that is not one, before anything opens', async () => {
+    for (const logger of [5, 'pino', { info() {}, error() {} }]) {
+      await expect(MemFlow.init({ appId, engine: { connection: testConnection() }, logger: logger as never })).rejects.toMatchObject({ kind: 'ValidationError', field: 'logger' });
+    }
+    await expect(MemFlow.init({ appId, engine: { connection: testConnection() }, logLevel: 'verbose' as never })).rejects.toMatchObject({ kind: 'ValidationError', field: 'logLevel' });
+  });
+
   it('logs the workers stopped at shutdown', async () => {
     const extra = await MemFlow.init({ appId, engine: { connection: testConnection() }, logger: rec.logger });
     await extra.worker.create({ taskQueue: 'logs-extra', workflow: logFlakyWorkflow });

@@ -9,6 +9,8 @@
  * logger filters). `silent` logs nothing.
  */
 
+import { ValidationError } from '../errors.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface Logger {
@@ -71,12 +73,39 @@ function stderrLogger(): Logger {
  * fields (the app) merged into every entry.
  */
 export function runtimeLogger(options: { logger?: Logger; logLevel?: LogLevel } = {}, env: Record<string, string | undefined> = process.env): Logger {
+  validateLogging(options);
   const fromEnv = env.HOTMESH_LOG_LEVEL;
   const level: LogLevel = isLogLevel(fromEnv) ? fromEnv : (options.logLevel ?? (options.logger ? 'debug' : 'warn'));
   const target = options.logger ?? stderrLogger();
+  let failed = false;
+  // A logger that throws must not take the engine with it: the entry would have been lost with the
+  // statement it came from (a black-box pass: an activity's failed attempt went unjournaled and ran
+  // again every lease). The first failure is said on stderr, the one place left to say it.
   const at = (name: Exclude<LogLevel, 'silent'>) =>
-    RANK[name] >= RANK[level] ? (obj: object, msg?: string) => target[name](obj, msg) : () => {};
+    RANK[name] >= RANK[level]
+      ? (obj: object, msg?: string) => {
+          try {
+            target[name](obj, msg);
+          } catch (err) {
+            if (failed) return;
+            failed = true;
+            process.stderr.write(`hotmesh: the logger's ${name}() threw (${errField(err).message}); its entries are dropped, this is said once: ${msg ?? ''}\n`);
+          }
+        }
+      : () => {};
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** `logger` has pino's four methods and `logLevel` is a level: a ValidationError before anything opens. */
+function validateLogging(options: { logger?: unknown; logLevel?: unknown }): void {
+  const { logger, logLevel } = options;
+  if (logLevel !== undefined && !isLogLevel(logLevel)) {
+    throw new ValidationError('logLevel', `must be one of ${Object.keys(RANK).join(', ')} (got ${JSON.stringify(logLevel) ?? typeof logLevel})`);
+  }
+  if (logger === undefined || logger === null) return;
+  const missing = (['debug', 'info', 'warn', 'error'] as const).filter((m) => typeof (logger as Record<string, unknown>)[m] !== 'function');
+  if (typeof logger !== 'object' && typeof logger !== 'function') throw new ValidationError('logger', `must be an object with debug, info, warn and error methods (got ${typeof logger})`);
+  if (missing.length > 0) throw new ValidationError('logger', `must have debug, info, warn and error methods (pino's shape): ${missing.join(', ')} missing`);
 }
 
 /** A logger that adds `fields` to every entry. */
