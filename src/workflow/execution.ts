@@ -4,6 +4,7 @@
  * by AsyncLocalStorage (runtime/execution-slot.ts) that this module reads. Keeping the accessor
  * injected keeps workflow/ free of `node:*` imports.
  */
+import { ValidationError } from '../errors.js';
 import type { ActivityFunction } from '../replay/durable-call.js';
 import type { ExecutionInfo } from '../replay/execution-info.js';
 import type { ThreadRun } from '../replay/thread-run.js';
@@ -63,7 +64,8 @@ export function runAsExecution<T>(execution: WorkflowExecution, fn: () => T): T 
 
 export function currentExecution(api: string): WorkflowExecution {
   const execution = bindings?.current();
-  if (!execution) throw new Error(`MemFlow.workflow.${api}() can only be called inside a workflow or hook function`);
+  // typed (a black-box pass: a plain Error with no code): misuse is refused as bad input is
+  if (!execution) throw new ValidationError(`MemFlow.workflow.${api}()`, 'can only be called inside a workflow or hook function');
   return execution;
 }
 

@@ -115,6 +115,7 @@ export async function execHook<T = any>(options: ExecHookOptions): Promise<T> {
 export async function execHookBatch<T extends Record<string, unknown> = Record<string, any>>(
   items: Array<{ key: string; options: ExecHookOptions }>,
 ): Promise<T> {
+  currentExecution('execHookBatch'); // outside a workflow, even an empty batch is refused
   if (!Array.isArray(items)) throw new ValidationError('execHookBatch items', 'must be an array of { key, options }');
   const results = await Promise.all(items.map((item) => execHook(item.options)));
   return Object.fromEntries(items.map((item, i) => [item.key, results[i]])) as T;
