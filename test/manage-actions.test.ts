@@ -276,6 +276,25 @@ describe('management API: actions', () => {
     await expect(h.fork({ fromSeq: -1 })).rejects.toBeInstanceOf(ValidationError);
   });
 
+  it('fork of a failed job, by default, copies the calls before the failed one and runs that call again', async () => {
+    // issue 8: "default: all completed calls"; the failed call was copied too, so a fork made after
+    // the fix was deployed failed at once with the original's error (a black-box pass)
+    flakyFixed = false;
+    const base = { one: executions.stepOne ?? 0, two: executions.stepTwo ?? 0, flaky: executions.flaky ?? 0 };
+    const h = await mf.workflow.start({ taskQueue: 'act', workflowName: 'threeSteps', workflowId: 'fk-failed' });
+    await expect(h.result()).rejects.toThrow('flaky is broken');
+    flakyFixed = true;
+    const fork = await h.fork({ workflowId: 'fk-failed-copy' });
+    expect(await fork.result()).toBe(6);
+    expect([executions.stepOne! - base.one, executions.stepTwo! - base.two, executions.flaky! - base.flaky]).toEqual([1, 1, 2]);
+    expect((await h.describe()).status, 'the original is untouched').toBe('failed');
+    // an explicit fromSeq still copies what it names, the failure included (flaky works now: only the
+    // copied failure can fail this fork)
+    const exact = await h.fork({ fromSeq: 3, workflowId: 'fk-failed-exact' });
+    await expect(exact.result()).rejects.toThrow('flaky is broken');
+    expect(executions.flaky! - base.flaky).toBe(2);
+  });
+
   it('a fork replays a copied context reference to the same document (fork_job copies the reference columns)', async () => {
     const h = await mf.workflow.start({ taskQueue: 'act', workflowName: 'bigLedger', workflowId: 'fk-big' });
     expect(await h.result()).toBe(1000);

@@ -1,8 +1,8 @@
 /**
  * `handle.fork({ fromSeq?, workflowId? })`: a new job running the same workflow with the same
  * arguments, whose journal is a copy of the original's main thread up to seq `fromSeq` (default:
- * every delivered call) and whose context is the original's as it was at that point (context_at of
- * the last version logged by then). The original is not touched.
+ * every delivered call before the first that failed) and whose context is the original's as it was
+ * at that point (context_at of the last version logged by then). The original is not touched.
  */
 import { prunedContextError } from '../context/context-op.js';
 import type { Engine } from '../engine/engine.js';
@@ -14,7 +14,7 @@ import { workflowTopic } from '../topics.js';
 import { validateId, validateOptions } from '../validation.js';
 
 export interface ForkOptions {
-  /** Copy the journal entries with seq up to this one (a positive integer). Default: every delivered call. */
+  /** Copy the journal entries with seq up to this one (a non-negative integer). Default: every delivered call before the first that failed. */
   fromSeq?: number;
   /** The new job's id. Default: a fresh guid. */
   workflowId?: string;
@@ -45,7 +45,11 @@ export async function forkWorkflow(engine: Engine, sourceId: string, options?: F
   // journal retention (migration 0043) deleted what a replay needs: running it again would redo every step
   if (main.compacted) throw new WorkflowStateError(sourceId, 'fork', `${main.status} with its journal compacted`, 'uncompacted');
   const topic = workflowTopic(main.task_queue, main.workflow_name);
-  const res = await engine.query(manage.forkJob, { sourceId, newId, seq: fromSeq, topic, channel: engine.channel }).catch((err: unknown) => {
+  // by default every call delivered before the first that failed (issue 8: "all completed calls"): a
+  // fork of a failed job runs the failed call again, with the code deployed since, instead of
+  // replaying its failure (a black-box pass: the fork failed at once with the original's error)
+  const seq = fromSeq ?? (main.first_failed_seq === null ? null : Number(main.first_failed_seq) - 1);
+  const res = await engine.query(manage.forkJob, { sourceId, newId, seq, topic, channel: engine.channel }).catch((err: unknown) => {
     throw prunedContextError(err, 'fromSeq');
   });
   const outcome = res.rows[0]?.outcome ?? 'not-found';

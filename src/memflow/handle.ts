@@ -139,7 +139,7 @@ export class WorkflowHandle {
   }
 
   /**
-   * A new job from this one's journal up to seq `fromSeq` (default: every delivered call), with the
+   * A new job from this one's journal up to seq `fromSeq` (default: every delivered call before the first that failed), with the
    * context as it was at that point; this job is not touched. Returns the new job's handle.
    */
   async fork(options?: ForkOptions): Promise<WorkflowHandle> {

@@ -217,7 +217,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
     routing: { route: 'jobs', keys: ['jobId'], why: "one job's rows, and the served-topics reference table for topics no worker serves" },
   },
   readHistory: { tables: ['context_log', 'journal', 'context_checkpoints', 'jobs'], routing: job('jobId') },
-  readMainThread: { tables: ['jobs', 'threads'], routing: job('jobId') },
+  readMainThread: { tables: ['jobs', 'journal', 'threads'], routing: job('jobId') },
   cancelJob: { tables: ['jobs', 'tasks', 'threads'], routing: job('jobId') },
   cancelCalls: { tables: ['jobs', 'journal', 'tasks', 'waiters'], routing: job('jobId'), taskById: true },
   resumeJob: { tables: ['jobs', 'tasks', 'threads'], routing: job('jobId') },

@@ -177,9 +177,13 @@ export const readMainThread = defineQuery<
     seq_base: number;
     /** Every thread of the job whose journal was compacted (hooks too), with what was kept of it. */
     compacted_threads: Record<string, JournalSummary>;
+    /** The main thread's first delivered call that failed (null: none): where a fork starts over by default. */
+    first_failed_seq: number | null;
   }
 >(/* sql */ `
 SELECT th.workflow_name, th.task_queue, th.args, j.status, th.compacted_at IS NOT NULL AS compacted, th.seq_base,
+       (SELECT min(f.seq) FROM {{schema}}.journal f
+         WHERE f.job_id = j.id AND f.thread = 'main' AND f.status = 'failed' AND f.batch IS NOT NULL) AS first_failed_seq,
        (SELECT coalesce(jsonb_object_agg(c.thread, coalesce(c.journal_summary, '{"calls": 0, "byKind": {}}')), '{}')
           FROM {{schema}}.threads c WHERE c.job_id = j.id AND c.compacted_at IS NOT NULL) AS compacted_threads
   FROM {{schema}}.jobs j JOIN {{schema}}.threads th ON th.job_id = j.id AND th.thread = 'main'
