@@ -342,6 +342,12 @@ describe('management API: actions', () => {
     expect(early).toBeInstanceOf(NonDeterminismError);
     expect((early as NonDeterminismError).seq).toBe(1);
     await expect(MemFlow.testing.replay({} as never, ledger)).rejects.toBeInstanceOf(ValidationError);
+    // what is not a history is refused, not filtered down to nothing and "compatible" with any code
+    // (a black-box pass: these passed against diverging code)
+    const log = await (await mf.workflow.context(h.workflowId)).history();
+    for (const notAHistory of [[{ nope: 1 }], log, [...entries, { seq: 'x' }]]) {
+      await expect(MemFlow.testing.replay(notAHistory as never, changed)).rejects.toMatchObject({ kind: 'ValidationError' });
+    }
   });
 
   it('bulk: cancelMany, terminateMany and resumeMany count what they matched and changed', async () => {

@@ -106,10 +106,12 @@ export async function replayHistory(history: ReplayableHistory, workflowFn: (...
   if (compacted) {
     throw new ValidationError('history', `thread '${thread}' was compacted (${compacted.calls} calls, journalRetention): there is no journal left to replay`);
   }
-  const journal = h.entries
-    .map((e, i) => [e, i] as const)
-    .filter(([e]) => (e?.thread ?? 'main') === thread && e?.batch !== null && e?.batch !== undefined && e.status !== 'retry')
-    .map(([e, i]) => toJournalEntry(e, i));
+  // every entry is checked, whichever thread it is of: a file that is not a history (a context log, a
+  // list of anything) was filtered down to nothing and "replayed" against any function (a black-box pass)
+  const checked = h.entries.map((e, i) => [e, toJournalEntry(e, i)] as const);
+  const journal = checked
+    .filter(([e]) => (e.thread ?? 'main') === thread && e.batch !== null && e.batch !== undefined && e.status !== 'retry')
+    .map(([, entry]) => entry);
   const args = options.args ?? h.args;
   const seqBase = options.seqBase ?? (thread === 'main' ? h.seqBase : undefined) ?? 0;
   const run = new ThreadRun(journal, REPLAY_ONLY, { jobId: h.workflowId, thread, seqBase });
