@@ -95,6 +95,13 @@ describe('hotmesh CLI: refusals and exit codes', () => {
     expect(verbose.stderr).toMatch(/\n\s+at /); // --verbose adds the stack
   }, 60_000);
 
+  it('with --data-dir, a failure is one line on stderr: no notice of the embedded database the option chose', async () => {
+    // a black-box pass: every PGlite error came with the startup notice before it
+    const run = await runCli(['--data-dir', path.join(root, 'quiet'), 'describe', 'no-such-job'], { timeoutMs: 60_000 });
+    expect(run.code).toBe(3);
+    expect(run.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+  }, 90_000);
+
   it('fails at once with the lock holder and a hint when another process holds the embedded data directory', async () => {
     const dataDir = path.join(root, 'held');
     const release = await acquireDataDirLock(dataDir); // this test process is the other process

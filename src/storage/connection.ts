@@ -68,10 +68,14 @@ function embedded(dataDir: string | undefined, env: Record<string, string | unde
     open: async () => {
       const { openPglite } = await import('./pglite/pglite-driver.js');
       const driver = await openPglite(resolved);
-      process.stderr.write(
-        `hotmesh: ${explicit ? '' : 'no database connection configured; '}using the embedded PGlite database at ${resolved} ` +
-          `(one process only; configure a PostgreSQL connection to run several)\n`,
-      );
+      // said when nothing chose the database (README: "With DATABASE_URL unset ... HotMesh says once");
+      // a data directory named in code or on the command line chose it: its errors stay one line
+      if (!explicit) {
+        process.stderr.write(
+          `hotmesh: no database connection configured; using the embedded PGlite database at ${resolved} ` +
+            `(one process only; configure a PostgreSQL connection to run several)\n`,
+        );
+      }
       return driver;
     },
   };
