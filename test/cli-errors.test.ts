@@ -95,6 +95,12 @@ describe('hotmesh CLI: refusals and exit codes', () => {
     expect(verbose.stderr).toMatch(/\n\s+at /); // --verbose adds the stack
   }, 60_000);
 
+  it('--version prints the package version and exits 0', async () => {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const run = await runCli(['--version']);
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
   it('with --data-dir, a failure is one line on stderr: no notice of the embedded database the option chose', async () => {
     // a black-box pass: every PGlite error came with the startup notice before it
     const run = await runCli(['--data-dir', path.join(root, 'quiet'), 'describe', 'no-such-job'], { timeoutMs: 60_000 });

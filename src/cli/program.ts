@@ -3,11 +3,27 @@
  * whatever a command throws into an exit code and one line on stderr (failure.ts). `runCli` never
  * calls process.exit: the bin does, once the output is flushed.
  */
+import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { type CliOutput, CliEnv, type GlobalOptions } from './cli-env.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { describeFailure } from './failure.js';
+
+/** The package's version: the nearest package.json above this file that is hotmesh's. */
+function packageVersion(): string {
+  let dir = new URL('.', import.meta.url);
+  for (let up = 0; up < 8; up++) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'hotmesh' && pkg.version) return pkg.version;
+    } catch {
+      // none here: look one level up
+    }
+    dir = new URL('..', dir);
+  }
+  return 'unknown';
+}
 
 function buildProgram(output: CliOutput): { program: Command; env: CliEnv } {
   const program = new Command('hotmesh');
@@ -19,6 +35,7 @@ function buildProgram(output: CliOutput): { program: Command; env: CliEnv } {
     .addOption(new Option('--app <appId>', 'the app (its schema)').env('HOTMESH_APP').default('memflow'))
     .option('--json', 'machine output: the objects of the management API, as JSON', false)
     .option('--verbose', 'print the stack of an error', false)
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.stdout(s), writeErr: (s) => output.stderr(s) });
