@@ -103,8 +103,8 @@ function validateLogging(options: { logger?: unknown; logLevel?: unknown }): voi
     throw new ValidationError('logLevel', `must be one of ${Object.keys(RANK).join(', ')} (got ${JSON.stringify(logLevel) ?? typeof logLevel})`);
   }
   if (logger === undefined || logger === null) return;
-  const missing = (['debug', 'info', 'warn', 'error'] as const).filter((m) => typeof (logger as Record<string, unknown>)[m] !== 'function');
   if (typeof logger !== 'object' && typeof logger !== 'function') throw new ValidationError('logger', `must be an object with debug, info, warn and error methods (got ${typeof logger})`);
+  const missing = (['debug', 'info', 'warn', 'error'] as const).filter((m) => typeof (logger as Record<string, unknown>)[m] !== 'function');
   if (missing.length > 0) throw new ValidationError('logger', `must have debug, info, warn and error methods (pino's shape): ${missing.join(', ')} missing`);
 }
 
