@@ -139,8 +139,9 @@ export class WorkflowHandle {
   }
 
   /**
-   * A new job from this one's journal up to seq `fromSeq` (default: every delivered call before the first that failed), with the
-   * context as it was at that point; this job is not touched. Returns the new job's handle.
+   * A new job from this one's journal up to seq `fromSeq` (default: every delivered call before the
+   * first that failed), with the context as it was at that point; this job is not touched. Returns
+   * the new job's handle.
    */
   async fork(options?: ForkOptions): Promise<WorkflowHandle> {
     const forked = await forkWorkflow(this.engine, this.workflowId, options);

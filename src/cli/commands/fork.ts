@@ -1,7 +1,7 @@
 /**
  * `hotmesh fork <id> [--from seq] [--id newId]`: a new job from this one's journal up to `seq`
- * (default: every delivered call before the first that failed), with the context as it was then; the original is untouched.
- * Prints the new workflow id.
+ * (default: every delivered call before the first that failed), with the context as it was then;
+ * the original is untouched. Prints the new workflow id.
  */
 import type { CliCommand } from '../cli-command.js';
 import { parseIntegerArgument } from '../json-argument.js';
