@@ -49,10 +49,11 @@ export interface EndingRun {
 export async function endRun(ending: EndingRun, outcome: RunOutcome): Promise<void> {
   const { deps, row, site, lease, log, attributes, options, args, run, policy, failures, cancel } = ending;
   const { engine } = deps;
-  /** The main thread ended now with `status`: counted, and the job's duration (DB clock: started to now). */
+  /** The thread ended with `status`; a main thread's job is counted, its duration recorded (DB clock). */
   const ended = (status: 'completed' | 'failed' | 'cancelled' | 'parked') => {
-    countEnd(row.thread, attributes, status);
-    if (row.thread === 'main' && row.job_created_at !== null && row.job_created_at !== undefined) {
+    if (row.thread !== 'main') return;
+    countEnd(attributes, status);
+    if (row.job_created_at !== null && row.job_created_at !== undefined) {
       recordWorkflowDuration(attributes, status, site.now() - Number(row.job_created_at));
     }
   };

@@ -17,11 +17,10 @@ export function recordRunDuration(attributes: Record<string, string>, ms: number
 }
 
 /**
- * A main thread that ended completed or parked, counted once the statement that says so matched (a
- * closing statement that matched nothing ends nothing: the thread runs again and is counted then).
+ * A job whose main thread ended completed or parked, counted once the statement that says so matched
+ * (a closing statement that matched nothing ends nothing: the thread runs again and is counted then).
  */
-export function countEnd(thread: string, attributes: Record<string, string>, status: string): void {
-  if (thread !== 'main') return;
+export function countEnd(attributes: Record<string, string>, status: string): void {
   if (status === 'completed') instruments().completed.add(1, workflowOf(attributes));
   else if (status === 'parked') instruments().parked.add(1, workflowOf(attributes));
 }
