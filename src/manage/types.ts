@@ -30,6 +30,11 @@ export interface WorkflowFilter {
   createdBefore?: Date | string;
   /** Search fields (`search()` / `enrich()` values): every one must equal. */
   search?: Record<string, string>;
+  /**
+   * The app to look in (client and `mf.workflow` calls only; as their `namespace` argument, which it
+   * must not contradict). Default: the client's namespace (`mf.workflow`: the appId).
+   */
+  namespace?: string;
 }
 
 export interface ListOptions extends WorkflowFilter {

@@ -26,6 +26,21 @@ export type { WorkflowOptions } from './start-job.js';
 
 export const DEFAULT_NAMESPACE = 'memflow';
 
+/**
+ * A filter's `namespace` taken out of it: the filter the SQL sees, and the app to run it in (the
+ * filter's, else the method's `namespace` argument). Both given and different: a ValidationError.
+ */
+function scopedFilter<F extends WorkflowFilter>(given: F, positional: string | undefined): [F, string | undefined] {
+  if (given === null || typeof given !== 'object' || Array.isArray(given) || !('namespace' in given)) return [given, positional];
+  const { namespace, ...filter } = given;
+  if (namespace === undefined) return [filter as F, positional];
+  schemaForApp(validateId('namespace', namespace));
+  if (positional !== undefined && positional !== namespace) {
+    throw new ValidationError('namespace', `the filter names '${namespace}' but the call's namespace argument is '${positional}'`);
+  }
+  return [filter as F, namespace];
+}
+
 export interface ClientConfig {
   /** Where the data lives. Omit it for the embedded PGlite database. */
   connection?: ConnectionConfig;
@@ -164,13 +179,15 @@ export class Client {
      * One page of the app's workflows, newest first (see ListOptions): `{ items, nextCursor }`; pass
      * `nextCursor` as `cursor` for the next page. Bad options get a ValidationError before any SQL.
      */
-    list: async (options: ListOptions = {}, namespace?: string): Promise<WorkflowPage> => {
+    list: async (given: ListOptions = {}, positional?: string): Promise<WorkflowPage> => {
+      const [options, namespace] = scopedFilter(given, positional);
       listParams(options); // refuse bad input before opening anything
       return listWorkflows(await this.engine(namespace), options);
     },
 
     /** How many of the app's workflows match `filter`, for every status (0 where none). */
-    counts: async (filter: WorkflowFilter = {}, namespace?: string): Promise<Record<WorkflowStatus, number>> => {
+    counts: async (given: WorkflowFilter = {}, positional?: string): Promise<Record<WorkflowStatus, number>> => {
+      const [filter, namespace] = scopedFilter(given, positional);
       filterParams(filter);
       return countWorkflows(await this.engine(namespace), filter);
     },
@@ -179,19 +196,22 @@ export class Client {
     apps: async (namespace?: string): Promise<string[]> => listApps(await this.engine(namespace)),
 
     /** handle.cancel() on every running job the filter selects: `{ matched, affected }`. */
-    cancelMany: async (filter: WorkflowFilter, options?: { reason?: string }, namespace?: string): Promise<BulkResult> => {
+    cancelMany: async (given: WorkflowFilter, options?: { reason?: string }, positional?: string): Promise<BulkResult> => {
+      const [filter, namespace] = scopedFilter(given, positional);
       const run = prepareBulk('cancel', filter, options);
       return run(await this.engine(namespace));
     },
 
     /** handle.terminate() on every running, waiting or parked job the filter selects. */
-    terminateMany: async (filter: WorkflowFilter, options?: { reason?: string }, namespace?: string): Promise<BulkResult> => {
+    terminateMany: async (given: WorkflowFilter, options?: { reason?: string }, positional?: string): Promise<BulkResult> => {
+      const [filter, namespace] = scopedFilter(given, positional);
       const run = prepareBulk('terminate', filter, options);
       return run(await this.engine(namespace));
     },
 
     /** handle.resume() on every parked job the filter selects. */
-    resumeMany: async (filter: WorkflowFilter, namespace?: string): Promise<BulkResult> => {
+    resumeMany: async (given: WorkflowFilter, positional?: string): Promise<BulkResult> => {
+      const [filter, namespace] = scopedFilter(given, positional);
       const run = prepareBulk('resume', filter);
       return run(await this.engine(namespace));
     },

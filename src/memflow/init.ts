@@ -132,12 +132,13 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       context: (workflowId, options = {}) => client.workflow.context(workflowId, inApp(options, appId)),
       search: (taskQueue, workflowName, namespace, index, ...query) =>
         client.workflow.search(taskQueue, workflowName, namespace ?? appId, index, ...query),
-      list: (options) => client.workflow.list(options, appId),
-      counts: (filter) => client.workflow.counts(filter, appId),
+      // the client's namespace is appId (a filter's own `namespace` picks another app)
+      list: (options) => client.workflow.list(options),
+      counts: (filter) => client.workflow.counts(filter),
       apps: () => client.workflow.apps(appId),
-      cancelMany: (filter, options) => client.workflow.cancelMany(filter, options, appId),
-      terminateMany: (filter, options) => client.workflow.terminateMany(filter, options, appId),
-      resumeMany: (filter) => client.workflow.resumeMany(filter, appId),
+      cancelMany: (filter, options) => client.workflow.cancelMany(filter, options),
+      terminateMany: (filter, options) => client.workflow.terminateMany(filter, options),
+      resumeMany: (filter) => client.workflow.resumeMany(filter),
     },
     worker: {
       create: (workerConfig) =>

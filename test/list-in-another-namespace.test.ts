@@ -1,0 +1,55 @@
+/**
+ * The listing and bulk calls take the app to look in as a filter field, `namespace`, as start() and
+ * context() take it in their options (a black-box pass: `list({ namespace })` was refused as an
+ * unknown field). The filter's namespace picks the app; it must not contradict the call's own
+ * namespace argument; a bad one is refused before any SQL runs.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemFlow, type MemFlowInstance, ValidationError } from '../src/index.js';
+import { testConnection, uniqueAppId } from './support/backend.js';
+
+export async function listedHere(): Promise<string> {
+  return 'ok';
+}
+
+describe('list, counts and the bulk calls in another namespace', () => {
+  let mf: MemFlowInstance;
+  const here = uniqueAppId('ns-here');
+  const there = uniqueAppId('ns-there');
+
+  beforeAll(async () => {
+    mf = await MemFlow.init({ appId: here, engine: { connection: testConnection() } });
+    // no worker anywhere: the jobs stay running, which is all the listing needs
+    await mf.workflow.start({ taskQueue: 'nsq', workflowName: 'listedHere', workflowId: 'here-1' });
+    await mf.client.workflow.start({ namespace: there, taskQueue: 'nsq', workflowName: 'listedHere', workflowId: 'there-1' });
+    await mf.client.workflow.start({ namespace: there, taskQueue: 'nsq', workflowName: 'listedHere', workflowId: 'there-2' });
+  }, 60_000);
+  afterAll(() => mf.shutdown());
+
+  const ids = (page: { items: { workflowId: string }[] }) => page.items.map((i) => i.workflowId).sort();
+
+  it('lists and counts the app the filter names', async () => {
+    expect(ids(await mf.workflow.list())).toEqual(['here-1']);
+    expect(ids(await mf.workflow.list({ namespace: there }))).toEqual(['there-1', 'there-2']);
+    expect(ids(await mf.client.workflow.list({ namespace: there, idPrefix: 'there-2' }))).toEqual(['there-2']);
+    expect(ids(await mf.client.workflow.list({ namespace: here }, here))).toEqual(['here-1']);
+    expect((await mf.workflow.counts({ namespace: there })).running).toBe(2);
+    expect((await mf.workflow.counts()).running).toBe(1);
+  });
+
+  it('runs a bulk action in the app the filter names only', async () => {
+    expect(await mf.workflow.terminateMany({ namespace: there, idPrefix: 'there-1' })).toEqual({ matched: 1, affected: 1 });
+    expect((await mf.client.workflow.counts({ namespace: there })).terminated).toBe(1);
+    expect((await mf.workflow.counts()).terminated).toBe(0);
+  });
+
+  it('refuses a namespace that contradicts the argument, or is not an app id, before any SQL', async () => {
+    const contradicted = await mf.client.workflow.list({ namespace: there }, here).catch((e) => e);
+    expect(contradicted).toBeInstanceOf(ValidationError);
+    expect(contradicted.message).toMatch(/namespace/);
+    for (const bad of ['Not An App!', '', 42]) {
+      const err = await mf.workflow.counts({ namespace: bad as string }).catch((e) => e);
+      expect(err).toBeInstanceOf(ValidationError);
+    }
+  });
+});
