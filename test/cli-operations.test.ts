@@ -147,6 +147,15 @@ describe('hotmesh CLI: operating workflows', () => {
     const written = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(written).toMatchObject({ workflowId: ids.greet, workflowName: 'greeter', taskQueue: 'cli', args: ['Ann'], entries: history.json() });
     expect(written.export.state.data.done).toBe(true);
+    // a file in a directory that does not exist, or a directory: a usage error naming it (was a raw ENOENT)
+    const noDir = path.join(session.root, 'no-such-dir', 'export.json');
+    const outsideDir = await session.hotmesh('export', ids.greet, '-o', noDir);
+    expect(outsideDir.code).toBe(2);
+    expect(outsideDir.stderr).toContain(`Invalid --output: the directory ${path.dirname(noDir)} does not exist`);
+    expect(fs.existsSync(path.dirname(noDir))).toBe(false);
+    const intoDir = await session.hotmesh('export', ids.greet, '-o', session.root);
+    expect(intoDir.code).toBe(2);
+    expect(intoDir.stderr).toContain('is a directory');
 
     // the export replays against the code that wrote it, and names the first call of code that diverges
     const index = pathToFileURL(path.join(path.dirname(path.dirname(bin)), 'index.js')).href; // the package the bin belongs to

@@ -6,10 +6,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliCommand } from '../cli-command.js';
+import { ValidationError } from '../../errors.js';
 import type { WorkflowHistory } from '../../manage/types.js';
 
 /** What the file holds: a WorkflowHistory, plus the job's export (data, state, status, timeline). */
 export type ExportFile = WorkflowHistory & { export: Record<string, unknown> };
+
+/** The output file's place: its directory must exist, and it must not be a directory itself. */
+function checkOutput(output: string): void {
+  const file = path.resolve(output);
+  const dir = path.dirname(file);
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ValidationError('--output', `the directory ${dir} does not exist (create it first)`);
+  }
+  if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ValidationError('--output', `${file} is a directory: name a file in it`);
+  }
+}
 
 export const exportCommand: CliCommand = {
   names: ['export'],
@@ -19,6 +32,7 @@ export const exportCommand: CliCommand = {
       .description('write the workflow history (replayable with `hotmesh replay`) and its export as JSON')
       .option('-o, --output <file>', 'write to this file instead of stdout')
       .action(async (workflowId: string, opts: { output?: string }) => {
+        if (opts.output !== undefined) checkOutput(opts.output); // before the database is opened
         const { history, ...rest } = await (await env.handle(workflowId)).export();
         const file: ExportFile = { ...(history as WorkflowHistory), export: rest };
         const text = `${JSON.stringify(file, null, 2)}\n`;
@@ -26,7 +40,11 @@ export const exportCommand: CliCommand = {
           env.output.stdout(text);
           return;
         }
-        fs.writeFileSync(opts.output, text);
+        try {
+          fs.writeFileSync(opts.output, text);
+        } catch (err) {
+          throw new Error(`could not write ${path.resolve(opts.output)}: ${(err as Error).message}`);
+        }
         const summary = { workflowId, file: path.resolve(opts.output), entries: file.entries.length };
         env.print(summary, (s) => `wrote ${s.file} (${s.entries} journal entries)`);
       });
