@@ -47,6 +47,7 @@ export {
   AppNotFoundError,
   AppMigrationsPendingError,
   MigrationChecksumError,
+  ShutdownError,
   ContextTypeError,
   PayloadTooLargeError,
   WorkflowFailedError,

@@ -109,3 +109,16 @@ export class MigrationChecksumError extends HotMeshError {
     return false;
   }
 }
+
+/**
+ * A call on a `MemFlow.init` instance after its `shutdown()`: the instance does not open its engines
+ * and connections again behind the caller's back (they would stay open, with no one to close them).
+ */
+export class ShutdownError extends HotMeshError {
+  constructor(readonly appId: string) {
+    super(`This MemFlow instance (appId '${appId}') was shut down: call MemFlow.init again for a new one.`);
+  }
+  override get retryable(): boolean {
+    return false;
+  }
+}

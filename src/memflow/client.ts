@@ -151,6 +151,7 @@ export class Client {
       validateId('workflowId', workflowId);
       const { namespace, ...options } = validateOptions<JobContextOptions & { namespace?: string }>('context options', given, ['tx', 'actor', 'namespace']);
       schemaForApp(namespace ?? this.defaultNamespace); // a bad namespace is refused here, before I/O
+      this.runtime.assertOpen(namespace ?? this.defaultNamespace);
       const opened = this.openedEngine(namespace);
       if (opened) return new JobContext(opened, workflowId, options);
       // Not awaited: each op checks its own input (paths, values) before it waits for the engine, so

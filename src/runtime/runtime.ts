@@ -13,7 +13,7 @@
 import { callAsPromise } from '../call-as-promise.js';
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import { Engine } from '../engine/engine.js';
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, ShutdownError } from '../errors.js';
 import { isConnectionFailure } from '../storage/transient-error.js';
 import { closeAllDrivers, type DriverHold, type DriverTarget, holdDriver } from '../storage/connection.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
@@ -74,6 +74,11 @@ export class Runtime {
   );
   /** The runtimes made under this one (the process runtime's children: every MemFlow.init). */
   private readonly children = new Set<Runtime>();
+  /**
+   * Set by shutdown() on a MemFlow.init runtime: it opens nothing again (a ShutdownError). The process
+   * runtime stays usable after MemFlow.shutdown(), as the established form's clients expect.
+   */
+  private closed = false;
 
   constructor(
     readonly options: RuntimeOptions = {},
@@ -129,8 +134,14 @@ export class Runtime {
     return this.engines.get(`${target.key}|${appId}`)?.engine;
   }
 
+  /** A ShutdownError once this (MemFlow.init) runtime was shut down. */
+  assertOpen(appId: string): void {
+    if (this.closed) throw new ShutdownError(appId);
+  }
+
   private open(target: DriverTarget, appId: string): Promise<OpenEngine> {
     schemaForApp(appId); // refuse a bad appId before anything is opened
+    this.assertOpen(appId);
     const key = `${target.key}|${appId}`;
     const known = this.engines.get(key);
     if (known) return known.opening;
@@ -254,6 +265,7 @@ export class Runtime {
    * finish are given back), close its engines, release its drivers.
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.processWide) this.closed = true;
     const loops = [...this.loops.values()];
     const engines = [...this.engines.values()].map((e) => e.opening);
     this.loops.clear();

@@ -1,0 +1,55 @@
+/**
+ * A MemFlow.init instance after its shutdown() refuses work with a ShutdownError (a black-box pass:
+ * it opened its engine and connection again, which then stayed open with no one to close them, and
+ * kept the process alive). Another instance, and the process runtime, are not affected.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemFlow, type MemFlowInstance, ShutdownError } from '../src/index.js';
+import { testConnection, uniqueAppId } from './support/backend.js';
+
+export async function afterShutdown(): Promise<string> {
+  return 'ran';
+}
+
+describe('an instance after shutdown()', () => {
+  const others: MemFlowInstance[] = [];
+  afterAll(async () => {
+    for (const mf of others) await mf.shutdown();
+  });
+
+  it('refuses starts, workers, contexts and listings with a ShutdownError naming the app', async () => {
+    const appId = uniqueAppId('after-shutdown');
+    const mf = await MemFlow.init({ appId, engine: { connection: testConnection() } });
+    await mf.worker.create({ taskQueue: 'q', workflow: afterShutdown });
+    const handle = await mf.workflow.start({ taskQueue: 'q', workflowName: 'afterShutdown' });
+    expect(await handle.result()).toBe('ran');
+    await mf.shutdown();
+
+    const attempts = [
+      () => mf.workflow.start({ taskQueue: 'q', workflowName: 'afterShutdown' }),
+      () => mf.worker.create({ taskQueue: 'q', workflow: afterShutdown }),
+      () => mf.workflow.context(handle.workflowId),
+      () => mf.workflow.list(),
+      () => mf.client.workflow.getHandle('q', 'afterShutdown', handle.workflowId),
+    ];
+    for (const attempt of attempts) {
+      const err = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ShutdownError);
+      expect((err as ShutdownError).message).toContain(appId);
+      expect((err as ShutdownError).retryable).toBe(false);
+    }
+    await mf.shutdown(); // a second shutdown is harmless
+  });
+
+  it('leaves other instances working', async () => {
+    const gone = await MemFlow.init({ appId: uniqueAppId('gone'), engine: { connection: testConnection() } });
+    const live = await MemFlow.init({ appId: uniqueAppId('live'), engine: { connection: testConnection() } });
+    others.push(live);
+    await gone.shutdown();
+    await live.worker.create({ taskQueue: 'q', workflow: afterShutdown });
+    expect(await (await live.workflow.start({ taskQueue: 'q', workflowName: 'afterShutdown' })).result()).toBe('ran');
+  });
+});
