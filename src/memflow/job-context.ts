@@ -85,18 +85,37 @@ export class JobContext extends Context {
             });
     } catch (err) {
       if ((err as { code?: string; constraint?: string }).code === '23505' && opId !== undefined) {
-        const first = await this.named(context.contextOpById, { jobId: this.workflowId, opId });
-        if (first.rows[0]) return first.rows[0].undef ? undefined : first.rows[0].value;
+        const first = await this.firstAnswer(request, opId);
+        if (first) return first.value;
       }
       throw contextError(err, request);
     }
     const row = res.rows[0];
     if (!row && opId !== undefined) {
-      const first = await this.named(context.contextOpById, { jobId: this.workflowId, opId });
-      if (first.rows[0]) return first.rows[0].undef ? undefined : first.rows[0].value;
+      const first = await this.firstAnswer(request, opId);
+      if (first) return first.value;
     }
     if (!row) throw new JobNotFoundError(this.workflowId);
     return row.undef ? undefined : row.value;
+  }
+
+  /**
+   * What the op of `opId` answered the first time, if it was applied. An op id names one op: the same
+   * id with another op, path or argument is a ValidationError (it would not be applied, silently).
+   */
+  private async firstAnswer(request: ContextOpRequest, opId: string): Promise<{ value: unknown } | undefined> {
+    const { op, path, arg } = request;
+    const res = await this.named(context.contextOpById, { jobId: this.workflowId, opId, op, path, arg });
+    const first = res.rows[0];
+    if (!first) return undefined;
+    if (!first.same) {
+      throw new ValidationError(
+        'opId',
+        `'${opId}' was used for another op (${first.op} at '${first.path.join('.')}', context version ${first.version}); ` +
+          `an op id names one op: this ${op} at '${path.join('.')}' was not applied. Use a new op id for a different op`,
+      );
+    }
+    return { value: first.undef ? undefined : first.value };
   }
 
   /** The current version (number of changes so far). */

@@ -54,9 +54,16 @@ SELECT kind, seq, version::text AS version, op, path, arg
 export const contextOpOutside = defineQuery<OpParams & { jobId: string; opId: string | null; actor: string }, ContextValueRow>(/* sql */ `
 SELECT value, undef, version FROM {{schema}}.context_op($jobId, $op, $path::text[], $arg::jsonb, $capBytes, $opId, $actor)`);
 
-/** What an op with this op id returned the first time. */
-export const contextOpById = defineQuery<{ jobId: string; opId: string }, ContextValueRow>(/* sql */ `
-SELECT result AS value, result IS NULL AS undef, version::text AS version
+/**
+ * What an op with this op id returned the first time, and whether it was this op (`same`: the same
+ * op, path and argument, the argument compared as jsonb), with what it was.
+ */
+export const contextOpById = defineQuery<
+  { jobId: string; opId: string; op: string; path: string[]; arg: string | null },
+  ContextValueRow & { same: boolean; op: string; path: string[] }
+>(/* sql */ `
+SELECT result AS value, result IS NULL AS undef, version::text AS version, op, path,
+       (op = $op AND path = $path::text[] AND arg IS NOT DISTINCT FROM $arg::jsonb) AS same
   FROM {{schema}}.context_log WHERE job_id = $jobId AND op_id = $opId`);
 
 export const contextGet = defineQuery<{ jobId: string; path: string[] }, ContextValueRow>(/* sql */ `
