@@ -45,7 +45,8 @@ export async function describeWorkflow(engine: Engine, workflowId: string): Prom
       : { timers: [], signals: [], children: [], activities: [], unservedTopics: [] },
     contextVersion: Number(row.context_version),
     children: row.children.map((c) => ({ workflowId: c.workflowId, workflowName: c.workflowName, status: workflowStatus(c.status, c.waiting) })),
-    hooks: row.hooks,
+    // a hook's thread status in the list's words: a terminated job's hooks are 'terminated' ('interrupted' as stored)
+    hooks: row.hooks.map((h) => ({ ...h, status: workflowStatus(h.status, false) })),
     stepCount: row.step_count,
     ...(row.journal_summary ? { compacted: row.journal_summary } : {}),
   };

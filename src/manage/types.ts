@@ -89,7 +89,8 @@ export interface WorkflowDescription extends WorkflowListItem {
   contextVersion: number;
   children: Array<{ workflowId: string; workflowName: string; status: WorkflowStatus }>;
   /** Hook threads run against the job. */
-  hooks: Array<{ thread: string; workflowName: string; taskQueue: string; status: string; createdAt: string; completedAt: string | null }>;
+  /** `status`: running, completed, failed, parked, cancelled or terminated (as a job's, never waiting). */
+  hooks: Array<{ thread: string; workflowName: string; taskQueue: string; status: WorkflowStatus; createdAt: string; completedAt: string | null }>;
   /** Journal entries (durable calls recorded) over all threads. */
   stepCount: number;
   /** Set when the main thread's journal was compacted (`journalRetention`): what was kept of it. */
