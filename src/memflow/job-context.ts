@@ -101,11 +101,12 @@ export class JobContext extends Context {
 
   /**
    * What the op of `opId` answered the first time, if it was applied. An op id names one op: the same
-   * id with another op, path or argument is a ValidationError (it would not be applied, silently).
+   * id with another op or at another path is a ValidationError (it would not be applied, silently).
+   * Another argument is a retry's: an activity retried with the same key may have computed it again.
    */
   private async firstAnswer(request: ContextOpRequest, opId: string): Promise<{ value: unknown } | undefined> {
-    const { op, path, arg } = request;
-    const res = await this.named(context.contextOpById, { jobId: this.workflowId, opId, op, path, arg });
+    const { op, path } = request;
+    const res = await this.named(context.contextOpById, { jobId: this.workflowId, opId, op, path });
     const first = res.rows[0];
     if (!first) return undefined;
     if (!first.same) {

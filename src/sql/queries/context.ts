@@ -55,15 +55,15 @@ export const contextOpOutside = defineQuery<OpParams & { jobId: string; opId: st
 SELECT value, undef, version FROM {{schema}}.context_op($jobId, $op, $path::text[], $arg::jsonb, $capBytes, $opId, $actor)`);
 
 /**
- * What an op with this op id returned the first time, and whether it was this op (`same`: the same
- * op, path and argument, the argument compared as jsonb), with what it was.
+ * What an op with this op id returned the first time, and whether it was this op (`same`: the same op
+ * at the same path; the argument may differ, a retry may have computed it again), with what it was.
  */
 export const contextOpById = defineQuery<
-  { jobId: string; opId: string; op: string; path: string[]; arg: string | null },
+  { jobId: string; opId: string; op: string; path: string[] },
   ContextValueRow & { same: boolean; op: string; path: string[] }
 >(/* sql */ `
 SELECT result AS value, result IS NULL AS undef, version::text AS version, op, path,
-       (op = $op AND path = $path::text[] AND arg IS NOT DISTINCT FROM $arg::jsonb) AS same
+       (op = $op AND path = $path::text[]) AS same
   FROM {{schema}}.context_log WHERE job_id = $jobId AND op_id = $opId`);
 
 export const contextGet = defineQuery<{ jobId: string; path: string[] }, ContextValueRow>(/* sql */ `
