@@ -114,6 +114,11 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
     processRuntime,
   );
   const client = new Client({ connection, dataDir: config.dataDir }, runtime, appId);
+  /** A worker's config with the instance's connection and app where it leaves them out (or undefined). */
+  const ofInstance = <C extends { connection?: unknown; dataDir?: string; namespace?: string }>(c: C): C =>
+    c === null || typeof c !== 'object'
+      ? c // Worker.create refuses it
+      : { ...c, connection: c.connection ?? connection, dataDir: c.dataDir ?? config.dataDir, namespace: c.namespace ?? appId };
   try {
     await client.engine(appId); // provision the schema now, as the README promises
   } catch (err) {
@@ -141,10 +146,9 @@ export async function init(config: InitConfig = {}): Promise<MemFlowInstance> {
       resumeMany: (filter) => client.workflow.resumeMany(filter),
     },
     worker: {
-      create: (workerConfig) =>
-        Worker.create({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig } as WorkerConfig, runtime),
+      create: (workerConfig) => Worker.create(ofInstance(workerConfig) as WorkerConfig, runtime),
       registerActivityWorker: (workerConfig, activities, activityTaskQueue) =>
-        Worker.registerActivityWorker({ connection, dataDir: config.dataDir, namespace: appId, ...workerConfig }, activities, activityTaskQueue, runtime),
+        Worker.registerActivityWorker(ofInstance(workerConfig), activities, activityTaskQueue, runtime),
     },
     registerInterceptor: (interceptor) => runtime.registerInterceptor(interceptor),
     registerActivityInterceptor: (interceptor) => runtime.registerActivityInterceptor(interceptor),
