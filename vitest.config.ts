@@ -26,6 +26,8 @@ const POSTGRES_ONLY = [
   'test/group-commit-lock-order.test.ts',
   // a second session holds a hook start's transaction open while the retention sweep runs
   'test/expire-sweep-race.test.ts',
+  // the LISTEN connection is PostgreSQL's
+  'test/listen-one-statement-at-a-time.test.ts',
 ];
 // Embedded-database promises (the startup notice, the version stamp, HOTMESH_LOCK_WAIT_MS): these
 // open data directories of their own whatever the backend, so they run once, in the pglite project.

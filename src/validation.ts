@@ -171,7 +171,7 @@ export function validateRetry<T extends RetryInput>(field: string, value: T | un
     throw new ValidationError(`${field}.backoffCoefficient`, `must be a finite number, 0 or more (got ${describe(backoffCoefficient)})`);
   }
   if (maximumInterval) {
-    parseDurationMs(typeof maximumInterval === 'number' ? maximumInterval * 1000 : maximumInterval, `${field}.maximumInterval`);
+    parseDurationMs(maximumInterval, `${field}.maximumInterval`, 'seconds');
   }
   if (throwOnError !== undefined && typeof throwOnError !== 'boolean') {
     throw new ValidationError(`${field}.throwOnError`, `must be a boolean (got ${describe(throwOnError)})`);

@@ -614,7 +614,7 @@ describe('with a live app', () => {
       expect(err).toBeInstanceOf(WorkflowFailedError);
       expect((err as WorkflowFailedError).job_id).toBe(h.workflowId);
       expect((err as Error).message).toBe(
-        `Invalid duration: '${duration}' is not a duration (try '5 seconds', '2m', '1 hour' or milliseconds)`,
+        `Invalid duration: '${duration}' is not a duration (try '5 seconds', '2m', '1 hour' or a number of milliseconds)`,
       );
       expect(await count('journal', h.workflowId)).toBe(0);
     }

@@ -62,6 +62,13 @@ describe('retry policies are checked where they are given', () => {
     expectInvalid(thrown, `retryPolicy.${field}`);
   });
 
+  // a number there is seconds (README): the refusal says so, and shows the value as given
+  it.each([['soon'], [-5]])('says a maximumInterval number is seconds when it refuses %j', (maximumInterval) => {
+    expect(() => MemFlow.workflow.proxyActivities({ activities, retryPolicy: { maximumInterval } as never })).toThrow(
+      `Invalid retryPolicy.maximumInterval: '${maximumInterval}' is not a duration (try '5 seconds', '2m', '1 hour' or a number of seconds)`,
+    );
+  });
+
   it('accepts what the defaults accept: durations, seconds, and 0 or empty to inherit', () => {
     for (const retryPolicy of [
       { maximumAttempts: 0, backoffCoefficient: 0, maximumInterval: 0 },

@@ -29,7 +29,7 @@ export function resolveRetry(...levels: Array<RetryFields | undefined>): Resolve
     maximumIntervalSeconds:
       interval === RETRY_DEFAULTS.maximumInterval
         ? DEFAULT_MAXIMUM_INTERVAL_SECONDS
-        : parseDurationMs(typeof interval === 'number' ? interval * 1000 : interval, 'maximumInterval') / 1000,
+        : parseDurationMs(interval, 'maximumInterval', 'seconds') / 1000,
   };
 }
 

@@ -24,6 +24,8 @@ export class ListenConnection {
   private readonly lostCallbacks: Array<(error?: unknown) => void> = [];
   private check: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The statements sent so far, one after another (see send()). */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -42,15 +44,35 @@ export class ListenConnection {
     }
     set.add(onPayload);
     const client = await this.connected();
-    if (first) await client.query(`LISTEN ${quoteIdentifier(channel)}`);
+    if (first) await this.send(client, `LISTEN ${quoteIdentifier(channel)}`);
     return async () => {
       set!.delete(onPayload);
       if (set!.size === 0 && this.channels.get(channel) === set) {
         this.channels.delete(channel);
         // not awaited: on a dead LISTEN connection it would hang (close() follows at shutdown)
-        if (this.client && !this.closed) void this.client.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
+        if (this.client && !this.closed) void this.send(this.client, `UNLISTEN ${quoteIdentifier(channel)}`, this.checkMs).catch(() => {});
       }
     };
+  }
+
+  /**
+   * Send `text` once the statements sent before it are answered: one query at a time on the client
+   * (pg deprecates queueing a query on a busy client, and said so on stderr when several apps' UNLISTENs
+   * went at once at shutdown). `timeoutMs` counts from this call, waiting included, so a probe stuck
+   * behind a statement a half-open connection never answers still fails in time.
+   */
+  private send(client: pg.Client, text: string, timeoutMs?: number): Promise<unknown> {
+    const turn = this.sending.then(() => client.query(text));
+    this.sending = turn.then(
+      () => {},
+      () => {},
+    );
+    if (timeoutMs === undefined) return turn;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer to ${text} within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([turn, late]).finally(() => clearTimeout(timer));
   }
 
   /** Called once the connection is back after a loss (notifications sent meanwhile are gone). */
@@ -85,7 +107,7 @@ export class ListenConnection {
     if (!client || this.closed) return;
     const channel = this.channels.keys().next().value;
     const text = channel === undefined ? 'SELECT 1' : `LISTEN ${quoteIdentifier(channel)}`;
-    client.query({ text, query_timeout: this.checkMs } as pg.QueryConfig).catch(() => {
+    this.send(client, text, this.checkMs).catch(() => {
       if (this.client !== client) return;
       destroy(client); // its 'end' (or 'error') runs lost(): reconnect, then poll once
     });
