@@ -3,6 +3,10 @@ import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testConnection, uniqueAppId } from './support/backend.js';
 
+export async function waitsForGo(): Promise<string> {
+  return MemFlow.workflow.waitFor<string>('go-never-sent');
+}
+
 export async function createUser(name: string, age: number) {
   const ctx = await MemFlow.workflow.entity();
   await ctx.set({ name, age, role: age > 30 ? 'admin' : 'user' });
@@ -15,6 +19,7 @@ describe('Entity queries', () => {
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('entity'), engine: { connection: testConnection() } });
     await mf.worker.create({ taskQueue: 'users', workflow: createUser });
+    await mf.worker.create({ taskQueue: 'users', workflow: waitsForGo });
     for (const [name, age] of [['John', 25], ['Johnny', 35], ['Ada', 40]] as const) {
       const h = await mf.workflow.start({ taskQueue: 'users', workflowName: 'createUser', args: [name, age], entity: 'user', workflowId: `user-${name}-${mf.appId}` });
       await h.result();
@@ -45,6 +50,26 @@ describe('Entity queries', () => {
     expect(await MemFlow.Entity.createIndex('user', 'age', hotMesh)).toBe('idx_user_age');
     expect(await MemFlow.Entity.createIndex('user', 'isPremium', hotMesh, 'btree')).toBe('idx_user_ispremium');
     await expect(MemFlow.Entity.createIndex('user', "x'); drop table t; --", hotMesh)).rejects.toMatchObject({ kind: 'ValidationError' });
+  });
+
+  // a row's status is handle.status()'s semaphore (it said -1 for an interrupted job, and 0 for a
+  // parked or cancelled one, where the handle says about -1e9 and 1: a black-box pass)
+  it("gives each row the handle's status semaphore", async () => {
+    const done = `user-John-${mf.appId}`;
+    const waiting = await mf.workflow.start({ taskQueue: 'users', workflowName: 'waitsForGo', entity: 'user', workflowId: `user-waits-${mf.appId}` });
+    const stopped = await mf.workflow.start({ taskQueue: 'users', workflowName: 'waitsForGo', entity: 'user', workflowId: `user-stops-${mf.appId}` });
+    await vi.waitUntil(async () => (await stopped.describe()).status === 'waiting', { timeout: 10_000 });
+    await stopped.terminate();
+    for (const [id, handle] of [
+      [done, await mf.workflow.getHandle('users', 'createUser', done)],
+      [waiting.workflowId, waiting],
+      [stopped.workflowId, stopped],
+    ] as const) {
+      const row = await MemFlow.Entity.findById('user', id, hotMesh);
+      expect(row?.status).toBe(await handle.status());
+    }
+    expect(await stopped.status()).toBeLessThan(-1e8);
+    expect(await waiting.status()).toBeGreaterThan(0);
   });
 });
 

@@ -10,6 +10,7 @@ import { encodeJson } from '../json-value.js';
 import { type EntityCondition, type EntityOp, FIELD_NAME, findEntitiesQuery } from '../sql/queries/find-entities.js';
 import * as entities from '../sql/queries/entities.js';
 import { validateId, validateNonNegativeInteger } from '../validation.js';
+import { semaphore } from './handle.js';
 
 type EngineRef = { engine: Engine };
 export interface EntityRow {
@@ -26,7 +27,7 @@ const OPS: readonly EntityOp[] = ['=', '!=', '>', '<', '>=', '<=', 'LIKE', 'IN']
 const MONGO: Record<string, EntityOp> = { $eq: '=', $ne: '!=', $gt: '>', $gte: '>=', $lt: '<', $lte: '<=', $in: 'IN' };
 
 function toRow(engine: Engine, r: { id: string; context: unknown; status: string }): EntityRow {
-  return { key: `hmsh:${engine.appId}:j:${r.id}`, context: r.context, status: r.status === 'running' ? 1 : r.status === 'interrupted' ? -1 : 0 };
+  return { key: `hmsh:${engine.appId}:j:${r.id}`, context: r.context, status: semaphore(r.status) };
 }
 
 /** The engine handle the statics take (`client.getHotMeshClient(...)`, `MemFlow.workflow.getHotMesh()`). */

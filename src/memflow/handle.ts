@@ -28,8 +28,11 @@ import { type OutsideHookOptions, startHookOutside } from './start-hook.js';
 
 export type { ResultOptions } from './result-waiter.js';
 
-/** Upstream's status semaphore: 0 = complete, > 0 = running, negative = interrupted. */
-function semaphore(status: string): number {
+/**
+ * Upstream's status semaphore: 0 = complete, > 0 = running, negative = interrupted (handle.status(),
+ * state(true)'s metadata.js, export().status and Entity.find*'s rows).
+ */
+export function semaphore(status: string): number {
   if (status === 'running' || status === 'parked') return 1;
   if (status === 'interrupted' || status === 'cancelled') return -1_000_000_000;
   return 0;
