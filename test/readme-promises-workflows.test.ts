@@ -22,7 +22,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { trace as otelTrace } from '@opentelemetry/api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemFlow, type MemFlowInstance, PayloadTooLargeError, WorkflowFailedError } from '../src/index.js';
+import { MemFlow, type MemFlowInstance, PayloadTooLargeError, ValidationError, WorkflowFailedError } from '../src/index.js';
 import type { Engine } from '../src/engine/engine.js';
 import { MAX_PAYLOAD_BYTES } from '../src/json-value.js';
 import { backend, eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
@@ -272,7 +272,10 @@ describe(`README promises: running workflows (${backend})`, () => {
     const tooBig = 'z'.repeat(MAX_PAYLOAD_BYTES + 1);
     const startErr = await start('echo', [tooBig]).catch((e: unknown) => e);
     expect(startErr).toBeInstanceOf(PayloadTooLargeError);
-    expect(startErr).toMatchObject({ limit: MAX_PAYLOAD_BYTES });
+    // README "Bad input": payloads over 2 MiB are refused with a ValidationError naming the field (a
+    // black-box pass: PayloadTooLargeError was not one)
+    expect(startErr).toBeInstanceOf(ValidationError);
+    expect(startErr).toMatchObject({ limit: MAX_PAYLOAD_BYTES, field: 'args', kind: 'PayloadTooLargeError' });
 
     const waiting = await start('listener', ['big']);
     await untilWaiting(engine, waiting.workflowId, 'all-hands');

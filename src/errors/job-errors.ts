@@ -143,17 +143,18 @@ export class ContextTypeError extends HotMeshError {
   }
 }
 
-/** A payload or a context grew past its documented cap. */
-export class PayloadTooLargeError extends HotMeshError {
+/**
+ * A payload or a context grew past its documented cap. A ValidationError too (README, "Bad input":
+ * payloads over 2 MiB are refused with one), with its own kind and message.
+ */
+export class PayloadTooLargeError extends ValidationError {
   constructor(
-    readonly field: string,
+    field: string,
     readonly bytes: number,
     readonly limit: number,
   ) {
-    super(`${field} is ${bytes} bytes, over the limit of ${limit} bytes`);
-  }
-  override get retryable(): boolean {
-    return false;
+    super(field, `is ${bytes} bytes, over the limit of ${limit} bytes`);
+    this.message = `${field} is ${bytes} bytes, over the limit of ${limit} bytes`;
   }
   override get details(): Record<string, unknown> {
     return { field: this.field, bytes: this.bytes, limit: this.limit };
