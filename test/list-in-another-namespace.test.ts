@@ -5,7 +5,7 @@
  * namespace argument; a bad one is refused before any SQL runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemFlow, type MemFlowInstance, ValidationError } from '../src/index.js';
+import { AppNotFoundError, MemFlow, type MemFlowInstance, ValidationError } from '../src/index.js';
 import { testConnection, uniqueAppId } from './support/backend.js';
 
 export async function listedHere(): Promise<string> {
@@ -41,6 +41,22 @@ describe('list, counts and the bulk calls in another namespace', () => {
     expect(await mf.workflow.terminateMany({ namespace: there, idPrefix: 'there-1' })).toEqual({ matched: 1, affected: 1 });
     expect((await mf.client.workflow.counts({ namespace: there })).terminated).toBe(1);
     expect((await mf.workflow.counts()).terminated).toBe(0);
+  });
+
+  // a black-box pass: list({ namespace: 'typo' }) answered an empty page and created the app 'typo'
+  it('answers AppNotFoundError for an app the database does not have, and creates none', async () => {
+    const typo = uniqueAppId('ns-typo');
+    for (const read of [
+      () => mf.workflow.list({ namespace: typo }),
+      () => mf.workflow.counts({ namespace: typo }),
+      () => mf.client.workflow.list({}, typo),
+      () => mf.workflow.cancelMany({ namespace: typo }),
+    ]) {
+      const err = await read().catch((e) => e);
+      expect(err).toBeInstanceOf(AppNotFoundError);
+      expect(err.message).toContain(`No app '${typo}'`);
+    }
+    expect(await mf.workflow.apps()).not.toContain(typo);
   });
 
   it('refuses a namespace that contradicts the argument, or is not an app id, before any SQL', async () => {

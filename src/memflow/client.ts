@@ -111,6 +111,15 @@ export class Client {
     await processRuntime.shutdownAll();
   }
 
+  /**
+   * The engine of a namespace a read named: the client's own namespace opens (and provisions) as
+   * engine() does; another must exist already (an AppNotFoundError, rather than an app made by a typo).
+   */
+  private namedEngine(namespace: string | undefined): Promise<Engine> {
+    if (namespace === undefined || namespace === this.defaultNamespace) return this.engine();
+    return this.runtime.existingEngine(this.target, namespace);
+  }
+
   /** Upstream's engine handle for a namespace (used with `MemFlow.Search.findAllUserData`). */
   async getHotMeshClient(_taskQueue?: string, namespace?: string): Promise<HotMeshEngine> {
     return new HotMeshEngine(await this.engine(namespace));
@@ -183,14 +192,14 @@ export class Client {
     list: async (given: ListOptions = {}, positional?: string): Promise<WorkflowPage> => {
       const [options, namespace] = scopedFilter(given, positional);
       listParams(options); // refuse bad input before opening anything
-      return listWorkflows(await this.engine(namespace), options);
+      return listWorkflows(await this.namedEngine(namespace), options);
     },
 
     /** How many of the app's workflows match `filter`, for every status (0 where none). */
     counts: async (given: WorkflowFilter = {}, positional?: string): Promise<Record<WorkflowStatus, number>> => {
       const [filter, namespace] = scopedFilter(given, positional);
       filterParams(filter);
-      return countWorkflows(await this.engine(namespace), filter);
+      return countWorkflows(await this.namedEngine(namespace), filter);
     },
 
     /** The app ids in this database: the schemas that hold this engine's tables. */
@@ -200,21 +209,21 @@ export class Client {
     cancelMany: async (given: WorkflowFilter, options?: { reason?: string }, positional?: string): Promise<BulkResult> => {
       const [filter, namespace] = scopedFilter(given, positional);
       const run = prepareBulk('cancel', filter, options);
-      return run(await this.engine(namespace));
+      return run(await this.namedEngine(namespace));
     },
 
     /** handle.terminate() on every running, waiting or parked job the filter selects. */
     terminateMany: async (given: WorkflowFilter, options?: { reason?: string }, positional?: string): Promise<BulkResult> => {
       const [filter, namespace] = scopedFilter(given, positional);
       const run = prepareBulk('terminate', filter, options);
-      return run(await this.engine(namespace));
+      return run(await this.namedEngine(namespace));
     },
 
     /** handle.resume() on every parked job the filter selects. */
     resumeMany: async (given: WorkflowFilter, positional?: string): Promise<BulkResult> => {
       const [filter, namespace] = scopedFilter(given, positional);
       const run = prepareBulk('resume', filter);
-      return run(await this.engine(namespace));
+      return run(await this.namedEngine(namespace));
     },
 
     /**

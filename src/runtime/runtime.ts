@@ -13,9 +13,10 @@
 import { callAsPromise } from '../call-as-promise.js';
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import { Engine } from '../engine/engine.js';
-import { ConnectionError, ShutdownError } from '../errors.js';
+import { AppNotFoundError, ConnectionError, ShutdownError } from '../errors.js';
 import { isConnectionFailure } from '../storage/transient-error.js';
 import { closeAllDrivers, type DriverHold, type DriverTarget, holdDriver } from '../storage/connection.js';
+import { planMigrations, registeredApps } from '../storage/migrate.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
 import { ActivityRegistry } from '../worker/activity-registry.js';
 import { publishNow } from '../worker/calls/emit.js';
@@ -132,6 +133,29 @@ export class Runtime {
   openedEngine(target: DriverTarget, appId: string): Engine | undefined {
     if (typeof appId !== 'string') return undefined; // engine() refuses it, with a ValidationError
     return this.engines.get(`${target.key}|${appId}`)?.engine;
+  }
+
+  /**
+   * The engine of `appId` on `target` if the database has that app (opened, and migrated, as engine()
+   * does), else an AppNotFoundError naming the apps it has. For reads that name an app: opening one
+   * creates it, and a typo in a listing's namespace created an empty app.
+   */
+  async existingEngine(target: DriverTarget, appId: string): Promise<Engine> {
+    schemaForApp(appId);
+    this.assertOpen(appId);
+    if (!this.engines.has(`${target.key}|${appId}`)) {
+      const hold = await holdDriver(target);
+      try {
+        if (!(await planMigrations(hold.driver, appId)).registered) {
+          throw new AppNotFoundError(appId, (await registeredApps(hold.driver)).map((a) => a.appId));
+        }
+      } catch (err) {
+        throw !target.embedded && isConnectionFailure(err) ? new ConnectionError(target.source, target.where, err) : err;
+      } finally {
+        await hold.release();
+      }
+    }
+    return this.engine(target, appId);
   }
 
   /** A ShutdownError once this (MemFlow.init) runtime was shut down. */
