@@ -1,6 +1,6 @@
 /**
  * An action's request body (JSON the page sends), parsed and checked before anything runs: user
- * JSON (a signal's payload, a hook's arguments) arrives as text and must parse.
+ * JSON (a signal's payload, a hook's arguments) arrives as text that must parse, or as a JSON value.
  */
 import { ValidationError } from '../errors.js';
 import { validateId } from '../validation.js';
@@ -26,6 +26,16 @@ function parseJsonText(name: string, text: string | undefined, fallback: unknown
   }
 }
 
+/**
+ * User JSON as the page sends it, JSON text, or as another client sends it, a JSON value in the body
+ * (a string is read as JSON text: send '"text"' for a string).
+ */
+function jsonField(body: Record<string, unknown>, name: string, fallback: unknown): unknown {
+  const v = body[name];
+  if (typeof v === 'string' || v === undefined || v === null) return parseJsonText(name, field(body, name), fallback);
+  return v;
+}
+
 export function parseActionBody(action: ActionName, raw: string): ActionInput {
   let body: unknown;
   try {
@@ -37,9 +47,9 @@ export function parseActionBody(action: ActionName, raw: string): ActionInput {
   const b = body as Record<string, unknown>;
   switch (action) {
     case 'signal':
-      return { action, signalId: validateId('signalId', field(b, 'signalId') ?? ''), payload: parseJsonText('payload', field(b, 'payload'), null) };
+      return { action, signalId: validateId('signalId', field(b, 'signalId') ?? ''), payload: jsonField(b, 'payload', null) };
     case 'hook': {
-      const args = parseJsonText('args', field(b, 'args'), []);
+      const args = jsonField(b, 'args', []);
       if (!Array.isArray(args)) throw new ValidationError('args', 'must be a JSON array');
       return { action, taskQueue: field(b, 'taskQueue') ?? '', workflowName: field(b, 'workflowName') ?? '', args };
     }
@@ -53,7 +63,8 @@ export function parseActionBody(action: ActionName, raw: string): ActionInput {
     case 'retry':
       return { action };
     case 'fork': {
-      const from = field(b, 'fromSeq');
+      // a number, or its digits as the page's form sends them
+      const from = typeof b.fromSeq === 'number' && Number.isFinite(b.fromSeq) ? String(b.fromSeq) : field(b, 'fromSeq');
       if (from === undefined) return { action };
       if (!/^\d{1,9}$/.test(from)) throw new ValidationError('fromSeq', 'must be a non-negative integer');
       return { action, fromSeq: Number(from) };

@@ -164,5 +164,13 @@ describe('request guard and options', () => {
     expect(() => parseActionBody('hook', JSON.stringify({ args: '{}' }))).toThrow(/JSON array/);
     expect(() => parseActionBody('fork', JSON.stringify({ fromSeq: '-1' }))).toThrow(/non-negative/);
     expect(parseActionBody('fork', JSON.stringify({ fromSeq: '3' }))).toEqual({ action: 'fork', fromSeq: 3 });
+    // a client other than the page sends JSON values (a black-box pass: each was a 400 "must be a string")
+    expect(parseActionBody('fork', JSON.stringify({ fromSeq: 2 }))).toEqual({ action: 'fork', fromSeq: 2 });
+    expect(() => parseActionBody('fork', JSON.stringify({ fromSeq: -1 }))).toThrow(/non-negative/);
+    expect(() => parseActionBody('fork', JSON.stringify({ fromSeq: 1.5 }))).toThrow(/non-negative/);
+    expect(parseActionBody('signal', JSON.stringify({ signalId: 'go', payload: { a: [1, true] } }))).toEqual({ action: 'signal', signalId: 'go', payload: { a: [1, true] } });
+    expect(parseActionBody('signal', JSON.stringify({ signalId: 'go', payload: 7 }))).toEqual({ action: 'signal', signalId: 'go', payload: 7 });
+    expect(parseActionBody('hook', JSON.stringify({ taskQueue: 'q', workflowName: 'w', args: ['x', 1] }))).toEqual({ action: 'hook', taskQueue: 'q', workflowName: 'w', args: ['x', 1] });
+    expect(() => parseActionBody('hook', JSON.stringify({ args: { not: 'an array' } }))).toThrow(/JSON array/);
   });
 });
