@@ -62,6 +62,18 @@ describe('hotmesh CLI: refusals and exit codes', () => {
       [['list', '--status', 'sleeping'], /^hotmesh: Invalid --status: must be one of running, waiting, completed, failed, parked, cancelled, terminated \(got "sleeping"\)$/],
       [['list', '--cursor', 'not-a-cursor'], /^hotmesh: Invalid --cursor: /],
       [['counts', '--created-after', 'yesterday'], /^hotmesh: Invalid --created-after: must be a Date or an ISO 8601 date string \(a time without a zone is UTC\)$/],
+      // names, ids, paths and the actor too: each was checked only once the database was open (exit 1
+      // against an unreachable server, 3 on a fresh data directory: a black-box pass)
+      [['start', 'q', 'bad-name'], /^hotmesh: Invalid workflowName: /],
+      [['start', 'bad/queue', 'greet'], /^hotmesh: Invalid taskQueue: /],
+      [['start', 'q', 'greet', '--id', 'a\u0001b'], /^hotmesh: Invalid workflowId: must not contain control characters/],
+      [['signal', 'job-1', 'bad\u0001'], /^hotmesh: Invalid signalId: /],
+      [['signal', 'job\u0001', 'go'], /^hotmesh: Invalid workflowId: /],
+      [['hook', 'job-1', 'bad/queue', 'tagger'], /^hotmesh: Invalid taskQueue: /],
+      [['context', 'get', 'job-1', 'a..b'], /^hotmesh: Invalid path: /],
+      [['context', 'set', 'job-1', '--actor', '', '1'], /^hotmesh: Invalid actor: must not be empty/],
+      [['describe', 'a\u0001'], /^hotmesh: Invalid workflowId: /],
+      [['fork', 'job-1', '--id', 'x\u0001'], /^hotmesh: Invalid --id: /],
       [['describe'], /^error: missing required argument 'workflowId'$/],
       [['frobnicate'], /^error: unknown command 'frobnicate'$/],
       [['apps', '--colour'], /^error: unknown option '--colour'$/],

@@ -15,6 +15,7 @@ import type { Driver } from '../storage/driver.js';
 import { migrationLabel, planMigrations, registeredApps } from '../storage/migrate.js';
 import { isConnectionFailure } from '../storage/transient-error.js';
 import { validateAppId } from '../storage/sql-identifier.js';
+import { validateId } from '../validation.js';
 import type { ExitCode } from './exit-codes.js';
 
 export interface GlobalOptions {
@@ -96,6 +97,7 @@ export class CliEnv {
 
   /** A handle on one job of the app (its task queue and name are not needed to address it). */
   async handle(workflowId: string): Promise<WorkflowHandle> {
+    validateId('workflowId', workflowId); // before the database is opened
     return (await this.memflow()).workflow.getHandle('', '', workflowId);
   }
 

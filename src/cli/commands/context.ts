@@ -9,7 +9,9 @@ import type { Command } from 'commander';
 import type { CliCommand } from '../cli-command.js';
 import type { CliEnv } from '../cli-env.js';
 import { ValidationError } from '../../errors.js';
+import { buildOp } from '../../context/context-op.js';
 import type { JobContext } from '../../memflow/job-context.js';
+import { validateId } from '../../validation.js';
 import { parseIntegerArgument, parseJsonArgument } from '../json-argument.js';
 import { prettyJson, table, time } from '../table.js';
 
@@ -18,6 +20,8 @@ interface ActorOption {
 }
 
 async function contextOf(env: CliEnv, workflowId: string, opts: ActorOption): Promise<JobContext> {
+  validateId('workflowId', workflowId); // before the database is opened
+  validateId('actor', opts.actor);
   return (await env.memflow()).workflow.context(workflowId, { actor: opts.actor });
 }
 
@@ -33,8 +37,12 @@ function pathAndValue(first: string, second: string | undefined): { path?: strin
   return second === undefined ? { value: parseJsonArgument('value', first) } : { path: first, value: parseJsonArgument('value', second) };
 }
 
-/** What an op does with the context, made from its arguments before anything is opened (bad JSON is refused first). */
-type Prepared = (ctx: JobContext) => Promise<unknown>;
+type OpName = 'get' | 'set' | 'merge' | 'increment' | 'append' | 'delete';
+/**
+ * What an op does with the context, made from its arguments before anything is opened: bad JSON,
+ * then the path and value checks the op itself makes (buildOp), are refused first.
+ */
+type Prepared = { name: OpName; args: unknown[] };
 
 function op(parent: Command, env: CliEnv, spec: string, description: string, prepare: (...args: string[]) => Prepared) {
   parent
@@ -45,8 +53,10 @@ function op(parent: Command, env: CliEnv, spec: string, description: string, pre
       // commander passes the declared arguments, then the options, then the command
       const [workflowId, ...rest] = received.slice(0, -2) as string[];
       const opts = received[received.length - 2] as ActorOption;
-      const run = prepare(...rest);
-      env.print(await run(await contextOf(env, workflowId!, opts)), prettyJson);
+      const { name, args } = prepare(...rest);
+      buildOp(name, args);
+      const ctx = await contextOf(env, workflowId!, opts);
+      env.print(await (ctx[name] as (...a: unknown[]) => Promise<unknown>).apply(ctx, args), prettyJson);
     });
 }
 
@@ -54,25 +64,25 @@ export const contextCommand: CliCommand = {
   names: ['context'],
   register(program, env) {
     const context = program.command('context').description("read and change a workflow's context (its permanent JSON memory)");
-    op(context, env, 'get <workflowId> [path]', 'the whole context, or the value at a dotted path (null when missing)', (path) => (ctx) => ctx.get(path));
+    op(context, env, 'get <workflowId> [path]', 'the whole context, or the value at a dotted path (null when missing)', (path) => ({ name: 'get', args: [path] }));
     op(context, env, 'set <workflowId> <pathOrJson> [json]', 'replace the document (set <id> <json>) or the value at a path (set <id> <path> <json>)', (a, b) => {
       const { path, value } = pathAndValue(a!, b);
-      return (ctx) => (path === undefined ? ctx.set(value) : ctx.set(path, value));
+      return { name: 'set', args: path === undefined ? [value] : [path, value] };
     });
     op(context, env, 'merge <workflowId> <pathOrJson> [json]', 'deep-merge an object into the document, or at a path', (a, b) => {
       const { path, value } = pathAndValue(a!, b);
-      return (ctx) => (path === undefined ? ctx.merge(value) : ctx.merge(path, value));
+      return { name: 'merge', args: path === undefined ? [value] : [path, value] };
     });
     op(context, env, 'increment <workflowId> <path> [by]', 'add a number (default 1, negative to subtract) to the number at a path', (path, by) => {
       const amount = by === undefined ? 1 : parseJsonArgument('by', by);
       if (typeof amount !== 'number') throw new ValidationError('by', `must be a number (got ${by})`);
-      return (ctx) => ctx.increment(path!, amount);
+      return { name: 'increment', args: [path, amount] };
     });
-    op(context, env, 'append <workflowId> <path> <json>', 'append one element to the array at a path', (path, json) => {
-      const value = parseJsonArgument('value', json!);
-      return (ctx) => ctx.append(path!, value);
-    });
-    op(context, env, 'delete <workflowId> <path>', 'remove the value at a path', (path) => (ctx) => ctx.delete(path!));
+    op(context, env, 'append <workflowId> <path> <json>', 'append one element to the array at a path', (path, json) => ({
+      name: 'append',
+      args: [path, parseJsonArgument('value', json!)],
+    }));
+    op(context, env, 'delete <workflowId> <path>', 'remove the value at a path', (path) => ({ name: 'delete', args: [path] }));
 
     context
       .command('log <workflowId>')

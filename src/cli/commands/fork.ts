@@ -5,6 +5,7 @@
  */
 import type { CliCommand } from '../cli-command.js';
 import { parseIntegerArgument } from '../json-argument.js';
+import { validateId } from '../../validation.js';
 
 export const forkCommand: CliCommand = {
   names: ['fork'],
@@ -16,6 +17,7 @@ export const forkCommand: CliCommand = {
       .option('--id <workflowId>', "the copy's workflow id (default: a new guid)")
       .action(async (workflowId: string, opts: { from?: string; id?: string }) => {
         const fromSeq = opts.from === undefined ? undefined : parseIntegerArgument('--from', opts.from, 0, 2_147_483_647);
+        if (opts.id !== undefined) validateId('--id', opts.id); // before the database is opened
         const forked = await (await env.handle(workflowId)).fork({ fromSeq, workflowId: opts.id });
         env.print({ workflowId: forked.workflowId, forkedFrom: workflowId }, (v) => v.workflowId);
       });

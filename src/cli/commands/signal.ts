@@ -4,6 +4,7 @@
  */
 import type { CliCommand } from '../cli-command.js';
 import { parseJsonArgument } from '../json-argument.js';
+import { prepareSignal } from '../../memflow/send-signal.js';
 
 export const signalCommand: CliCommand = {
   names: ['signal'],
@@ -14,8 +15,10 @@ export const signalCommand: CliCommand = {
       .option('--key <signalKey>', 'idempotency key: a resend with the same key applies once')
       .action(async (workflowId: string, signalId: string, json: string | undefined, opts: { key?: string }) => {
         const data = json === undefined ? null : parseJsonArgument('signal payload', json);
+        const options = opts.key === undefined ? undefined : { signalKey: opts.key };
+        prepareSignal(signalId, data, options); // its checks, before the database is opened
         const handle = await env.handle(workflowId);
-        await handle.signal(signalId, data, opts.key === undefined ? undefined : { signalKey: opts.key });
+        await handle.signal(signalId, data, options);
         env.print({ workflowId, signalId }, (v) => `signal '${v.signalId}' sent to ${v.workflowId}`);
       });
   },

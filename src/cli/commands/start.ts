@@ -5,6 +5,7 @@
  */
 import type { CliCommand } from '../cli-command.js';
 import { parseJsonArray } from '../json-argument.js';
+import { prepareStart } from '../../memflow/start-job.js';
 
 export const startCommand: CliCommand = {
   names: ['start'],
@@ -17,8 +18,10 @@ export const startCommand: CliCommand = {
       .option('--entity <name>', 'the entity stored on the job')
       .action(async (taskQueue: string, workflowName: string, opts: { args?: string; id?: string; entity?: string }) => {
         const args = parseJsonArray('--args', opts.args);
+        const options = { taskQueue, workflowName, args, workflowId: opts.id, entity: opts.entity };
+        prepareStart(options); // its checks, before the database is opened
         const mf = await env.memflow();
-        const handle = await mf.workflow.start({ taskQueue, workflowName, args, workflowId: opts.id, entity: opts.entity });
+        const handle = await mf.workflow.start(options);
         env.print({ workflowId: handle.workflowId }, (v) => v.workflowId);
       });
   },
