@@ -6,7 +6,7 @@
  */
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runtimeLogger } from '../src/telemetry/logger.js';
 import { eventually, testConnection, uniqueAppId } from './support/backend.js';
 
@@ -294,6 +294,26 @@ describe('log levels', () => {
     const silent = runtimeLogger({ logger: rec.logger, logLevel: 'silent' }, {});
     silent.error({}, 'never');
     expect(rec.entries.map((e) => e.msg)).toEqual(['kept', 'kept too']);
+  });
+
+  // a black-box pass: HOTMESH_LOG_LEVEL=verbose was ignored without a word
+  it('says on stderr that a HOTMESH_LOG_LEVEL it does not know is ignored', () => {
+    const rec = recorder();
+    const said: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      said.push(String(chunk));
+      return true;
+    });
+    try {
+      const logger = runtimeLogger({ logger: rec.logger, logLevel: 'warn' }, { HOTMESH_LOG_LEVEL: 'verbose' });
+      logger.info({}, 'dropped');
+      logger.warn({}, 'kept');
+      runtimeLogger({ logger: rec.logger }, { HOTMESH_LOG_LEVEL: '' }); // unset: nothing to say
+    } finally {
+      spy.mockRestore();
+    }
+    expect(said).toEqual(['hotmesh: HOTMESH_LOG_LEVEL="verbose" is not a level (debug, info, warn, error, silent); it is ignored\n']);
+    expect(rec.entries.map((e) => e.msg)).toEqual(['kept']);
   });
 
   it('takes a pino logger as it is', () => {

@@ -75,6 +75,10 @@ function stderrLogger(): Logger {
 export function runtimeLogger(options: { logger?: Logger; logLevel?: LogLevel } = {}, env: Record<string, string | undefined> = process.env): Logger {
   validateLogging(options);
   const fromEnv = env.HOTMESH_LOG_LEVEL;
+  if (fromEnv !== undefined && fromEnv !== '' && !isLogLevel(fromEnv)) {
+    // not a reason to stop the process, but a typo there must not pass unseen (said once per logger made)
+    process.stderr.write(`hotmesh: HOTMESH_LOG_LEVEL=${JSON.stringify(fromEnv)} is not a level (debug, info, warn, error, silent); it is ignored\n`);
+  }
   const level: LogLevel = isLogLevel(fromEnv) ? fromEnv : (options.logLevel ?? (options.logger ? 'debug' : 'warn'));
   const target = options.logger ?? stderrLogger();
   let failed = false;
