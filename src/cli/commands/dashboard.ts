@@ -37,7 +37,15 @@ export const dashboardCommand: CliCommand = {
       .action(async (flags: DashboardFlags) => {
         if (!/^\d{1,5}$/.test(flags.port)) throw new ValidationError('--port', 'must be an integer from 0 to 65535');
         const served = { port: Number(flags.port), host: flags.host, readOnly: flags.readOnly, token: flags.token };
-        resolveDashboardOptions(served); // refuse a bad port, or a public host without a token, before opening anything
+        try {
+          resolveDashboardOptions(served); // refuse a bad port, or a public host without a token, before opening anything
+        } catch (err) {
+          // named as the flag the user typed (--port 99999 said "Invalid port")
+          if (err instanceof ValidationError && ['port', 'host', 'token', 'readOnly'].includes(err.field)) {
+            throw new ValidationError(err.field === 'readOnly' ? '--read-only' : `--${err.field}`, err.rule);
+          }
+          throw err;
+        }
         const mf = await env.memflow();
         const dashboard = await startDashboard({ mf, ...served });
         env.print({ url: dashboard.url, appId: mf.appId, readOnly: flags.readOnly }, (v) => `dashboard of ${v.appId} at ${v.url}${v.readOnly ? ' (read-only)' : ''} (Ctrl-C stops it)`);
