@@ -28,6 +28,8 @@ const POSTGRES_ONLY = [
   'test/expire-sweep-race.test.ts',
   // the LISTEN connection is PostgreSQL's
   'test/listen-one-statement-at-a-time.test.ts',
+  // a CLI run against the live database, as cli-operations
+  'test/cli-reader-gone.test.ts',
 ];
 // Embedded-database promises (the startup notice, the version stamp, HOTMESH_LOCK_WAIT_MS): these
 // open data directories of their own whatever the backend, so they run once, in the pglite project.

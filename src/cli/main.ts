@@ -10,6 +10,13 @@ process.env.HOTMESH_LOCK_WAIT_MS ??= '1000';
 
 const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
 
+// The reader went away (`hotmesh list | head -3`): stop quietly, as Unix tools do, rather than print
+// an unhandled EPIPE's stack.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const code = await runCli(process.argv.slice(2), { stdout: write(process.stdout), stderr: write(process.stderr) });
 process.exitCode = code;
 // Everything was closed; a handle left open (a pool's idle timer) must not keep the shell waiting.
