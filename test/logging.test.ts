@@ -309,6 +309,7 @@ describe('log levels', () => {
       logger.info({}, 'dropped');
       logger.warn({}, 'kept');
       runtimeLogger({ logger: rec.logger }, { HOTMESH_LOG_LEVEL: '' }); // unset: nothing to say
+      runtimeLogger({ logger: rec.logger }, { HOTMESH_LOG_LEVEL: 'verbose' }); // said once a process
     } finally {
       spy.mockRestore();
     }

@@ -22,7 +22,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { trace as otelTrace } from '@opentelemetry/api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemFlow, type MemFlowInstance, PayloadTooLargeError, ValidationError, WorkflowFailedError } from '../src/index.js';
+import { isHotMeshError, MemFlow, type MemFlowInstance, PayloadTooLargeError, ValidationError, WorkflowFailedError } from '../src/index.js';
 import type { Engine } from '../src/engine/engine.js';
 import { MAX_PAYLOAD_BYTES } from '../src/json-value.js';
 import { backend, eventually, POSTGRES_URL, testConnection, uniqueAppId } from './support/backend.js';
@@ -275,6 +275,7 @@ describe(`README promises: running workflows (${backend})`, () => {
     // README "Bad input": payloads over 2 MiB are refused with a ValidationError naming the field (a
     // black-box pass: PayloadTooLargeError was not one)
     expect(startErr).toBeInstanceOf(ValidationError);
+    expect(isHotMeshError(startErr, 'ValidationError') && isHotMeshError(startErr, 'PayloadTooLargeError')).toBe(true); // by kind too
     expect(startErr).toMatchObject({ limit: MAX_PAYLOAD_BYTES, field: 'args', kind: 'PayloadTooLargeError' });
 
     const waiting = await start('listener', ['big']);

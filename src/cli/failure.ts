@@ -27,7 +27,7 @@ export function describeFailure(err: unknown): Failure {
     return { code: err.exitCode === 0 ? EXIT.ok : EXIT.usage, message: '' };
   }
   const message = oneLine(err instanceof Error ? err.message : String(err)) || 'unknown error';
-  if (isHotMeshError(err, 'ValidationError') || isHotMeshError(err, 'PayloadTooLargeError')) return { code: EXIT.usage, message };
+  if (isHotMeshError(err, 'ValidationError')) return { code: EXIT.usage, message }; // PayloadTooLargeError too
   if (isHotMeshError(err) && NOT_FOUND.has(err.kind)) return { code: EXIT.notFound, message };
   if (isHotMeshError(err, 'DataDirLockedError')) {
     return {

@@ -8,14 +8,18 @@ import { runCli } from './program.js';
 
 process.env.HOTMESH_LOCK_WAIT_MS ??= '1000';
 
-const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
-
-// The reader went away (`hotmesh list | head -3`): stop quietly, as Unix tools do, rather than print
-// an unhandled EPIPE's stack.
+// The reader went away (`hotmesh list | head -3`): the rest of the output is dropped, quietly, as Unix
+// tools do (an unhandled EPIPE printed its stack), and the command closes what it opened as usual.
+let readerGone = false;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
+  if (err.code !== 'EPIPE') throw err;
+  readerGone = true;
 });
+
+const write = (stream: NodeJS.WriteStream) => (text: string) => {
+  if (stream === process.stdout && readerGone) return;
+  stream.write(text);
+};
 
 const code = await runCli(process.argv.slice(2), { stdout: write(process.stdout), stderr: write(process.stderr) });
 process.exitCode = code;

@@ -40,10 +40,10 @@ const SECURITY_HEADERS = {
 /** The status an error answers with; its message is what the browser sees. */
 function statusOf(err: unknown): number {
   if (err instanceof RefusedError) return 403;
+  if (isHotMeshError(err, 'PayloadTooLargeError')) return 413; // a ValidationError too: before the 400
   if (isHotMeshError(err, 'ValidationError')) return 400;
   if (isHotMeshError(err, 'JobNotFoundError') || isHotMeshError(err, 'AppNotFoundError')) return 404;
   if (isHotMeshError(err, 'AppMigrationsPendingError') || isHotMeshError(err, 'AppSchemaConflictError')) return 409;
-  if (isHotMeshError(err, 'PayloadTooLargeError')) return 413;
   if (isHotMeshError(err, 'JobFinishedError') || isHotMeshError(err, 'ContextTypeError') || isHotMeshError(err, 'DuplicateJobError') || isHotMeshError(err, 'WorkflowStateError')) return 409;
   return 500;
 }

@@ -44,11 +44,23 @@ export class HotMeshError extends Error {
     this.kind = new.target.name;
     this.name = new.target.name;
   }
+  /**
+   * Its kind, then the kinds of the classes it extends (a PayloadTooLargeError is a ValidationError
+   * too). A getter: not an own field, so not in the error's JSON.
+   */
+  get kinds(): readonly string[] {
+    const out: string[] = [];
+    for (let p = Object.getPrototypeOf(this); p && p !== Error.prototype; p = Object.getPrototypeOf(p)) out.push(p.constructor.name);
+    return out;
+  }
 }
 
+/** A HotMesh error, of `kind` or of a kind that extends it (`isHotMeshError(tooLarge, 'ValidationError')`). */
 export function isHotMeshError(err: unknown, kind?: string): err is HotMeshError {
   const branded = typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
-  return branded && (kind === undefined || (err as HotMeshError).kind === kind);
+  if (!branded || kind === undefined) return branded;
+  const e = err as HotMeshError;
+  return e.kind === kind || (Array.isArray(e.kinds) && e.kinds.includes(kind));
 }
 
 /**

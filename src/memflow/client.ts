@@ -160,9 +160,9 @@ export class Client {
       validateId('workflowId', workflowId);
       const { namespace, ...options } = validateOptions<JobContextOptions & { namespace?: string }>('context options', given, ['tx', 'actor', 'namespace']);
       schemaForApp(namespace ?? this.defaultNamespace); // a bad namespace is refused here, before I/O
-      this.runtime.assertOpen(namespace ?? this.defaultNamespace);
       const opened = this.openedEngine(namespace);
       if (opened) return new JobContext(opened, workflowId, options);
+      this.runtime.assertOpen(namespace ?? this.defaultNamespace); // after shutdown(): a ShutdownError
       // Not awaited: each op checks its own input (paths, values) before it waits for the engine, so
       // bad input is a ValidationError before any SQL even when the database cannot be reached (the
       // handle used to open the engine first, and a bad path got the ConnectionError). Opening starts

@@ -142,20 +142,20 @@ export class Runtime {
    */
   async existingEngine(target: DriverTarget, appId: string): Promise<Engine> {
     schemaForApp(appId);
+    if (this.engines.has(`${target.key}|${appId}`)) return this.engine(target, appId);
     this.assertOpen(appId);
-    if (!this.engines.has(`${target.key}|${appId}`)) {
-      const hold = await holdDriver(target);
-      try {
-        if (!(await planMigrations(hold.driver, appId)).registered) {
-          throw new AppNotFoundError(appId, (await registeredApps(hold.driver)).map((a) => a.appId));
-        }
-      } catch (err) {
-        throw !target.embedded && isConnectionFailure(err) ? new ConnectionError(target.source, target.where, err) : err;
-      } finally {
-        await hold.release();
+    // held until the engine holds it too: an embedded database is not closed and opened again between
+    const hold = await holdDriver(target);
+    try {
+      if (!(await planMigrations(hold.driver, appId)).registered) {
+        throw new AppNotFoundError(appId, (await registeredApps(hold.driver)).map((a) => a.appId));
       }
+      return await this.engine(target, appId);
+    } catch (err) {
+      throw !target.embedded && isConnectionFailure(err) ? new ConnectionError(target.source, target.where, err) : err;
+    } finally {
+      await hold.release();
     }
-    return this.engine(target, appId);
   }
 
   /** A ShutdownError once this (MemFlow.init) runtime was shut down. */
@@ -165,10 +165,10 @@ export class Runtime {
 
   private open(target: DriverTarget, appId: string): Promise<OpenEngine> {
     schemaForApp(appId); // refuse a bad appId before anything is opened
-    this.assertOpen(appId);
     const key = `${target.key}|${appId}`;
     const known = this.engines.get(key);
     if (known) return known.opening;
+    this.assertOpen(appId);
     const opening = (async () => {
       const hold = await holdDriver(target);
       try {
@@ -289,13 +289,16 @@ export class Runtime {
    * finish are given back), close its engines, release its drivers.
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    // A MemFlow.init runtime opens nothing new from now on; the runs finishing in their grace still
+    // use the engines open now (a start or a context op from an activity: a ShutdownError there used
+    // up the attempt). The engines are closed once the loops stopped, with any opened meanwhile.
     if (this.processWide) this.closed = true;
     const loops = [...this.loops.values()];
-    const engines = [...this.engines.values()].map((e) => e.opening);
     this.loops.clear();
-    this.engines.clear();
     await Promise.all(loops.map((l) => l.stop(options.graceMs)));
     for (const loop of loops) this.logger.info({ appId: loop.appId, topics: loop.topicNames() }, 'worker stopped');
+    const engines = [...this.engines.values()].map((e) => e.opening);
+    this.engines.clear();
     const open = (await Promise.allSettled(engines)).flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     for (const { engine, hold } of open) {
       await this.unserved.forget(engine);

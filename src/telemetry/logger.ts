@@ -72,11 +72,19 @@ function stderrLogger(): Logger {
  * The logger a runtime uses: the given one (or stderr), filtered at the effective level, with `base`
  * fields (the app) merged into every entry.
  */
+/**
+ * The bad HOTMESH_LOG_LEVEL values said so far: said once per process, not by every logger made (the
+ * process runtime makes one as the package loads, every MemFlow.init another). The environment is the
+ * process's, so this is the one piece of process-wide state here.
+ */
+const saidBadEnvLevel = new Set<string>();
+
 export function runtimeLogger(options: { logger?: Logger; logLevel?: LogLevel } = {}, env: Record<string, string | undefined> = process.env): Logger {
   validateLogging(options);
   const fromEnv = env.HOTMESH_LOG_LEVEL;
-  if (fromEnv !== undefined && fromEnv !== '' && !isLogLevel(fromEnv)) {
-    // not a reason to stop the process, but a typo there must not pass unseen (said once per logger made)
+  if (fromEnv !== undefined && fromEnv !== '' && !isLogLevel(fromEnv) && !saidBadEnvLevel.has(fromEnv)) {
+    // not a reason to stop the process, but a typo there must not pass unseen
+    saidBadEnvLevel.add(fromEnv);
     process.stderr.write(`hotmesh: HOTMESH_LOG_LEVEL=${JSON.stringify(fromEnv)} is not a level (debug, info, warn, error, silent); it is ignored\n`);
   }
   const level: LogLevel = isLogLevel(fromEnv) ? fromEnv : (options.logLevel ?? (options.logger ? 'debug' : 'warn'));

@@ -32,7 +32,7 @@ describe('parseDurationMs', () => {
     for (const value of ['', '   ', 'soon', 'abc ms', -1, '-5s', NaN, Infinity, -Infinity]) {
       const err = refusal(value, 'sleepFor');
       expect(err.field).toBe('sleepFor');
-      expect(err.rule).toBe(`'${String(value)}' is not a duration (try '5 seconds', '2m', '1 hour' or milliseconds)`);
+      expect(err.rule).toBe(`'${String(value)}' is not a duration (try '5 seconds', '2m', '1 hour' or a number of milliseconds)`);
     }
     expect(refusal('soon').field).toBe('duration'); // the default field name
   });
