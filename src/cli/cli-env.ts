@@ -7,12 +7,12 @@
  * read the registry, which the public API does not show, through the same shared driver: opening
  * the MemFlow instance afterwards reuses it (one PGlite open per run).
  */
-import { AppMigrationsPendingError, AppNotFoundError, ConnectionError, ValidationError } from '../errors.js';
+import { AppMigrationsPendingError, ConnectionError, ValidationError } from '../errors.js';
 import { init, type MemFlowInstance } from '../memflow/init.js';
 import type { WorkflowHandle } from '../memflow/handle.js';
 import { type DriverHold, type DriverTarget, holdDriver, resolveTarget } from '../storage/connection.js';
 import type { Driver } from '../storage/driver.js';
-import { migrationLabel, planMigrations, registeredApps } from '../storage/migrate.js';
+import { migrationLabel, planRegisteredApp } from '../storage/migrate.js';
 import { isConnectionFailure } from '../storage/transient-error.js';
 import { validateAppId } from '../storage/sql-identifier.js';
 import { validateId } from '../validation.js';
@@ -86,8 +86,7 @@ export class CliEnv {
     this.instance ??= (async () => {
       const { app, url, dataDir } = this.options;
       await this.withDatabase(async (driver) => {
-        const plan = await planMigrations(driver, app);
-        if (!plan.registered) throw new AppNotFoundError(app, (await registeredApps(driver)).map((a) => a.appId));
+        const plan = await planRegisteredApp(driver, app);
         if (plan.pending.length > 0) throw new AppMigrationsPendingError(app, plan.pending.map(migrationLabel));
       });
       return init({ appId: app, connection: url, dataDir });

@@ -3,11 +3,11 @@
  * through the handle's own operations, so the dashboard can do nothing the API cannot.
  */
 import type { Engine } from '../engine/engine.js';
-import { AppMigrationsPendingError, AppNotFoundError } from '../errors.js';
+import { AppMigrationsPendingError } from '../errors.js';
 import type { HistoryEntry, ListOptions, WorkflowDescription, WorkflowFilter, WorkflowPage } from '../manage/types.js';
 import type { Client } from '../memflow/client.js';
 import type { WorkflowHandle } from '../memflow/handle.js';
-import { migrationLabel, planMigrations, registeredApps } from '../storage/migrate.js';
+import { migrationLabel, planRegisteredApp } from '../storage/migrate.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
 import type { Logger } from '../telemetry/logger.js';
 import { errField } from '../telemetry/logger.js';
@@ -49,8 +49,7 @@ export class ClientSource implements DashboardSource {
   private async engine(appId: string): Promise<Engine> {
     if (appId !== this.defaultApp && !this.checkedApps.has(appId)) {
       const { driver } = await this.client.engine(this.defaultApp);
-      const plan = await planMigrations(driver, appId);
-      if (!plan.registered) throw new AppNotFoundError(appId, (await registeredApps(driver)).map((a) => a.appId));
+      const plan = await planRegisteredApp(driver, appId);
       if (plan.pending.length > 0) throw new AppMigrationsPendingError(appId, plan.pending.map(migrationLabel));
       this.checkedApps.add(appId);
     }

@@ -13,10 +13,10 @@
 import { callAsPromise } from '../call-as-promise.js';
 import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import { Engine } from '../engine/engine.js';
-import { AppNotFoundError, ConnectionError, ShutdownError } from '../errors.js';
+import { ConnectionError, ShutdownError } from '../errors.js';
 import { isConnectionFailure } from '../storage/transient-error.js';
 import { closeAllDrivers, type DriverHold, type DriverTarget, holdDriver } from '../storage/connection.js';
-import { planMigrations, registeredApps } from '../storage/migrate.js';
+import { planRegisteredApp } from '../storage/migrate.js';
 import { schemaForApp } from '../storage/sql-identifier.js';
 import { ActivityRegistry } from '../worker/activity-registry.js';
 import { publishNow } from '../worker/calls/emit.js';
@@ -147,9 +147,7 @@ export class Runtime {
     // held until the engine holds it too: an embedded database is not closed and opened again between
     const hold = await holdDriver(target);
     try {
-      if (!(await planMigrations(hold.driver, appId)).registered) {
-        throw new AppNotFoundError(appId, (await registeredApps(hold.driver)).map((a) => a.appId));
-      }
+      await planRegisteredApp(hold.driver, appId);
       return await this.engine(target, appId);
     } catch (err) {
       throw !target.embedded && isConnectionFailure(err) ? new ConnectionError(target.source, target.where, err) : err;

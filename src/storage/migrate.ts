@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { AppSchemaConflictError, MigrationChecksumError } from '../errors.js';
+import { AppNotFoundError, AppSchemaConflictError, MigrationChecksumError } from '../errors.js';
 import { bindParams, type Query } from '../sql/define-query.js';
 import * as registry from '../sql/queries/registry.js';
 import type { Driver, Queryable } from './driver.js';
@@ -121,6 +121,16 @@ export async function planMigrations(db: Queryable, appId: string, migrations: r
     if (row?.checksum && row.checksum !== checksum) throw new MigrationChecksumError(appId, schema, m.version, m.name, row.checksum, checksum);
   }
   return { appId, schema, registered: owner.rows.length > 0, pending: migrations.filter((m) => !recorded.has(m.version)) };
+}
+
+/**
+ * The plan of an app the database has; an AppNotFoundError naming the apps it has otherwise. For
+ * whoever must not provision an app by opening it (a read that names one, the CLI, the dashboard).
+ */
+export async function planRegisteredApp(db: Queryable, appId: string): Promise<MigrationPlan> {
+  const plan = await planMigrations(db, appId);
+  if (!plan.registered) throw new AppNotFoundError(appId, (await registeredApps(db)).map((a) => a.appId));
+  return plan;
 }
 
 /** The apps of a database (none when nothing ever opened it), each with its newest applied migration. */

@@ -69,16 +69,16 @@ function stderrLogger(): Logger {
 }
 
 /**
- * The logger a runtime uses: the given one (or stderr), filtered at the effective level, with `base`
- * fields (the app) merged into every entry.
- */
-/**
  * The bad HOTMESH_LOG_LEVEL values said so far: said once per process, not by every logger made (the
  * process runtime makes one as the package loads, every MemFlow.init another). The environment is the
  * process's, so this is the one piece of process-wide state here.
  */
 const saidBadEnvLevel = new Set<string>();
 
+/**
+ * The logger a runtime uses: the given one (or stderr), filtered at the effective level, with `base`
+ * fields (the app) merged into every entry.
+ */
 export function runtimeLogger(options: { logger?: Logger; logLevel?: LogLevel } = {}, env: Record<string, string | undefined> = process.env): Logger {
   validateLogging(options);
   const fromEnv = env.HOTMESH_LOG_LEVEL;
