@@ -1,7 +1,7 @@
 /**
  * Linearizability of the context ops under real concurrency, through the outside API.
  *
- * - postgres: 16 writer PROCESSES, 500 ops each with unique op ids, on ONE job: increment a counter,
+ * - postgres: 16 writer PROCESSES, 250 ops each with unique op ids, on ONE job: increment a counter,
  *   append a token, toggle a flag, merge a key. Everything acknowledged must be in the final document
  *   exactly once, consistent with each writer's order and with every answer (see checkContext).
  * - pglite: the embedded database serves one process, so the same check runs with 16 concurrent
@@ -34,7 +34,7 @@ const REPO = path.resolve(HERE, '..');
  */
 const WRITER_URL = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c synchronous_commit=off')}`;
 const WRITERS = 16;
-const OPS = backend === 'postgres' ? 500 : 100;
+const OPS = backend === 'postgres' ? 250 : 100;
 const BROKEN_OPS = backend === 'postgres' ? 50 : 25;
 
 async function trivial(): Promise<string> {
@@ -101,14 +101,14 @@ async function runWriters(job: JobContext, brokenJob: JobContext, appId: string)
       );
     }
     const t0 = Date.now();
-    await Promise.all(children.map((c) => c.waitFor('READY', 30_000)));
+    await Promise.all(children.map((c) => c.waitFor('READY', 90_000)));
     timings.push(`processes ready in ${Date.now() - t0} ms`);
     const t1 = Date.now();
     for (const c of children) c.proc.stdin!.write('GO\n');
-    await Promise.all(children.map((c) => c.waitFor('PHASE1', 100_000)));
+    await Promise.all(children.map((c) => c.waitFor('PHASE1', 200_000)));
     timings.push(`${WRITERS * OPS} ops in ${Date.now() - t1} ms`);
     for (const c of children) c.proc.stdin!.write('GO2\n');
-    await Promise.all(children.map((c) => c.waitFor('DONE', 20_000)));
+    await Promise.all(children.map((c) => c.waitFor('DONE', 60_000)));
     for (const c of children) expect(c.nacks, c.stderr.join('\n')).toEqual([]);
     return { acks: children.flatMap((c) => c.acks), bad: children.flatMap((c) => c.bad) };
   }
@@ -231,5 +231,5 @@ describe(`context ops under concurrency (${backend === 'postgres' ? `${WRITERS} 
         `read-modify-write lost ${WRITERS * BROKEN_OPS - brokenFinal.counter} of ${WRITERS * BROKEN_OPS} increments` +
         (timings.length ? ` (${timings.join(', ')})` : ''),
     );
-  }, 150_000); // ~40 s on a 2-core machine under load; the ceiling only keeps a busy CI from flaking
+  }, 300_000); // ~35 s alone on a 2-core machine, over 100 s once in CI beside two other files; a ceiling only
 });
