@@ -94,7 +94,12 @@ function storableDetails(value: unknown): unknown {
 export function toFailure(err: unknown): StoredFailure {
   const timestamp = new Date().toISOString();
   if (!(err instanceof Error)) {
-    return { type: 'Error', name: 'Error', code: ErrorCode.RETRY, message: storable(String(err)), retryable: true, timestamp };
+    // a thrown object that is not an Error ({ message, code }) keeps its message, stack and code
+    const o = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown; stack?: unknown };
+    const message = typeof o.message === 'string' ? o.message : String(err);
+    const code = typeof o.code === 'number' && Number.isInteger(o.code) ? o.code : ErrorCode.RETRY;
+    const stack = typeof o.stack === 'string' ? storable(o.stack) : undefined;
+    return { type: 'Error', name: 'Error', code, message: storable(message), stack, retryable: !isTerminalCode(code), timestamp };
   }
   const raw = (err as { code?: unknown }).code;
   const code = typeof raw === 'number' ? raw : ErrorCode.RETRY;

@@ -6,11 +6,11 @@ import { ValidationError } from '../errors.js';
 import type { FilterParams } from '../sql/queries/manage.js';
 import { MAX_PAYLOAD_BYTES } from '../json-value.js';
 import { validateFunctionName, validateId, validateTaskQueue, validateText } from '../validation.js';
+import { fieldName } from '../workflow/search-rules.js';
 import { storedStatuses } from './status.js';
 import { WORKFLOW_STATUSES, type WorkflowFilter, type WorkflowStatus } from './types.js';
 
 const FILTER_KEYS = ['status', 'workflowName', 'taskQueue', 'entity', 'idPrefix', 'createdAfter', 'createdBefore', 'search'];
-const SEARCH_FIELD = /^[A-Za-z0-9_.-]{1,64}$/;
 /**
  * Search fields in one filter at most. Each is a join of its own, and the planner's work grows much
  * faster than their number (a black-box pass: 50 fields took 0.4 s, 300 ran into the statement
@@ -85,13 +85,18 @@ export function filterParams(filter: unknown, extraKeys: readonly string[] = [])
     const entries = Object.entries(f.search);
     if (entries.length > MAX_SEARCH_FIELDS) throw new ValidationError('search', `must name at most ${MAX_SEARCH_FIELDS} fields (got ${entries.length})`);
     for (const [k, v] of entries) {
-      if (!SEARCH_FIELD.test(k)) throw new ValidationError('search', `field '${k}' must match ${SEARCH_FIELD}`);
+      // any field a job can hold (the rule start, search() and enrich() store by)
+      try {
+        fieldName(k);
+      } catch (err) {
+        throw new ValidationError('search', `field ${JSON.stringify(k)} ${(err as ValidationError).rule}`);
+      }
       if (typeof v !== 'string') throw new ValidationError('search', `value of '${k}' must be a string`);
       // as a start refuses it: no job holds a NUL or a lone surrogate (one matched U+FFFD before)
       validateText(`search value of '${k}'`, v, MAX_PAYLOAD_BYTES);
     }
     if (entries.length > 0) {
-      fields = entries.map(([k]) => `_${k}`); // user fields are stored with a '_' prefix
+      fields = entries.map(([k]) => fieldName(k)); // as stored: '_' + the key, or a '"raw"' key as is
       values = entries.map(([, v]) => v as string);
     }
   }

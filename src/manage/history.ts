@@ -37,8 +37,11 @@ function toEntry(row: manage.HistoryRow): HistoryEntry {
 export async function readHistory(engine: Engine, workflowId: string): Promise<HistoryEntry[]> {
   validateId('workflowId', workflowId);
   const [res, main] = await Promise.all([engine.query(manage.readHistory, { jobId: workflowId }), engine.query(manage.readMainThread, { jobId: workflowId })]);
-  if (main.rowCount === 0) throw new JobNotFoundError(workflowId);
-  return res.rows.map(toEntry);
+  const thread = main.rows[0];
+  if (!thread) throw new JobNotFoundError(workflowId);
+  const entries = res.rows.map(toEntry);
+  if (thread.seq_base > 0) for (const e of entries) if (e.thread === 'main') e.seqBase = thread.seq_base;
+  return entries;
 }
 
 export async function readWorkflowHistory(engine: Engine, workflowId: string): Promise<WorkflowHistory> {

@@ -43,7 +43,12 @@ function asHistory(history: unknown): {
   seqBase?: number;
   compactedThreads?: WorkflowHistory['compactedThreads'];
 } {
-  if (Array.isArray(history)) return { entries: history as HistoryEntry[], args: [], workflowId: 'replay', workflowName: 'replay', taskQueue: 'replay' };
+  if (Array.isArray(history)) {
+    const entries = history as HistoryEntry[];
+    // history()'s entries carry their run's seqBase (after continueAsNew) on the main thread's
+    const seqBase = entries.find((e) => e?.thread === 'main' && typeof e.seqBase === 'number')?.seqBase;
+    return { entries, args: [], workflowId: 'replay', workflowName: 'replay', taskQueue: 'replay', seqBase };
+  }
   if (history && typeof history === 'object') {
     const h = ('entries' in history ? history : (history as { history?: unknown }).history) as WorkflowHistory | undefined;
     if (h && typeof h === 'object' && Array.isArray(h.entries)) {

@@ -125,6 +125,11 @@ export interface HistoryEntry {
   createdAt: string;
   /** When the result may be delivered (timers, retries). */
   dueAt: string | null;
+  /**
+   * On the main thread's entries of a job that continued as new: the seq the run's calls count from
+   * (its earlier runs' calls took the seqs up to it), so that the entries alone can be replayed.
+   */
+  seqBase?: number;
 }
 
 /**

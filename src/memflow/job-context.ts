@@ -127,7 +127,8 @@ export class JobContext extends Context {
   }
 
   /** Who changed what, in order: every change after `afterVersion` (default 0), up to `limit`. */
-  async history(options: { afterVersion?: number; limit?: number } = {}): Promise<ContextChange[]> {
+  async history(given?: { afterVersion?: number; limit?: number }): Promise<ContextChange[]> {
+    const options = validateOptions<{ afterVersion: number; limit: number }>('history options', given, ['afterVersion', 'limit']);
     validateNonNegativeInteger('afterVersion', options.afterVersion);
     validateNonNegativeInteger('limit', options.limit);
     const res = await this.named(context.contextHistory, {

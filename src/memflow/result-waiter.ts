@@ -26,6 +26,8 @@ export interface ResultOptions {
 }
 
 const POLL_MS = 2000;
+/** Outcomes no action changes afterwards (retry takes a failed job, resume a parked one). */
+const FINAL = new Set(['completed', 'cancelled', 'interrupted']);
 
 type Outcome = { done: false } | { done: true; value: unknown };
 
@@ -65,7 +67,9 @@ export async function waitForResult<T>(engine: Engine, jobId: string, options: R
     wake();
   });
   try {
-    if (watch?.notice) heard = watch.notice;
+    // what the start's watch heard is the outcome only if nothing can undo it since: a failed job can
+    // be retried and a parked one resumed, by any handle, the CLI or the dashboard (the row says)
+    if (watch?.notice && FINAL.has(watch.notice.status)) heard = watch.notice;
     // no read while a trusted watch has heard nothing: the job is still running
     let read = !heard && (!watch || watch.heard || !engine.watchTrusted(watch));
     // A waiter without the start's watch marks the job watched with its first read: a finish in

@@ -24,6 +24,7 @@ import { currentThreadScope, runInThreadScope } from '../worker/execution-scope.
 import { errField, type Logger, type LogLevel, runtimeLogger, withFields } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { TaskLoop, type TaskLoopOptions } from '../worker/task-loop.js';
+import { validateShutdownOptions } from '../worker/task-loop-options.js';
 import { UnservedTopics } from './unserved-topics.js';
 import type { ThreadProgram } from '../worker/thread-task.js';
 import { type ExecutionHost, installExecutionBindings, type WorkflowExecution } from '../workflow/execution.js';
@@ -286,7 +287,8 @@ export class Runtime {
    * Stop this runtime's task loops (in-flight runs get their grace; the tasks of runs that did not
    * finish are given back), close its engines, release its drivers.
    */
-  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+  async shutdown(given: ShutdownOptions = {}): Promise<void> {
+    const options = validateShutdownOptions(given);
     // A MemFlow.init runtime opens nothing new from now on; the runs finishing in their grace still
     // use the engines open now (a start or a context op from an activity: a ShutdownError there used
     // up the attempt). The engines are closed once the loops stopped, with any opened meanwhile.

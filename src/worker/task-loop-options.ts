@@ -3,6 +3,7 @@
  * `Worker.create({ options })` and `MemFlow.init({ worker })`.
  */
 import { ValidationError } from '../errors.js';
+import { validateOptions } from '../validation.js';
 import { parseDurationMs } from '../duration.js';
 import { type ContextLogRetention, parseContextLogRetention } from './context-log-retention.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -75,4 +76,11 @@ export function validateLoopTuning(at: string, options: LoopTuning | undefined):
   numberIn(`${at}.shutdownGraceMs`, options.shutdownGraceMs, 0, MAX_MS, `must be a number of ms from 0 to ${MAX_MS}`);
   if (options.journalRetention !== undefined) parseDurationMs(options.journalRetention, `${at}.journalRetention`);
   parseContextLogRetention(options.contextLogRetention, `${at}.contextLogRetention`);
+}
+
+/** `shutdown({ graceMs })`: the same range as `shutdownGraceMs`, checked before anything stops. */
+export function validateShutdownOptions(options: unknown): { graceMs?: number } {
+  const valid = validateOptions<{ graceMs: number }>('shutdown options', options, ['graceMs']);
+  numberIn('graceMs', valid.graceMs, 0, MAX_MS, `must be a number of ms from 0 to ${MAX_MS}`);
+  return valid;
 }

@@ -18,7 +18,7 @@ import { type HookFailure, hookSignalArg, isHookFailure } from '../replay/hook-s
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateId, validateRetry, validateRoute } from '../validation.js';
 import { derivedId } from './derived-id.js';
-import { toStoredFields } from './search.js';
+import { searchData } from './search-rules.js';
 import { currentExecution } from './execution.js';
 import { waitFor } from './signals.js';
 
@@ -42,18 +42,6 @@ export interface ExecHookOptions extends HookOptions {
   signalId?: string;
 }
 
-/** A hook's `search.data`, as stored (`{ fred: 'x' }` → `{ _fred: 'x' }`); validated before any SQL. */
-export function hookSearchFields(search: HookOptions['search']): Record<string, string> | undefined {
-  if (search === undefined || search === null) return undefined;
-  if (typeof search !== 'object' || Array.isArray(search)) throw new ValidationError('search', 'must be an object: { data: { field: value } }');
-  const data = search.data;
-  if (data === undefined || data === null) return undefined;
-  if (typeof data !== 'object' || Array.isArray(data)) throw new ValidationError('search.data', 'must be an object of field: value');
-  const fields = toStoredFields(data);
-  encodeJson('search', fields); // NUL, lone surrogates: refused here, as a start's are
-  return fields;
-}
-
 /**
  * What a hook runs and with what, validated before any SQL: from a workflow (resolveHook) and from
  * outside (memflow/start-hook.ts) alike. `argsJson` is the arguments' JSON text.
@@ -63,7 +51,7 @@ export function validateHookCall(options: HookOptions) {
   const args = validateArgs(options.args);
   const argsJson = encodeJson('args', args)!;
   const config = validateRetry('config', options.config);
-  return { taskQueue, workflowName, args, argsJson, config, search: hookSearchFields(options.search) };
+  return { taskQueue, workflowName, args, argsJson, config, search: searchData(options.search) };
 }
 
 function resolveHook(options: HookOptions, defaultJob: string, run: { takeSeq(): number }): CallInput<'hook'> {

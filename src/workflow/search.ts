@@ -8,26 +8,7 @@ import { ValidationError } from '../errors.js';
 import { reviveFailure } from '../failure-codec.js';
 import type { CallInput } from '../replay/durable-call.js';
 import { currentExecution } from './execution.js';
-
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-export function fieldName(key: unknown): string {
-  if (typeof key !== 'string' || key === '' || key.length > 255 || CONTROL.test(key)) {
-    throw new ValidationError('search field', 'must be a non-empty string of at most 255 characters without control characters');
-  }
-  return key.length > 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : `_${key}`;
-}
-
-export function fieldValue(value: unknown): string {
-  if (value === null || value === undefined) throw new ValidationError('search value', 'must not be null or undefined');
-  return String(value);
-}
-
-/** Fields as stored: `{ fred: 'flintstone' }` → `{ _fred: 'flintstone' }`. */
-export function toStoredFields(fields: Record<string, unknown>): Record<string, string> {
-  // fromEntries defines own properties, so a raw '"__proto__"' field stays a field
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [fieldName(k), fieldValue(v)]));
-}
+import { fieldName, toStoredFields } from './search-rules.js';
 
 async function op(kind: CallInput<'search'>['op'], arg: unknown): Promise<any> {
   const { run } = currentExecution(`search().${kind}`);
