@@ -30,6 +30,7 @@ export type {
   WaitingFor,
   HistoryEntry,
   HistoryError,
+  WorkflowExport,
   WorkflowHistory,
   BulkResult,
 } from './manage/types.js';

@@ -74,6 +74,7 @@ describe('hotmesh CLI: refusals and exit codes', () => {
       [['context', 'set', 'job-1', '--actor', '', '1'], /^hotmesh: Invalid actor: must not be empty/],
       [['describe', 'a\u0001'], /^hotmesh: Invalid workflowId: /],
       [['fork', 'job-1', '--id', 'x\u0001'], /^hotmesh: Invalid --id: /],
+      [['cancel', 'job-1', '--reason', 'r'.repeat(1001)], /^hotmesh: Invalid --reason: must be at most 1000 characters$/],
       [['dashboard', '--port', '99999'], /^hotmesh: Invalid --port: must be an integer from 0 to 65535$/],
       [['dashboard', '--host', '0.0.0.0', '--token', 'short'], /^hotmesh: Invalid --token: must be a string of at least 16 characters$/],
       [['dashboard', '--host', '0.0.0.0'], /^hotmesh: Invalid --token: is required to bind '0\.0\.0\.0'/],
@@ -116,11 +117,21 @@ describe('hotmesh CLI: refusals and exit codes', () => {
     expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 0, stdout: `${pkg.version}\n` });
   });
 
-  it('with --data-dir, a failure is one line on stderr: no notice of the embedded database the option chose', async () => {
-    // a black-box pass: every PGlite error came with the startup notice before it
-    const run = await runCli(['--data-dir', path.join(root, 'quiet'), 'describe', 'no-such-job'], { timeoutMs: 60_000 });
-    expect(run.code).toBe(3);
-    expect(run.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
+  it('on an embedded database, a failure is one line on stderr: no notice of the database --data-dir, HOTMESH_DATA_DIR or ./.hotmesh chose', async () => {
+    // black-box passes: every PGlite error came with the startup notice before it (with --data-dir,
+    // then with HOTMESH_DATA_DIR and with the default ./.hotmesh of the working directory)
+    const cwd = path.join(root, 'cwd');
+    fs.mkdirSync(cwd);
+    const runs = await Promise.all([
+      runCli(['--data-dir', path.join(root, 'quiet'), 'describe', 'no-such-job'], { timeoutMs: 60_000 }),
+      runCli(['describe', 'no-such-job'], { env: { HOTMESH_DATA_DIR: path.join(root, 'quiet-env') }, timeoutMs: 60_000 }),
+      runCli(['describe', 'no-such-job'], { cwd, timeoutMs: 60_000 }),
+    ]);
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr.split('\n').filter((l) => l !== ''), run.stderr).toEqual([expect.stringMatching(/^hotmesh: No app 'memflow'/)]);
+    }
+    expect(fs.existsSync(path.join(cwd, '.hotmesh'))).toBe(true); // the default it chose
   }, 90_000);
 
   it('fails at once with the lock holder and a hint when another process holds the embedded data directory', async () => {

@@ -125,6 +125,10 @@ describe('hotmesh CLI: operating workflows', () => {
       [ids.retry]: 'completed',
       [ids.fork]: 'completed',
     });
+    // a field named __proto__ is a field: an assignment to it set nothing, and every job was listed
+    const proto = await session.hotmesh('list', '--id-prefix', `${base}-`, '--search', '__proto__=1', '--json');
+    expect(proto.code, proto.stderr).toBe(0);
+    expect(proto.json().items).toEqual([]);
     const table = await session.hotmesh('list', '--id-prefix', `${base}-`, '--status', 'terminated');
     expect(table.stdout.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^WORKFLOW ID\s+WORKFLOW\s+TASK QUEUE\s+STATUS\s+CREATED\s+UPDATED$/),

@@ -56,7 +56,7 @@ export class CliEnv {
   /** `--url`, else `--data-dir`, else DATABASE_URL, else the embedded `./.hotmesh` (HOTMESH_DATA_DIR). */
   private target(): DriverTarget {
     const { url, dataDir } = this.options;
-    return resolveTarget(url, dataDir);
+    return resolveTarget(url, dataDir, process.env, false); // no embedded-database notice: a failure is one line
   }
 
   /** The database, opened once (for the registry: `migrate`, `apps`, the app check). */

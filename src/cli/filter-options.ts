@@ -39,12 +39,13 @@ export function filterOf(flags: FilterFlags): WorkflowFilter {
   if (flags.createdAfter !== undefined) filter.createdAfter = flags.createdAfter;
   if (flags.createdBefore !== undefined) filter.createdBefore = flags.createdBefore;
   if (flags.search.length > 0) {
-    filter.search = {};
-    for (const pair of flags.search) {
+    const pairs = flags.search.map((pair) => {
       const at = pair.indexOf('=');
       if (at <= 0) throw new ValidationError('--search', `must be field=value (got '${pair}')`);
-      filter.search[pair.slice(0, at)] = pair.slice(at + 1);
-    }
+      return [pair.slice(0, at), pair.slice(at + 1)] as const;
+    });
+    // own properties whatever the field: an assignment to '__proto__' set nothing, and listed every job
+    filter.search = Object.fromEntries(pairs);
   }
   return filter;
 }

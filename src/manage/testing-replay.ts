@@ -18,10 +18,10 @@ import { ActivityRegistry } from '../worker/activity-registry.js';
 import { runInThreadScope } from '../worker/execution-scope.js';
 import type { ExecutionHost, WorkflowExecution } from '../workflow/execution.js';
 import { type WorkflowInterceptor, withWorkflowInterceptors } from '../workflow/interceptors.js';
-import type { HistoryEntry, WorkflowHistory } from './types.js';
+import type { HistoryEntry, WorkflowExport, WorkflowHistory } from './types.js';
 
 /** What `replay` takes: `history()`'s entries, a WorkflowHistory, or an export holding `history`. */
-export type ReplayableHistory = HistoryEntry[] | WorkflowHistory | { history: WorkflowHistory };
+export type ReplayableHistory = HistoryEntry[] | WorkflowHistory | WorkflowExport;
 
 export interface ReplayOptions {
   /** The workflow's arguments (default: the history's own `args`, or none for a bare entries array). */

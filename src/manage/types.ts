@@ -137,6 +137,12 @@ export interface HistoryEntry {
  * `handle.export()` includes as `history`), and what `MemFlow.testing.replay` and `hotmesh replay`
  * take. `handle.history()` gives the `entries` alone (the journal as a plain JSON array).
  */
+/** `handle.export()`: the parts asked for; `history` is what `MemFlow.testing.replay` takes. */
+export interface WorkflowExport {
+  [part: string]: unknown;
+  history?: WorkflowHistory;
+}
+
 export interface WorkflowHistory {
   workflowId: string;
   workflowName: string;

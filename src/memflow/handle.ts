@@ -19,7 +19,7 @@ import { retryWorkflow } from '../manage/retry.js';
 import { terminateWorkflow } from '../manage/terminate.js';
 import { workflowTopic } from '../topics.js';
 import { readHistory, readWorkflowHistory } from '../manage/history.js';
-import type { HistoryEntry, WorkflowDescription } from '../manage/types.js';
+import type { HistoryEntry, WorkflowDescription, WorkflowExport } from '../manage/types.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
 import { readFields, userFields } from './search-fields.js';
 import { type SignalOptions, signalJob } from './send-signal.js';
@@ -182,11 +182,11 @@ export class WorkflowHandle {
    * `timeline` (the journal; values left out with `values: false`) and `history` (a WorkflowHistory:
    * what `MemFlow.testing.replay` takes). `allow` / `block` pick parts.
    */
-  async export(options: { allow?: string[]; block?: string[]; values?: boolean } = {}): Promise<Record<string, unknown>> {
+  async export(options: { allow?: string[]; block?: string[]; values?: boolean } = {}): Promise<WorkflowExport> {
     const parts = ['data', 'state', 'status', 'timeline', 'transitions', 'history'].filter(
       (p) => (!options.allow || options.allow.includes(p)) && !options.block?.includes(p),
     );
-    const out: Record<string, unknown> = {};
+    const out: WorkflowExport = {};
     if (parts.includes('data')) out.data = userFields(await readFields(this.engine, this.workflowId));
     if (parts.includes('state')) out.state = { data: await this.state() };
     if (parts.includes('status')) out.status = await this.status();

@@ -56,7 +56,7 @@ function definedKeys(options: Record<string, unknown> | undefined): string[] {
 /** Where an application-owned pool keeps the key that identifies it as a target. */
 const POOL_KEY = Symbol.for('hotmesh.poolKey');
 
-function embedded(dataDir: string | undefined, env: Record<string, string | undefined> = process.env): DriverTarget {
+function embedded(dataDir: string | undefined, env: Record<string, string | undefined> = process.env, announce = true): DriverTarget {
   const explicit = dataDir !== undefined;
   const dir = dataDir ?? env.HOTMESH_DATA_DIR ?? '.hotmesh';
   const resolved = dir.startsWith('memory://') ? dir : path.resolve(dir);
@@ -70,7 +70,7 @@ function embedded(dataDir: string | undefined, env: Record<string, string | unde
       const driver = await openPglite(resolved);
       // said when nothing chose the database (README: "With DATABASE_URL unset ... HotMesh says once");
       // a data directory named in code or on the command line chose it: its errors stay one line
-      if (!explicit) {
+      if (!explicit && announce) {
         process.stderr.write(
           `hotmesh: no database connection configured; using the embedded PGlite database at ${resolved} ` +
             `(one process only; configure a PostgreSQL connection to run several)\n`,
@@ -131,9 +131,11 @@ function ownedPool(pool: pg.Pool): DriverTarget {
 /**
  * `connection` as given, or, when none is configured (nothing, `{}`, or the README form with no option
  * set) and no `dataDir` either, the DATABASE_URL environment variable, else the embedded database.
+ * `announce` false: the embedded default opens without its stderr notice (the CLI, whose errors are
+ * one line, and whose `--data-dir`, HOTMESH_DATA_DIR and `./.hotmesh` are documented choices).
  */
-export function resolveTarget(connection: unknown, dataDir?: string, env: Record<string, string | undefined> = process.env): DriverTarget {
-  const target = resolveConfigured(connection, dataDir, env);
+export function resolveTarget(connection: unknown, dataDir?: string, env: Record<string, string | undefined> = process.env, announce = true): DriverTarget {
+  const target = resolveConfigured(connection, dataDir, env, announce);
   // nothing configured: DATABASE_URL comes before HOTMESH_DATA_DIR (README, Databases)
   if (target.embedded && (target.source === 'default' || target.source === 'HOTMESH_DATA_DIR') && env.DATABASE_URL) {
     if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) throw new ValidationError('DATABASE_URL', 'must be a postgres:// URL');
@@ -142,8 +144,8 @@ export function resolveTarget(connection: unknown, dataDir?: string, env: Record
   return target;
 }
 
-function resolveConfigured(connection: unknown, dataDir: string | undefined, env: Record<string, string | undefined>): DriverTarget {
-  if (connection === undefined || connection === null) return embedded(dataDir, env);
+function resolveConfigured(connection: unknown, dataDir: string | undefined, env: Record<string, string | undefined>, announce = true): DriverTarget {
+  if (connection === undefined || connection === null) return embedded(dataDir, env, announce);
   if (typeof connection === 'string') {
     if (connection.startsWith('memory://')) return embedded(connection);
     if (!/^postgres(ql)?:\/\//.test(connection)) {
@@ -155,17 +157,17 @@ function resolveConfigured(connection: unknown, dataDir: string | undefined, env
   if (isPool(connection)) return ownedPool(connection);
   const c = connection as Record<string, unknown>;
   if (isPool(c.pool)) return ownedPool(c.pool);
-  if ('store' in c) return resolveConfigured(c.store, dataDir, env);
+  if ('store' in c) return resolveConfigured(c.store, dataDir, env, announce);
   if ('class' in c || 'options' in c) {
     const options = (c.options ?? {}) as Record<string, unknown>;
     if (typeof options !== 'object') throw new ValidationError('connection.options', 'must be an object');
     if (isPool(options)) return ownedPool(options);
-    if (definedKeys(options).length === 0) return embedded(dataDir, env);
+    if (definedKeys(options).length === 0) return embedded(dataDir, env, announce);
     return postgres(Object.fromEntries(definedKeys(options).map((k) => [k, options[k]])) as pg.PoolConfig);
   }
   if (typeof c.dataDir === 'string') return embedded(c.dataDir);
   const keys = definedKeys(c).filter((k) => k !== 'dataDir');
-  if (keys.length === 0) return embedded(dataDir, env);
+  if (keys.length === 0) return embedded(dataDir, env, announce);
   return postgres(Object.fromEntries(keys.map((k) => [k, c[k]])) as pg.PoolConfig);
 }
 

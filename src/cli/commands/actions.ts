@@ -13,6 +13,8 @@ import type { Command } from 'commander';
 import type { CliCommand } from '../cli-command.js';
 import type { CliEnv } from '../cli-env.js';
 import type { WorkflowHandle } from '../../memflow/handle.js';
+import { ValidationError } from '../../errors.js';
+import { validateReason } from '../../manage/outcome.js';
 
 type Action = 'cancel' | 'terminate' | 'resume' | 'retry';
 
@@ -40,6 +42,13 @@ function register(program: Command, env: CliEnv, spec: (typeof ACTIONS)[number])
   const command = program.command(`${spec.name} <workflowId>`).description(spec.description);
   if (spec.reason) command.option('--reason <text>', 'why (kept with the job)');
   command.action(async (workflowId: string, opts: { reason?: string }) => {
+    // before the database opens, as every other argument (the API checks it after)
+    try {
+      validateReason({ reason: opts.reason });
+    } catch (err) {
+      if (err instanceof ValidationError) throw new ValidationError('--reason', err.rule);
+      throw err;
+    }
     await run(await env.handle(workflowId), spec.name, opts.reason);
     env.print({ workflowId, action: spec.name }, (v) => `${spec.done} ${v.workflowId}`);
   });
