@@ -40,6 +40,8 @@ const PGLITE_ONLY = [
   'test/pglite-named-statements.test.ts',
   // the embedded driver's own autovacuum (PostgreSQL runs its own)
   'test/pglite-autovacuum.test.ts',
+  // the bench's argument parsing: no database at all
+  'test/bench-arguments.test.ts',
 ];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
 // Stryker's sandboxes (.stryker-tmp/, `npm run mutate`) hold copies of src/ and test/: never run those.
