@@ -4,6 +4,7 @@
  * naming where the setting came from and what was tried, and a workflow function with no usable name
  * is refused before anything is opened.
  */
+import path from 'node:path';
 import { ConnectionError, MemFlow, ValidationError } from 'hotmesh';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,6 +31,10 @@ describe('connection settings', () => {
     // win over DATABASE_URL (it did: both set, the embedded database was used)
     expect(resolveTarget(undefined, undefined, { ...env, HOTMESH_DATA_DIR: '/tmp/x' })).toMatchObject({ embedded: false, source: 'DATABASE_URL' });
     expect(resolveTarget(undefined, undefined, { HOTMESH_DATA_DIR: '/tmp/x' })).toMatchObject({ embedded: true, source: 'HOTMESH_DATA_DIR', where: '/tmp/x' });
+    // an empty HOTMESH_DATA_DIR is unset, and an empty dataDir refused: each named the working
+    // directory, which then filled with the database's files
+    expect(resolveTarget(undefined, undefined, { HOTMESH_DATA_DIR: '' })).toMatchObject({ embedded: true, source: 'default', where: path.resolve('.hotmesh') });
+    expect(() => resolveTarget(undefined, '', {})).toThrow(ValidationError);
   });
 
   it('runs MemFlow.init on PostgreSQL from DATABASE_URL and says so at info', async () => {
@@ -37,11 +42,16 @@ describe('connection settings', () => {
     const entries: Array<{ msg?: string; obj: Record<string, unknown> }> = [];
     const logger = { debug() {}, warn() {}, error() {}, info: (obj: object, msg?: string) => entries.push({ msg, obj: obj as Record<string, unknown> }) };
     const mf = await MemFlow.init({ appId: uniqueAppId('dburl'), logger });
+    // said once per database, not once per instance or app (a black-box pass: three times for three)
+    const second = await MemFlow.init({ appId: uniqueAppId('dburl'), logger });
     try {
       const engine = await mf.client.engine(mf.appId);
       expect(engine.driver.kind).toBe('postgres');
+      await second.client.engine(second.appId);
+      await second.client.engine(mf.appId);
       expect(entries.filter((e) => e.msg === 'using PostgreSQL from DATABASE_URL')).toHaveLength(1);
     } finally {
+      await second.shutdown();
       await mf.shutdown();
     }
   });

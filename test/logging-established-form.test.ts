@@ -37,6 +37,9 @@ describe('logging, established form', () => {
     expect(ofWorker.entries.filter((e) => e.obj.jobId === typo.workflowId || e.obj.jobId === served.workflowId)).toEqual([]);
     // the worker's own entries still go to the worker's logger
     expect(ofWorker.logged('worker started').length).toBeGreaterThan(0);
+    // with the route, not only the topic (README: entries carry workflowName and taskQueue as they apply)
+    expect(warned.obj).toMatchObject({ jobId: typo.workflowId, taskQueue, workflowName: 'estGreett', topic: 'estlog-estGreett' });
+    expect(ofWorker.logged('worker started')[0]!.obj).toMatchObject({ appId: namespace, taskQueue, workflowName: 'estGreet', topic: 'estlog-estGreet' });
   });
 
   it('sends each client’s warnings to its own logger, two clients starting on one unserved topic at once', async () => {
@@ -48,5 +51,14 @@ describe('logging, established form', () => {
     await eventually(async () => ofClient.entries.some((e) => e.obj.jobId === mine.workflowId), 10_000);
     expect(ofOther.entries.filter((e) => e.obj.jobId === mine.workflowId)).toEqual([]);
     expect(ofClient.entries.filter((e) => e.obj.jobId === theirs.workflowId)).toEqual([]);
+  });
+
+  it("says 'worker stopped' where it said 'worker started', whichever logger was set since", async () => {
+    // a black-box pass: the stop went to the logger the last `new Client({ logger })` set
+    const ofLast = captureLogs();
+    new Client({ connection: specConnection(), logger: ofLast.logger });
+    await MemFlow.shutdown();
+    expect(ofWorker.logged('worker stopped').map((e) => e.obj.appId)).toContain(namespace);
+    expect(ofLast.logged('worker stopped')).toEqual([]);
   });
 });

@@ -70,6 +70,37 @@ describe('README promises: the embedded database', () => {
     ]);
   }, 60_000);
 
+  it("says nothing with logLevel 'silent' or HOTMESH_LOG_LEVEL=silent (a black-box pass: the notice ignored both)", async () => {
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(String(chunk));
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stderr.write);
+    process.env.HOTMESH_DATA_DIR = path.join(root, 'silent-option');
+    const silent = await MemFlow.init({ appId: 'silent-app', logLevel: 'silent' });
+    await silent.client.engine('silent-app');
+    await silent.shutdown();
+    const savedLevel = process.env.HOTMESH_LOG_LEVEL;
+    process.env.HOTMESH_LOG_LEVEL = 'silent';
+    process.env.HOTMESH_DATA_DIR = path.join(root, 'silent-env');
+    try {
+      const quiet = await MemFlow.init({ appId: 'silent-app' });
+      await quiet.client.engine('silent-app');
+      await quiet.shutdown();
+    } finally {
+      if (savedLevel === undefined) delete process.env.HOTMESH_LOG_LEVEL;
+      else process.env.HOTMESH_LOG_LEVEL = savedLevel;
+    }
+    expect(lines.filter((l) => l.startsWith('hotmesh:'))).toEqual([]);
+    // the check can fail: the same open with the default level says it
+    process.env.HOTMESH_DATA_DIR = path.join(root, 'said');
+    const said = await MemFlow.init({ appId: 'silent-app' });
+    await said.client.engine('silent-app');
+    await said.shutdown();
+    expect(lines.filter((l) => l.startsWith('hotmesh:'))).toHaveLength(1);
+  }, 60_000);
+
   it('stamps the directory with the exactly pinned PGlite version, and refuses one stamped by another', async () => {
     expect(packageJson.dependencies['@electric-sql/pglite']).toBe(PGLITE_VERSION); // pinned exactly
     expect(installedPglite).toBe(PGLITE_VERSION);

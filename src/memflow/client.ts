@@ -130,7 +130,7 @@ export class Client {
       const prepared = prepareStart(options); // refuse bad input before opening anything
       const engine = this.openedEngine(options.namespace) ?? (await this.engine(options.namespace));
       const job = await startJob(engine, prepared);
-      this.runtime.unserved.notice(engine, job.topic, job.workflowId, this.ownLogger);
+      this.runtime.unserved.notice(engine, job.topic, job.workflowId, this.ownLogger, { taskQueue: prepared.taskQueue, workflowName: prepared.workflowName });
       // catalog §2.2's `pending` (a paused start a resume must release) is not built: said, not dropped
       if (options.pending !== undefined) {
         this.logger.warn({ appId: engine.appId, jobId: job.workflowId }, "start option 'pending' is not supported: the job started at once (docs/design-decisions.md)");

@@ -98,7 +98,7 @@ export class Worker {
     const topic = workflowTopic(taskQueue, name);
     const { loop, retry, logLevel, logger } = splitOptions(config.options);
     if (runtime === processRuntime && (logger || logLevel)) runtime.setLogger({ logger, logLevel });
-    await runtime.serveWorkflow(target, namespace, topic, fn, retry, loop);
+    await runtime.serveWorkflow(target, namespace, { taskQueue, workflowName: name, topic }, fn, retry, loop);
     // activities this workflow routes by default (`<topic>-activity`), run for other processes
     await runtime.serveActivities(target, namespace, activityTopic(topic), retry, loop);
     return new Worker(taskQueue, name, topic, namespace);

@@ -21,7 +21,7 @@ import { schemaForApp } from '../storage/sql-identifier.js';
 import { ActivityRegistry } from '../worker/activity-registry.js';
 import { publishNow } from '../worker/calls/emit.js';
 import { currentThreadScope, runInThreadScope } from '../worker/execution-scope.js';
-import { errField, type Logger, type LogLevel, runtimeLogger, withFields } from '../telemetry/logger.js';
+import { effectiveLevel, errField, type Logger, type LogLevel, runtimeLogger, withFields } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { TaskLoop, type TaskLoopOptions } from '../worker/task-loop.js';
 import { validateShutdownOptions } from '../worker/task-loop-options.js';
@@ -64,6 +64,8 @@ export class Runtime {
   readonly activities: ActivityRegistry;
   /** Where this runtime logs (see telemetry/logger.ts). */
   logger: Logger;
+  /** Its logging is 'silent' (HOTMESH_LOG_LEVEL, or its `logLevel`). */
+  private silent: boolean;
   private readonly ownWorkflowInterceptors: WorkflowInterceptor[] = [];
   private readonly ownActivityInterceptors: ActivityInterceptor[] = [];
   /** Each app's engine on each target: its opening, and the engine once open (openedEngine: no await). */
@@ -89,6 +91,7 @@ export class Runtime {
   ) {
     this.activities = new ActivityRegistry(processWide?.activities);
     this.logger = runtimeLogger(options);
+    this.silent = effectiveLevel(options) === 'silent';
     processWide?.children.add(this);
   }
 
@@ -146,7 +149,7 @@ export class Runtime {
     if (this.engines.has(`${target.key}|${appId}`)) return this.engine(target, appId);
     this.assertOpen(appId);
     // held until the engine holds it too: an embedded database is not closed and opened again between
-    const hold = await holdDriver(target);
+    const hold = await holdDriver(target, this.driverOptions());
     try {
       await planRegisteredApp(hold.driver, appId);
       return await this.engine(target, appId);
@@ -169,10 +172,11 @@ export class Runtime {
     if (known) return known.opening;
     this.assertOpen(appId);
     const opening = (async () => {
-      const hold = await holdDriver(target);
+      const hold = await holdDriver(target, this.driverOptions());
       try {
         const engine = await Engine.open(hold.driver, target, appId, this.logger);
-        if (target.source === 'DATABASE_URL') this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
+        // said once per database opened (README: "said once at info"), as the embedded notice is
+        if (target.source === 'DATABASE_URL' && hold.opened) this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
         this.logConnectionTrouble(engine);
         return { engine, hold };
       } catch (err) {
@@ -254,15 +258,29 @@ export class Runtime {
   }
 
   /** Serve `fn` on `topic` (as a workflow and as a hook). */
-  async serveWorkflow(target: DriverTarget, appId: string, topic: string, fn: WorkflowFunction, retry: RetryFields, options: TaskLoopOptions): Promise<void> {
+  async serveWorkflow(
+    target: DriverTarget,
+    appId: string,
+    route: { taskQueue: string; workflowName: string; topic: string },
+    fn: WorkflowFunction,
+    retry: RetryFields,
+    options: TaskLoopOptions,
+  ): Promise<void> {
     const { engine } = await this.open(target, appId);
-    this.loop(engine, options).register(topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
-    this.logger.info({ appId, topic }, 'worker started');
+    const loop = this.loop(engine, options);
+    loop.register(route.topic, { kind: 'workflow', program: this.threadProgram(engine, fn), retry });
+    loop.logger.info({ ...route }, 'worker started'); // where it says it stopped (with the appId)
   }
 
   /** Use another logger (the established form's `logger` / `logLevel` options set the process runtime's). */
   setLogger(options: { logger?: Logger; logLevel?: LogLevel }): void {
     this.logger = runtimeLogger(options);
+    this.silent = effectiveLevel(options) === 'silent';
+  }
+
+  /** A silent runtime opens the embedded default without its stderr notice (`logLevel: 'silent'`). */
+  private driverOptions(): { announce: boolean } {
+    return { announce: !this.silent };
   }
 
   /** How a thread of `fn` runs on `engine`: in its own scope, inside this runtime's interceptors. */
@@ -296,7 +314,7 @@ export class Runtime {
     const loops = [...this.loops.values()];
     this.loops.clear();
     await Promise.all(loops.map((l) => l.stop(options.graceMs)));
-    for (const loop of loops) this.logger.info({ appId: loop.appId, topics: loop.topicNames() }, 'worker stopped');
+    for (const loop of loops) loop.logger.info({ topics: loop.topicNames() }, 'worker stopped'); // the loop's logger carries the appId
     const engines = [...this.engines.values()].map((e) => e.opening);
     this.engines.clear();
     const open = (await Promise.allSettled(engines)).flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

@@ -50,7 +50,7 @@ interface EngineState {
    * By topic, the starts to look at (the first MAX_WARNINGS of each: the job id, and where its client
    * asked its warnings to go, undefined for the runtime's logger), and how many in all.
    */
-  pending: Map<string, { starts: number; first: Array<{ jobId: string; logger?: Logger }> }>;
+  pending: Map<string, { starts: number; first: Array<{ jobId: string; logger?: Logger; route?: { taskQueue: string; workflowName: string } }> }>;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -67,7 +67,7 @@ export class UnservedTopics {
    * After a start on `topic`: warn, a moment later, if no worker served it lately (to `logger`, the
    * starting client's own, else the runtime's). Never throws.
    */
-  notice(engine: Engine, topic: string, jobId: string, logger?: Logger): void {
+  notice(engine: Engine, topic: string, jobId: string, logger?: Logger, route?: { taskQueue: string; workflowName: string }): void {
     if (this.local(engine).has(topic)) return;
     let state = this.states.get(engine);
     if (!state) this.states.set(engine, (state = { pending: new Map() }));
@@ -76,7 +76,7 @@ export class UnservedTopics {
     const waiting = state.pending.get(topic) ?? { starts: 0, first: [] };
     state.pending.set(topic, waiting);
     waiting.starts++;
-    if (waiting.first.length < MAX_WARNINGS) waiting.first.push({ jobId, logger });
+    if (waiting.first.length < MAX_WARNINGS) waiting.first.push({ jobId, logger, route });
     if (!state.timer) {
       const at = state;
       state.timer = setTimeout(() => void this.check(engine, at).catch(() => {}), SETTLE_MS);
@@ -110,7 +110,9 @@ export class UnservedTopics {
       const message =
         `no worker has served topic '${topic}' in the last ${RECENT_SECONDS} s: the job waits until one does` +
         (nearest.length > 0 ? ` (did you mean ${nearest.map((t) => `'${t}'`).join(' or ')}?)` : '');
-      for (const { jobId, logger } of first) (logger ?? this.logger()).warn({ appId: engine.appId, jobId, topic, nearestServedTopics: nearest }, message);
+      for (const { jobId, logger, route } of first) {
+        (logger ?? this.logger()).warn({ appId: engine.appId, jobId, ...route, topic, nearestServedTopics: nearest }, message);
+      }
       if (starts > first.length) {
         // the rest together, to the logger of the last start named (one line, wherever it goes)
         (first[first.length - 1]!.logger ?? this.logger()).warn(

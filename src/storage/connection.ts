@@ -39,7 +39,8 @@ export interface DriverTarget {
   source: string;
   /** What is being opened, for errors and logs: host:port/database, or the data directory. Never a password. */
   where: string;
-  open(): Promise<Driver>;
+  /** `announce` false: the embedded default opens without its stderr notice (a silent logger). */
+  open(options?: { announce?: boolean }): Promise<Driver>;
 }
 
 function isPool(value: unknown): value is pg.Pool {
@@ -58,19 +59,21 @@ const POOL_KEY = Symbol.for('hotmesh.poolKey');
 
 function embedded(dataDir: string | undefined, env: Record<string, string | undefined> = process.env, announce = true): DriverTarget {
   const explicit = dataDir !== undefined;
-  const dir = dataDir ?? env.HOTMESH_DATA_DIR ?? '.hotmesh';
+  if (dataDir === '') throw new ValidationError('dataDir', 'must not be empty (it would name the working directory)');
+  // an empty HOTMESH_DATA_DIR is unset (it named the working directory itself, which then filled with the database's files)
+  const dir = dataDir ?? (env.HOTMESH_DATA_DIR || '.hotmesh');
   const resolved = dir.startsWith('memory://') ? dir : path.resolve(dir);
   return {
     key: `pglite:${resolved}`,
     embedded: true,
     source: explicit ? 'dataDir' : env.HOTMESH_DATA_DIR ? 'HOTMESH_DATA_DIR' : 'default',
     where: resolved,
-    open: async () => {
+    open: async (options = {}) => {
       const { openPglite } = await import('./pglite/pglite-driver.js');
       const driver = await openPglite(resolved);
       // said when nothing chose the database (README: "With DATABASE_URL unset ... HotMesh says once");
       // a data directory named in code or on the command line chose it: its errors stay one line
-      if (!explicit && announce) {
+      if (!explicit && announce && options.announce !== false) {
         process.stderr.write(
           `hotmesh: no database connection configured; using the embedded PGlite database at ${resolved} ` +
             `(one process only; configure a PostgreSQL connection to run several)\n`,
@@ -177,14 +180,17 @@ const open = new Map<string, { driver: Promise<Driver>; holders: number }>();
 /** A hold on a shared driver: `release()` once; the last release closes it. */
 export interface DriverHold {
   readonly driver: Driver;
+  /** This hold opened the driver (the others share it): what is said once per database is said here. */
+  readonly opened: boolean;
   release(): Promise<void>;
 }
 
-/** Open (or share) the driver of `target`. */
-export async function holdDriver(target: DriverTarget): Promise<DriverHold> {
+/** Open (or share) the driver of `target` (`announce`: as DriverTarget.open takes it). */
+export async function holdDriver(target: DriverTarget, options?: { announce?: boolean }): Promise<DriverHold> {
   let entry = open.get(target.key);
+  const opened = !entry;
   if (!entry) {
-    const opening = { driver: target.open(), holders: 0 };
+    const opening = { driver: target.open(options), holders: 0 };
     open.set(target.key, opening);
     opening.driver.catch(() => open.get(target.key) === opening && open.delete(target.key));
     entry = opening;
@@ -201,6 +207,7 @@ export async function holdDriver(target: DriverTarget): Promise<DriverHold> {
   let released = false;
   return {
     driver,
+    opened,
     release: async () => {
       if (released) return;
       released = true;

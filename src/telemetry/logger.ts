@@ -75,6 +75,12 @@ function stderrLogger(): Logger {
  */
 const saidBadEnvLevel = new Set<string>();
 
+/** The level a runtime logs at: HOTMESH_LOG_LEVEL, else `logLevel`, else everything for a logger you pass, else 'warn'. */
+export function effectiveLevel(options: { logger?: Logger; logLevel?: LogLevel }, env: Record<string, string | undefined> = process.env): LogLevel {
+  const fromEnv = env.HOTMESH_LOG_LEVEL;
+  return isLogLevel(fromEnv) ? fromEnv : (options.logLevel ?? (options.logger ? 'debug' : 'warn'));
+}
+
 /**
  * The logger a runtime uses: the given one (or stderr), filtered at the effective level, with `base`
  * fields (the app) merged into every entry.
@@ -87,7 +93,7 @@ export function runtimeLogger(options: { logger?: Logger; logLevel?: LogLevel } 
     saidBadEnvLevel.add(fromEnv);
     process.stderr.write(`hotmesh: HOTMESH_LOG_LEVEL=${JSON.stringify(fromEnv)} is not a level (debug, info, warn, error, silent); it is ignored\n`);
   }
-  const level: LogLevel = isLogLevel(fromEnv) ? fromEnv : (options.logLevel ?? (options.logger ? 'debug' : 'warn'));
+  const level = effectiveLevel(options, env);
   const target = options.logger ?? stderrLogger();
   let failed = false;
   // A logger that throws must not take the engine with it: the entry would have been lost with the

@@ -8,6 +8,7 @@ import { refusedStatementFailure } from '../failure-codec.js';
 import * as activities from '../sql/queries/activities.js';
 import { isDeterministicDbError } from '../storage/transient-error.js';
 import { type Logger, withFields } from '../telemetry/logger.js';
+import { contextFrom, endSpan, startSpan } from '../telemetry/tracing.js';
 import { attemptActivity, idempotencyKey, logAttempt } from './activity-attempt.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import type { ClaimedRow } from './claimed-task.js';
@@ -37,6 +38,20 @@ export async function runActivityTask(
   const payload = row.payload as ActivityPayload;
   const attempt = (payload.attempt ?? 0) + 1;
   const lease = { taskId: row.id, claims: row.claims };
+  // each attempt is a span, as an inline one is (calls/index.ts executeCall), in the trace of the
+  // thread that made the call; with no SDK registered it records nothing
+  const span = startSpan(
+    `activity ${payload.name}`,
+    {
+      'hotmesh.app_id': engine.appId,
+      'hotmesh.job_id': row.job_id,
+      ...(row.workflow_name ? { 'hotmesh.workflow_name': row.workflow_name } : {}),
+      'hotmesh.seq': row.seq,
+      'hotmesh.attempt': attempt,
+      'hotmesh.topic': row.topic,
+    },
+    contextFrom(row.thread_trace ?? row.job_options?.trace),
+  );
   const decision = await attemptActivity(
     registry.find(payload.name),
     payload.args ?? [],
@@ -52,7 +67,9 @@ export async function runActivityTask(
     resolveRetry(payload.retryPolicy, payload.config, workerRetry),
     payload.startToCloseMs,
   );
-  const taskLog = log && withFields(log, { appId: engine.appId, jobId: row.job_id, thread: row.thread, topic: row.topic });
+  endSpan(span, decision.type === 'done' ? undefined : decision.failure);
+  const route = row.workflow_name ? { workflowName: row.workflow_name, taskQueue: row.task_queue ?? undefined } : {};
+  const taskLog = log && withFields(log, { appId: engine.appId, jobId: row.job_id, thread: row.thread, ...route, topic: row.topic });
   if (taskLog) logAttempt(taskLog, payload.name, row.seq, attempt, decision);
   // The lease was lost (another worker runs the activity now) or the worker shut down while the
   // function ran (its pool may be closed): the late result is dropped.

@@ -92,7 +92,8 @@ export class LeaseKeeper {
         // the task) before this heartbeat looked: no warning then (a review saw false ones). If another
         // worker took the task instead, the fence refuses that statement, and the run says so.
         if (!h.guard.closing) {
-          this.logger.warn({ jobId: row.job_id, thread: row.thread, topic: row.topic, taskId: row.id }, 'lease lost: another worker holds the task; this run stops');
+          const { job_id: jobId, thread, workflow_name: workflowName, task_queue: taskQueue, topic, id: taskId } = row;
+          this.logger.warn({ jobId, thread, workflowName, taskQueue, topic, taskId }, 'lease lost: another worker holds the task; this run stops');
         }
         h.guard.lose();
       }

@@ -57,7 +57,8 @@ export class TaskLoop implements LocalTaker {
   private readonly concurrency: number;
   private readonly leaseSeconds: number;
   private readonly shutdownGraceMs: number;
-  private readonly logger: Logger;
+  /** Where this loop logs (the worker's `logger` option, else its runtime's). */
+  readonly logger: Logger;
   /** Claims that keep failing, reported once per streak. */
   private readonly claimFailures: FailureStreak;
   /** Schedule-to-start of the tasks it claims, and the ready-tasks gauge while it runs. */
