@@ -91,12 +91,21 @@ function storableDetails(value: unknown): unknown {
 }
 
 /** Turn anything thrown into its stored form. Always storable as jsonb (details included). */
+/** What was thrown, as text: String() of it, unless even that throws (`Object.create(null)`). */
+function describeThrown(err: unknown): string {
+  try {
+    return String(err);
+  } catch {
+    return `a thrown ${typeof err} that cannot be made into a string`;
+  }
+}
+
 export function toFailure(err: unknown): StoredFailure {
   const timestamp = new Date().toISOString();
   if (!(err instanceof Error)) {
     // a thrown object that is not an Error ({ message, code }) keeps its message, stack and code
     const o = (typeof err === 'object' && err !== null ? err : {}) as { message?: unknown; code?: unknown; stack?: unknown };
-    const message = typeof o.message === 'string' ? o.message : String(err);
+    const message = typeof o.message === 'string' ? o.message : describeThrown(err);
     const code = typeof o.code === 'number' && Number.isInteger(o.code) ? o.code : ErrorCode.RETRY;
     const stack = typeof o.stack === 'string' ? storable(o.stack) : undefined;
     return { type: 'Error', name: 'Error', code, message: storable(message), stack, retryable: !isTerminalCode(code), timestamp };

@@ -15,13 +15,16 @@ const acts = MemFlow.workflow.proxyActivities({
     async throwsString(): Promise<never> {
       throw 'plain string failure';
     },
+    async throwsBareObject(): Promise<never> {
+      throw Object.create(null); // String() of it throws: the attempt must still be recorded
+    },
   },
   retryPolicy: { maximumAttempts: 1, backoffCoefficient: 1, maximumInterval: '1s' },
 });
 
 export async function catchesPlainThrows(): Promise<Array<{ message: string; code: unknown }>> {
   const seen = [];
-  for (const call of [acts.throwsObject, acts.throwsString]) {
+  for (const call of [acts.throwsObject, acts.throwsString, acts.throwsBareObject]) {
     try {
       await call();
     } catch (err) {
@@ -41,8 +44,9 @@ describe('an activity that throws a plain object', () => {
 
   it('reaches the workflow with its message and code', async () => {
     const handle = await mf.workflow.start({ taskQueue: 'plain-throw', workflowName: 'catchesPlainThrows' });
-    const [object, text] = await handle.result<Array<{ message: string; code: unknown }>>();
+    const [object, text, bare] = await handle.result<Array<{ message: string; code: unknown }>>();
     expect(object).toEqual({ message: 'plain object failure', code: 598 });
     expect(text!.message).toBe('plain string failure');
+    expect(bare!.message).toBe('a thrown object that cannot be made into a string');
   });
 });

@@ -33,7 +33,7 @@ export async function closes(tag: string): Promise<string> {
 }
 
 /** The statements that end a run by finishing its thread, alone or in a group. */
-const FINISH = /\.finish_(threads_journaled|thread_fenced)\(/;
+const FINISH = /\.finish_threads?_journaled\(/;
 const ANSWER_HELD_MS = 1_200;
 
 describe('a heartbeat that misses a task its run is closing', () => {

@@ -6,7 +6,7 @@ import { ValidationError } from '../errors.js';
 import type { FilterParams } from '../sql/queries/manage.js';
 import { MAX_PAYLOAD_BYTES } from '../json-value.js';
 import { validateFunctionName, validateId, validateTaskQueue, validateText } from '../validation.js';
-import { fieldName } from '../workflow/search-rules.js';
+import { fieldName } from '../search-rules.js';
 import { storedStatuses } from './status.js';
 import { WORKFLOW_STATUSES, type WorkflowFilter, type WorkflowStatus } from './types.js';
 

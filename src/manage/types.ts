@@ -132,17 +132,17 @@ export interface HistoryEntry {
   seqBase?: number;
 }
 
-/**
- * A recorded history with what is needed to replay it: what `hotmesh export` writes (and
- * `handle.export()` includes as `history`), and what `MemFlow.testing.replay` and `hotmesh replay`
- * take. `handle.history()` gives the `entries` alone (the journal as a plain JSON array).
- */
 /** `handle.export()`: the parts asked for; `history` is what `MemFlow.testing.replay` takes. */
 export interface WorkflowExport {
   [part: string]: unknown;
   history?: WorkflowHistory;
 }
 
+/**
+ * A recorded history with what is needed to replay it: what `hotmesh export` writes (and
+ * `handle.export()` includes as `history`), and what `MemFlow.testing.replay` and `hotmesh replay`
+ * take. `handle.history()` gives the `entries` alone (the journal as a plain JSON array).
+ */
 export interface WorkflowHistory {
   workflowId: string;
   workflowName: string;

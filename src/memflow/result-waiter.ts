@@ -84,7 +84,11 @@ export async function waitForResult<T>(engine: Engine, jobId: string, options: R
         heard = undefined;
       }
       if (read) {
-        const n = await readOutcome(engine, jobId, watching);
+        const n = await readOutcome(engine, jobId, watching).catch((err: unknown) => {
+          // the job expired and was swept since its failure was heard: that failure is its outcome
+          if (err instanceof JobNotFoundError && watch?.notice) return watch.notice;
+          throw err;
+        });
         if (n === 'retry') continue;
         watching = false;
         const o = outcomeOf(jobId, n, options);

@@ -4,6 +4,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
+import { checkIndexable } from '../search-rules.js';
 import * as hooks from '../sql/queries/hooks.js';
 import * as jobs from '../sql/queries/jobs.js';
 import { currentTraceContext, storedTrace } from '../telemetry/tracing.js';
@@ -30,7 +31,7 @@ export function prepareHookOutside(options: OutsideHookOptions) {
   const { taskQueue, workflowName, argsJson: args, config, search } = validateHookCall(options);
   const hookId = options.hookId === undefined ? undefined : validateId('hookId', options.hookId);
   if (hookId?.includes('/')) throw new ValidationError('hookId', "must not contain '/' (it names a thread, and '/' marks a hook's own hooks)");
-  return { workflowId, taskQueue, workflowName, args, hookId, config, search };
+  return { workflowId, taskQueue, workflowName, args, hookId, config, search: search && checkIndexable(search) };
 }
 
 export async function startHookOutside(engine: Engine, options: OutsideHookOptions): Promise<string> {

@@ -15,7 +15,7 @@ import type { ClaimedRow } from '../worker/claimed-task.js';
 import { workflowTopic } from '../topics.js';
 import { instruments } from '../telemetry/metrics.js';
 import { currentTraceContext } from '../telemetry/tracing.js';
-import { searchData } from '../workflow/search-rules.js';
+import { checkIndexable, searchData } from '../search-rules.js';
 import { guid } from './guid.js';
 
 export interface WorkflowOptions {
@@ -67,7 +67,7 @@ export function prepareStart(options: WorkflowOptions) {
   const expire = validatePositiveSeconds('expire', options.expire);
   // the caller's active span: every run of the job continues its trace (telemetry/tracing.ts)
   const jobOptions = { expire, config: validateRetry('config', options.config), signalIn: options.signalIn === false ? false : undefined, trace: currentTraceContext() };
-  const search = searchData(options.search) ?? {};
+  const search = checkIndexable(searchData(options.search) ?? {});
   return {
     entity,
     taskQueue,

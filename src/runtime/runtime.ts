@@ -150,6 +150,7 @@ export class Runtime {
     this.assertOpen(appId);
     // held until the engine holds it too: an embedded database is not closed and opened again between
     const hold = await holdDriver(target, this.driverOptions());
+    this.sayDatabase(target, hold, appId);
     try {
       await planRegisteredApp(hold.driver, appId);
       return await this.engine(target, appId);
@@ -175,8 +176,7 @@ export class Runtime {
       const hold = await holdDriver(target, this.driverOptions());
       try {
         const engine = await Engine.open(hold.driver, target, appId, this.logger);
-        // said once per database opened (README: "said once at info"), as the embedded notice is
-        if (target.source === 'DATABASE_URL' && hold.opened) this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
+        this.sayDatabase(target, hold, appId);
         this.logConnectionTrouble(engine);
         return { engine, hold };
       } catch (err) {
@@ -276,6 +276,11 @@ export class Runtime {
   setLogger(options: { logger?: Logger; logLevel?: LogLevel }): void {
     this.logger = runtimeLogger(options);
     this.silent = effectiveLevel(options) === 'silent';
+  }
+
+  /** Said once per database opened (README: "said once at info"), as the embedded notice is. */
+  private sayDatabase(target: DriverTarget, hold: DriverHold, appId: string): void {
+    if (target.source === 'DATABASE_URL' && hold.opened) this.logger.info({ appId, database: target.where }, 'using PostgreSQL from DATABASE_URL');
   }
 
   /** A silent runtime opens the embedded default without its stderr notice (`logLevel: 'silent'`). */

@@ -18,7 +18,7 @@ import { type HookFailure, hookSignalArg, isHookFailure } from '../replay/hook-s
 import { encodeJson } from '../json-value.js';
 import { validateArgs, validateId, validateRetry, validateRoute } from '../validation.js';
 import { derivedId } from './derived-id.js';
-import { searchData } from './search-rules.js';
+import { searchData } from '../search-rules.js';
 import { currentExecution } from './execution.js';
 import { waitFor } from './signals.js';
 

@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.js';
 import { reviveFailure } from '../failure-codec.js';
 import type { CallInput } from '../replay/durable-call.js';
 import { currentExecution } from './execution.js';
-import { fieldName, toStoredFields } from './search-rules.js';
+import { fieldName, toStoredFields } from '../search-rules.js';
 
 async function op(kind: CallInput<'search'>['op'], arg: unknown): Promise<any> {
   const { run } = currentExecution(`search().${kind}`);

@@ -50,7 +50,7 @@ try {
     // a run's last result is written with its end (migration 0046): NULL, the write was refused
     // (alone, or in a group of concurrent finishes, migration 0050: a row per finish; beside starts,
     // engine/write-lane.ts: each row as JSON `r`, a finish's tagged 'f')
-    if (/\.finish_(threads_journaled|thread_fenced)\(/.test(sql)) {
+    if (/\.finish_threads?_journaled\(/.test(sql)) {
       for (const row of res.rows as Array<{ notice?: unknown; k?: string; r?: { notice: unknown } }>) {
         const finish = row.k === undefined ? row : row.k === 'f' ? row.r! : undefined;
         if (finish) say(`APPENDED ${finish.notice === null ? 0 : 1}`);

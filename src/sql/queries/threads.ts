@@ -10,7 +10,7 @@ import { defineQuery, type ThreadLeaseParams } from '../define-query.js';
  * thread, `notice` is the `done:` payload sent (with the outcome when it fits, migration 0032), '' for
  * other threads, NULL when the lease was lost. The run's results not written yet (`entries`, a JSON
  * array of CallSite's PendingResult, '[]' for none) and its deliveries not stamped yet (`stamps`, of
- * PendingStamp) are written first (migrations 0046, 0047, 0067); NULL too when one of them was refused. The
+ * PendingStamp) are written first (migrations 0046, 0047); NULL too when one of them was refused. The
  * `done:` NOTIFY goes out only when the job was started by another engine (`origin`: this one's tag)
  * or a waiter elsewhere asked for it (jobs.watched, migration 0047).
  */
@@ -27,7 +27,7 @@ export const finishThread = defineQuery<
   },
   { notice: string | null }
 >(/* sql */ `
-SELECT {{schema}}.finish_thread_fenced($taskId, $claims, $jobId, $thread, $entries::jsonb, $stamps::jsonb, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel, $origin) AS notice`);
+SELECT {{schema}}.finish_thread_journaled($taskId, $claims, $jobId, $thread, $entries::jsonb, $stamps::jsonb, $status, $output::jsonb, $error::jsonb, $expireSeconds::float8, $channel, $origin) AS notice`);
 
 /** finishThread for several runs at once (group commit, migration 0050): `items` a JSON array of its params. */
 export const finishThreads = defineQuery<{ items: string }, { notice: string | null; idx: number }>(/* sql */ `

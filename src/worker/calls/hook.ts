@@ -8,6 +8,7 @@ import { encodeJson } from '../../json-value.js';
 import * as hooks from '../../sql/queries/hooks.js';
 import { currentTraceContext, storedTrace } from '../../telemetry/tracing.js';
 import { workflowTopic } from '../../topics.js';
+import { checkIndexable } from '../../search-rules.js';
 import type { Executor } from './call-site.js';
 
 export const executeHook: Executor<'hook'> = async (site, call, batch) => {
@@ -16,6 +17,11 @@ export const executeHook: Executor<'hook'> = async (site, call, batch) => {
   const sameJob = input.workflowId === task.jobId;
   const hookThread = sameJob ? `${task.thread}/${call.seq}` : `${task.jobId}/${task.thread}/${call.seq}`;
   const topic = workflowTopic(input.taskQueue, input.workflowName);
+  try {
+    if (input.search) checkIndexable(input.search); // as the call runs (search.ts executeSearchOp)
+  } catch (err) {
+    return site.journal(call, batch(), { type: 'failed', error: toFailure(err) });
+  }
   const res = await site.query(hooks.startHookFromThread, {
     ...site.at(call, batch()),
     targetId: input.workflowId,

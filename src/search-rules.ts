@@ -3,8 +3,8 @@
  * double quotes ('"raw"') as is): the one rule for start, hooks, search(), enrich() and the list
  * filter, checked before any SQL.
  */
-import { ValidationError } from '../errors.js';
-import { encodeJson } from '../json-value.js';
+import { ValidationError } from './errors.js';
+import { encodeJson } from './json-value.js';
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -15,19 +15,33 @@ export function fieldName(key: unknown): string {
   return key.length > 2 && key.startsWith('"') && key.endsWith('"') ? key.slice(1, -1) : `_${key}`;
 }
 
-/**
- * A value's cap in UTF-8 bytes: (field, value) is indexed, and a btree entry holds at most 2,704
- * bytes; with the longest field (255 characters of up to 4 bytes) this one still fits.
- */
-export const SEARCH_VALUE_MAX_BYTES = 1600;
-
 export function fieldValue(value: unknown): string {
   if (value === null || value === undefined) throw new ValidationError('search value', 'must not be null or undefined');
-  const text = String(value);
-  if (text.length > SEARCH_VALUE_MAX_BYTES / 4 && Buffer.byteLength(text, 'utf8') > SEARCH_VALUE_MAX_BYTES) {
-    throw new ValidationError('search value', `must be at most ${SEARCH_VALUE_MAX_BYTES} bytes in UTF-8 (search fields are indexed); got ${Buffer.byteLength(text, 'utf8')}`);
+  return String(value);
+}
+
+/**
+ * The most UTF-8 bytes of a stored field and its value together. (field, value) is a btree key, and a
+ * btree entry holds 2,704 bytes: this much always fits, whatever the text (PostgreSQL compresses a
+ * longer entry, so a repetitive one may fit too, but a random one of 2,880 bytes does not).
+ */
+export const SEARCH_ENTRY_MAX_BYTES = 2600;
+
+/**
+ * Stored fields (toStoredFields' output), each checked against SEARCH_ENTRY_MAX_BYTES: a
+ * ValidationError before any SQL, where the database's answer was "index row size exceeds" (54000).
+ * Checked where a call is executed, never as a workflow replays it (a value a job stored before this
+ * check stays replayable).
+ */
+export function checkIndexable(fields: Record<string, string>): Record<string, string> {
+  for (const [field, value] of Object.entries(fields)) {
+    if (value.length + field.length <= SEARCH_ENTRY_MAX_BYTES / 3) continue; // 3 bytes a UTF-16 unit at most
+    const bytes = Buffer.byteLength(field, 'utf8') + Buffer.byteLength(value, 'utf8');
+    if (bytes > SEARCH_ENTRY_MAX_BYTES) {
+      throw new ValidationError('search value', `a field and its value must take at most ${SEARCH_ENTRY_MAX_BYTES} bytes in UTF-8 together (search fields are indexed); '${field.slice(0, 64)}' takes ${bytes}`);
+    }
   }
-  return text;
+  return fields;
 }
 
 /**
