@@ -90,7 +90,6 @@ function storableDetails(value: unknown): unknown {
   return value;
 }
 
-/** Turn anything thrown into its stored form. Always storable as jsonb (details included). */
 /** What was thrown, as text: String() of it, unless even that throws (`Object.create(null)`). */
 function describeThrown(err: unknown): string {
   try {
@@ -100,6 +99,7 @@ function describeThrown(err: unknown): string {
   }
 }
 
+/** Turn anything thrown into its stored form. Always storable as jsonb (details included). */
 export function toFailure(err: unknown): StoredFailure {
   const timestamp = new Date().toISOString();
   if (!(err instanceof Error)) {
