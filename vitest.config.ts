@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { PGLITE_TEMPLATE } from './test/support/pglite-template.js';
 import { PlannedOrder } from './test/support/sequencer.js';
 
 // Every integration test file runs twice: once against real PostgreSQL, once against embedded PGlite.
@@ -42,6 +43,8 @@ const PGLITE_ONLY = [
   'test/pglite-autovacuum.test.ts',
   // the bench's argument parsing: no database at all
   'test/bench-arguments.test.ts',
+  // the in-memory database's template file (the pglite project's own set-up)
+  'test/pglite-template.test.ts',
 ];
 // test/support/backend.ts reads HOTMESH_TEST_BACKEND to pick the connection.
 // Stryker's sandboxes (.stryker-tmp/, `npm run mutate`) hold copies of src/ and test/: never run those.
@@ -74,7 +77,9 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'pglite',
-          env: { HOTMESH_TEST_BACKEND: 'pglite' },
+          env: { HOTMESH_TEST_BACKEND: 'pglite', HOTMESH_PGLITE_TEMPLATE: PGLITE_TEMPLATE },
+          // the fresh cluster every in-memory database starts from (instead of initdb each time)
+          globalSetup: ['test/support/pglite-template.ts'],
           // PostgreSQL only: terminates the worker's database sessions (or cuts its TCP connections),
           // which an in-process database has not got.
           exclude: [...NEVER, ...POSTGRES_ONLY],
