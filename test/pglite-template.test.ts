@@ -1,12 +1,14 @@
 /**
- * HOTMESH_PGLITE_TEMPLATE: an in-memory database starts from a fresh cluster written once
- * (writePgliteTemplate) instead of running initdb. The suite's pglite project runs every in-memory
- * database this way; here the file's own rules: a database from it is fresh and works, and a file that
- * is not a template of this PGlite version is refused with an error naming the variable.
+ * HOTMESH_PGLITE_TEMPLATE: a new embedded database (in memory, or a data directory with no cluster
+ * yet) starts from a fresh cluster written once (writePgliteTemplate) instead of running initdb. The
+ * suite's pglite project runs every new database this way; here the file's own rules: a database from
+ * it is fresh and works, a directory that holds a cluster ignores it, and a file that is not a
+ * template of this PGlite version is refused with an error naming the variable.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite, PGLITE_VERSION, writePgliteTemplate } from '../src/storage/pglite/pglite-driver.js';
@@ -24,13 +26,24 @@ export async function templateEcho(x: string) {
   return acts.templateEchoBack(x);
 }
 
-describe('an in-memory database from a template', () => {
+describe('a new embedded database from a template', () => {
   let dir: string;
   let template: string;
+  /** A template with a mark in it: a database that has the mark came from this file. */
+  let marked: string;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-template-'));
-    template = path.join(dir, 'fresh.bin');
-    await writePgliteTemplate(template);
+    // the pglite project's own (its globalSetup wrote it with writePgliteTemplate), else one of its own
+    template = process.env.HOTMESH_PGLITE_TEMPLATE || path.join(dir, 'fresh.bin');
+    if (!process.env.HOTMESH_PGLITE_TEMPLATE) await writePgliteTemplate(template);
+    const bytes = fs.readFileSync(template);
+    const stampEnd = bytes.indexOf(10) + 1;
+    const db = await PGlite.create({ loadDataDir: new Blob([bytes.subarray(stampEnd)]) });
+    await db.exec(`CREATE TABLE public.template_mark (x int); INSERT INTO public.template_mark VALUES (42)`);
+    const dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
+    await db.close();
+    marked = path.join(dir, 'marked.bin');
+    fs.writeFileSync(marked, Buffer.concat([bytes.subarray(0, stampEnd), dump]));
   }, 60_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -55,15 +68,6 @@ describe('an in-memory database from a template', () => {
   }, 60_000);
 
   it('is what MemFlow opens for memory:// when HOTMESH_PGLITE_TEMPLATE names it, and runs workflows', async () => {
-    // a template with a mark in it: the database MemFlow opens has the mark, so it came from this file
-    const marked = path.join(dir, 'marked.bin');
-    const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create();
-    await db.exec(`CREATE TABLE public.template_mark (x int); INSERT INTO public.template_mark VALUES (42)`);
-    const dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
-    await db.close();
-    fs.writeFileSync(marked, Buffer.concat([fs.readFileSync(template).subarray(0, fs.readFileSync(template).indexOf(10) + 1), dump]));
-
     const before = process.env.HOTMESH_PGLITE_TEMPLATE;
     process.env.HOTMESH_PGLITE_TEMPLATE = marked;
     const appId = uniqueAppId('template');
@@ -93,13 +97,21 @@ describe('an in-memory database from a template', () => {
     await expect(openPglite('memory://', path.join(dir, 'missing.bin'))).rejects.toThrow(/HOTMESH_PGLITE_TEMPLATE names .*missing\.bin, which cannot be read/);
   }, 60_000);
 
-  it('is not used for a data directory on disk', async () => {
+  it('starts a new data directory on disk from it; a directory that holds a cluster ignores it', async () => {
     const dataDir = path.join(dir, 'on-disk');
-    const driver = await openPglite(dataDir, path.join(dir, 'missing.bin'));
+    const driver = await openPglite(dataDir, marked);
     try {
-      expect(fs.existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(true);
+      expect((await driver.query<{ x: number }>('SELECT x FROM public.template_mark')).rows).toEqual([{ x: 42 }]);
+      await driver.query('INSERT INTO public.template_mark VALUES (43)');
     } finally {
       await driver.close();
+    }
+    // the cluster is there now: reopened (with any template, even one that cannot be read), it is the same
+    const again = await openPglite(dataDir, path.join(dir, 'missing.bin'));
+    try {
+      expect((await again.query<{ x: number }>('SELECT x FROM public.template_mark ORDER BY x')).rows).toEqual([{ x: 42 }, { x: 43 }]);
+    } finally {
+      await again.close();
     }
   }, 60_000);
 });

@@ -70,7 +70,7 @@ function embedded(dataDir: string | undefined, env: Record<string, string | unde
     where: resolved,
     open: async (options = {}) => {
       const { openPglite } = await import('./pglite/pglite-driver.js');
-      // HOTMESH_PGLITE_TEMPLATE: an in-memory database starts from that fresh cluster (pglite-driver.ts)
+      // HOTMESH_PGLITE_TEMPLATE: a database with no cluster yet starts from that one (pglite-driver.ts)
       const driver = await openPglite(resolved, env.HOTMESH_PGLITE_TEMPLATE || undefined);
       // said when nothing chose the database (README: "With DATABASE_URL unset ... HotMesh says once");
       // a data directory named in code or on the command line chose it: its errors stay one line

@@ -49,9 +49,9 @@ function checkVersionStamp(dataDir: string): void {
 }
 
 /**
- * A fresh cluster to start an in-memory database from, instead of running initdb (about 1 s instead
- * of 2.5-4 s here): a file written by `writePgliteTemplate` with this PGlite version. Named by
- * `HOTMESH_PGLITE_TEMPLATE` (a test suite's many in-memory databases; test/support/pglite-template.ts).
+ * A fresh cluster to start a new database from, instead of running initdb (about 1 s instead of
+ * 2.5-4 s here): a file written by `writePgliteTemplate` with this PGlite version. Named by
+ * `HOTMESH_PGLITE_TEMPLATE` (a test suite's many databases; test/support/pglite-template.ts).
  */
 async function templateOf(file: string): Promise<Blob> {
   let bytes: Buffer;
@@ -84,7 +84,7 @@ export async function writePgliteTemplate(file: string): Promise<void> {
   }
 }
 
-/** `template`: a file from `writePgliteTemplate`, used for an in-memory database only. */
+/** `template`: a file from `writePgliteTemplate`, used when there is no cluster yet (in memory, or a new data directory). */
 export async function openPglite(dataDir: string, template?: string): Promise<PgliteDriver> {
   const inMemory = dataDir.startsWith('memory://');
   let release = () => {};
@@ -99,7 +99,8 @@ export async function openPglite(dataDir: string, template?: string): Promise<Pg
   }
   try {
     const pglite = await import('@electric-sql/pglite');
-    const loadDataDir = inMemory && template ? await templateOf(template) : undefined;
+    const fresh = inMemory || !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+    const loadDataDir = fresh && template ? await templateOf(template) : undefined;
     const db = await pglite.PGlite.create(inMemory ? undefined : dataDir, { parsers, ...(loadDataDir ? { loadDataDir } : {}) });
     return new PgliteDriver(db, inMemory ? 'pglite (in memory)' : `pglite ${path.resolve(dataDir)}`, release, pglite);
   } catch (err) {
