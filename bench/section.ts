@@ -1,7 +1,7 @@
 /**
  * What a benchmark section is, and what it gets to work with. A section measures one thing on one
  * backend and returns rows for the report; it may publish numbers in `metrics` for later sections
- * (the step-overhead section divides by the baseline commit measured earlier in the same run).
+ * (the report prints the baseline commit beside the ratios, which sample their own raw commits).
  */
 import type { Engine } from '../src/engine/engine.js';
 import type { MemFlowInstance } from '../src/index.js';
