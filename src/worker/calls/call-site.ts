@@ -61,6 +61,8 @@ export class CallSite {
   private executing = 0;
   /** Writes pending results that the run did not pick up within DEFER_MS. */
   private deferTimer: NodeJS.Timeout | undefined;
+  /** The last work queued by inCallOrder (settled: nothing waits). */
+  private ordered: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly engine: Engine,
@@ -87,6 +89,18 @@ export class CallSite {
     if (!this.guard.confirmed) await this.guard.ensure();
     if (this.mustFlush) await this.flush();
     return this.engine.query(query, params);
+  }
+
+  /**
+   * Run `work` once the work earlier calls of this run queued here has settled, so calls made in one
+   * wave (a `Promise.all`) take effect in the order the function made them: the executors start in
+   * seq order, and this chain keeps that order where the database would not (on PostgreSQL each
+   * statement may go out on another pooled connection).
+   */
+  inCallOrder<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.ordered.then(work, work);
+    this.ordered = run.catch(() => {});
+    return run;
   }
 
   /**

@@ -6,16 +6,28 @@
 import { CONTEXT_MAX_BYTES, contextError } from '../../context/context-op.js';
 import { toFailure } from '../../failure-codec.js';
 import * as context from '../../sql/queries/context.js';
-import type { Executor } from './call-site.js';
+import type { IssuedCallOf } from '../../replay/durable-call.js';
+import type { CallOutcome } from '../../replay/journal-entry.js';
+import type { CallSite, Executor } from './call-site.js';
 
+/**
+ * The ops of one wave apply in the order the function called them (site.inCallOrder): a `set`
+ * then a `merge` in one `Promise.all` left the set's document on PostgreSQL now and then. The op
+ * takes the open batch before it waits its turn, so the wave's results are still delivered together.
+ */
 export const executeContextOp: Executor<'context'> = async (site, call, batch) => {
+  const at = batch();
+  return site.inCallOrder(() => applyContextOp(site, call, at));
+};
+
+async function applyContextOp(site: CallSite, call: IssuedCallOf<'context'>, batch: number): Promise<CallOutcome> {
   const request = call.input;
   try {
     const res =
       request.op === 'get'
-        ? await site.query(context.contextGetInThread, { ...site.at(call, batch()), path: request.path })
+        ? await site.query(context.contextGetInThread, { ...site.at(call, batch), path: request.path })
         : await site.query(context.contextOpInThread, {
-            ...site.at(call, batch()),
+            ...site.at(call, batch),
             op: request.op,
             path: request.path,
             arg: request.arg,
@@ -27,6 +39,6 @@ export const executeContextOp: Executor<'context'> = async (site, call, batch) =
   } catch (err) {
     const typed = contextError(err, request);
     if (typed === err) throw err;
-    return site.journal(call, batch(), { type: 'failed', error: toFailure(typed) });
+    return site.journal(call, batch, { type: 'failed', error: toFailure(typed) });
   }
-};
+}
