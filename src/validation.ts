@@ -57,6 +57,15 @@ const RESERVED_CHANNEL_PREFIX = /^(done|emit):/i;
  * Task queues: letters, digits, `_ . : -`, starting with a letter or digit, at most 128 characters,
  * and not starting with `done:` or `emit:`.
  */
+/** Activities to register: an object of functions, or one named function (`required`: not absent either). */
+export function validateActivities(field: string, value: unknown, required: boolean): void {
+  if (value === undefined && !required) return;
+  if (typeof value === 'function') return;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ValidationError(field, `must be an object of activity functions (or one named function), not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+}
+
 export function validateTaskQueue(value: unknown, field = 'taskQueue'): string {
   const s = requireString(field, value);
   if (!TASK_QUEUE.test(s)) {

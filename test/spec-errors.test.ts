@@ -1,5 +1,5 @@
 /** §7 fatal, unknown, retry, collision, sleep (interrupt 410); §2.2 DuplicateJobError; §3 result options. */
-import { Client, MemFlow, Worker } from 'hotmesh';
+import { Client, MemFlow, Worker, WorkflowStateError } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, uniqueAppId } from './support/backend.js';
 import { sleep, specConnection } from './support/spec/common.js';
@@ -178,6 +178,10 @@ describe('spec §7 error scenarios', () => {
     expect(err.code).toBe(410);
     expect(err.message).toBe(`job [${h.workflowId}] interrupted`);
     await expect(h.interrupt()).rejects.toThrow(`Job ${h.workflowId} already completed`);
+    // typed, as every action on a job in a state it does not apply to (it was a plain Error)
+    const again = await h.interrupt().catch((e) => e);
+    expect(again).toBeInstanceOf(WorkflowStateError);
+    expect(again).toMatchObject({ jobId: h.workflowId, action: 'interrupt', state: 'interrupted' });
     await expect(h.interrupt({ suppress: true })).resolves.toBeDefined();
   });
 

@@ -84,6 +84,15 @@ describe('spec surface', () => {
     expect(typeof MemFlow.Search.findAllUserData).toBe('function');
   });
 
+  it('§1.2 Search.findAllUserData refuses a bad engine handle or id with a ValidationError, as the Entity statics do', async () => {
+    // a black-box pass: `{}` and undefined gave a TypeError from deep inside
+    for (const bad of [{}, undefined, null, { engine: 5 }]) {
+      await expect(MemFlow.Search.findAllUserData('some-job', bad as never)).rejects.toBeInstanceOf(hotmesh.ValidationError);
+    }
+    await expect(MemFlow.Search.findAllUserData('some-job', {} as never)).rejects.toThrow(/Invalid hotMesh: must be the engine handle/);
+    await expect(MemFlow.Search.findAllUserData('', {} as never)).rejects.toThrow(/Invalid jobId/);
+  });
+
   it('§1.2 Search statics listSearchIndexes / configureSearchIndex exist', () => {
     expect(typeof (MemFlow.Search as any).listSearchIndexes).toBe('function');
     expect(typeof (MemFlow.Search as any).configureSearchIndex).toBe('function');

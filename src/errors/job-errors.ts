@@ -115,8 +115,10 @@ export class WorkflowStateError extends HotMeshError {
     readonly action: string,
     readonly state: string,
     readonly expected: string,
+    /** Where a catalog fixes the wording (interrupt: `Job <id> already completed`). */
+    message?: string,
   ) {
-    super(`Cannot ${action} workflow ${jobId}: it is ${state} (${action} applies to ${expected} workflows)`);
+    super(message ?? `Cannot ${action} workflow ${jobId}: it is ${state} (${action} applies to ${expected} workflows)`);
   }
   override get retryable(): boolean {
     return false;

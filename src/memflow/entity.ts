@@ -31,7 +31,7 @@ function toRow(engine: Engine, r: { id: string; context: unknown; status: string
 }
 
 /** The engine handle the statics take (`client.getHotMeshClient(...)`, `MemFlow.workflow.getHotMesh()`). */
-function engineOf(ref: unknown): Engine {
+export function engineOf(ref: unknown): Engine {
   const engine = (ref as EngineRef | null | undefined)?.engine;
   if (!engine || typeof engine !== 'object') {
     throw new ValidationError('hotMesh', 'must be the engine handle from client.getHotMeshClient(taskQueue, namespace) or MemFlow.workflow.getHotMesh()');

@@ -3,7 +3,7 @@
  * workflow's interrupt() uses.
  */
 import type { Engine } from '../engine/engine.js';
-import { JobNotFoundError } from '../errors.js';
+import { JobNotFoundError, WorkflowStateError } from '../errors.js';
 import { interruptFailure } from '../failure-codec.js';
 import type { InterruptOptions } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
@@ -22,5 +22,6 @@ export async function interruptJob(engine: Engine, jobId: string, options: Inter
   if (res.rows.some((r) => r.id === jobId) || options.suppress) return jobId;
   const exists = await engine.query(jobs.readJobStatus, { jobId });
   if (exists.rowCount === 0) throw new JobNotFoundError(jobId);
-  throw new Error(`Job ${jobId} already completed`);
+  // the catalog's wording (§3), as the typed error every other action in the wrong state throws
+  throw new WorkflowStateError(jobId, 'interrupt', exists.rows[0]!.status, 'running', `Job ${jobId} already completed`);
 }

@@ -8,7 +8,7 @@ import { ValidationError } from '../errors.js';
 import { processRuntime, type Runtime, type WorkflowFunction } from '../runtime/runtime.js';
 import { type ConnectionConfig, resolveTarget } from '../storage/connection.js';
 import { activityTopic, workflowTopic } from '../topics.js';
-import { validateRetry, validateWorkflowName, validateTaskQueue } from '../validation.js';
+import { validateActivities, validateRetry, validateWorkflowName, validateTaskQueue } from '../validation.js';
 import type { Logger, LogLevel } from '../telemetry/logger.js';
 import type { RetryFields } from '../worker/retry-policy.js';
 import { DEFAULT_NAMESPACE } from './client.js';
@@ -115,6 +115,7 @@ export class Worker {
     runtime: Runtime = processRuntime,
   ): Promise<{ taskQueue: string; topic: string }> {
     const taskQueue = validateTaskQueue(activityTaskQueue ?? config.taskQueue ?? 'memflow-activities');
+    validateActivities('activities', activities, true);
     runtime.activities.register(activities);
     const { loop, retry } = splitOptions(config.options);
     const topic = activityTopic(taskQueue);

@@ -6,6 +6,7 @@
  * worker does not need to know its shape.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { ValidationError } from '../errors.js';
 
 /**
  * One store for both scopes: on Node 20 every AsyncLocalStorage in use adds its own step to the
@@ -47,6 +48,6 @@ export function runActivityScope<T>(info: ActivityInfo, fn: () => T): T {
 
 export function currentActivityInfo(): ActivityInfo {
   const info = scopes.getStore()?.activity;
-  if (!info) throw new Error('MemFlow.activity.getContext() can only be called inside an activity');
+  if (!info) throw new ValidationError('MemFlow.activity.getContext()', 'can only be called inside an activity');
   return info;
 }

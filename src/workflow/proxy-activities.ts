@@ -9,7 +9,7 @@ import { parseDurationMs } from '../duration.js';
 import { isHotMeshError } from '../errors.js';
 import { reviveFailure } from '../failure-codec.js';
 import type { ActivityFunction, ActivityRetryPolicy, CallInput } from '../replay/durable-call.js';
-import { RESERVED_KEYS, validateFunctionName, validateRetry } from '../validation.js';
+import { RESERVED_KEYS, validateActivities, validateFunctionName, validateRetry } from '../validation.js';
 import { currentExecution, processActivities } from './execution.js';
 import { withActivityInterceptors } from './interceptors.js';
 
@@ -42,6 +42,7 @@ export function proxyActivities<A extends object = Record<string, (...args: any[
   options: ActivityConfig<A> = {},
 ): Promisified<A> {
   validateRetry('retryPolicy', options.retryPolicy);
+  validateActivities('activities', options.activities, false);
   processActivities()?.register(options.activities);
   const startToCloseMs = options.startToCloseTimeout === undefined ? undefined : parseDurationMs(options.startToCloseTimeout, 'startToCloseTimeout');
   const own = ownFunctions(options.activities);

@@ -30,3 +30,28 @@ describe('MemFlow.workflow.* outside a workflow', () => {
     expect((err as ValidationError).field).toBe(`MemFlow.workflow.${name}()`);
   });
 });
+
+describe('MemFlow.activity.getContext() outside an activity', () => {
+  // a black-box pass: a plain Error, where its MemFlow.workflow.* twins give a ValidationError
+  it('throws a ValidationError naming the call', () => {
+    expect(() => MemFlow.activity.getContext()).toThrow(ValidationError);
+    expect(() => MemFlow.activity.getContext()).toThrow('MemFlow.activity.getContext(): can only be called inside an activity');
+  });
+});
+
+describe('activities that are not activities', () => {
+  // a black-box pass: a number gave TypeError "Invalid value used in weak set"; null registered nothing, silently
+  it('proxyActivities refuses an activities value that is not an object or a function, naming it', () => {
+    for (const bad of [5, 'greet', null, [() => 1]]) {
+      expect(() => MemFlow.workflow.proxyActivities({ activities: bad as never })).toThrow(ValidationError);
+      expect(() => MemFlow.workflow.proxyActivities({ activities: bad as never })).toThrow(/Invalid activities: must be an object of activity functions/);
+    }
+    expect(() => MemFlow.workflow.proxyActivities({})).not.toThrow();
+  });
+
+  it('registerActivityWorker refuses them before it opens anything', async () => {
+    for (const bad of [5, 'greet', null, undefined]) {
+      await expect(MemFlow.registerActivityWorker({ connection: { dataDir: 'memory://' } }, bad as never, 'acts')).rejects.toBeInstanceOf(ValidationError);
+    }
+  });
+});
