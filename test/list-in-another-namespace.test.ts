@@ -59,6 +59,24 @@ describe('list, counts and the bulk calls in another namespace', () => {
     expect(await mf.workflow.apps()).not.toContain(typo);
   });
 
+  // a later pass: a handle, a context, a search and a hook in a mistyped namespace each created it
+  it('a handle, a context, a search or a hook in an app the database does not have: AppNotFoundError, and none created', async () => {
+    const typo = uniqueAppId('ns-typo-more');
+    for (const read of [
+      () => mf.client.workflow.getHandle('nsq', 'listedHere', 'there-1', typo),
+      () => mf.client.workflow.context('there-1', { namespace: typo }).then((c) => c.get()),
+      () => mf.client.workflow.search('nsq', 'listedHere', typo, 'i', 'SELECT 1 AS one'),
+      () => mf.client.workflow.hook({ namespace: typo, taskQueue: 'nsq', workflowName: 'listedHere', workflowId: 'there-1', args: [] }),
+    ]) {
+      const err = await read().catch((e) => e);
+      expect(err).toBeInstanceOf(AppNotFoundError);
+      expect(err.message).toContain(`No app '${typo}'`);
+    }
+    expect(await mf.workflow.apps()).not.toContain(typo);
+    // an app that exists is reached as before
+    expect(await (await mf.client.workflow.getHandle('nsq', 'listedHere', 'there-1', there)).status()).toBeTypeOf('number');
+  });
+
   it('refuses a namespace that contradicts the argument, or is not an app id, before any SQL', async () => {
     const contradicted = await mf.client.workflow.list({ namespace: there }, here).catch((e) => e);
     expect(contradicted).toBeInstanceOf(ValidationError);

@@ -140,7 +140,8 @@ export class Client {
 
     getHandle: async (taskQueue: string, workflowName: string, workflowId: string, namespace?: string): Promise<WorkflowHandle> => {
       validateId('workflowId', workflowId);
-      const engine = await this.engine(namespace);
+      // another app named here must exist (a typo was created, schema and all, by a read)
+      const engine = await this.namedEngine(namespace);
       return new WorkflowHandle(engine, workflowId, workflowTopic(taskQueue, workflowName));
     },
 
@@ -151,7 +152,7 @@ export class Client {
     hook: async (options: OutsideHookOptions): Promise<string> => {
       // Fix: validate before opening the engine (it used to open, and migrate, the app first).
       prepareHookOutside(options);
-      const engine = await this.engine(options?.namespace);
+      const engine = await this.namedEngine(options?.namespace);
       return startHookOutside(engine, options);
     },
 
@@ -169,7 +170,7 @@ export class Client {
       // now; its failure reaches the first op.
       // A getter, not the opening itself: an opening that failed is forgotten by the runtime, and the
       // handle's next op opens again (a held rejected promise failed every later op for good).
-      const open = () => this.engine(namespace);
+      const open = () => this.namedEngine(namespace);
       open().catch(() => {});
       return new JobContext(open, workflowId, options);
     },
@@ -181,7 +182,7 @@ export class Client {
     search: async (_taskQueue: string, _workflowName: string, namespace: string | null, _index: string, ...query: unknown[]): Promise<any[]> => {
       const [sql, ...params] = query;
       if (typeof sql !== 'string') throw new ValidationError('search query', 'must start with a SQL string');
-      const engine = await this.engine(namespace ?? undefined);
+      const engine = await this.namedEngine(namespace ?? undefined);
       return (await engine.driver.query(sql, params)).rows;
     },
 
