@@ -26,7 +26,7 @@ import {
   WaitTimeoutError,
 } from './errors.js';
 import type { InterruptOptions } from './replay/durable-call.js';
-import { validateOptions, validatePositiveSeconds, validateText } from './validation.js';
+import { validateFlag, validateOptions, validatePositiveSeconds, validateText } from './validation.js';
 
 /** Where a failure is revived: the durable call that delivered it. */
 export type FailureSite = 'activity' | 'search' | 'context' | 'child' | 'start' | 'hook' | 'hookFailure' | 'interrupt' | 'wait' | 'sleep';
@@ -217,6 +217,7 @@ export function interruptFailure(jobId: string, given: InterruptOptions): Stored
   if (given === null) throw new ValidationError('interrupt options', 'must be an object'); // validateOptions takes null for {}
   const options = validateOptions<InterruptOptions>('interrupt options', given, ['reason', 'throw', 'descend', 'suppress', 'expire', 'code', 'stack']);
   validatePositiveSeconds('expire', options.expire);
+  for (const flag of ['throw', 'descend', 'suppress'] as const) validateFlag(flag, options[flag]);
   if (options.reason !== undefined) validateText('reason', options.reason, 64 * 1024);
   if (options.stack !== undefined) validateText('stack', options.stack, 64 * 1024);
   if (options.code !== undefined && !Number.isInteger(options.code)) throw new ValidationError('code', 'must be an integer');

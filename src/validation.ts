@@ -57,6 +57,12 @@ const RESERVED_CHANNEL_PREFIX = /^(done|emit):/i;
  * Task queues: letters, digits, `_ . : -`, starting with a letter or digit, at most 128 characters,
  * and not starting with `done:` or `emit:`.
  */
+/** An optional flag: absent, or a boolean ('no' was taken as true, or as false, silently). */
+export function validateFlag(field: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw new ValidationError(field, `must be a boolean (got ${describe(value)})`);
+  return value;
+}
+
 /** Activities to register: an object of functions, or one named function (`required`: not absent either). */
 export function validateActivities(field: string, value: unknown, required: boolean): void {
   if (value === undefined && !required) return;

@@ -30,4 +30,25 @@ describe('option refusals', () => {
     await expect(memory.history(5 as never)).rejects.toBeInstanceOf(ValidationError);
     await mf.shutdown({ graceMs: 0 });
   });
+
+  // a later pass: each of these was taken as some boolean, or spread into nothing, silently
+  it('flags that are not booleans, result options and worker options that are not objects: a ValidationError naming them', async () => {
+    const mf = await MemFlow.init({ appId: uniqueAppId('opt-flags'), engine: { connection: testConnection() } });
+    try {
+      await mf.worker.create({ taskQueue: 'opt-flags', workflow: noted });
+      await expect(mf.workflow.start({ taskQueue: 'opt-flags', workflowName: 'noted', signalIn: 'no' as never })).rejects.toMatchObject({ field: 'signalIn' });
+      const handle = await mf.workflow.start({ taskQueue: 'opt-flags', workflowName: 'noted' });
+      await expect(handle.result('x' as never)).rejects.toMatchObject({ field: 'result options' });
+      await expect(handle.result({ throwOnError: 'no' } as never)).rejects.toMatchObject({ field: 'throwOnError' });
+      expect(await handle.result()).toBe('ok');
+      for (const flag of ['throw', 'descend', 'suppress']) {
+        await expect(handle.interrupt({ [flag]: 'yes' } as never)).rejects.toMatchObject({ field: flag });
+      }
+      await expect(mf.worker.create({ taskQueue: 'opt-flags', workflow: noted, options: 'x' as never })).rejects.toMatchObject({ field: 'options' });
+      // the job was not touched by the refused interrupts
+      expect(await handle.status()).toBe(0);
+    } finally {
+      await mf.shutdown();
+    }
+  });
 });

@@ -7,6 +7,7 @@ import { HotMeshEngine } from '../compat/hotmesh-engine.js';
 import type { Engine } from '../engine/engine.js';
 import type { FinishWatch } from '../engine/finish-notices.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
+import { validateFlag } from '../validation.js';
 import type { InterruptOptions } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import * as journal from '../sql/queries/journal.js';
@@ -63,6 +64,8 @@ export class WorkflowHandle {
    * workflow failed, was interrupted or was parked, and with JobNotFoundError if there is no such job.
    */
   async result<T = any>(options: ResultOptions = {}): Promise<T> {
+    if (options === null || typeof options !== 'object') throw new ValidationError('result options', 'must be an object');
+    validateFlag('throwOnError', options.throwOnError);
     const watch = this.watch;
     this.watch = undefined; // used once: a later call reads the row
     return waitForResult<T>(this.engine, this.workflowId, options, watch);

@@ -5,7 +5,7 @@
 import type { Engine } from '../engine/engine.js';
 import { DuplicateJobError, ValidationError } from '../errors.js';
 import { encodeJson } from '../json-value.js';
-import { validateArgs, validateId, validatePositiveSeconds, validateRetry, validateRoute } from '../validation.js';
+import { validateArgs, validateFlag, validateId, validatePositiveSeconds, validateRetry, validateRoute } from '../validation.js';
 import type { RetryConfig } from '../replay/durable-call.js';
 import * as jobs from '../sql/queries/jobs.js';
 import type { FinishWatch } from '../engine/finish-notices.js';
@@ -65,6 +65,7 @@ export function prepareStart(options: WorkflowOptions) {
   const workflowId = options.workflowId === undefined || options.workflowId === '' ? guid() : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   const expire = validatePositiveSeconds('expire', options.expire);
+  validateFlag('signalIn', options.signalIn);
   // the caller's active span: every run of the job continues its trace (telemetry/tracing.ts)
   const jobOptions = { expire, config: validateRetry('config', options.config), signalIn: options.signalIn === false ? false : undefined, trace: currentTraceContext() };
   const search = checkIndexable(searchData(options.search) ?? {});

@@ -73,6 +73,9 @@ function pickFunction(workflow: WorkerConfig['workflow']): { name: string; fn: W
  * retention options are validated here, before anything opens.
  */
 function splitOptions(options: WorkerOptions | undefined) {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new ValidationError('options', 'must be an object of worker options');
+  }
   const { concurrency, leaseSeconds, shutdownGraceMs, maxPollMs, journalRetention, contextLogRetention, logLevel, logger, ...retry } = options ?? {};
   const loop = { concurrency, leaseSeconds, shutdownGraceMs, maxPollMs, journalRetention, contextLogRetention };
   validateLoopTuning('options', loop);
