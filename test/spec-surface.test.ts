@@ -131,6 +131,10 @@ describe('spec surface', () => {
     expect(missing.code).toBe(404);
     expect(missing.message).toBe('id2 Not Found');
     expect(MemFlow.didInterrupt(new Error('plain'))).toBe(false);
+    // a waitFor timeout is a MemFlowTimeoutError (596), so one of the nine (a black-box pass: false)
+    const waited = new hotmesh.WaitTimeoutError('approval', 500);
+    expect(waited).toBeInstanceOf(E.MemFlowTimeoutError);
+    expect(MemFlow.didInterrupt(waited)).toBe(true);
     expect((MemFlow.Enums as any).HMSH_CODE_MEMFLOW_FATAL).toBe(598);
     expect((MemFlow.Enums as any).HMSH_CODE_INTERRUPT).toBe(410);
   });

@@ -88,9 +88,11 @@ const MEMFLOW_KINDS: readonly string[] = [
   'MemFlowChildError',
   'MemFlowProxyError',
   'MemFlowWaitForError',
+  // a MemFlowTimeoutError (code 596) of its own kind: it is one of the nine, so it counts as one
+  'WaitTimeoutError',
 ];
 
-/** True for the nine MemFlow classes (terminal ones included), as upstream's `didInterrupt`. */
+/** True for the nine MemFlow classes (terminal ones included, and their subclasses), as upstream's `didInterrupt`. */
 export function didInterrupt(err: unknown): boolean {
   return isHotMeshError(err) && MEMFLOW_KINDS.includes(err.kind);
 }
