@@ -104,7 +104,7 @@ export class TaskLoop implements LocalTaker {
     this.sweeper = new Sweeper(engine, this.logger, retention, parseContextLogRetention(options.contextLogRetention, 'contextLogRetention'));
     // shortest polling interval: NOTIFY in-process (PGlite) is never lost, so polling there is rare
     const minPollMs = engine.driver.concurrentTransactions ? 50 : Math.min(1000, maxPollMs);
-    this.timers = new ClaimTimers(() => this.kick(), minPollMs, maxPollMs);
+    this.timers = new ClaimTimers(() => this.kick(), minPollMs, maxPollMs, () => void this.learnNextDue());
     this.pacing = new ClaimPacing(this.concurrency, () => this.kick(), () => void this.learnNextDue());
   }
 
