@@ -45,14 +45,21 @@ export function checkKey(key: string, field: string): void {
 }
 
 /** Refuse `__proto__` / `constructor` / `prototype` keys anywhere inside a value written to the context. */
-export function checkValueKeys(value: unknown, field: string, depth = 0): void {
+export function checkValueKeys(value: unknown, field: string, depth = 0, within: object[] = []): void {
+  if (value !== null && typeof value === 'object' && within.includes(value)) {
+    throw new ValidationError(field, 'must not contain itself (a cyclic value has no JSON form)');
+  }
   if (depth > 64) throw new ValidationError(field, 'must nest at most 64 levels deep');
   if (Array.isArray(value)) {
-    for (const v of value) checkValueKeys(v, field, depth + 1);
+    within.push(value);
+    for (const v of value) checkValueKeys(v, field, depth + 1, within);
+    within.pop();
   } else if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
+    within.push(value);
     for (const [k, v] of Object.entries(value)) {
       if (RESERVED_KEYS.includes(k)) throw new ValidationError(field, `must not contain the key '${k}'`);
-      checkValueKeys(v, field, depth + 1);
+      checkValueKeys(v, field, depth + 1, within);
     }
+    within.pop();
   }
 }

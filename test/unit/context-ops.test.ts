@@ -60,6 +60,18 @@ describe('reserved keys inside written values', () => {
     expect(refusal(() => checkValueKeys({ a: [{ b: JSON.parse('{"__proto__": 1}') }] }, 'v')).rule).toBe("must not contain the key '__proto__'");
   });
 
+  // a black-box pass: a cyclic value was refused as 'must nest at most 64 levels deep'
+  it('names a cyclic value as such; a value that holds one object twice (no cycle) is fine', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { back: cyclic };
+    expect(refusal(() => checkValueKeys(cyclic, 'v')).rule).toBe('must not contain itself (a cyclic value has no JSON form)');
+    const list: unknown[] = [1];
+    list.push(list);
+    expect(refusal(() => checkValueKeys(list, 'v')).rule).toBe('must not contain itself (a cyclic value has no JSON form)');
+    const shared = { x: 1 };
+    expect(() => checkValueKeys({ a: shared, b: shared, c: [shared, shared] }, 'v')).not.toThrow();
+  });
+
   it('leaves scalars, null and values that serialise themselves (toJSON) alone', () => {
     for (const v of ['a string', 'prototype', 42, true, null, undefined]) expect(() => checkValueKeys(v, 'v')).not.toThrow();
     // JSON.stringify calls toJSON: the object's own keys are never written
