@@ -825,8 +825,9 @@ describe('a context handle checks each op before it waits for the database', () 
       const ctx = await client.workflow.context('ctx-comes-back', { namespace: uniqueAppId('ctxback') });
       await expect(ctx.get()).rejects.toMatchObject({ kind: 'ConnectionError' });
       live = true;
-      // the database answers now: an unknown job, not the old ConnectionError
-      await expect(ctx.get()).rejects.toMatchObject({ kind: 'JobNotFoundError' });
+      // the database answers now, not the old ConnectionError: the handle names an app it does not
+      // have, and a read never creates one
+      await expect(ctx.get()).rejects.toMatchObject({ kind: 'AppNotFoundError' });
     } finally {
       proxy.close();
     }
