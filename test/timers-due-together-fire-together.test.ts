@@ -39,7 +39,9 @@ describe('sleeps of several jobs due together', () => {
         }),
       );
       const sorted = [...gaps].sort((a, b) => a - b);
-      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1000);
+      // the due time is on the database clock, estimated from the claim's answer (it can lag this
+      // process's clock by that answer's latency): a few ms early counts as on time
+      for (const gap of gaps) expect(gap, `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(900);
       // late ones woke at the idle poll, about 2 s; the median is what a loaded machine cannot fake
       expect(sorted[3], `gaps ${gaps.join(', ')} ms`).toBeLessThan(1500);
     }
