@@ -2,7 +2,8 @@
  * Sleeps of several jobs that come due a few milliseconds apart each wake when due. The loop's due
  * timer knew only the earliest; the next due time it then asked for leaves out a task that came due
  * meanwhile; so on PGlite (whose idle poll is a second) 3 of 4 one-second sleeps started 7 ms apart
- * woke after about 2 s (found by a review). Each workflow measures its own sleep.
+ * woke after about 2 s (found by a review). Each workflow measures its own sleep; the check reads the
+ * gaps against the earliest, so a machine that slows every run alike does not fail it.
  */
 import { MemFlow, type MemFlowInstance } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,8 +43,11 @@ describe('sleeps of several jobs due together', () => {
       // the due time is on the database clock, estimated from the claim's answer (it can lag this
       // process's clock by that answer's latency): a few ms early counts as on time
       for (const gap of gaps) expect(gap, `gaps ${gaps.join(', ')} ms`).toBeGreaterThanOrEqual(900);
-      // late ones woke at the idle poll, about 2 s; the median is what a loaded machine cannot fake
-      expect(sorted[3], `gaps ${gaps.join(', ')} ms`).toBeLessThan(1500);
+      // late ones woke at the idle poll, a second after the first (on PGlite: 1.15 s, then 2.03 s for
+      // the rest). Read against the first waker, so a loaded machine that slows every run alike (the
+      // suite saw 1.38-1.60 s) does not count: the median wakes within 600 ms of the earliest
+      expect(sorted[3] - sorted[0], `gaps ${gaps.join(', ')} ms`).toBeLessThan(600);
+      expect(sorted[5], `gaps ${gaps.join(', ')} ms`).toBeLessThan(5000);
     }
   }, 60_000);
 });
