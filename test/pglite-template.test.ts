@@ -31,13 +31,16 @@ describe('a new embedded database from a template', () => {
   let template: string;
   /** A template with a mark in it: a database that has the mark came from this file. */
   let marked: string;
+  /** The template's bytes, and where its version stamp ends. */
+  let bytes: Buffer;
+  let stampEnd: number;
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hotmesh-template-'));
     // the pglite project's own (its globalSetup wrote it with writePgliteTemplate), else one of its own
     template = process.env.HOTMESH_PGLITE_TEMPLATE || path.join(dir, 'fresh.bin');
     if (!process.env.HOTMESH_PGLITE_TEMPLATE) await writePgliteTemplate(template);
-    const bytes = fs.readFileSync(template);
-    const stampEnd = bytes.indexOf(10) + 1;
+    bytes = fs.readFileSync(template);
+    stampEnd = bytes.indexOf(10) + 1;
     const db = await PGlite.create({ loadDataDir: new Blob([bytes.subarray(stampEnd)]) });
     await db.exec(`CREATE TABLE public.template_mark (x int); INSERT INTO public.template_mark VALUES (42)`);
     const dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
@@ -87,12 +90,10 @@ describe('a new embedded database from a template', () => {
 
   it('refuses a file that is not a template of this PGlite version, naming the variable', async () => {
     const other = path.join(dir, 'other.bin');
-    const fresh = fs.readFileSync(template);
-    const stampEnd = fresh.indexOf(10) + 1;
-    fs.writeFileSync(other, Buffer.concat([Buffer.from('hotmesh-pglite-template 0.0.1\n'), fresh.subarray(stampEnd)]));
+    fs.writeFileSync(other, Buffer.concat([Buffer.from('hotmesh-pglite-template 0.0.1\n'), bytes.subarray(stampEnd)]));
     await expect(openPglite('memory://', other)).rejects.toThrow(new RegExp(`HOTMESH_PGLITE_TEMPLATE.*not a fresh cluster of PGlite ${PGLITE_VERSION.replace(/\./g, '\\.')}`));
     const plain = path.join(dir, 'plain.tar');
-    fs.writeFileSync(plain, fresh.subarray(stampEnd));
+    fs.writeFileSync(plain, bytes.subarray(stampEnd));
     await expect(openPglite('memory://', plain)).rejects.toThrow(/HOTMESH_PGLITE_TEMPLATE/);
     await expect(openPglite('memory://', path.join(dir, 'missing.bin'))).rejects.toThrow(/HOTMESH_PGLITE_TEMPLATE names .*missing\.bin, which cannot be read/);
   }, 60_000);
