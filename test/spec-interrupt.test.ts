@@ -3,10 +3,10 @@
  * interrupt(jimbo2, { throw: false, expire: 600 }) at once. Expected: the result names jimbo2, and
  * jimbo2's state(true).metadata.js < -1e6 with result({ state: true }) undefined.
  *
- * GAP (PostgreSQL): the started child often runs to completion (its activity runs inline) before
- * the parent's interrupt reaches it, so interrupt throws `Job <id> already completed` and the parent
- * fails (or retries for long). Repeated 5 times to hit the race reliably; the parent gets a short
- * retry policy so the failure shows quickly instead of as a timeout.
+ * The started child could run to completion (its activity runs inline) before the parent's interrupt
+ * reached it, so interrupt threw `Job <id> already completed` and the parent failed; a started child
+ * now waits for the parent's next statement (docs/design-decisions.md). Repeated 5 times; the parent
+ * gets a short retry policy so a failure shows quickly instead of as a timeout.
  */
 import { Client, MemFlow, Worker } from 'hotmesh';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -182,6 +182,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
     routing: { route: 'jobs', keys: ['jobId', 'childId'], why: 'the parent journals; the child job is created' },
     taskById: true,
   },
+  releaseStartedChild: { tables: ['tasks'], routing: job('childId') },
   // search
   readAttributes: { tables: ['jobs_attributes'], routing: job('jobId') },
   searchOpInThread: { tables: ['tasks', 'jobs_attributes', 'journal'], routing: job('jobId'), taskById: true },

@@ -126,5 +126,9 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // gives the task back itself: this run records nothing.
   if (!deps.guard.confirmed && !(await deps.guard.holds())) return;
   deps.guard.close(); // what follows ends the run, and with it the lease
-  await endRun({ deps, row, site, lease, log, attributes, options, args, run, policy, failures, cancel }, outcome);
+  try {
+    await endRun({ deps, row, site, lease, log, attributes, options, args, run, policy, failures, cancel }, outcome);
+  } finally {
+    site.releaseHeldChildren(); // children started with startChild and not released yet
+  }
 }

@@ -45,10 +45,11 @@ WITH lease AS (
   INSERT INTO {{schema}}.threads (job_id, thread, workflow_name, task_queue, args)
   SELECT id, 'main', $workflowName, $taskQueue, $args::jsonb FROM job
 ), task AS (
-  -- a child started without waiting (startChild) becomes runnable 100 ms later, so the parent's
-  -- next call on its id (typically interrupt) lands before the child can run to completion
+  -- a child started without waiting (startChild) is held until the parent's next statement has
+  -- committed (releaseStartedChild), so that call (typically interrupt) lands before the child can run
+  -- to completion; a parent that dies first leaves it runnable a second later
   INSERT INTO {{schema}}.tasks (job_id, thread, kind, topic, run_at)
-  SELECT id, 'main', 'thread', $topic, now() + CASE WHEN $detached::boolean THEN interval '100 milliseconds' ELSE interval '0' END FROM job
+  SELECT id, 'main', 'thread', $topic, now() + CASE WHEN $detached::boolean THEN interval '1 second' ELSE interval '0' END FROM job
 ), journal AS (
   INSERT INTO {{schema}}.journal (job_id, thread, seq, kind, name, status, result, batch)
   SELECT $jobId, $thread, $seq, 'start', $workflowName, 'done', to_jsonb($childId::text), $batch FROM job WHERE $detached::boolean
@@ -58,3 +59,15 @@ WITH lease AS (
 SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM job)::int AS created,
        (SELECT count(*) FROM wake)::int AS notified,
        (SELECT options -> 'parent' FROM {{schema}}.jobs WHERE id = $childId) AS existing_parent`);
+
+/**
+ * A child started with startChild, held until its parent's next statement committed (see
+ * startChildFromThread): runnable now, and its topic woken. A no-op once it ran or was claimed.
+ */
+export const releaseStartedChild = defineQuery<{ childId: string; channel: string; origin: string }>(/* sql */ `
+WITH released AS (
+  UPDATE {{schema}}.tasks SET run_at = now()
+   WHERE job_id = $childId AND thread = 'main' AND kind = 'thread' AND lease_owner IS NULL AND run_at > now()
+  RETURNING topic
+)
+SELECT pg_notify($channel, topic || $origin) FROM released`);

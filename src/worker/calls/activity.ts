@@ -18,6 +18,7 @@ export const executeActivity: Executor<'activity'> = async (site, call, batch, p
   const { input } = call;
   const fn = input.taskQueue === undefined ? (input.fn ?? site.activities.find(call.name)) : undefined;
   if (!fn) return scheduleRemote(site, call, activityTopic(input.taskQueue ?? site.info.workflowTopic));
+  site.releaseHeldChildren(); // an inline activity writes nothing before it runs
   const attempt = (previous?.status === 'retry' ? previous.attempt : 0) + 1;
   const { engine, task } = site;
   const decision = await attemptActivity(

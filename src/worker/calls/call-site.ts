@@ -12,13 +12,20 @@ import type { ExecutionInfo } from '../../replay/execution-info.js';
 import type { CallOutcome, JournalEntry } from '../../replay/journal-entry.js';
 import type { QueryResult } from '../../storage/driver.js';
 import type { CallPositionParams, Query, ThreadLeaseParams } from '../../sql/define-query.js';
+import * as children from '../../sql/queries/children.js';
 import * as journal from '../../sql/queries/journal.js';
 import type { ActivityRegistry } from '../activity-registry.js';
 import type { HeldTask } from '../claimed-task.js';
-import type { Logger } from '../../telemetry/logger.js';
+import { errField, type Logger } from '../../telemetry/logger.js';
 import type { LeaseGuard } from '../lease-guard.js';
 import type { RetryFields } from '../retry-policy.js';
 import type { Context } from '@opentelemetry/api';
+
+/** A child started with startChild and not runnable yet (CallSite.holdChild). */
+export interface HeldChild {
+  id: string;
+  topic: string;
+}
 
 /** A result journaled in memory, written with the run's next statement (see CallSite.journal). */
 export interface PendingResult {
@@ -63,6 +70,8 @@ export class CallSite {
   private deferTimer: NodeJS.Timeout | undefined;
   /** The last work queued by inCallOrder (settled: nothing waits). */
   private ordered: Promise<unknown> = Promise.resolve();
+  /** Children this run started with startChild, held until its next statement commits (releaseHeldChildren). */
+  private heldChildren: HeldChild[] = [];
 
   constructor(
     readonly engine: Engine,
@@ -88,7 +97,42 @@ export class CallSite {
   async query<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
     if (!this.guard.confirmed) await this.guard.ensure();
     if (this.mustFlush) await this.flush();
-    return this.engine.query(query, params);
+    if (this.heldChildren.length === 0) return this.engine.query(query, params);
+    const held = this.heldChildren;
+    this.heldChildren = [];
+    const res = await this.engine.query(query, params);
+    this.release(held);
+    return res;
+  }
+
+  /**
+   * A child this run started with startChild: runnable once the run's next statement has committed
+   * (the call after startChild, typically an interrupt of that child, must land first), when the run
+   * runs an inline activity (it writes nothing before), or when the run ends; a second after its
+   * start if none of these comes (the run died).
+   */
+  holdChild(child: HeldChild): void {
+    this.heldChildren.push(child);
+  }
+
+  /** Release the children held now (see holdChild). */
+  releaseHeldChildren(): void {
+    if (this.heldChildren.length === 0) return;
+    const held = this.heldChildren;
+    this.heldChildren = [];
+    this.release(held);
+  }
+
+  private release(held: HeldChild[]): void {
+    const { engine } = this;
+    for (const child of held) {
+      engine
+        .query(children.releaseStartedChild, { childId: child.id, channel: engine.channel, origin: engine.origin })
+        .then(
+          () => engine.localWake(child.topic),
+          (err: unknown) => this.log.warn({ err: errField(err), childId: child.id }, 'could not release a started child: it runs a second after its start'),
+        );
+    }
   }
 
   /**

@@ -46,7 +46,8 @@ export const executeChild: Executor<'child' | 'start'> = async (site, call, batc
   // a child or detached start is a workflow started, as a client's start is (start-job.ts)
   instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': input.workflowName });
   if (detached) {
-    setTimeout(() => engine.localWake(topic), 110).unref(); // runnable 100 ms later: see startChildFromThread
+    site.holdChild({ id: input.workflowId, topic }); // runnable after the run's next statement
+    setTimeout(() => engine.localWake(topic), 1_010).unref(); // or a second later: see startChildFromThread
     return { type: 'done', value: input.workflowId };
   }
   engine.localWake(topic);
