@@ -17,6 +17,8 @@ import { migrate } from '../storage/migrate.js';
 import type { ClaimedRow } from '../worker/claimed-task.js';
 import { type FinishNotice, type FinishWatch, FinishWatches, parseDone } from './finish-notices.js';
 import { WriteLane } from './write-lane.js';
+import { ContextLanes } from './context-lanes.js';
+import { CONTEXT_MAX_BYTES } from '../context/context-op.js';
 import { errField, type Logger } from '../telemetry/logger.js';
 import { bindSchema, channelForSchema, quoteIdentifier, schemaForApp } from '../storage/sql-identifier.js';
 
@@ -97,6 +99,8 @@ export class Engine {
   private readonly bound = new Map<Query<any, any>, BoundQuery>();
   /** Its starts and finishes, grouped when several are under way at once (write-lane.ts). */
   readonly writes: WriteLane;
+  /** Context ops from outside, grouped per job when several are under way at once (context-lanes.ts). */
+  readonly contextOps: ContextLanes;
   private readonly topicListeners = new Set<(topic: string) => void>();
   private readonly doneListeners = new Map<string, Set<(notice?: FinishNotice) => void>>();
   private readonly watches = new FinishWatches();
@@ -126,6 +130,7 @@ export class Engine {
       patienceMs: LANE_PATIENCE_MS,
       settleTurns: LANE_SETTLE_TURNS,
     });
+    this.contextOps = new ContextLanes((query, params) => this.query(query, params), CONTEXT_MAX_BYTES);
   }
 
   /** Migrate the app's schema on `driver` and subscribe to its channel. */

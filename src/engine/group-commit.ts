@@ -40,6 +40,13 @@ export interface GroupCommitOptions<I, R> {
    * next group instead of the one after it.
    */
   settleTurns?: number;
+  /**
+   * A group refused as a whole is sent again item by item one after another, in the group's order
+   * (default: all at once). For items whose order counts (ops on one job's context).
+   */
+  resendInOrder?: boolean;
+  /** Called when the last statement in flight frees its lane and nothing is queued. */
+  onIdle?(): void;
 }
 
 interface Waiting<I, R> {
@@ -101,6 +108,7 @@ export class GroupCommit<I, R> {
       const group = this.queue.splice(0, this.groupLength());
       this.occupy(this.send(group), group.length > 1);
     }
+    if (this.inFlight === 0) this.options.onIdle?.();
   }
 
   /** How many of the queued items the next group takes: up to maxGroup, and up to maxGroupBytes. */
@@ -133,7 +141,11 @@ export class GroupCommit<I, R> {
         return;
       }
       // refused as a whole: each on its own, so only the item at fault fails
-      await Promise.all(group.map((w) => this.one(w.item).then(w.resolve, w.reject)));
+      if (this.options.resendInOrder) {
+        for (const w of group) await this.one(w.item).then(w.resolve, w.reject);
+      } else {
+        await Promise.all(group.map((w) => this.one(w.item).then(w.resolve, w.reject)));
+      }
       return;
     }
     group.forEach((w, i) => w.resolve(answers[i]!));

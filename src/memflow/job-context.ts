@@ -10,6 +10,7 @@ import type { Engine } from '../engine/engine.js';
 import { JobNotFoundError, ValidationError } from '../errors.js';
 import type { Query } from '../sql/define-query.js';
 import * as context from '../sql/queries/context.js';
+import type { ContextValueRow } from '../sql/queries/context.js';
 import type { Queryable, QueryResult } from '../storage/driver.js';
 import { validateId, validateNonNegativeInteger, validateOptions } from '../validation.js';
 
@@ -69,20 +70,9 @@ export class JobContext extends Context {
   }
 
   private async apply(request: ContextOpRequest, opId: string | undefined): Promise<unknown> {
-    let res;
+    let row;
     try {
-      res =
-        request.op === 'get'
-          ? await this.named(context.contextGet, { jobId: this.workflowId, path: request.path })
-          : await this.named(context.contextOpOutside, {
-              jobId: this.workflowId,
-              op: request.op,
-              path: request.path,
-              arg: request.arg,
-              capBytes: CONTEXT_MAX_BYTES,
-              opId: opId ?? null,
-              actor: this.options.actor ?? 'client',
-            });
+      row = request.op === 'get' ? (await this.named(context.contextGet, { jobId: this.workflowId, path: request.path })).rows[0] : await this.change(request, opId);
     } catch (err) {
       if ((err as { code?: string; constraint?: string }).code === '23505' && opId !== undefined) {
         const first = await this.firstAnswer(request, opId);
@@ -90,13 +80,24 @@ export class JobContext extends Context {
       }
       throw contextError(err, request);
     }
-    const row = res.rows[0];
     if (!row && opId !== undefined) {
       const first = await this.firstAnswer(request, opId);
       if (first) return first.value;
     }
     if (!row) throw new JobNotFoundError(this.workflowId);
     return row.undef ? undefined : row.value;
+  }
+
+  /**
+   * A change: in the caller's transaction when one was given, otherwise through the engine's lane for
+   * this job (engine/context-lanes.ts: ops under way together on one job share a statement).
+   */
+  private async change(request: ContextOpRequest, opId: string | undefined): Promise<ContextValueRow | undefined> {
+    const op = { op: request.op, path: request.path, arg: request.arg, opId: opId ?? null, actor: this.options.actor ?? 'client' };
+    const { tx } = this.options;
+    const engine = typeof this.engine === 'function' ? await this.engine() : this.engine;
+    if (tx) return (await engine.queryIn(tx, context.contextOpOutside, { jobId: this.workflowId, ...op, capBytes: CONTEXT_MAX_BYTES })).rows[0];
+    return engine.contextOps.apply(this.workflowId, op);
   }
 
   /**

@@ -168,6 +168,7 @@ export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>>
   contextOpById: { tables: ['context_log'], routing: job('jobId') },
   contextOpInThread: { tables: ['tasks', 'jobs', 'context_log', 'context_checkpoints', 'journal'], routing: job('jobId'), taskById: true, hot: true },
   contextOpOutside: { tables: ['jobs', 'context_log', 'context_checkpoints'], routing: job('jobId'), hot: true },
+  contextOpsOutside: { tables: ['jobs', 'context_log', 'context_checkpoints'], routing: job('jobId'), hot: true },
   // hooks
   startHookFromThread: {
     tables: ['tasks', 'jobs', 'threads', 'jobs_attributes', 'journal'],

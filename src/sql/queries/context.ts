@@ -54,6 +54,29 @@ SELECT kind, seq, version::text AS version, op, path, arg
 export const contextOpOutside = defineQuery<OpParams & { jobId: string; opId: string | null; actor: string }, ContextValueRow>(/* sql */ `
 SELECT value, undef, version FROM {{schema}}.context_op($jobId, $op, $path::text[], $arg::jsonb, $capBytes, $opId, $actor)`);
 
+/** One op of contextOpsOutside: contextOpOutside's parameters but the job's. */
+export interface OutsideOp {
+  op: string;
+  path: string[];
+  /** JSON text, or null. */
+  arg: string | null;
+  opId: string | null;
+  actor: string;
+}
+
+/**
+ * Several ops from outside on one job, in one statement (engine/context-lanes.ts): applied one after
+ * another in the array's order, as contextOpOutside applies one, and answered in that order (`i`, from
+ * 1; a row of nulls: no row, the op id was applied already, or no such job). The LATERAL call runs
+ * once per element, in the order the elements are read.
+ */
+export const contextOpsOutside = defineQuery<{ jobId: string; ops: string; capBytes: number }, ContextValueRow & { i: number }>(/* sql */ `
+SELECT o.i::int AS i, r.value, r.undef, r.version
+  FROM jsonb_array_elements($ops::jsonb) WITH ORDINALITY AS o(item, i)
+  LEFT JOIN LATERAL {{schema}}.context_op($jobId, o.item ->> 'op', ARRAY(SELECT jsonb_array_elements_text(o.item -> 'path')),
+                                          (o.item ->> 'arg')::jsonb, $capBytes, o.item ->> 'opId', o.item ->> 'actor') AS r ON true
+ ORDER BY o.i`);
+
 /**
  * What an op with this op id returned the first time, and whether it was this op (`same`: the same op
  * at the same path; the argument may differ, a retry may have computed it again), with what it was.
