@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GroupCommit } from '../../src/engine/group-commit.js';
+import { GroupCommit, type GroupCommitOptions } from '../../src/engine/group-commit.js';
 import * as jobs from '../../src/sql/queries/jobs.js';
 import * as threads from '../../src/sql/queries/threads.js';
 
@@ -19,7 +19,14 @@ interface Pending {
   fail(error: unknown): void;
 }
 
-function model(lanes: number, maxGroup: number, refuse: (item: number) => boolean = () => false, patienceMs?: number, settleTurns?: number) {
+function model(
+  lanes: number,
+  maxGroup: number,
+  refuse: (item: number) => boolean = () => false,
+  patienceMs?: number,
+  settleTurns?: number,
+  extra: Pick<GroupCommitOptions<number, string>, 'resendInOrder' | 'onIdle'> = {},
+) {
   const pending: Pending[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -52,6 +59,7 @@ function model(lanes: number, maxGroup: number, refuse: (item: number) => boolea
     maxGroup,
     ...(patienceMs === undefined ? {} : { patienceMs }),
     ...(settleTurns === undefined ? {} : { settleTurns }),
+    ...extra,
   });
   return { group, pending, sent, maxInFlight: () => maxInFlight };
 }
@@ -142,6 +150,34 @@ describe('GroupCommit', () => {
     expect(m.sent.slice(2)).toEqual([2, 3, 4].map((i) => ({ items: [i], grouped: false })));
     while (m.pending.length > 0) m.pending.shift()!.answer();
     await expect(Promise.all(all)).resolves.toEqual(['r1', 'r2', 'failed: refused', 'r4']);
+  });
+
+  it('with resendInOrder, a refused group is sent again one item at a time, in order (context ops on one job)', async () => {
+    const m = model(1, 64, (item) => item === 3, undefined, undefined, { resendInOrder: true });
+    const all = [1, 2, 3, 4].map((i) => m.group.submit(i).catch((e: Error) => `failed: ${e.message}`));
+    m.pending.shift()!.answer(); // 1, alone
+    await turn();
+    m.pending.shift()!.answer(); // [2, 3, 4] refused
+    await turn();
+    // one resend in flight at a time: the next goes only once the one before it answered
+    for (const item of [2, 3, 4]) {
+      expect(m.pending.map((p) => p.items)).toEqual([[item]]);
+      m.pending.shift()!.answer();
+      await turn();
+    }
+    await expect(Promise.all(all)).resolves.toEqual(['r1', 'r2', 'failed: refused', 'r4']);
+  });
+
+  it('onIdle is called once the last statement frees its lane with nothing queued, not before', async () => {
+    let idle = 0;
+    const m = model(1, 64, () => false, undefined, undefined, { onIdle: () => idle++ });
+    const all = [1, 2, 3].map((i) => m.group.submit(i));
+    m.pending.shift()!.answer(); // 1 answered, [2, 3] sent at once: not idle
+    await turn();
+    expect(idle).toBe(0);
+    m.pending.shift()!.answer();
+    await Promise.all(all);
+    expect(idle).toBe(1);
   });
 
   it('a group whose answer is lost fails every item with that error (it may have committed)', async () => {
