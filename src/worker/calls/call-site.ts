@@ -100,9 +100,11 @@ export class CallSite {
     if (this.heldChildren.length === 0) return this.engine.query(query, params);
     const held = this.heldChildren;
     this.heldChildren = [];
-    const res = await this.engine.query(query, params);
-    this.release(held);
-    return res;
+    try {
+      return await this.engine.query(query, params);
+    } finally {
+      this.release(held); // after the statement, whatever it answered (the run ends on an error anyway)
+    }
   }
 
   /**
