@@ -15,7 +15,7 @@ import { validateId, validateOptions } from '../validation.js';
 import { WorkflowHandle } from './handle.js';
 import { JobContext, type JobContextOptions } from './job-context.js';
 import { prepareSignal, type SignalOptions, signalApp } from './send-signal.js';
-import { type OutsideHookOptions, prepareHookOutside, startHookOutside } from './start-hook.js';
+import { type HookStarted, type OutsideHookOptions, prepareHookOutside, startHookOutside } from './start-hook.js';
 import { prepareStart, startJob, type WorkflowOptions } from './start-job.js';
 import { countWorkflows, listApps, listParams, listWorkflows } from '../manage/list.js';
 import { filterParams } from '../manage/filter.js';
@@ -62,6 +62,8 @@ export class Client {
   private readonly runtime: Runtime;
   /** This client's own logger, when its config names one (else: its runtime's, whoever set it). */
   private readonly ownLogger: Logger | undefined;
+  /** A hook started through this client or its handles: warned of, as a start is, when its topic is not served. */
+  private readonly hookStarted: HookStarted = (engine, topic, jobId, route) => this.runtime.unserved.notice(engine, topic, jobId, this.ownLogger, route);
 
   /**
    * `runtime` and `defaultNamespace` are internal: `MemFlow.init` passes its own runtime, so
@@ -135,14 +137,14 @@ export class Client {
       if (options.pending !== undefined) {
         this.logger.warn({ appId: engine.appId, jobId: job.workflowId }, "start option 'pending' is not supported: the job started at once (docs/design-decisions.md)");
       }
-      return new WorkflowHandle(engine, job.workflowId, job.topic, job.watch);
+      return new WorkflowHandle(engine, job.workflowId, job.topic, job.watch, this.hookStarted);
     },
 
     getHandle: async (taskQueue: string, workflowName: string, workflowId: string, namespace?: string): Promise<WorkflowHandle> => {
       validateId('workflowId', workflowId);
       // another app named here must exist (a typo was created, schema and all, by a read)
       const engine = await this.namedEngine(namespace);
-      return new WorkflowHandle(engine, workflowId, workflowTopic(taskQueue, workflowName));
+      return new WorkflowHandle(engine, workflowId, workflowTopic(taskQueue, workflowName), undefined, this.hookStarted);
     },
 
     /**
@@ -153,7 +155,7 @@ export class Client {
       // Fix: validate before opening the engine (it used to open, and migrate, the app first).
       prepareHookOutside(options);
       const engine = await this.namedEngine(options?.namespace);
-      return startHookOutside(engine, options);
+      return startHookOutside(engine, options, this.hookStarted);
     },
 
     /** The job's context, from outside: read it and change it atomically (see JobContext). */

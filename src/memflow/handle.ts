@@ -25,7 +25,7 @@ import { JobContext, type JobContextOptions } from './job-context.js';
 import { readFields, userFields } from './search-fields.js';
 import { type SignalOptions, signalJob } from './send-signal.js';
 import { type ResultOptions, waitForResult } from './result-waiter.js';
-import { type OutsideHookOptions, startHookOutside } from './start-hook.js';
+import { type HookStarted, type OutsideHookOptions, startHookOutside } from './start-hook.js';
 
 export type { ResultOptions } from './result-waiter.js';
 
@@ -46,6 +46,8 @@ export class WorkflowHandle {
     readonly workflowTopic: string,
     /** Set by start() in this process: the job's finish message, watched from before it existed. */
     private watch?: FinishWatch,
+    /** Told of the hooks this handle starts (the client's runtime warns when their topic is not served). */
+    private readonly hookStarted?: HookStarted,
   ) {}
 
   /** The app's engine (upstream exposes `handle.hotMesh.appId` and `handle.hotMesh.interrupt(...)`). */
@@ -88,7 +90,7 @@ export class WorkflowHandle {
 
   /** Run a hook function against this job. Returns the hook's thread id. */
   hook(options: Omit<OutsideHookOptions, 'workflowId' | 'namespace'>): Promise<string> {
-    return startHookOutside(this.engine, { ...options, workflowId: this.workflowId });
+    return startHookOutside(this.engine, { ...options, workflowId: this.workflowId }, this.hookStarted);
   }
 
   /** End the job now (see InterruptOptions); descendants too with `descend`. */
@@ -151,7 +153,7 @@ export class WorkflowHandle {
    */
   async fork(options?: ForkOptions): Promise<WorkflowHandle> {
     const forked = await forkWorkflow(this.engine, this.workflowId, options);
-    return new WorkflowHandle(this.engine, forked.workflowId, workflowTopic(forked.taskQueue, forked.workflowName));
+    return new WorkflowHandle(this.engine, forked.workflowId, workflowTopic(forked.taskQueue, forked.workflowName), undefined, this.hookStarted);
   }
 
   /**

@@ -34,7 +34,10 @@ export function prepareHookOutside(options: OutsideHookOptions) {
   return { workflowId, taskQueue, workflowName, args, hookId, config, search: search && checkIndexable(search) };
 }
 
-export async function startHookOutside(engine: Engine, options: OutsideHookOptions): Promise<string> {
+/** Told of a hook started on `topic` (the runtime warns when no worker serves it: unserved-topics.ts). */
+export type HookStarted = (engine: Engine, topic: string, jobId: string, route: { taskQueue: string; workflowName: string }) => void;
+
+export async function startHookOutside(engine: Engine, options: OutsideHookOptions, started?: HookStarted): Promise<string> {
   const { workflowId, taskQueue, workflowName, args, hookId, config, search } = prepareHookOutside(options);
   const thread = `hook-${hookId ?? guid()}`;
   const topic = workflowTopic(taskQueue, workflowName);
@@ -61,6 +64,7 @@ export async function startHookOutside(engine: Engine, options: OutsideHookOptio
     if (exists.rowCount === 0) throw new JobNotFoundError(workflowId);
     throw new ValidationError('workflowId', `job '${workflowId}' accepts no hooks (it was started with signalIn: false)`);
   }
+  started?.(engine, topic, workflowId, { taskQueue, workflowName });
   engine.localWake(topic);
   return thread;
 }

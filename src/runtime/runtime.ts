@@ -251,6 +251,8 @@ export class Runtime {
         journalRetention: options.journalRetention ?? this.options.journalRetention,
         contextLogRetention: options.contextLogRetention ?? this.options.contextLogRetention,
         logger: withFields(this.logger, { appId: engine.appId }),
+        // a child on a topic nobody serves would wait in silence, as a client's start would
+        onWorkStarted: (topic, jobId, route) => this.unserved.notice(engine, topic, jobId, undefined, route),
       };
       this.loops.set(engine, (loop = new TaskLoop(engine, this.activities, merged)));
     }

@@ -14,6 +14,7 @@ import type { ClaimedRow } from './claimed-task.js';
 import type { LeaseGuard } from './lease-guard.js';
 import type { RetryFields } from './retry-policy.js';
 import { runThreadTask, type ThreadProgram } from './thread-task.js';
+import type { WorkStarted } from './task-loop-options.js';
 
 /** A task whose run could not even record its failure is tried again this much later, not every lease. */
 const REFUSED_RETRY_SECONDS = 300;
@@ -38,6 +39,8 @@ export interface ClaimedRunDeps {
   onExpires?(inMs: number): void;
   /** The task was given back for a retry in about a second: look again then. */
   retrySoon(): void;
+  /** A run started a child job (see TaskLoopOptions.onWorkStarted). */
+  onWorkStarted?: WorkStarted;
 }
 
 export async function runClaimed(row: ClaimedRow, deps: ClaimedRunDeps): Promise<void> {
@@ -55,6 +58,7 @@ export async function runClaimed(row: ClaimedRow, deps: ClaimedRunDeps): Promise
         onSuspended: deps.onSuspended,
         onExpires: deps.onExpires,
         guard,
+        onWorkStarted: deps.onWorkStarted,
       });
     } else {
       // A task of the other kind on a topic this loop serves (a workflow named `activity`, which

@@ -47,7 +47,16 @@ export interface TaskLoopOptions {
   contextLogRetention?: ContextLogRetention;
   /** Where the loop and the runs it dispatches log. Default: nowhere. */
   logger?: Logger;
+  /**
+   * A run started a child job (execChild, startChild) or a hook (on job `jobId`) on `topic`: the
+   * runtime warns, a moment later, when no worker has served that topic lately
+   * (runtime/unserved-topics.ts), as for a client's start.
+   */
+  onWorkStarted?: WorkStarted;
 }
+
+/** See TaskLoopOptions.onWorkStarted. */
+export type WorkStarted = (topic: string, jobId: string, route: { taskQueue: string; workflowName: string }) => void;
 
 /** The tuning options of a task loop, as a user gives them (`MemFlow.init({ worker })`, `Worker.create({ options })`). */
 export type LoopTuning = Pick<TaskLoopOptions, 'concurrency' | 'leaseSeconds' | 'maxPollMs' | 'shutdownGraceMs' | 'journalRetention' | 'contextLogRetention'>;

@@ -20,7 +20,7 @@ import * as tasks from '../sql/queries/tasks.js';
 import type { ActivityRegistry } from './activity-registry.js';
 import type { ClaimedRow } from './claimed-task.js';
 import { parseContextLogRetention } from './context-log-retention.js';
-import { DEFAULT_CONCURRENCY, type TaskLoopOptions } from './task-loop-options.js';
+import { type WorkStarted, DEFAULT_CONCURRENCY, type TaskLoopOptions } from './task-loop-options.js';
 import { ClaimPacing } from './claim-pacing.js';
 import { ClaimTimers } from './claim-timers.js';
 import { PendingCount } from './pending-count.js';
@@ -59,6 +59,7 @@ export class TaskLoop implements LocalTaker {
   private readonly shutdownGraceMs: number;
   /** Where this loop logs (the worker's `logger` option, else its runtime's). */
   readonly logger: Logger;
+  private readonly onWorkStarted: WorkStarted | undefined;
   /** Claims that keep failing, reported once per streak. */
   private readonly claimFailures: FailureStreak;
   /** Schedule-to-start of the tasks it claims, and the ready-tasks gauge while it runs. */
@@ -92,6 +93,7 @@ export class TaskLoop implements LocalTaker {
     this.leaseSeconds = options.leaseSeconds ?? 30;
     const maxPollMs = options.maxPollMs ?? 2000;
     this.logger = options.logger ?? SILENT_LOGGER;
+    this.onWorkStarted = options.onWorkStarted;
     this.claimFailures = new FailureStreak(
       (err) => this.logger.error({ topics: this.topicNames(), err: errField(err) }, 'claiming tasks failed; the worker keeps trying'),
       () => this.logger.info({ topics: this.topicNames() }, 'claiming tasks works again'),
@@ -266,6 +268,7 @@ export class TaskLoop implements LocalTaker {
       onSuspended: (runAt) => this.timers.wakeAt(runAt, now()),
       onExpires: (inMs) => this.sweeper.expiresIn(inMs),
       retrySoon: () => this.timers.wakeAt(now() + 1000, now()),
+      onWorkStarted: this.onWorkStarted,
     }).finally(() => {
       this.leases.release(held);
       this.running.delete(work);

@@ -19,6 +19,7 @@ import { contextFrom, endSpan, startSpan, within } from '../telemetry/tracing.js
 import { overlayRetry, type ResolvedRetry, resolveRetry, type RetryFields } from './retry-policy.js';
 import { endRun } from './run-end.js';
 import { ThreadPort } from './thread-port.js';
+import type { WorkStarted } from './task-loop-options.js';
 
 /** What a thread run gives the function it runs: who it is, its run, and its arguments. */
 export interface ThreadExecution {
@@ -42,6 +43,8 @@ export interface ThreadTaskDeps {
   onExpires?(inMs: number): void;
   /** The task's lease as the task loop knows it: the run stops when it is lost. */
   guard: LeaseGuard;
+  /** A run started a child job (see TaskLoopOptions.onWorkStarted). */
+  onWorkStarted?: WorkStarted;
 }
 
 export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Promise<void> {
@@ -98,6 +101,7 @@ export async function runThreadTask(row: ClaimedRow, deps: ThreadTaskDeps): Prom
   // no SDK registered (or the run sampled out): its calls make no spans either, and cost nothing
   const traceContext = span.isRecording() ? within(span, parent) : undefined;
   const site = new CallSite(engine, task, info, args, Number(row.db_now), deps.workerRetry, deps.activities, log, deps.guard, traceContext);
+  site.onWorkStarted = deps.onWorkStarted;
   // continueAsNew: this run counts its calls on from the earlier runs' last seq; a late result addressed
   // to one of their seqs is not this run's
   const seqBase = Number(row.thread_seq_base ?? 0);

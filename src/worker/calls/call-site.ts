@@ -20,6 +20,7 @@ import { errField, type Logger } from '../../telemetry/logger.js';
 import type { LeaseGuard } from '../lease-guard.js';
 import type { RetryFields } from '../retry-policy.js';
 import type { Context } from '@opentelemetry/api';
+import type { WorkStarted } from '../task-loop-options.js';
 
 /** A child started with startChild and not runnable yet (CallSite.holdChild). */
 export interface HeldChild {
@@ -72,6 +73,8 @@ export class CallSite {
   private ordered: Promise<unknown> = Promise.resolve();
   /** Children this run started with startChild, held until its next statement commits (releaseHeldChildren). */
   private heldChildren: HeldChild[] = [];
+  /** Told of each child job this run creates (the runtime warns when its topic is not served). */
+  onWorkStarted: WorkStarted | undefined;
 
   constructor(
     readonly engine: Engine,

@@ -45,6 +45,7 @@ export const executeChild: Executor<'child' | 'start'> = async (site, call, batc
   }
   // a child or detached start is a workflow started, as a client's start is (start-job.ts)
   instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': input.workflowName });
+  site.onWorkStarted?.(topic, input.workflowId, { taskQueue: input.taskQueue, workflowName: input.workflowName });
   if (detached) {
     site.holdChild({ id: input.workflowId, topic }); // runnable after the run's next statement
     setTimeout(() => engine.localWake(topic), 1_010).unref(); // or a second later: see startChildFromThread

@@ -44,6 +44,7 @@ export const executeHook: Executor<'hook'> = async (site, call, batch) => {
     return site.journal(call, batch(), { type: 'failed', error: withCode(missing, ErrorCode.NOT_FOUND) });
   }
   if (row.journaled === 0) site.leaseLost();
+  site.onWorkStarted?.(topic, input.workflowId, { taskQueue: input.taskQueue, workflowName: input.workflowName });
   engine.localWake(topic);
   return { type: 'done', value: hookThread };
 };
