@@ -80,14 +80,6 @@ describe('logging', () => {
     expect(of('worker started').map((e) => e.obj.topic).sort()).toEqual(['logs-logBrokenActivity', 'logs-logDrifting', 'logs-logFlakyWorkflow']);
   });
 
-  // catalog §2.2's `pending` is not built; it was dropped without a word
-  it("warns that the start option 'pending' is not supported, naming the job", async () => {
-    const handle = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logDrifting', pending: 30 } as never);
-    const warned = rec.entries.filter((e) => e.msg?.startsWith("start option 'pending' is not supported"));
-    expect(warned).toEqual([expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ jobId: handle.workflowId }) })]);
-    await handle.terminate().catch(() => {});
-  });
-
   it('logs each failed activity attempt at warn with the next delay, then the failed job at error', async () => {
     const handle = await mf.workflow.start({ taskQueue: 'logs', workflowName: 'logBrokenActivity', config: { maximumAttempts: 1 } });
     await expect(handle.result()).rejects.toMatchObject({ code: expect.any(Number) });

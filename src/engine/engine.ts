@@ -32,6 +32,8 @@ export interface LocalTaker {
   reserve(topic: string): TakeSlot | undefined;
   /** This process serves `topic` and, as far as it knows, no other does: a start need not NOTIFY it. */
   servesAlone(topic: string): boolean;
+  /** A job of the app expires in `ms` (a pending start): the worker's sweep comes then. */
+  expiresIn(ms: number): void;
 }
 
 /** A slot reserved for a job about to be started held by `owner`. */

@@ -49,5 +49,6 @@ export async function describeWorkflow(engine: Engine, workflowId: string): Prom
     hooks: row.hooks.map((h) => ({ ...h, status: workflowStatus(h.status, false) })),
     stepCount: row.step_count,
     ...(row.journal_summary ? { compacted: row.journal_summary } : {}),
+    ...(row.pending_until ? { pendingUntil: row.pending_until } : {}),
   };
 }

@@ -95,6 +95,11 @@ export interface WorkflowDescription extends WorkflowListItem {
   stepCount: number;
   /** Set when the main thread's journal was compacted (`journalRetention`): what was kept of it. */
   compacted?: JournalSummary;
+  /**
+   * Set for a job started with `pending` and not resumed yet: when it is scrubbed if no `resume()`
+   * comes first (ISO time). Its status reads `running`; nothing of it has run.
+   */
+  pendingUntil?: string;
 }
 
 /**

@@ -42,6 +42,11 @@ export interface WorkflowOptions {
   search?: { data?: Record<string, string> };
   /** false: the job accepts no hooks. Default: hooks may attach at any time, even after it finished. */
   signalIn?: boolean;
+  /**
+   * Seconds: create the job paused (its id taken, its search fields stored); it runs once
+   * `handle.resume()` releases it, and is scrubbed if that does not come within this time.
+   */
+  pending?: number;
   /** Accepted for compatibility. */
   [key: string]: unknown;
 }
@@ -65,6 +70,7 @@ export function prepareStart(options: WorkflowOptions) {
   const workflowId = options.workflowId === undefined || options.workflowId === '' ? guid() : validateId('workflowId', options.workflowId);
   const args = validateArgs(options.args);
   const expire = validatePositiveSeconds('expire', options.expire);
+  const pending = validatePositiveSeconds('pending', options.pending);
   validateFlag('signalIn', options.signalIn);
   // the caller's active span: every run of the job continues its trace (telemetry/tracing.ts)
   const jobOptions = { expire, config: validateRetry('config', options.config), signalIn: options.signalIn === false ? false : undefined, trace: currentTraceContext() };
@@ -78,6 +84,8 @@ export function prepareStart(options: WorkflowOptions) {
     input: encodeJson('args', args)!,
     options: encodeJson('options', jobOptions)!,
     search: encodeJson('search', search)!,
+    /** Seconds the job waits paused for a resume (start({ pending })); undefined: it starts at once. */
+    pending,
   };
 }
 
@@ -134,6 +142,42 @@ export async function startJob(engine: Engine, p: PreparedStart, parentId: strin
   if (slot) slot.take(startedRow(params, answer), sentAt);
   else engine.localWake(p.topic);
   instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': p.workflowName });
+  return { engine, workflowId: p.workflowId, topic: p.topic, watch };
+}
+
+/**
+ * Start a job paused (`start({ pending: seconds })`): created with its id and search fields, run only
+ * once `handle.resume()` releases it; one not resumed within `pendingSeconds` is scrubbed by the
+ * retention sweep. Never taken by a local worker, no NOTIFY (nothing may run it yet).
+ */
+export async function startPendingJob(engine: Engine, p: PreparedStart, pendingSeconds: number): Promise<StartedJob> {
+  const watch = engine.watchFinish(p.workflowId);
+  let created: boolean;
+  try {
+    const res = await engine.query(jobs.startPendingJob, {
+      jobId: p.workflowId,
+      entity: p.entity ?? null,
+      workflowName: p.workflowName,
+      taskQueue: p.taskQueue,
+      input: p.input,
+      options: p.options,
+      search: p.search,
+      topic: p.topic,
+      origin: engine.origin,
+      pendingSeconds,
+    });
+    created = res.rows[0]!.created;
+  } catch (err) {
+    engine.unwatchFinish(watch);
+    throw err;
+  }
+  if (!created) {
+    engine.unwatchFinish(watch);
+    throw new DuplicateJobError(p.workflowId);
+  }
+  instruments().started.add(1, { 'hotmesh.app_id': engine.appId, 'hotmesh.workflow_name': p.workflowName });
+  // a worker of the app in this process sweeps it when it expires (the others' rounds come within 15 s)
+  engine.localTaker?.expiresIn(pendingSeconds * 1000);
   return { engine, workflowId: p.workflowId, topic: p.topic, watch };
 }
 

@@ -71,6 +71,7 @@ const job = (key: string): Routing => ({ route: 'job', key });
 export const PLACEMENTS: Readonly<Record<keyof typeof NAMED_QUERIES, Placement>> = {
   // jobs
   startJob: { tables: ['jobs', 'jobs_attributes', 'threads', 'tasks'], routing: job('jobId'), hot: true },
+  startPendingJob: { tables: ['jobs', 'jobs_attributes', 'threads', 'tasks'], routing: job('jobId') },
   startJobs: {
     tables: ['jobs', 'jobs_attributes', 'threads', 'tasks'],
     routing: { route: 'group', of: ['startJob'], why: 'concurrent starts of one process, one statement' },

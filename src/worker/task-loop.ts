@@ -316,6 +316,10 @@ export class TaskLoop implements LocalTaker {
     return this.served.record(this.topicNames());
   }
 
+  expiresIn(ms: number): void {
+    this.sweeper.expiresIn(ms);
+  }
+
   servesAlone(topic: string): boolean {
     return !this.stopped && this.topics.has(topic) && this.served.servedOnlyHere(topic);
   }

@@ -34,7 +34,7 @@ export function describeText(d: WorkflowDescription): string {
       ...(d.error ? ([['error', `${d.error.message}${d.error.code === null ? '' : ` (code ${d.error.code})`}`]] as const) : []),
     ]),
   ];
-  const waits = waiting(d.waitingFor);
+  const waits = [...(d.pendingUntil ? [`resume   (started pending: scrubbed at ${time(d.pendingUntil)} unless resumed)`] : []), ...waiting(d.waitingFor)];
   if (waits.length > 0) blocks.push(`waiting for:\n${waits.map((l) => `  ${l}`).join('\n')}`);
   if (d.children.length > 0) blocks.push(`children:\n${table(['WORKFLOW ID', 'WORKFLOW', 'STATUS'], d.children.map((c) => [c.workflowId, c.workflowName, c.status]))}`);
   if (d.hooks.length > 0) {

@@ -15,6 +15,7 @@ function short(value: unknown, max = 160): string {
 function waitingFor(appId: string, d: WorkflowDescription): SafeHtml {
   const w = d.waitingFor;
   const items: SafeHtml[] = [
+    ...(d.pendingUntil ? [html`<li class="warn">resume (started pending: scrubbed at ${d.pendingUntil} unless resumed)</li>`] : []),
     ...w.signals.map((s) => html`<li>signal <code>${s.signalId}</code> (thread ${s.thread}, seq ${s.seq}${s.dueAt ? `, until ${s.dueAt}` : ''})</li>`),
     ...w.timers.map((t) => html`<li>timer due ${t.dueAt} (thread ${t.thread}, seq ${t.seq})</li>`),
     ...w.children.map((c) => html`<li>child <a href="${jobUrl(appId, c.workflowId)}">${c.workflowId}</a> (${c.status})</li>`),

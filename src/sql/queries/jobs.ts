@@ -41,6 +41,29 @@ SELECT id, claims, args, job_options, db_now
   FROM {{schema}}.start_job_held($jobId, $entity, $workflowName, $taskQueue, $input::jsonb, $options::jsonb, $search::jsonb,
                                  $parentId, $topic, $channel, $origin, $owner, $leaseSeconds::float8, $notify::boolean)`);
 
+/**
+ * Start a job paused (`start({ pending })`, migration 0069): created with its search fields, run only
+ * once `resume` releases it, scrubbed by the retention sweep if that does not come within
+ * `pendingSeconds`. Answers whether it was created (false: the id is taken).
+ */
+export const startPendingJob = defineQuery<
+  {
+    jobId: string;
+    entity: string | null;
+    workflowName: string;
+    taskQueue: string;
+    input: string;
+    options: string;
+    search: string;
+    topic: string;
+    origin: string;
+    pendingSeconds: number;
+  },
+  { created: boolean }
+>(/* sql */ `
+SELECT {{schema}}.start_job_pending($jobId, $entity, $workflowName, $taskQueue, $input::jsonb, $options::jsonb, $search::jsonb,
+                                    NULL, $topic, $origin, $pendingSeconds::float8) AS created`);
+
 /** startJob for several starts at once (group commit, migration 0050): `items` a JSON array of its params. */
 export const startJobs = defineQuery<{ items: string }, StartAnswer & { idx: number }>(/* sql */ `
 SELECT idx, id, claims, args, job_options, db_now FROM {{schema}}.start_jobs_held($items::jsonb)`);

@@ -57,6 +57,8 @@ const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', ${ISO})`;
 export interface DescribeRow extends Omit<ListRow, 'cursor_at'> {
   error: StoredFailure | null;
   context_version: string;
+  /** A pending start not resumed yet: when it is scrubbed (migration 0069); null otherwise. */
+  pending_until: string | null;
   attempt: number;
   step_count: number;
   children: Array<{ workflowId: string; workflowName: string; status: string; waiting: boolean }>;
@@ -82,6 +84,8 @@ SELECT j.id, j.workflow_name, j.task_queue, j.entity, j.status,
        j.status = 'running' AND {{schema}}.job_is_waiting(j.id) AS waiting,
        ${iso('j.created_at')} AS created_at, ${iso('j.updated_at')} AS updated_at, ${iso('j.completed_at')} AS completed_at,
        j.parent_id, j.error, j.context_version::text AS context_version,
+       (SELECT ${iso('j.expire_at')} FROM {{schema}}.tasks pt
+         WHERE pt.job_id = j.id AND pt.thread = 'main' AND pt.seq = 0 AND pt.lease_owner = 'pending') AS pending_until,
        coalesce((SELECT th.failures FROM {{schema}}.threads th WHERE th.job_id = j.id AND th.thread = 'main'), 0) + 1 AS attempt,
        (SELECT count(*)::int FROM {{schema}}.journal jr WHERE jr.job_id = j.id) AS step_count,
        (SELECT th.journal_summary FROM {{schema}}.threads th
