@@ -32,6 +32,30 @@ export async function slowInterrupter(): Promise<string> {
   return id;
 }
 
+const sleeperRuns = new Map<string, number>();
+
+export async function heldSleeper(): Promise<void> {
+  const id = MemFlow.workflow.getContext().workflowId;
+  sleeperRuns.set(id, (sleeperRuns.get(id) ?? 0) + 1);
+  await MemFlow.workflow.sleepFor('1 minute');
+}
+
+const { slowStep } = MemFlow.workflow.proxyActivities({
+  activities: {
+    async slowStep() {
+      await new Promise((resolve) => setTimeout(resolve, 1800));
+      return 'slow';
+    },
+  },
+});
+
+/** The child is started beside a long inline activity: no statement of the run releases it before the fallback lets it run. */
+export async function startsBesideSlowStep(): Promise<string> {
+  const id = `${MemFlow.workflow.getContext().workflowId}-child`;
+  await Promise.all([slowStep(), MemFlow.workflow.startChild({ args: [], taskQueue: 'held-child', workflowName: 'heldSleeper', workflowId: id, expire: 600 })]);
+  return id;
+}
+
 export async function startsThenSleeps(): Promise<string> {
   const id = `${MemFlow.workflow.getContext().workflowId}-child`;
   await MemFlow.workflow.startChild({ args: ['free'], taskQueue: 'held-child', workflowName: 'heldChild', workflowId: id, expire: 600 });
@@ -46,6 +70,8 @@ describe('a child started with startChild', () => {
     await mf.worker.create({ taskQueue: 'held-child', workflow: heldChild });
     await mf.worker.create({ taskQueue: 'held-parent', workflow: slowInterrupter });
     await mf.worker.create({ taskQueue: 'held-parent', workflow: startsThenSleeps });
+    await mf.worker.create({ taskQueue: 'held-child', workflow: heldSleeper });
+    await mf.worker.create({ taskQueue: 'held-parent', workflow: startsBesideSlowStep });
   });
   afterAll(() => mf.shutdown());
 
@@ -68,5 +94,12 @@ describe('a child started with startChild', () => {
     expect(await child.result()).toBe('child free done');
     expect((await parent.state(true)).metadata.js).toBeGreaterThan(0); // the parent still sleeps
     await parent.terminate();
+  }, 30_000);
+
+  it('a late release leaves a child that already ran alone (it sleeps; it is not woken to replay)', async () => {
+    const parent = await mf.workflow.start({ taskQueue: 'held-parent', workflowName: 'startsBesideSlowStep', expire: 600 });
+    const childId = (await parent.result()) as string;
+    await new Promise((r) => setTimeout(r, 800)); // the release went out at the parent's end; a woken child would have run again
+    expect(sleeperRuns.get(childId)).toBe(1);
   }, 30_000);
 });

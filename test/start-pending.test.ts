@@ -14,11 +14,16 @@ export async function pendingWork(tag: string): Promise<string> {
   return `ran ${tag}`;
 }
 
+export async function pendingHook(): Promise<void> {
+  await MemFlow.workflow.waitFor('pending-hook-go');
+}
+
 describe('start({ pending })', () => {
   let mf: MemFlowInstance;
   beforeAll(async () => {
     mf = await MemFlow.init({ appId: uniqueAppId('pending'), engine: { connection: testConnection() }, logLevel: 'error' });
     await mf.worker.create({ taskQueue: 'pending', workflow: pendingWork });
+    await mf.worker.create({ taskQueue: 'pending', workflow: pendingHook });
   });
   afterAll(() => mf.shutdown());
 
@@ -79,7 +84,7 @@ describe('start({ pending })', () => {
   }, 30_000);
 
   it('refuses a pending that is not a non-negative number of seconds, before any SQL', async () => {
-    for (const pending of [-1, 'soon', Number.NaN]) {
+    for (const pending of [-1, 0, 'soon', Number.NaN]) {
       await expect(start({ pending })).rejects.toMatchObject({ name: 'ValidationError', message: expect.stringContaining('pending') });
     }
   });
@@ -92,4 +97,18 @@ describe('start({ pending })', () => {
     await handle.resume();
     expect(await handle.result()).toBe('ran b');
   }, 30_000);
+
+  it('a hook still running on a pending job keeps it past its time; once the hook ends it is scrubbed', async () => {
+    const handle = await start({ pending: 1 });
+    await handle.hook({ taskQueue: 'pending', workflowName: 'pendingHook', args: [] });
+    await new Promise((r) => setTimeout(r, 2500)); // past the pending time, and the sweep it set
+    expect((await handle.describe()).hooks).toHaveLength(1); // still there: the hook is owed its run
+    await mf.workflow.signal('pending-hook-go', {});
+    await eventually(
+      async () => handle.describe().then(() => false, (err: Error) => err.name === 'JobNotFoundError'),
+      25_000,
+      100,
+    );
+    expect(ran).not.toContain(handle.workflowId);
+  }, 40_000);
 });

@@ -15,6 +15,19 @@ import type { RunQuery } from './write-lane.js';
 
 /** Ops in one statement at most. */
 const MAX_GROUP = 64;
+/** A group stops growing at about this many bytes of arguments (large ones go alone). */
+const MAX_GROUP_BYTES = 1 << 20;
+
+/**
+ * A refusal one op can cause (bad data, a type clash, a repeated op id, a value past a limit:
+ * classes 22, 23, 54, P0 and the context errors' HM): the group is sent again op by op, so only that
+ * op fails. Anything else (a lock or statement timeout, a deadlock, no resources) would meet each op
+ * again, one after another: the whole group fails at once, as each op would have on its own.
+ */
+function opCaused(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54|P0|HM)/.test(code);
+}
 
 /** What an op answers: its row, or undefined (its op id was applied already, or no such job). */
 export type OutsideOpAnswer = ContextValueRow | undefined;
@@ -37,7 +50,10 @@ export class ContextLanes {
         many: (items) => this.many(jobId, items),
         lanes: 1,
         maxGroup: MAX_GROUP,
+        size: (item) => (item.arg?.length ?? 0) + 64,
+        maxGroupBytes: MAX_GROUP_BYTES,
         resendInOrder: true,
+        resendAfter: opCaused,
         onIdle: () => {
           if (this.lanes.get(jobId) === created) this.lanes.delete(jobId);
         },

@@ -45,6 +45,11 @@ export interface GroupCommitOptions<I, R> {
    * (default: all at once). For items whose order counts (ops on one job's context).
    */
   resendInOrder?: boolean;
+  /**
+   * Whether a group refused with `error` is sent again item by item (default: always). An error no
+   * item causes (a lock or statement timeout) then fails every item at once instead.
+   */
+  resendAfter?(error: unknown): boolean;
   /** Called when the last statement in flight frees its lane and nothing is queued. */
   onIdle?(): void;
 }
@@ -136,7 +141,7 @@ export class GroupCommit<I, R> {
     try {
       answers = await this.options.many(group.map((w) => w.item));
     } catch (err) {
-      if (answerLost(err)) {
+      if (answerLost(err) || (this.options.resendAfter && !this.options.resendAfter(err))) {
         for (const w of group) w.reject(err);
         return;
       }

@@ -71,6 +71,7 @@ export function prepareStart(options: WorkflowOptions) {
   const args = validateArgs(options.args);
   const expire = validatePositiveSeconds('expire', options.expire);
   const pending = validatePositiveSeconds('pending', options.pending);
+  if (pending === 0) throw new ValidationError('pending', 'must be a positive number of seconds (the time a resume has to come)');
   validateFlag('signalIn', options.signalIn);
   // the caller's active span: every run of the job continues its trace (telemetry/tracing.ts)
   const jobOptions = { expire, config: validateRetry('config', options.config), signalIn: options.signalIn === false ? false : undefined, trace: currentTraceContext() };

@@ -25,7 +25,7 @@ function model(
   refuse: (item: number) => boolean = () => false,
   patienceMs?: number,
   settleTurns?: number,
-  extra: Pick<GroupCommitOptions<number, string>, 'resendInOrder' | 'onIdle'> = {},
+  extra: Pick<GroupCommitOptions<number, string>, 'resendInOrder' | 'onIdle' | 'resendAfter'> = {},
 ) {
   const pending: Pending[] = [];
   let inFlight = 0;
@@ -166,6 +166,17 @@ describe('GroupCommit', () => {
       await turn();
     }
     await expect(Promise.all(all)).resolves.toEqual(['r1', 'r2', 'failed: refused', 'r4']);
+  });
+
+  it('with resendAfter, a refusal it does not name fails the whole group at once, with no resend', async () => {
+    // the model refuses with 22P05 (an item's data): a lane that resends only after 23xxx does not
+    const m = model(1, 64, (item) => item === 3, undefined, undefined, { resendInOrder: true, resendAfter: (err) => (err as { code: string }).code.startsWith('23') });
+    const all = [1, 2, 3, 4].map((i) => m.group.submit(i).catch((e: Error) => `failed: ${e.message}`));
+    m.pending.shift()!.answer(); // 1, alone
+    await turn();
+    m.pending.shift()!.answer(); // [2, 3, 4] refused
+    await expect(Promise.all(all)).resolves.toEqual(['r1', 'failed: refused', 'failed: refused', 'failed: refused']);
+    expect(m.sent).toHaveLength(2);
   });
 
   it('onIdle is called once the last statement frees its lane with nothing queued, not before', async () => {

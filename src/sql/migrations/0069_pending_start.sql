@@ -8,7 +8,8 @@
 --    (runnable now, its topic notified) and its expiry cleared (an `expire` option applies again
 --    from its finish, as for any job); parked threads are resumed as before.
 --  - sweep_expired_jobs (0065, restated whole): a pending job is due although its main thread is
---    'running' (it never ran).
+--    'running' (it never ran); a hook running on it still keeps it (as 0065 keeps any job with a
+--    live hook: its execHook callers are owed a reply).
 CREATE FUNCTION {{schema}}.start_job_pending(
   p_id text, p_entity text, p_name text, p_queue text, p_input jsonb, p_options jsonb,
   p_search jsonb, p_parent text, p_topic text, p_origin text, p_pending float8)
@@ -76,22 +77,25 @@ BEGIN
     RETURN;
   END IF;
   -- jobs held by a live hook are left out here too, or p_batch of them at the head of the expiry
-  -- order would fill every round and starve the rest; a pending job (never run) is due all the same
+  -- order would fill every round and starve the rest; a pending job's main thread (never run) does
+  -- not count as live
   SELECT coalesce(array_agg(d.id), '{}') INTO v_due
     FROM (SELECT j.id FROM {{schema}}.jobs j
            WHERE j.expire_at <= now()
-             AND (NOT EXISTS (SELECT 1 FROM {{schema}}.threads t WHERE t.job_id = j.id AND t.status IN ('running', 'parked'))
-                  OR EXISTS (SELECT 1 FROM {{schema}}.tasks k
-                              WHERE k.job_id = j.id AND k.thread = 'main' AND k.seq = 0 AND k.lease_owner = 'pending'))
+             AND NOT EXISTS (SELECT 1 FROM {{schema}}.threads t
+                              WHERE t.job_id = j.id AND t.status IN ('running', 'parked')
+                                AND NOT (t.thread = 'main' AND EXISTS (SELECT 1 FROM {{schema}}.tasks k
+                                          WHERE k.job_id = j.id AND k.thread = 'main' AND k.seq = 0 AND k.lease_owner = 'pending')))
            ORDER BY j.expire_at LIMIT p_batch
              FOR UPDATE OF j SKIP LOCKED) d;
   -- a new snapshot: a hook start that committed before the lock above is seen here
   WITH gone AS (
     DELETE FROM {{schema}}.jobs j
      WHERE j.id = ANY(v_due)
-       AND (NOT EXISTS (SELECT 1 FROM {{schema}}.threads t WHERE t.job_id = j.id AND t.status IN ('running', 'parked'))
-            OR EXISTS (SELECT 1 FROM {{schema}}.tasks k
-                        WHERE k.job_id = j.id AND k.thread = 'main' AND k.seq = 0 AND k.lease_owner = 'pending'))
+       AND NOT EXISTS (SELECT 1 FROM {{schema}}.threads t
+                        WHERE t.job_id = j.id AND t.status IN ('running', 'parked')
+                          AND NOT (t.thread = 'main' AND EXISTS (SELECT 1 FROM {{schema}}.tasks k
+                                    WHERE k.job_id = j.id AND k.thread = 'main' AND k.seq = 0 AND k.lease_owner = 'pending')))
     RETURNING j.id
   )
   SELECT coalesce(array_agg(gone.id), '{}') INTO v_gone FROM gone;

@@ -62,12 +62,13 @@ SELECT (SELECT count(*) FROM lease)::int AS held, (SELECT count(*) FROM job)::in
 
 /**
  * A child started with startChild, held until its parent's next statement committed (see
- * startChildFromThread): runnable now, and its topic woken. A no-op once it ran or was claimed.
+ * startChildFromThread): runnable now, and its topic woken. A no-op once it was ever claimed
+ * (`claims` > 0: the fallback let it run, and it may sleep, wait, back off or be parked now).
  */
 export const releaseStartedChild = defineQuery<{ childId: string; channel: string; origin: string }>(/* sql */ `
 WITH released AS (
   UPDATE {{schema}}.tasks SET run_at = now()
-   WHERE job_id = $childId AND thread = 'main' AND kind = 'thread' AND lease_owner IS NULL AND run_at > now()
+   WHERE job_id = $childId AND thread = 'main' AND kind = 'thread' AND lease_owner IS NULL AND claims = 0 AND run_at > now()
   RETURNING topic
 )
 SELECT pg_notify($channel, topic || $origin) FROM released`);

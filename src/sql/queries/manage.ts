@@ -194,8 +194,12 @@ SELECT th.workflow_name, th.task_queue, th.args, j.status, th.compacted_at IS NO
  WHERE j.id = $jobId`);
 
 /** Ask a running job to stop gracefully (migration 0023): 'requested', 'not-found' or its status. */
-export const cancelJob = defineQuery<{ jobId: string; cancel: string }, { outcome: string }>(/* sql */ `
-SELECT {{schema}}.cancel_job($jobId, $cancel::jsonb) AS outcome`);
+export const cancelJob = defineQuery<{ jobId: string; cancel: string }, { outcome: string }>(
+  /* sql */ `
+SELECT {{schema}}.cancel_job($jobId, $cancel::jsonb) AS outcome`,
+  // it locks the task, then the job; the expiry sweep locks a pending job, then its task (0069)
+  { retryConflicts: true },
+);
 
 /** A run journals the cancellation into the calls it waits on (fenced; migration 0023). */
 export const cancelCalls = defineQuery<
@@ -205,8 +209,12 @@ export const cancelCalls = defineQuery<
 SELECT seq FROM {{schema}}.cancel_calls($taskId, $claims, $jobId, $thread, $batch, $calls::jsonb, $failure::jsonb) AS seq`);
 
 /** Resume a parked job: 'resumed', 'not-found' or its status (migration 0023). */
-export const resumeJob = defineQuery<{ jobId: string; channel: string }, { outcome: string }>(/* sql */ `
-SELECT {{schema}}.resume_job($jobId, $channel) AS outcome`);
+export const resumeJob = defineQuery<{ jobId: string; channel: string }, { outcome: string }>(
+  /* sql */ `
+SELECT {{schema}}.resume_job($jobId, $channel) AS outcome`,
+  // as cancelJob: a resume at a pending job's deadline can meet the sweep in the other lock order
+  { retryConflicts: true },
+);
 
 /** Run a failed job again from its failed call: 'retried', 'not-found' or its status (migration 0023). */
 export const retryJob = defineQuery<{ jobId: string; topic: string; channel: string }, { outcome: string }>(/* sql */ `
