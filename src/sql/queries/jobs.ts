@@ -5,6 +5,17 @@ import type { StoredFailure } from '../../errors.js';
 import { type CallPositionParams, defineQuery } from '../define-query.js';
 import type { ClaimedRow } from '../../worker/claimed-task.js';
 
+/** What a new job's row is made of (JSON as text: its arguments, options and search fields). */
+export interface NewJobRow {
+  jobId: string;
+  entity: string | null;
+  workflowName: string;
+  taskQueue: string;
+  input: string;
+  options: string;
+  search: string;
+}
+
 /**
  * Start a job: the job row, its search fields (already `_`-prefixed), its main thread, its first
  * task and the wake-up, in one round trip (one plpgsql call, migrations 0010 and 0032). With an
@@ -18,14 +29,7 @@ import type { ClaimedRow } from '../../worker/claimed-task.js';
  * is taken (the unique key decides, never a check in JavaScript).
  */
 export const startJob = defineQuery<
-  {
-    jobId: string;
-    entity: string | null;
-    workflowName: string;
-    taskQueue: string;
-    input: string;
-    options: string;
-    search: string;
+  NewJobRow & {
     parentId: string | null;
     topic: string;
     channel: string;
@@ -47,14 +51,7 @@ SELECT id, claims, args, job_options, db_now
  * `pendingSeconds`. Answers whether it was created (false: the id is taken).
  */
 export const startPendingJob = defineQuery<
-  {
-    jobId: string;
-    entity: string | null;
-    workflowName: string;
-    taskQueue: string;
-    input: string;
-    options: string;
-    search: string;
+  NewJobRow & {
     topic: string;
     origin: string;
     pendingSeconds: number;
