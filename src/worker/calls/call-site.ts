@@ -12,21 +12,15 @@ import type { ExecutionInfo } from '../../replay/execution-info.js';
 import type { CallOutcome, JournalEntry } from '../../replay/journal-entry.js';
 import type { QueryResult } from '../../storage/driver.js';
 import type { CallPositionParams, Query, ThreadLeaseParams } from '../../sql/define-query.js';
-import * as children from '../../sql/queries/children.js';
 import * as journal from '../../sql/queries/journal.js';
 import type { ActivityRegistry } from '../activity-registry.js';
 import type { HeldTask } from '../claimed-task.js';
-import { errField, type Logger } from '../../telemetry/logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { LeaseGuard } from '../lease-guard.js';
+import { type HeldChild, HeldChildren } from './held-children.js';
 import type { RetryFields } from '../retry-policy.js';
 import type { Context } from '@opentelemetry/api';
 import type { WorkStarted } from '../task-loop-options.js';
-
-/** A child started with startChild and not runnable yet (CallSite.holdChild). */
-export interface HeldChild {
-  id: string;
-  topic: string;
-}
 
 /** A result journaled in memory, written with the run's next statement (see CallSite.journal). */
 export interface PendingResult {
@@ -71,8 +65,8 @@ export class CallSite {
   private deferTimer: NodeJS.Timeout | undefined;
   /** The last work queued by inCallOrder (settled: nothing waits). */
   private ordered: Promise<unknown> = Promise.resolve();
-  /** Children this run started with startChild, held until its next statement commits (releaseHeldChildren). */
-  private heldChildren: HeldChild[] = [];
+  /** Children this run started with startChild, held until its next statement commits (held-children.ts). */
+  private readonly heldChildren: HeldChildren;
   /** Told of each child job this run creates (the runtime warns when its topic is not served). */
   onWorkStarted: WorkStarted | undefined;
 
@@ -91,7 +85,9 @@ export class CallSite {
     readonly guard: LeaseGuard,
     /** The run's span (the spans of the calls it executes are its children); undefined: not traced. */
     readonly traceContext?: Context,
-  ) {}
+  ) {
+    this.heldChildren = new HeldChildren(engine, log);
+  }
 
   /**
    * Run one of the call's statements, if the lease is still held. A stale run (its lease lost, or the
@@ -100,44 +96,17 @@ export class CallSite {
   async query<P extends object, R>(query: Query<P, R>, params: P): Promise<QueryResult<R>> {
     if (!this.guard.confirmed) await this.guard.ensure();
     if (this.mustFlush) await this.flush();
-    if (this.heldChildren.length === 0) return this.engine.query(query, params);
-    const held = this.heldChildren;
-    this.heldChildren = [];
-    try {
-      return await this.engine.query(query, params);
-    } finally {
-      this.release(held); // after the statement, whatever it answered (the run ends on an error anyway)
-    }
+    return this.heldChildren.after(() => this.engine.query(query, params));
   }
 
-  /**
-   * A child this run started with startChild: runnable once the run's next statement has committed
-   * (the call after startChild, typically an interrupt of that child, must land first), when the run
-   * runs an inline activity (it writes nothing before), or when the run ends; a second after its
-   * start if none of these comes (the run died).
-   */
+  /** A child this run started with startChild: runnable once the run's next statement committed (held-children.ts). */
   holdChild(child: HeldChild): void {
-    this.heldChildren.push(child);
+    this.heldChildren.add(child);
   }
 
-  /** Release the children held now (see holdChild). */
+  /** Release the children held now: the run runs an inline activity, or ends. */
   releaseHeldChildren(): void {
-    if (this.heldChildren.length === 0) return;
-    const held = this.heldChildren;
-    this.heldChildren = [];
-    this.release(held);
-  }
-
-  private release(held: HeldChild[]): void {
-    const { engine } = this;
-    for (const child of held) {
-      engine
-        .query(children.releaseStartedChild, { childId: child.id, channel: engine.channel, origin: engine.origin })
-        .then(
-          () => engine.localWake(child.topic),
-          (err: unknown) => this.log.warn({ err: errField(err), childId: child.id }, 'could not release a started child: it runs a second after its start'),
-        );
-    }
+    this.heldChildren.releaseNow();
   }
 
   /**
